@@ -1,12 +1,12 @@
 """One exception tree for everything goodthings refuses, so callers can catch by kind.
 
-    GoodthingsError                 anything goodthings refuses, with a message that says what to do
-    ├── ManifestError               the deployment manifest is invalid (carries every Problem found)
-    ├── DeploymentError             the deployment directory is missing, incomplete or unsafe
-    ├── StoreError                  the database cannot be reached or migrated
-    ├── SenMLError                  a SenML pack is malformed (carries the record index and field)
-    ├── PolicyError                 the gate refused a request
-    └── LedgerError                 the ledger is broken or cannot be verified
+GoodthingsError                 anything goodthings refuses, with a message that says what to do
+├── ManifestError               the deployment manifest is invalid (carries every Problem found)
+├── DeploymentError             the deployment directory is missing, incomplete or unsafe
+├── StoreError                  the database cannot be reached or migrated
+├── SenMLError                  a SenML pack is malformed (carries the record index and field)
+├── PolicyError                 the gate refused a request
+└── LedgerError                 the ledger is broken or cannot be verified
 """
 
 from __future__ import annotations

@@ -1,1 +1,54 @@
-"""cli"""
+"""The `goodthings` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from goodthings import __version__
+from goodthings.cli import deployment, manifest, serve
+from goodthings.cli._common import err
+from goodthings.errors import GoodthingsError
+
+app = typer.Typer(
+    name="goodthings",
+    help=(
+        "goodthings: an IoT data hub where good practice is the default.\n\n"
+        "Start with `goodthings demo`, or `goodthings init DIR` to create your own deployment, "
+        "edit DIR/goodthings.yaml, then `goodthings apply` and `goodthings serve`."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(deployment.init)
+app.command()(deployment.apply)
+app.command()(serve.serve)
+app.command()(serve.demo)
+app.add_typer(manifest.app, name="manifest")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"goodthings {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """goodthings: an IoT data hub where good practice is the default."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; errors goodthings raises on purpose become a message and exit status 1."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="goodthings")
+    except GoodthingsError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)

@@ -1,0 +1,74 @@
+"""`goodthings init` and `goodthings apply`: make a deployment and keep it in step with its manifest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from goodthings.apply.plan import describe
+from goodthings.apply.service import ConfirmationNeeded, apply_manifest
+from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.config import resolve_home
+from goodthings.deployment import EXAMPLES, init_deployment, manifest_path, open_store
+from goodthings.manifest import load_manifest
+
+
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create the deployment (made if missing).")
+    ],
+    example: Annotated[
+        str,
+        typer.Option(help=f"Which example deployment to start from: {', '.join(EXAMPLES)}."),
+    ] = "smart-home",
+) -> None:
+    """Create a working deployment: manifest, database, master key and signing key."""
+    home = resolve_home(directory)
+    result = init_deployment(home, example)
+    out.print(f"Created a deployment from the {example!r} example in {home.root}")
+    out.print(f"  manifest   {home.manifest_path}  (edit it, then run `goodthings apply`)")
+    out.print(f"  database   {home.database_url}")
+    out.print(f"  keys       {home.keys_dir}  (mode 0600; back them up, never share them)")
+    out.print(f"Applied: {len(result.plan.changes)} declared items.")
+    out.print(f"Next: `goodthings serve --home {home.root}`")
+
+
+def apply(
+    home: HomeOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Go ahead with a plan that retires streams holding readings."),
+    ] = False,
+    manifest: Annotated[
+        Path | None, typer.Option(help="A manifest other than the deployment's goodthings.yaml.")
+    ] = None,
+) -> None:
+    """Validate the manifest and bring the store in line with it, printing the plan first."""
+    deployment = home_of(home)
+    loaded = load_manifest(manifest_path(deployment, manifest))
+    engine = open_store(deployment)
+    try:
+        plan = apply_manifest(engine, loaded, dry_run=True).plan
+        for line in describe(plan):
+            out.print(line)
+        if dry_run or plan.empty:
+            return
+        confirmed = yes or (
+            bool(plan.needs_confirmation)
+            and sys.stdin.isatty()
+            and typer.confirm("Apply this plan?")
+        )
+        try:
+            apply_manifest(engine, loaded, confirmed=confirmed)
+        except ConfirmationNeeded as exc:
+            err.print(f"Nothing was changed: {exc}")
+            raise typer.Exit(1) from None
+        out.print("Applied.")
+    finally:
+        engine.dispose()

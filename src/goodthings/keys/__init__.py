@@ -1,0 +1,1 @@
+"""Key custody: the master key, the signing key, and (later) per-subject data keys."""

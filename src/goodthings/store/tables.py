@@ -1,0 +1,233 @@
+"""The database schema, as SQLAlchemy Core tables: one definition for SQLite and PostgreSQL.
+
+Declared rows (places, models, streams, devices…) are never deleted when the manifest drops
+them: they are marked `retired_at`, because readings, consents and the ledger still refer to
+them. Alembic migrations in `migrations/` create and evolve these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_ID = 63
+
+
+def _retired() -> Column[object]:
+    return Column("retired_at", DateTime(timezone=True), nullable=True)
+
+
+manifest_versions = Table(
+    "manifest_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("content", Text, nullable=False),
+)
+
+operator = Table(
+    "operator",
+    metadata,
+    Column("deployment_id", String(_ID), primary_key=True),
+    Column("deployment_name", Text, nullable=False),
+    Column("legal_name", Text, nullable=False),
+    Column("spec", JSON, nullable=False),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("address", Text),
+    Column("area", Text),
+    _retired(),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("contact", Text),
+    Column("language", String(16), nullable=False),
+    _retired(),
+)
+
+place_occupants = Table(
+    "place_occupants",
+    metadata,
+    Column("place_id", String(_ID), ForeignKey("places.id"), primary_key=True),
+    Column("subject_id", String(_ID), ForeignKey("subjects.id"), primary_key=True),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("spec", JSON, nullable=False),
+    _retired(),
+)
+
+device_models = Table(
+    "device_models",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("manufacturer", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("firmware_versions", JSON, nullable=False),
+    Column("support_until", Date, nullable=False),
+    Column("update_mechanism", String(32), nullable=False),
+    Column("mud_url", Text),
+    _retired(),
+)
+
+streams = Table(
+    "streams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(_ID), ForeignKey("device_models.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("personal", Boolean, nullable=False),
+    Column("retention_seconds", BigInteger),
+    Column("spec", JSON, nullable=False),
+    _retired(),
+    UniqueConstraint("model_id", "name", name="uq_streams_model_name"),
+)
+
+purposes = Table(
+    "purposes",
+    metadata,
+    Column("stream_id", Integer, ForeignKey("streams.id"), primary_key=True),
+    Column("purpose", String(64), primary_key=True),
+    Column("legal_basis", String(64)),
+    Column("how", Text, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("name", Text),
+    Column("model_id", String(_ID), ForeignKey("device_models.id"), nullable=False),
+    Column("place_id", String(_ID), ForeignKey("places.id"), nullable=False),
+    Column("subject_id", String(_ID), ForeignKey("subjects.id")),
+    Column("firmware", String(64), nullable=False),
+    _retired(),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("operated_by", Text, nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("spec", JSON, nullable=False),
+    _retired(),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_id", String(_ID), ForeignKey("subjects.id"), nullable=False),
+    Column("stream_id", Integer, ForeignKey("streams.id"), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("recipient_id", String(_ID), ForeignKey("recipients.id")),
+    Column("state", String(16), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("notice_hash", String(64)),
+    Column("method", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_consents_subject_stream", "subject_id", "stream_id"),
+)
+
+readings = Table(
+    "readings",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("device_id", String(_ID), nullable=False),
+    Column("stream_id", Integer, nullable=False),
+    Column("subject_id", String(_ID)),
+    Column("time", Float, nullable=False),
+    Column("value", Float),
+    Column("value_text", Text),
+    Column("sealed", LargeBinary),
+    Index("ix_readings_stream_time", "stream_id", "time"),
+    Index("ix_readings_subject", "subject_id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("time", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object", Text, nullable=False),
+    Column("purpose", String(64)),
+    Column("counts", JSON, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("hash", String(64), nullable=False),
+    Column("time", String(32), nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("key_id", String(16), nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("device_id", String(_ID)),
+    Column("kind", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+)
