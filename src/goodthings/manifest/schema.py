@@ -12,7 +12,15 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    WithJsonSchema,
+    model_validator,
+)
 
 from goodthings.manifest.vocabulary import (
     LEGAL_BASES,
@@ -75,9 +83,22 @@ def _duration(value: str) -> str:
 
 Identifier = Annotated[str, AfterValidator(_identifier)]
 SenMLName = Annotated[str, AfterValidator(_senml_name)]
-PurposeTerm = Annotated[str, _term_of(PURPOSES)]
-LegalBasisTerm = Annotated[str, _term_of(LEGAL_BASES)]
-DataCategoryTerm = Annotated[str, _term_of(PERSONAL_DATA_CATEGORIES)]
+def _term_schema(vocabulary: Vocabulary) -> WithJsonSchema:
+    """List the terms in the JSON Schema, so editors can complete them."""
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "enum": vocabulary.names(),
+            "description": f"A DPV {vocabulary.kind} term ({vocabulary.namespace})",
+        }
+    )
+
+
+PurposeTerm = Annotated[str, _term_of(PURPOSES), _term_schema(PURPOSES)]
+LegalBasisTerm = Annotated[str, _term_of(LEGAL_BASES), _term_schema(LEGAL_BASES)]
+DataCategoryTerm = Annotated[
+    str, _term_of(PERSONAL_DATA_CATEGORIES), _term_schema(PERSONAL_DATA_CATEGORIES)
+]
 Duration = Annotated[str, AfterValidator(_duration)]
 Text = Annotated[str, Field(min_length=1)]
 

@@ -1,0 +1,52 @@
+"""Fixtures shared by the whole suite: deployment directories and real databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from goodthings.config import Home
+from services import ensure_postgres
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    return ensure_postgres()
+
+
+@pytest.fixture
+def postgres_url(postgres_dsn: str) -> Iterator[str]:
+    """A SQLAlchemy URL for a fresh schema of its own in the test database, dropped afterwards."""
+    schema = f"gt_{uuid.uuid4().hex[:12]}"
+    params = dict(part.split("=", 1) for part in postgres_dsn.split())
+    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
+        connection.execute(f'create schema "{schema}"')
+    options = quote(f"-csearch_path={schema}")
+    yield (
+        f"postgresql+psycopg://{params.get('user', 'postgres')}@{params['host']}:"
+        f"{params['port']}/{params['dbname']}?options={options}"
+    )
+    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
+        connection.execute(f'drop schema "{schema}" cascade')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs once on a SQLite file and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    """An empty place for a deployment, on the embedded SQLite default."""
+    return Home(tmp_path / "deployment")

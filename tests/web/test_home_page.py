@@ -1,0 +1,43 @@
+"""The hub's home page lists the deployment's devices and what each one measures."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from goodthings.config import Home
+from goodthings.deployment import init_deployment
+from goodthings.web.app import create_app
+
+
+@pytest.fixture
+def client(home: Home) -> TestClient:
+    init_deployment(home, "smart-home")
+    with TestClient(create_app(home)) as client:
+        yield client  # type: ignore[misc]
+
+
+def test_home_page_lists_every_device_and_stream(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert "Flat 4, Maple Court" in html
+    assert "Run by <strong>Maple Court Housing Co-operative Ltd</strong>" in html
+    for device in ("Electricity meter", "Living-room thermostat", "Front door sensor", "Alex&#39;s wristband"):
+        assert device in html
+    for stream in ("power", "temperature", "setpoint", "open", "presence", "heart_rate", "steps"):
+        assert f"<code>{stream}</code>" in html
+
+
+def test_home_page_is_accessible_by_structure(client: TestClient) -> None:
+    html = client.get("/").text
+    assert '<html lang="en">' in html
+    assert 'name="viewport"' in html
+    assert html.count("<h1>") == 1
+    assert '<th scope="col">' in html and "<caption" in html
+    assert 'href="#main"' in html
+
+
+def test_health_answers(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/static/goodthings.css").status_code == 200
