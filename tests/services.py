@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -27,8 +26,8 @@ def _reachable(dsn: str) -> bool:
 
 def _start_cluster() -> None:
     """Start the machine's own cluster, as the machine's start-up script would."""
-    for conf in glob.glob("/etc/postgresql/*/main"):
-        version = Path(conf).parent.name
+    for conf in Path("/etc/postgresql").glob("*/main"):
+        version = conf.parent.name
         subprocess.run(
             ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
             check=False,
@@ -44,8 +43,8 @@ def _free_port() -> int:
 
 def _throwaway_server() -> str:
     """initdb a private cluster on a free port (as the postgres user when we are root)."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    initdb = binaries[-1] if binaries else shutil.which("initdb")
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    initdb = str(binaries[-1]) if binaries else shutil.which("initdb")
     if initdb is None:
         raise RuntimeError(
             "PostgreSQL is needed by the tests: install Debian's `postgresql` package "

@@ -53,13 +53,15 @@ def test_init_refuses_an_unknown_example(capsys: pytest.CaptureFixture[str], hom
     assert not home.root.exists() or not any(home.root.iterdir())
 
 
-def test_keys_readable_by_others_are_refused(capsys: pytest.CaptureFixture[str], home: Home) -> None:
+def test_keys_readable_by_others_are_refused(
+    capsys: pytest.CaptureFixture[str], home: Home
+) -> None:
     from goodthings.errors import DeploymentError
     from goodthings.keys.files import load_master_key
 
     run(capsys, "init", str(home.root))
     (home.keys_dir / "master.key").chmod(0o644)
-    with pytest.raises(DeploymentError, match="can be read by other users.*chmod 600"):
+    with pytest.raises(DeploymentError, match=r"can be read by other users.*chmod 600"):
         load_master_key(home.keys_dir)
 
 
@@ -77,7 +79,9 @@ def test_manifest_check_exits_1_and_lists_problems_on_stderr(
     assert good.code == 0 and "is valid: 1 places, 5 devices" in good.out
 
 
-def test_manifest_schema_is_json_schema_with_the_dpv_terms(capsys: pytest.CaptureFixture[str]) -> None:
+def test_manifest_schema_is_json_schema_with_the_dpv_terms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     ran = run(capsys, "manifest", "schema")
     assert ran.code == 0
     schema = json.loads(ran.out)
@@ -92,7 +96,9 @@ def test_invalid_manifest_changes_nothing_in_the_store(
     run(capsys, "init", str(home.root))
     db = home.root / "goodthings.db"
     text = home.manifest_path.read_text()
-    home.manifest_path.write_text(text.replace("model: thermia-t5\n    place", "model: nope\n    place"))
+    home.manifest_path.write_text(
+        text.replace("model: thermia-t5\n    place", "model: nope\n    place")
+    )
     engine = open_engine(home.database_url)
     with engine.connect() as connection:
         before = connection.execute(select(t.devices)).all()

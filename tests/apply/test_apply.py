@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
@@ -33,7 +31,9 @@ def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_each_example_applies_and_a_second_apply_changes_nothing(engine: Engine, example: str) -> None:
+def test_each_example_applies_and_a_second_apply_changes_nothing(
+    engine: Engine, example: str
+) -> None:
     loaded = load_manifest_text(example_text(example), f"{example}.yaml")
     first = apply_manifest(engine, loaded)
     assert first.applied
@@ -129,7 +129,9 @@ def test_a_retired_row_that_comes_back_is_restored(engine: Engine) -> None:
 def test_occupants_follow_the_manifest(engine: Engine) -> None:
     text = example_text("smart-home")
     apply_manifest(engine, load_manifest_text(text))
-    apply_manifest(engine, load_manifest_text(text.replace("occupants: [alex, sam]", "occupants: [alex]")))
+    apply_manifest(
+        engine, load_manifest_text(text.replace("occupants: [alex, sam]", "occupants: [alex]"))
+    )
     with engine.connect() as connection:
         rows = connection.execute(select(t.place_occupants.c.subject_id)).scalars().all()
     assert rows == ["alex"]
@@ -149,7 +151,9 @@ def test_each_applied_version_of_the_manifest_is_kept(engine: Engine) -> None:
     text = example_text("smart-home")
     apply_manifest(engine, load_manifest_text(text))
     apply_manifest(engine, load_manifest_text(text))
-    apply_manifest(engine, load_manifest_text(text.replace('firmware: "5.1.0"', 'firmware: "5.0.2"')))
+    apply_manifest(
+        engine, load_manifest_text(text.replace('firmware: "5.1.0"', 'firmware: "5.0.2"'))
+    )
     with engine.connect() as connection:
         versions = connection.execute(select(t.manifest_versions.c.content)).scalars().all()
     assert len(versions) == 2
