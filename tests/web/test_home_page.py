@@ -23,7 +23,12 @@ def test_home_page_lists_every_device_and_stream(client: TestClient) -> None:
     html = page.text
     assert "Flat 4, Maple Court" in html
     assert "Run by <strong>Maple Court Housing Co-operative Ltd</strong>" in html
-    for device in ("Electricity meter", "Living-room thermostat", "Front door sensor", "Alex&#39;s wristband"):
+    for device in (
+        "Electricity meter",
+        "Living-room thermostat",
+        "Front door sensor",
+        "Alex&#39;s wristband",
+    ):
         assert device in html
     for stream in ("power", "temperature", "setpoint", "open", "presence", "heart_rate", "steps"):
         assert f"<code>{stream}</code>" in html

@@ -83,6 +83,8 @@ def _duration(value: str) -> str:
 
 Identifier = Annotated[str, AfterValidator(_identifier)]
 SenMLName = Annotated[str, AfterValidator(_senml_name)]
+
+
 def _term_schema(vocabulary: Vocabulary) -> WithJsonSchema:
     """List the terms in the JSON Schema, so editors can complete them."""
     return WithJsonSchema(
