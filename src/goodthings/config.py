@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +21,14 @@ class Settings(BaseSettings):
 
     home: Path | None = None
     database_url: str | None = None
+    ingest_max_bytes: int = 1_048_576
+    """Largest SenML pack accepted over HTTP (413 above it)."""
+    ingest_rate: float = 200.0
+    """Packs per second each device may send over HTTP, on average (429 above it)."""
+    ingest_burst: int = 400
+    """Packs a device may send at once before the rate applies."""
+    mqtt_url: str | None = None
+    """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Home:
 
     root: Path
     database_url_override: str | None = None
+    settings: Settings = field(default_factory=lambda: Settings(home=None, database_url=None))
 
     @property
     def manifest_path(self) -> Path:
@@ -47,4 +56,4 @@ def resolve_home(home: Path | None = None) -> Home:
     """The deployment directory: `--home`, else `GOODTHINGS_HOME`, else the current directory."""
     settings = Settings()
     root = home or settings.home or Path.cwd()
-    return Home(root.resolve(), settings.database_url)
+    return Home(root.resolve(), settings.database_url, settings)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import deployment, manifest, serve
+from goodthings.cli import consent, deployment, device, ledger, manifest, senml, serve
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
 
@@ -28,6 +28,10 @@ app.command()(deployment.apply)
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.add_typer(manifest.app, name="manifest")
+app.add_typer(device.app, name="device")
+app.add_typer(consent.app, name="consent")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(senml.app, name="senml")
 
 
 def _version(value: bool) -> None:

@@ -20,10 +20,11 @@ from goodthings.errors import DeploymentError
 MASTER_KEY = "master.key"
 SIGNING_KEY = "signing.key"
 SIGNING_PUBLIC_KEY = "signing.pub"
+OPERATOR_TOKEN = "operator.token"  # noqa: S105 (a file name, not a secret)
 
 
 def create_keys(keys_dir: Path) -> None:
-    """Make the master and signing keys; never overwrites an existing key."""
+    """Make the master key, the signing key and the operator API token; never overwrites one."""
     keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     keys_dir.chmod(0o700)
     master = base64.b64encode(secrets.token_bytes(32)) + b"\n"
@@ -41,6 +42,7 @@ def create_keys(keys_dir: Path) -> None:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     (keys_dir / SIGNING_PUBLIC_KEY).write_bytes(public)
+    _write_secret(keys_dir / OPERATOR_TOKEN, secrets.token_urlsafe(32).encode() + b"\n")
 
 
 def _write_secret(path: Path, content: bytes) -> None:
@@ -81,6 +83,11 @@ def load_signing_key(keys_dir: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise DeploymentError(f"{keys_dir / SIGNING_KEY} is not an Ed25519 private key")
     return key
+
+
+def load_operator_token(keys_dir: Path) -> str:
+    """The bearer token the operator's scripts use for the operator API."""
+    return _read_secret(keys_dir / OPERATOR_TOKEN).decode().strip()
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:

@@ -187,8 +187,36 @@ readings = Table(
     Column("value", Float),
     Column("value_text", Text),
     Column("sealed", LargeBinary),
-    Index("ix_readings_stream_time", "stream_id", "time"),
+    # One reading per device, stream and time: a pack redelivered after a crash is not stored twice.
+    UniqueConstraint("stream_id", "device_id", "time", name="uq_readings_stream_device_time"),
     Index("ix_readings_subject", "subject_id"),
+)
+
+device_tokens = Table(
+    "device_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("device_id", String(_ID), ForeignKey("devices.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("holder", String(80), primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("checkpoint_seq", BigInteger, nullable=False),
+    Column("checkpoint_at", Float, nullable=False),
 )
 
 ledger_entries = Table(

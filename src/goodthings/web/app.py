@@ -1,4 +1,4 @@
-"""The FastAPI application: pages for people, and (later) the REST API for devices and apps."""
+"""The FastAPI application: pages for people, ingest for devices, the API for scripts."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from goodthings import __version__
 from goodthings.config import Home
-from goodthings.deployment import open_store
+from goodthings.hub import Hub
 from goodthings.store.catalogue import read_catalogue
+from goodthings.web import api, ingest
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
@@ -22,12 +23,12 @@ templates = Jinja2Templates(directory=str(_WEB / "templates"))
 
 def create_app(home: Home) -> FastAPI:
     """The hub's web application for the deployment in `home`."""
-    engine = open_store(home)
+    hub = Hub.open(home)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        engine.dispose()
+        hub.close()
 
     app = FastAPI(
         title="goodthings",
@@ -35,18 +36,22 @@ def create_app(home: Home) -> FastAPI:
         description="An IoT data hub where good practice is the default.",
         lifespan=lifespan,
     )
+    app.state.hub = hub
+    app.state.ingest = ingest.IngestEndpoint(hub)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
+    app.include_router(ingest.router)
+    app.include_router(api.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home_page(request: Request) -> HTMLResponse:
-        with engine.connect() as connection:
+        with hub.engine.connect() as connection:
             catalogue = read_catalogue(connection)
         return templates.TemplateResponse(request, "home.html", {"catalogue": catalogue})
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:
         """Liveness for load balancers and the demo: the database answers."""
-        with engine.connect() as connection:
+        with hub.engine.connect() as connection:
             read_catalogue(connection)
         return {"status": "ok"}
 

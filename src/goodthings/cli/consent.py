@@ -1,0 +1,97 @@
+"""`goodthings consent give|withdraw|show`: a person's choices, recorded by the operator."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.consent import service
+from goodthings.deployment import open_store
+from goodthings.keys.files import load_signing_key
+
+app = typer.Typer(help="Record a person's consent, or show their choices.", no_args_is_help=True)
+
+Subject = Annotated[str, typer.Option("--subject", help="The person, by subject id.")]
+Stream = Annotated[
+    str, typer.Option("--stream", help="Stream name, or model-id/stream-name if ambiguous.")
+]
+Purpose = Annotated[str, typer.Option("--purpose", help="The DPV purpose, e.g. ServiceProvision.")]
+Recipient = Annotated[
+    str | None, typer.Option("--recipient", help="Consent to share with this recipient only.")
+]
+
+
+def _change(state: str, home: HomeOption, change: service.ConsentChange) -> None:
+    deployment = home_of(home)
+    engine = open_store(deployment)
+    try:
+        signer = load_signing_key(deployment.keys_dir)
+        action = service.give if state == "given" else service.withdraw
+        record = action(engine, signer, change)
+    finally:
+        engine.dispose()
+    target = f" with {record.recipient}" if record.recipient else ""
+    out.print(
+        f"Recorded: {record.subject_id} {record.state} consent for {record.stream} "
+        f"({record.purpose}{target}) at level {record.level}; record {record.id}."
+    )
+
+
+@app.command()
+def give(
+    subject: Subject,
+    stream: Stream,
+    purpose: Purpose,
+    recipient: Recipient = None,
+    level: Annotated[
+        str, typer.Option(help="How much detail: exact, coarse or aggregate (as offered).")
+    ] = "exact",
+    home: HomeOption = None,
+) -> None:
+    """Record that a person agreed to a purpose for one of their streams."""
+    _change("given", home, service.ConsentChange(subject, stream, purpose, recipient, level))
+
+
+@app.command()
+def withdraw(
+    subject: Subject,
+    stream: Stream,
+    purpose: Purpose,
+    recipient: Recipient = None,
+    home: HomeOption = None,
+) -> None:
+    """Record that a person withdrew their consent; collection stops within the gate's bound."""
+    _change("withdrawn", home, service.ConsentChange(subject, stream, purpose, recipient))
+
+
+@app.command()
+def show(
+    subject: Subject,
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Every consent change a person made, oldest first."""
+    engine = open_store(home_of(home))
+    try:
+        with engine.connect() as connection:
+            records = service.history(connection, subject)
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps([_as_dict(r) for r in records], indent=2, default=str))
+        return
+    if not records:
+        out.print(f"{subject} has made no consent choices yet: purposes based on consent are off.")
+    for r in records:
+        target = f" with {r.recipient}" if r.recipient else ""
+        out.print(
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.state:<9}  {r.stream}  {r.purpose}{target}  "
+            f"level {r.level}  via {r.method}"
+        )
+
+
+def _as_dict(record: service.ConsentRecord) -> dict[str, object]:
+    return {key: getattr(record, key) for key in record.__dataclass_fields__}

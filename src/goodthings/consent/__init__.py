@@ -1,0 +1,1 @@
+"""Consent records: given, withdrawn, with the notice version they were made under."""

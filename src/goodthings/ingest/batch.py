@@ -1,0 +1,68 @@
+"""The values a transport hands to the ingest pipeline, and what it gets back.
+
+A transport (HTTP, MQTT) collects packs into a batch and calls `Ingestor.ingest`; when that
+returns, everything stored is durably committed, so the transport may acknowledge. Each pack is
+accepted or refused whole: a malformed pack, or one naming a stream its device does not have,
+stores nothing of itself and does not affect the other packs of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from goodthings.policy.decisions import DevicePolicy
+
+SENML_JSON = "application/senml+json"
+SENML_CBOR = "application/senml+cbor"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One SenML pack from one device, as received."""
+
+    device_id: str
+    payload: bytes
+    received_at: float
+    content_type: str = SENML_JSON
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """What happened to one pack: counts when accepted, an error when refused whole."""
+
+    received: int = 0
+    """Readings in the pack."""
+    stored: int = 0
+    """Rows written: one per reading, or one per window when readings are aggregated."""
+    minimised: int = 0
+    """Readings kept at less detail than sent: rounded, or merged into a window's summary."""
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    """Readings not stored, by reason (see `policy.decisions.Reason`)."""
+    error: str | None = None
+    status: int = 202
+    """HTTP-style: 202 accepted, 400 malformed, 403 stream not on device, 404 unknown device."""
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    results: tuple[PackResult, ...]
+    ledger_seq: int | None
+    """The ledger entry recording this batch (None when nothing was accepted)."""
+
+
+class Ingestor(Protocol):
+    """The ingest pipeline as transports see it."""
+
+    def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
+        """Parse, authorise, gate, protect and store a batch in one transaction."""
+        ...
+
+    def refresh(self) -> bool:
+        """Reload consents if they changed anywhere (any process); True when policies changed."""
+        ...
+
+    def policies(self) -> Mapping[str, DevicePolicy]:
+        """The current policy of every device, by device id."""
+        ...

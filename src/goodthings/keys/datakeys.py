@@ -1,0 +1,155 @@
+"""Per-person data keys: each holder's readings are encrypted under a key of their own.
+
+A data key is 32 random bytes, stored only wrapped (AES-GCM) under the deployment's master key,
+with the holder's id as associated data so a wrapped key cannot be moved to another holder.
+Destroying the wrapped key makes every reading under it unreadable at once (crypto-shredding),
+including copies in backups and WAL pages.
+
+Values are sealed one by one, so a single reading can be read, exported or purged; the nonce is
+a random 8-byte prefix per batch plus a 4-byte counter, and the associated data binds each
+ciphertext to its device, stream and time so it cannot be swapped with another row's.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from goodthings.errors import GoodthingsError
+from goodthings.store import tables as t
+
+_WRAP_CONTEXT = b"goodthings-data-key:v1:"
+_NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
+_DOUBLE = struct.Struct(">d")
+
+
+class KeyError_(GoodthingsError):
+    """A data key is missing, destroyed, or does not open what it should."""
+
+
+Value = float | str | bool | bytes
+
+
+def encode_value(value: Value) -> bytes:
+    """Type-tagged bytes, so a decrypted value comes back as the type it was sent as."""
+    if isinstance(value, bool):
+        return _BOOL + (b"\x01" if value else b"\x00")
+    if isinstance(value, float | int):
+        return _NUMBER + _DOUBLE.pack(value)
+    if isinstance(value, str):
+        return _TEXT + value.encode("utf-8")
+    return _DATA + bytes(value)
+
+
+def decode_value(data: bytes) -> Value:
+    tag, body = data[:1], data[1:]
+    if tag == _NUMBER:
+        return float(_DOUBLE.unpack(body)[0])
+    if tag == _TEXT:
+        return body.decode("utf-8")
+    if tag == _BOOL:
+        return body == b"\x01"
+    return body
+
+
+def row_context(device_id: str, stream_id: int, time: float) -> bytes:
+    """Associated data that ties a sealed value to its row."""
+    return f"{device_id}\x1f{stream_id}\x1f{time!r}".encode()
+
+
+@dataclass
+class Sealer:
+    """Seals many values under one holder's key with unique nonces (one per batch and holder)."""
+
+    cipher: AESGCM
+    prefix: bytes
+    counter: int = 0
+
+    def seal(self, value: Value, context: bytes) -> bytes:
+        self.counter += 1
+        nonce = self.prefix + self.counter.to_bytes(4, "big")
+        return nonce + self.cipher.encrypt(nonce, encode_value(value), context)
+
+
+def open_sealed(cipher: AESGCM, sealed: bytes, context: bytes) -> Value:
+    try:
+        return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
+    except InvalidTag:
+        raise KeyError_("a sealed value does not match its key or its row") from None
+
+
+class Keyring:
+    """Data keys by holder, unwrapped once and kept in memory while the hub runs."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._master = AESGCM(master_key)
+        self._ciphers: dict[str, AESGCM] = {}
+
+    def sealer(self, holder: str) -> Sealer:
+        """A sealer for a fresh batch; the holder's key must have been loaded or created."""
+        return Sealer(self._ciphers[holder], os.urandom(8))
+
+    def cipher(self, connection: Connection, holder: str) -> AESGCM | None:
+        """The holder's key for reading, or None when it does not exist (or was destroyed)."""
+        if holder not in self._ciphers:
+            self.load(connection, [holder], create=False)
+        return self._ciphers.get(holder)
+
+    def has(self, holder: str) -> bool:
+        return holder in self._ciphers
+
+    def load(self, connection: Connection, holders: Iterable[str], *, create: bool) -> None:
+        """Unwrap the keys of `holders`, creating missing ones when `create` (never on reads)."""
+        wanted = [holder for holder in holders if holder not in self._ciphers]
+        if not wanted:
+            return
+        rows = connection.execute(
+            select(t.data_keys.c.holder, t.data_keys.c.wrapped).where(
+                t.data_keys.c.holder.in_(wanted)
+            )
+        )
+        for holder, wrapped in rows:
+            self._ciphers[holder] = AESGCM(self._unwrap(holder, wrapped))
+        if create:
+            for holder in wanted:
+                if holder not in self._ciphers:
+                    self._create(connection, holder)
+
+    def forget(self, holder: str) -> None:
+        """Drop a key from memory (after it was destroyed in the store)."""
+        self._ciphers.pop(holder, None)
+
+    def _create(self, connection: Connection, holder: str) -> None:
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        wrapped = nonce + self._master.encrypt(nonce, key, _WRAP_CONTEXT + holder.encode())
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(t.data_keys).values(
+                        holder=holder, wrapped=wrapped, created_at=datetime.now(UTC)
+                    )
+                )
+        except IntegrityError:
+            # Another worker created it first: use theirs, so both encrypt under one key.
+            existing = connection.execute(
+                select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
+            ).scalar_one()
+            key = self._unwrap(holder, existing)
+        self._ciphers[holder] = AESGCM(key)
+
+    def _unwrap(self, holder: str, wrapped: bytes) -> bytes:
+        try:
+            return self._master.decrypt(wrapped[:12], wrapped[12:], _WRAP_CONTEXT + holder.encode())
+        except InvalidTag:
+            raise KeyError_(
+                f"the data key of {holder!r} does not open with this deployment's master key"
+            ) from None

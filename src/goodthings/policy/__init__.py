@@ -1,0 +1,1 @@
+"""The gate: one engine for every decision about personal data."""

@@ -1,0 +1,1 @@
+"""Device security: credentials and (later) password policy, certificates, broker ACLs."""

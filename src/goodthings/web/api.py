@@ -1,0 +1,83 @@
+"""The REST API for operators' scripts: consent changes through the gate's one code path."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from goodthings.consent import service as consent
+from goodthings.errors import PolicyError
+from goodthings.hub import Hub
+
+router = APIRouter(prefix="/api/v1", tags=["consent"])
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> Hub:
+    """Only the operator's token (keys/operator.token) may change consents through the API."""
+    hub = _hub(request)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), hub.operator_token):
+        raise HTTPException(
+            401,
+            "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return hub
+
+
+class ConsentIn(BaseModel):
+    stream: str = Field(description="Stream name, or model-id/stream-name", examples=["presence"])
+    purpose: str = Field(
+        description="A DPV purpose of the stream", examples=["OptimisationForConsumer"]
+    )
+    state: Literal["given", "withdrawn"]
+    recipient: str | None = Field(default=None, description="Consent to share with this recipient")
+    level: Literal["exact", "coarse", "aggregate", "off"] = "exact"
+
+
+class ConsentOut(BaseModel):
+    id: int
+    subject_id: str
+    stream: str
+    purpose: str
+    recipient: str | None
+    state: str
+    level: str
+    notice_hash: str | None
+    method: str
+    created_at: datetime
+
+
+@router.post("/subjects/{subject_id}/consents", status_code=201, response_model=ConsentOut)
+async def change_consent(
+    subject_id: str, body: ConsentIn, hub: Annotated[Hub, Depends(operator)]
+) -> ConsentOut:
+    """Give or withdraw a person's consent; every hub worker enforces it within its bound."""
+    change = consent.ConsentChange(
+        subject_id, body.stream, body.purpose, body.recipient, body.level, method="api"
+    )
+    action = consent.give if body.state == "given" else consent.withdraw
+    try:
+        record = await run_in_threadpool(action, hub.engine, hub.signer, change)
+    except PolicyError as exc:
+        raise HTTPException(422, str(exc)) from None
+    hub.pipeline.refresh()
+    return ConsentOut.model_validate(record, from_attributes=True)
+
+
+@router.get("/subjects/{subject_id}/consents", response_model=list[ConsentOut])
+def consent_history(subject_id: str, hub: Annotated[Hub, Depends(operator)]) -> list[ConsentOut]:
+    """Every consent change of a person, oldest first."""
+    with hub.engine.connect() as connection:
+        records = consent.history(connection, subject_id)
+    return [ConsentOut.model_validate(record, from_attributes=True) for record in records]

@@ -1,0 +1,110 @@
+"""`POST /ingest`: devices send SenML packs over HTTP with their bearer token."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from goodthings.hub import Hub
+from goodthings.ingest.batch import SENML_CBOR, SENML_JSON, Incoming
+from goodthings.web.ratelimit import RateLimiter
+
+router = APIRouter(tags=["devices"])
+
+_ACCEPTED_TYPES = {SENML_JSON, SENML_CBOR, "application/json"}
+
+
+def _problem(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+class IngestEndpoint:
+    """Holds what the route needs between requests: the hub, the rate limiter, a write lock."""
+
+    def __init__(self, hub: Hub) -> None:
+        settings = hub.home.settings
+        self.hub = hub
+        self.max_bytes = settings.ingest_max_bytes
+        self.limiter = RateLimiter(settings.ingest_rate, settings.ingest_burst)
+        # One writer per process: SQLite serialises writers anyway, and waiting here is cheaper
+        # than SQLite's sleeping busy handler.
+        self.lock = threading.Lock()
+
+
+@router.post(
+    "/ingest",
+    status_code=202,
+    summary="Send readings (a SenML pack)",
+    responses={
+        202: {"description": "Accepted: counts of readings stored, minimised and dropped"},
+        400: {"description": "The pack is malformed; nothing of it was stored"},
+        401: {"description": "No token, or a token the hub does not know"},
+        403: {"description": "The pack names a stream this device does not have"},
+        413: {"description": "The pack is larger than the hub accepts"},
+        429: {"description": "Too many packs from this device; retry after Retry-After seconds"},
+    },
+)
+async def ingest(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    content_type: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Store what the gate allows of a SenML pack (RFC 8428), JSON or CBOR."""
+    endpoint: IngestEndpoint = request.app.state.ingest
+    scheme, _, token = (authorization or "").partition(" ")
+    device = endpoint.hub.tokens.device_for(token.strip()) if scheme.lower() == "bearer" else None
+    if device is None:
+        return _problem(
+            401,
+            "send the device's token as 'Authorization: Bearer <token>'",
+            **{"WWW-Authenticate": "Bearer"},
+        )
+    wait = endpoint.limiter.allow(device)
+    if wait:
+        return _problem(
+            429,
+            f"device {device!r} is sending too fast; retry later",
+            **{"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    media = (content_type or SENML_JSON).split(";")[0].strip().lower()
+    if media not in _ACCEPTED_TYPES:
+        return _problem(415, f"send {SENML_JSON} or {SENML_CBOR}, not {media!r}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > endpoint.max_bytes:
+        return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > endpoint.max_bytes:
+            return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
+    item = Incoming(
+        device, bytes(body), time.time(), media if media != "application/json" else SENML_JSON
+    )
+    outcome = await _run(endpoint, item)
+    result = outcome.results[0]
+    if result.error is not None:
+        return _problem(result.status, result.error)
+    return JSONResponse(
+        {
+            "received": result.received,
+            "stored": result.stored,
+            "minimised": result.minimised,
+            "dropped": dict(result.dropped),
+            "ledger_entry": outcome.ledger_seq,
+        },
+        status_code=202,
+    )
+
+
+async def _run(endpoint: IngestEndpoint, item: Incoming) -> Any:
+    def locked() -> Any:
+        with endpoint.lock:
+            return endpoint.hub.pipeline.ingest([item])
+
+    return await run_in_threadpool(locked)
