@@ -11,6 +11,8 @@ import psycopg
 import pytest
 
 from goodthings.config import Home
+from goodthings.deployment import init_deployment
+from goodthings.hub import Hub
 from services import ensure_postgres
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -50,3 +52,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def home(tmp_path: Path) -> Home:
     """An empty place for a deployment, on the embedded SQLite default."""
     return Home(tmp_path / "deployment")
+
+
+@pytest.fixture
+def smart_home(tmp_path: Path, database_url: str) -> Iterator[Hub]:
+    """The smart-home example, applied, on SQLite and on PostgreSQL, opened as a running hub."""
+    root = tmp_path / "smart-home"
+    override = None if database_url.startswith("sqlite") else database_url
+    deployment = Home(root, override)
+    init_deployment(deployment, "smart-home")
+    hub = Hub.open(deployment)
+    yield hub
+    hub.close()

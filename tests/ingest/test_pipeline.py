@@ -1,0 +1,177 @@
+"""The ingest pipeline end to end on a real store (SQLite and PostgreSQL): gate, seal, store, ledger."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+
+from goodthings.consent import service as consent
+from goodthings.hub import Hub
+from goodthings.ingest.batch import Incoming
+from goodthings.ingest.pipeline import Pipeline
+from goodthings.keys.datakeys import Keyring, open_sealed, row_context
+from goodthings.keys.files import load_master_key
+from goodthings.ledger import store as ledger_store
+from goodthings.ledger.verify import verify
+from goodthings.store import tables as t
+from goodthings.store.engine import open_engine
+
+NOW = 1_790_000_000.0
+
+
+def pack(*records: dict[str, object], bt: float = NOW) -> bytes:
+    first, *rest = records
+    return json.dumps([{"bt": bt, **first}, *rest]).encode()
+
+
+def send(hub: Hub, device: str, payload: bytes) -> tuple[int, dict[str, object]]:
+    outcome = hub.pipeline.ingest([Incoming(device, payload, time.time())])
+    result = outcome.results[0]
+    body = {"stored": result.stored, "dropped": dict(result.dropped), "error": result.error}
+    return result.status, body
+
+
+def count_readings(hub: Hub) -> int:
+    with hub.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(t.readings)).scalar_one())
+
+
+def test_non_personal_readings_are_stored_in_clear(smart_home: Hub) -> None:
+    status, body = send(
+        smart_home, "thermostat-1", pack({"n": "temperature", "u": "Cel", "v": 21.5})
+    )
+    assert (status, body["stored"]) == (202, 1)
+    with smart_home.engine.connect() as connection:
+        row = connection.execute(select(t.readings)).mappings().one()
+    assert (row["value"], row["sealed"], row["subject_id"]) == (21.5, None, None)
+
+
+def test_personal_readings_are_sealed_to_their_holder(smart_home: Hub) -> None:
+    status, body = send(
+        smart_home, "meter-1", pack({"n": "power", "v": 432.0}, {"n": "power", "t": 1, "v": 440.0})
+    )
+    assert (status, body["stored"]) == (202, 2)
+    with smart_home.engine.connect() as connection:
+        rows = connection.execute(select(t.readings).order_by(t.readings.c.time)).mappings().all()
+        cipher = smart_home.keyring.cipher(connection, "place:flat-4")
+    assert cipher is not None
+    assert [r["value"] for r in rows] == [None, None]
+    assert {r["subject_id"] for r in rows} == {"place:flat-4"}
+    opened = [
+        open_sealed(cipher, r["sealed"], row_context(r["device_id"], r["stream_id"], r["time"]))
+        for r in rows
+    ]
+    assert opened == [432.0, 440.0]
+
+
+def test_consent_streams_are_dropped_until_consent_then_stored(smart_home: Hub) -> None:
+    payload = pack({"n": "heart_rate", "v": 61.0})
+    assert send(smart_home, "band-alex", payload)[1]["dropped"] == {"no_consent": 1}
+    assert count_readings(smart_home) == 0
+    change = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation", level="coarse")
+    consent.give(smart_home.engine, smart_home.signer, change)
+    smart_home.pipeline.refresh()
+    status, body = send(smart_home, "band-alex", pack({"n": "heart_rate", "v": 61.0}, bt=NOW + 10))
+    assert (status, body["stored"], body["dropped"]) == (202, 1, {})
+    with smart_home.engine.connect() as connection:
+        row = connection.execute(select(t.readings)).mappings().one()
+        cipher = smart_home.keyring.cipher(connection, "alex")
+    assert cipher is not None
+    value = open_sealed(
+        cipher, row["sealed"], row_context("band-alex", row["stream_id"], row["time"])
+    )
+    assert value == 60.0  # coarse: rounded to the stream's step of 5
+
+
+def test_withdrawal_reaches_another_process_within_its_refresh_interval(smart_home: Hub) -> None:
+    change = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation")
+    consent.give(smart_home.engine, smart_home.signer, change)
+    # A second pipeline on its own connection pool stands for another worker process.
+    engine = open_engine(smart_home.home.database_url)
+    other = Pipeline(engine, Keyring(load_master_key(smart_home.home.keys_dir)), smart_home.signer)
+    first = other.ingest([Incoming("band-alex", pack({"n": "heart_rate", "v": 70.0}), time.time())])
+    assert first.results[0].stored == 1
+    consent.withdraw(smart_home.engine, smart_home.signer, change)
+    withdrawn_at = time.monotonic()
+    while True:
+        later = pack({"n": "heart_rate", "v": 71.0}, bt=NOW + time.monotonic())
+        result = other.ingest([Incoming("band-alex", later, time.time())]).results[0]
+        if result.dropped == {"no_consent": 1}:
+            break
+        assert time.monotonic() - withdrawn_at < 5.0, "withdrawal never reached the other worker"
+    stored = count_readings(smart_home)
+    again = other.ingest(
+        [Incoming("band-alex", pack({"n": "heart_rate", "v": 72.0}, bt=NOW - 1), time.time())]
+    )
+    assert again.results[0].dropped == {"no_consent": 1}
+    assert count_readings(smart_home) == stored
+    engine.dispose()
+
+
+def test_a_malformed_pack_stores_nothing_of_itself(smart_home: Hub) -> None:
+    good = Incoming("thermostat-1", pack({"n": "temperature", "v": 20.0}), time.time())
+    bad = Incoming(
+        "thermostat-1",
+        b'[{"n": "temperature", "v": 20.0}, {"n": "temperature", "v": "x"}]',
+        time.time(),
+    )
+    outcome = smart_home.pipeline.ingest([good, bad])
+    assert outcome.results[1].status == 400
+    assert (
+        outcome.results[1].error
+        == 'record 1, field \'v\': expected a number, got "x" (a string); use "vs" for text values'
+    )
+    assert count_readings(smart_home) == 1
+
+
+def test_a_stream_the_device_does_not_have_refuses_the_whole_pack(smart_home: Hub) -> None:
+    status, body = send(
+        smart_home, "thermostat-1", pack({"n": "temperature", "v": 20.0}, {"n": "power", "v": 1.0})
+    )
+    assert status == 403
+    assert (
+        body["error"]
+        == "record 1: device 'thermostat-1' has no stream 'power'; its streams are: setpoint, temperature"
+    )
+    assert count_readings(smart_home) == 0
+
+
+def test_an_unknown_device_is_refused(smart_home: Hub) -> None:
+    status, body = send(smart_home, "toaster", pack({"n": "temperature", "v": 20.0}))
+    assert status == 404 and "no device 'toaster'" in str(body["error"])
+
+
+def test_a_redelivered_pack_is_stored_once(smart_home: Hub) -> None:
+    payload = pack({"n": "temperature", "v": 20.0}, {"n": "temperature", "t": 60, "v": 20.5})
+    assert send(smart_home, "thermostat-1", payload)[1]["stored"] == 2
+    status, body = send(smart_home, "thermostat-1", payload)
+    assert (status, body["stored"], body["dropped"]) == (202, 0, {"duplicate": 2})
+    assert count_readings(smart_home) == 2
+
+
+def test_each_batch_is_one_verifiable_ledger_entry(smart_home: Hub) -> None:
+    for offset in range(3):
+        send(smart_home, "thermostat-1", pack({"n": "temperature", "v": 20.0}, bt=NOW + offset))
+    send(smart_home, "band-alex", pack({"n": "heart_rate", "v": 61.0}))
+    with smart_home.engine.connect() as connection:
+        entries = list(ledger_store.entries(connection))
+        checkpoints = ledger_store.checkpoints(connection)
+    ingest = [e for e in entries if e.action == "ingest"]
+    assert [dict(e.counts) for e in ingest] == [{"received": 1, "stored": 1}] * 3 + [
+        {"received": 1, "dropped.no_consent": 1}
+    ]
+    assert verify(entries, checkpoints, smart_home.signer.public_key()).ok
+
+
+def test_aggregate_level_keeps_one_summary_per_window(smart_home: Hub) -> None:
+    for person in ("alex", "sam"):
+        change = consent.ConsentChange(
+            person, "presence", "OptimisationForConsumer", level="aggregate"
+        )
+        consent.give(smart_home.engine, smart_home.signer, change)
+    smart_home.pipeline.refresh()
+    records = [{"n": "presence", "vb": i % 2 == 0, "t": float(i)} for i in range(10)]
+    status, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 500_000))
+    assert (status, body["stored"]) == (202, 1)
