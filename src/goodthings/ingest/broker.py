@@ -1,0 +1,159 @@
+"""An in-process MQTT broker (amqtt) so `goodthings demo` and `serve` need nothing installed.
+
+It is a convenience, not a production broker: amqtt speaks MQTT 3.1.1 only (no shared
+subscriptions, so one hub worker), and it forgets a QoS 1 message that was sent but not yet
+acknowledged when the subscriber disconnects, so a hub crash between commit and ack can lose
+readings. Messages published while the hub is away are queued only for a session that gave a
+username, which is why `allow_anonymous` is off by default (any username is accepted).
+Run Mosquitto for anything that matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from types import TracebackType
+from typing import Self
+
+from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
+from amqtt.broker import Broker
+
+_LISTENER = "default"
+
+
+class EmbeddedBrokerError(RuntimeError):
+    """The embedded broker could not start or stop."""
+
+
+class EmbeddedBroker:
+    """amqtt on its own thread and asyncio loop, listening on loopback only by default."""
+
+    mqtt5 = False
+    """amqtt refuses MQTT 5 connections: connect to it with `MqttBridge(mqtt5=False)`."""
+    shared_subscriptions = False
+    """`$share/...` filters match nothing on amqtt: use `MqttBridge(shared=False)`."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        allow_anonymous: bool = False,
+        session_expiry: int = 3600,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self._allow_anonymous = allow_anonymous
+        self._session_expiry = session_expiry
+        self._port: int | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port, known once started (a port of 0 asks for a free one)."""
+        if self._port is None:
+            raise EmbeddedBrokerError("the embedded broker has not been started")
+        return self._port
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Return once the broker accepts connections, or raise why it could not."""
+        if self._thread is not None:
+            raise EmbeddedBrokerError("the embedded broker is already running")
+        # amqtt logs whole packets, payloads included, at DEBUG: readings are personal data.
+        amqtt_logger = logging.getLogger("amqtt")
+        if amqtt_logger.getEffectiveLevel() < logging.INFO:
+            amqtt_logger.setLevel(logging.INFO)
+        self._ready.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="goodthings-broker", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise EmbeddedBrokerError(f"the embedded broker did not start within {timeout} s")
+        if self._error is not None:
+            error = self._error
+            self._thread.join(timeout)
+            self._thread = None
+            raise EmbeddedBrokerError(f"the embedded broker could not start: {error}") from error
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Disconnect every client, close the listener and end the broker's thread."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
+            return
+        if loop is not None and stopping is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise EmbeddedBrokerError(f"the embedded broker did not stop within {timeout} s")
+        self._thread = None
+        self._port = None
+        if self._error is not None:
+            raise EmbeddedBrokerError(f"the embedded broker failed: {self._error}") from self._error
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as error:  # reported to the thread that called start() or stop()
+            self._error = error
+        finally:
+            self._ready.set()
+            loop.close()
+            self._loop = None
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
+        broker = Broker(self._config())
+        await broker.start()
+        try:
+            # The listener is ours ("external" to amqtt) so that port 0 works and the bound
+            # port is known without reaching into amqtt's private state.
+            server = await asyncio.start_server(
+                lambda reader, writer: broker.external_connected(
+                    StreamReaderAdapter(reader), StreamWriterAdapter(writer), _LISTENER
+                ),
+                self.host,
+                self._requested_port,
+            )
+        except BaseException:
+            await broker.shutdown()
+            raise
+        try:
+            self._port = int(server.sockets[0].getsockname()[1])
+            self._ready.set()
+            await self._stopping.wait()
+        finally:
+            server.close()
+            await broker.shutdown()
+            await server.wait_closed()
+
+    def _config(self) -> dict[str, object]:
+        return {
+            "listeners": {_LISTENER: {"type": "external"}},
+            "session_expiry_interval": self._session_expiry,
+            # Only authentication: amqtt's default packet and event loggers would log payloads.
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {
+                    "allow_anonymous": self._allow_anonymous
+                },
+            },
+        }
