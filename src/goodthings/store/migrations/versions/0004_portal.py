@@ -1,0 +1,20 @@
+"""people's portal: sign-in, sessions, receipts, erasure requests
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Reserved for this area's tables, so that parallel work keeps one migration chain."""
+
+
+def downgrade() -> None:
+    """Nothing to undo yet."""
