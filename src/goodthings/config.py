@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     """Packs a device may send at once before the rate applies."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
+    mqtt_port: int = 1883
+    """Port of the embedded broker on 127.0.0.1, when no broker URL is set (0: any free port)."""
+    worker: str = "1"
+    """This process's name among the hub's workers: its MQTT session is found again by it."""
 
 
 @dataclass(frozen=True)

@@ -4,27 +4,59 @@ from __future__ import annotations
 
 import socket
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.config import Home, resolve_home
+from goodthings.demo.simulator import Simulator, devices_from
+from goodthings.demo.story import Story, give_every_consent
 from goodthings.deployment import init_deployment
+from goodthings.hub import Hub
+from goodthings.ingest.service import MqttIngest
+from goodthings.store.catalogue import read_catalogue
 from goodthings.web.app import create_app
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]
+MqttOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mqtt",
+        help="Broker devices publish to, mqtt://[user:password@]host:port or mqtts://…; "
+        "without it (and without GOODTHINGS_MQTT_URL) the hub runs its own on 127.0.0.1.",
+    ),
+]
+MqttPortOption = Annotated[
+    int | None,
+    typer.Option("--mqtt-port", help="Port of the hub's own broker (default 1883)."),
+]
+WorkerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--worker",
+        help="This process's name when several serve the same deployment (default 1); "
+        "give each its own.",
+    ),
+]
 
 
 def serve(
     home: HomeOption = None,
     host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the web pages and the API.")] = 8080,
+    mqtt: MqttOption = None,
+    mqtt_port: MqttPortOption = None,
+    worker: WorkerOption = None,
 ) -> None:
-    """Run the hub for a deployment: web pages and API (stop with Ctrl-C)."""
-    _run(home_of(home), host, port)
+    """Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C)."""
+    chosen = _with_settings(home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker)
+    _run(create_app(chosen), host, port)
 
 
 def demo(
@@ -37,31 +69,101 @@ def demo(
             "--dir", help="Keep the demo deployment in this directory instead of a temporary one."
         ),
     ] = None,
+    withdraw_after: Annotated[
+        float,
+        typer.Option(help="Seconds before the demo withdraws one consent, to show the gate."),
+    ] = 30.0,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between readings from each simulated device.")
+    ] = 2.0,
 ) -> None:
-    """Run the smart-home example on a throwaway deployment, with everything embedded."""
+    """Run the smart-home example with simulated devices, on a throwaway deployment."""
     chosen = port or _free_port(preferred=8080)
     if directory is not None:
-        _demo_in(resolve_home(directory), chosen)
+        _demo_in(resolve_home(directory), chosen, withdraw_after, interval)
         return
     with tempfile.TemporaryDirectory(prefix="goodthings-demo-") as tmp:
-        _demo_in(resolve_home(Path(tmp) / "deployment"), chosen)
+        _demo_in(resolve_home(Path(tmp) / "deployment"), chosen, withdraw_after, interval)
 
 
-def _demo_in(home: Home, port: int) -> None:
+def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> None:
+    # The demo always runs its own broker, on a free port, whatever the environment says.
+    home = _with_settings(home, mqtt_url="", mqtt_port=0)
     init_deployment(home, "smart-home")
     out.print(f"Demo deployment (smart-home example) in {home.root}")
-    _run(home, "127.0.0.1", port)
+    app = create_app(home)
+    hub: Hub = app.state.hub
+    given = give_every_consent(hub)
+    out.print(f"Demo: every resident gave the {len(given)} consents the deployment asks for.")
+    with hub.engine.connect() as connection:
+        devices = devices_from(read_catalogue(connection))
+    story = Story(hub, given, delay=withdraw_after, say=out.print)
+
+    def started(mqtt: MqttIngest) -> Callable[[], None]:
+        assert mqtt.address is not None
+        simulator = Simulator(
+            devices, mqtt.address.host, mqtt.address.port, interval=interval, say=out.print
+        )
+        simulator.start()
+        story.start()
+
+        def stop() -> None:
+            story.stop()
+            simulator.stop()
+
+        return stop
+
+    _run(app, "127.0.0.1", port, then=started)
     out.print("Demo stopped.")
 
 
-def _run(home: Home, host: str, port: int) -> None:
-    app = create_app(home)
+def _with_settings(
+    home: Home, *, mqtt_url: str | None, mqtt_port: int | None, worker: str | None = None
+) -> Home:
+    """`home` with the command line's choices over the environment's (an empty URL: embedded)."""
+    update: dict[str, object] = {}
+    if mqtt_url is not None:
+        update["mqtt_url"] = mqtt_url or None
+    if mqtt_port is not None:
+        update["mqtt_port"] = mqtt_port
+    if worker is not None:
+        update["worker"] = worker
+    return replace(home, settings=home.settings.model_copy(update=update))
+
+
+def _run(
+    app: FastAPI,
+    host: str,
+    port: int,
+    then: Callable[[MqttIngest], Callable[[], None]] | None = None,
+) -> None:
+    hub: Hub = app.state.hub
+    settings = hub.home.settings
+    mqtt = MqttIngest(
+        hub.pipeline, settings.mqtt_url, worker=settings.worker, embedded_port=settings.mqtt_port
+    )
+    try:
+        mqtt.start()
+    except BaseException:
+        hub.close()
+        raise
+    app.state.mqtt = mqtt
+    assert mqtt.address is not None
+    stop_extra = then(mqtt) if then is not None else None
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    out.print(f"goodthings is running for {home.root}")
+    out.print(f"goodthings is running for {hub.home.root}")
     out.print(f"  Devices and streams   {base}/")
     out.print(f"  API reference         {base}/docs")
+    out.print(f"  HTTP ingest           POST {base}/ingest")
+    broker = "the hub's own broker" if mqtt.embedded else "broker"
+    out.print(f"  MQTT ingest           {mqtt.address.display()} ({broker}); topic gt/<device>/up")
     out.print("Press Ctrl-C to stop.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if stop_extra is not None:
+            stop_extra()
+        mqtt.stop()
 
 
 def _free_port(preferred: int) -> int:

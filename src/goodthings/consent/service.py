@@ -202,6 +202,18 @@ def _check_purpose(stream: _Stream, change: ConsentChange) -> None:
         )
 
 
+def consent_purposes(
+    connection: Connection, subject_id: str, *, method: str = "cli"
+) -> list[ConsentChange]:
+    """Every (stream, purpose) the subject can consent to, as changes ready to give."""
+    return [
+        ConsentChange(subject_id, stream.label, use["purpose"], method=method)
+        for stream in sorted(_streams_about(connection, subject_id), key=lambda s: s.label)
+        for use in stream.spec["purposes"]
+        if use.get("legal_basis") == CONSENT
+    ]
+
+
 def history(connection: Connection, subject_id: str) -> list[ConsentRecord]:
     """Every consent change of a subject, oldest first."""
     rows = connection.execute(

@@ -55,6 +55,9 @@ class Pipeline:
         self._refresh_interval = refresh_interval
         self._checkpoints = checkpoints
         self._lock = threading.Lock()
+        # One writer per process, whichever transport calls: SQLite serialises writers anyway,
+        # and waiting here is cheaper than SQLite's sleeping busy handler.
+        self._write_lock = threading.Lock()
         self._version: tuple[int, int] | None = None
         self._checked_at = 0.0
         self._policies: dict[str, DevicePolicy] = {}
@@ -87,6 +90,10 @@ class Pipeline:
             return changed
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
+        with self._write_lock:
+            return self._ingest(batch)
+
+    def _ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
         if time.monotonic() - self._checked_at >= self._refresh_interval:
             self.refresh()
         policies = self._policies

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from goodthings.store import tables as t
 
 
 @dataclass(frozen=True)
 class StreamView:
+    id: int
     name: str
     description: str
     unit: str | None
+    value_type: str
     personal: bool
     purposes: tuple[str, ...]
     retention: str | None
+    readings: int = 0
+    """Readings stored from this device for this stream (filled in by `read_catalogue`)."""
+    last_reading: float | None = None
+    """Time of the latest of them, in seconds since 1970."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,13 @@ class Catalogue:
     devices: tuple[DeviceView, ...]
 
 
-def _stream_view(name: str, spec: dict[str, Any], personal: bool) -> StreamView:
+def _stream_view(stream_id: int, name: str, spec: dict[str, Any], personal: bool) -> StreamView:
     return StreamView(
+        id=stream_id,
         name=name,
         description=spec.get("description", ""),
         unit=spec.get("unit"),
+        value_type=spec.get("value_type", "number"),
         personal=personal,
         purposes=tuple(use["purpose"] for use in spec.get("purposes", [])),
         retention=spec.get("retention"),
@@ -58,7 +66,7 @@ def read_catalogue(connection: Connection) -> Catalogue:
         select(t.streams).where(t.streams.c.retired_at.is_(None)).order_by(t.streams.c.id)
     ).mappings()
     for row in stream_rows:
-        view = _stream_view(row["name"], row["spec"], row["personal"])
+        view = _stream_view(row["id"], row["name"], row["spec"], row["personal"])
         streams.setdefault(row["model_id"], []).append(view)
     query = (
         select(
@@ -68,6 +76,7 @@ def read_catalogue(connection: Connection) -> Catalogue:
         .where(t.devices.c.retired_at.is_(None))
         .order_by(t.devices.c.place_id, t.devices.c.id)
     )
+    counts = _reading_counts(connection)
     devices = tuple(
         DeviceView(
             id=row["id"],
@@ -77,7 +86,11 @@ def read_catalogue(connection: Connection) -> Catalogue:
             place=row["place_id"],
             subject=row["subject_id"],
             firmware=row["firmware"],
-            streams=tuple(streams.get(row["model_id"], [])),
+            streams=tuple(
+                replace(view, readings=count, last_reading=last)
+                for view in streams.get(row["model_id"], [])
+                for count, last in [counts.get((row["id"], view.id), (0, None))]
+            ),
         )
         for row in connection.execute(query).mappings()
     )
@@ -86,3 +99,16 @@ def read_catalogue(connection: Connection) -> Catalogue:
         operator=operator["legal_name"] if operator else None,
         devices=devices,
     )
+
+
+def _reading_counts(connection: Connection) -> dict[tuple[str, int], tuple[int, float | None]]:
+    """How many readings each (device, stream) has stored, and the time of the latest."""
+    query = select(
+        t.readings.c.device_id,
+        t.readings.c.stream_id,
+        func.count(),
+        func.max(t.readings.c.time),
+    ).group_by(t.readings.c.device_id, t.readings.c.stream_id)
+    return {
+        (device, stream): (count, last) for device, stream, count, last in connection.execute(query)
+    }

@@ -4,31 +4,46 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from goodthings import __version__
 from goodthings.config import Home
 from goodthings.hub import Hub
+from goodthings.ingest.service import MqttIngest
 from goodthings.store.catalogue import read_catalogue
 from goodthings.web import api, ingest
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
+templates.env.filters["timestamp"] = lambda seconds: datetime.fromtimestamp(seconds, UTC).strftime(
+    "%Y-%m-%d %H:%M:%S UTC"
+)
 
 
 def create_app(home: Home) -> FastAPI:
-    """The hub's web application for the deployment in `home`."""
+    """The hub's web application for the deployment in `home`.
+
+    `serve` starts MQTT ingest itself (so that a broker problem is an ordinary error message)
+    and leaves it in `app.state.mqtt`, to be stopped before the hub closes.
+    """
     hub = Hub.open(home)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        hub.close()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            mqtt: MqttIngest | None = app.state.mqtt
+            if mqtt is not None:
+                await run_in_threadpool(mqtt.stop)
+            hub.close()
 
     app = FastAPI(
         title="goodthings",
@@ -37,6 +52,7 @@ def create_app(home: Home) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.mqtt = None
     app.state.ingest = ingest.IngestEndpoint(hub)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     app.include_router(ingest.router)

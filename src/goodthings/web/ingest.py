@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.hub import Hub
@@ -25,16 +24,13 @@ def _problem(status: int, message: str, **headers: str) -> JSONResponse:
 
 
 class IngestEndpoint:
-    """Holds what the route needs between requests: the hub, the rate limiter, a write lock."""
+    """Holds what the route needs between requests: the hub and the rate limiter."""
 
     def __init__(self, hub: Hub) -> None:
         settings = hub.home.settings
         self.hub = hub
         self.max_bytes = settings.ingest_max_bytes
         self.limiter = RateLimiter(settings.ingest_rate, settings.ingest_burst)
-        # One writer per process: SQLite serialises writers anyway, and waiting here is cheaper
-        # than SQLite's sleeping busy handler.
-        self.lock = threading.Lock()
 
 
 @router.post(
@@ -57,8 +53,7 @@ async def ingest(
 ) -> Any:
     """Store what the gate allows of a SenML pack (RFC 8428), JSON or CBOR."""
     endpoint: IngestEndpoint = request.app.state.ingest
-    scheme, _, token = (authorization or "").partition(" ")
-    device = endpoint.hub.tokens.device_for(token.strip()) if scheme.lower() == "bearer" else None
+    device = _device(endpoint, authorization)
     if device is None:
         return _problem(
             401,
@@ -102,9 +97,32 @@ async def ingest(
     )
 
 
-async def _run(endpoint: IngestEndpoint, item: Incoming) -> Any:
-    def locked() -> Any:
-        with endpoint.lock:
-            return endpoint.hub.pipeline.ingest([item])
+@router.get(
+    "/device/policy",
+    summary="What this device may collect now",
+    responses={401: {"description": "No token, or a token the hub does not know"}},
+)
+def device_policy(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
+    """The same policy MQTT devices receive retained on gt/<device>/policy, for HTTP devices."""
+    endpoint: IngestEndpoint = request.app.state.ingest
+    device = _device(endpoint, authorization)
+    if device is None:
+        return _problem(
+            401,
+            "send the device's token as 'Authorization: Bearer <token>'",
+            **{"WWW-Authenticate": "Bearer"},
+        )
+    endpoint.hub.pipeline.refresh()
+    policy = endpoint.hub.pipeline.policies().get(device)
+    if policy is None:
+        return _problem(404, f"device {device!r} is not part of this deployment any more")
+    return Response(policy.to_json(), media_type="application/json")
 
-    return await run_in_threadpool(locked)
+
+def _device(endpoint: IngestEndpoint, authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    return endpoint.hub.tokens.device_for(token.strip()) if scheme.lower() == "bearer" else None
+
+
+async def _run(endpoint: IngestEndpoint, item: Incoming) -> Any:
+    return await run_in_threadpool(endpoint.hub.pipeline.ingest, [item])

@@ -1,0 +1,1 @@
+"""The demo: simulated devices that send realistic readings and obey their policy."""

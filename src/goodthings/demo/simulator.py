@@ -1,0 +1,115 @@
+"""Simulated devices over MQTT: they publish SenML and obey the policy the hub publishes.
+
+Each device subscribes to its retained `gt/<id>/policy` and sends only what the policy lets it
+collect, at the level it allows: this is "consent in advance" seen from the device's side.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from goodthings.demo.readings import StreamShape, shape_for
+from goodthings.store.catalogue import Catalogue
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SimulatedDevice:
+    device_id: str
+    streams: tuple[StreamShape, ...]
+
+
+def devices_from(catalogue: Catalogue) -> list[SimulatedDevice]:
+    return [
+        SimulatedDevice(
+            device.id,
+            tuple(shape_for(s.name, s.unit, s.value_type) for s in device.streams),
+        )
+        for device in catalogue.devices
+    ]
+
+
+class Simulator:
+    """All simulated devices on one MQTT connection (the demo's broker lets any client id)."""
+
+    def __init__(
+        self,
+        devices: Sequence[SimulatedDevice],
+        host: str,
+        port: int,
+        *,
+        interval: float = 2.0,
+        say: Say = print,
+    ) -> None:
+        self._devices = list(devices)
+        self._interval = interval
+        self._say = say
+        self._policies: dict[str, dict[str, dict[str, object]]] = {}
+        self._told: dict[tuple[str, str], bool] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id="goodthings-demo-devices")
+        self._client.username_pw_set("goodthings-demo-devices")
+        self._client.on_message = self._on_policy
+        self._host, self._port = host, port
+
+    def start(self) -> None:
+        self._client.connect(self._host, self._port)
+        self._client.loop_start()
+        self._client.subscribe("gt/+/policy", qos=1)
+        self._thread = threading.Thread(target=self._run, name="demo-devices", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._client.loop_stop()
+        self._client.disconnect()
+
+    def _on_policy(
+        self, _client: paho.Client, _userdata: object, message: paho.MQTTMessage
+    ) -> None:
+        device_id = message.topic.split("/")[1]
+        try:
+            policy = json.loads(message.payload)
+        except ValueError:
+            return
+        streams = policy.get("streams", {})
+        self._policies[device_id] = streams
+        for name, rule in streams.items():
+            collect = bool(rule.get("collect"))
+            if self._told.get((device_id, name)) != collect:
+                self._told[(device_id, name)] = collect
+                if collect:
+                    self._say(f"{device_id}: collecting {name} ({rule.get('level')})")
+                else:
+                    self._say(f"{device_id}: stopped collecting {name} ({rule.get('reason')})")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            now = time.time()
+            for device in self._devices:
+                allowed = self._policies.get(device.device_id)
+                if allowed is None:
+                    continue  # no policy yet: collect nothing until the hub says what is allowed
+                records = [
+                    {
+                        "n": shape.name,
+                        shape.field: shape.generate(now),
+                        **({"u": shape.unit} if shape.unit else {}),
+                    }
+                    for shape in device.streams
+                    if allowed.get(shape.name, {}).get("collect")
+                ]
+                if records:
+                    records[0]["bt"] = now
+                    self._client.publish(f"gt/{device.device_id}/up", json.dumps(records), qos=1)
