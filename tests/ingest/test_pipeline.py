@@ -138,6 +138,18 @@ def test_a_stream_the_device_does_not_have_refuses_the_whole_pack(smart_home: Hu
     assert count_readings(smart_home) == 0
 
 
+def test_the_device_s_own_id_as_base_name_is_understood(smart_home: Hub) -> None:
+    for offset, separator in enumerate(":/."):
+        record = {"bn": f"thermostat-1{separator}", "n": "temperature", "v": 20.0}
+        records = pack(record, bt=NOW + offset)
+        status, body = send(smart_home, "thermostat-1", records)
+        assert (status, body["stored"]) == (202, 1), separator
+    assert (
+        send(smart_home, "thermostat-1", pack({"bn": "meter-1:", "n": "temperature", "v": 1.0}))[0]
+        == 403
+    )
+
+
 def test_an_unknown_device_is_refused(smart_home: Hub) -> None:
     status, body = send(smart_home, "toaster", pack({"n": "temperature", "v": 20.0}))
     assert status == 404 and "no device 'toaster'" in str(body["error"])

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -151,6 +151,10 @@ class Pipeline:
         streams = policy.streams
         for index, record in enumerate(records):
             if record.name not in streams:
+                local = _without_device_prefix(record.name, item.device_id)
+                if local in streams:
+                    records[index] = replace(record, name=local)
+                    continue
                 known = ", ".join(sorted(streams)) or "none"
                 return _refused(
                     403,
@@ -194,6 +198,15 @@ class Pipeline:
             received=len(records), stored=len(rows), minimised=minimised, dropped=dict(dropped)
         )
         return _Prepared(rows, result)
+
+
+def _without_device_prefix(name: str, device_id: str) -> str:
+    """`kitchen-1:temperature` → `temperature`: many devices put their own id in `bn`."""
+    for separator in (":", "/", "."):
+        prefix = f"{device_id}{separator}"
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
 
 
 def _refused(status: int, message: str) -> _Prepared:
