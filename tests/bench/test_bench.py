@@ -13,8 +13,10 @@ import pytest
 
 from brokers import install_mosquitto
 from cli_helpers import run
+from goodthings.bench import BenchReport
 from goodthings.bench.load import BenchError, StoreWatch, percentile
 from goodthings.bench.runner import _check
+from goodthings.cli.bench import _print
 from goodthings.store.engine import open_engine, sqlite_url
 
 READINGS = 2000
@@ -152,3 +154,50 @@ def test_a_reported_count_that_differs_fails_before_the_store_is_counted(tmp_pat
 )
 def test_percentile_is_nearest_rank(values: list[float], fraction: float, expected: float) -> None:
     assert percentile(values, fraction) == expected
+
+
+def test_the_table_for_people_shows_every_figure_with_the_machine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = BenchReport(
+        readings=1000,
+        pack_size=10,
+        http_concurrency=4,
+        raw_readings_per_s=50_000.0,
+        http_readings_per_s=20_000.0,
+        mqtt_readings_per_s_1_worker=30_000.0,
+        mqtt_readings_per_s_2_workers=40_000.0,
+        full_to_raw_ratio=0.4,
+        ingest_latency_p50_ms=12.5,
+        ingest_latency_p99_ms=40.0,
+        withdrawal_rounds=20,
+        withdrawal_delay_p99_ms=55.0,
+        withdrawal_storage_delay_p99_ms=30.0,
+        peak_rss_mb=100.0,
+        peak_rss_mb_2_workers=200.0,
+        machine={
+            "cpu_model": "Test CPU",
+            "cpu_cores": 2,
+            "ram_gb": 4.0,
+            "python": "3.11.7",
+            "database": "SQLite 3.40.1",
+        },
+    )
+    _print(report)
+    shown = capsys.readouterr().out
+    for expected in (
+        "Test CPU, 2 cores",
+        "SQLite 3.40.1",
+        "50,000 readings/s",
+        "20,000 readings/s",
+        "30,000 readings/s",
+        "40,000 readings/s",
+        "0.40",
+        "12.5 / 40.0 ms",
+        "p99 of 20",
+        "55 ms",
+        "30 ms",
+        "100 MiB",
+        "200 MiB",
+    ):
+        assert expected in shown

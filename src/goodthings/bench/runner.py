@@ -48,7 +48,7 @@ _DAY = 86400.0
 
 @dataclass(frozen=True)
 class BenchOptions:
-    readings: int = 200_000
+    readings: int = 300_000
     """Readings per phase (raw, HTTP, MQTT with one worker, MQTT with two)."""
     pack_size: int = 100
     """Readings per SenML pack: per HTTP request, per MQTT message, per raw transaction."""

@@ -62,37 +62,34 @@ def _print(report: BenchReport) -> None:
     )
     out.print(f"  on {m['cpu_model']}, {m['cpu_cores']} cores, {m['ram_gb']} GB RAM")
     out.print(f"  Python {m['python']}, {m['database']}")
+    rate = "readings/s"
     rows = [
-        ("raw insert (no policy)", f"{report.raw_readings_per_s:>12,.0f} readings/s"),
+        ("raw insert (no policy)", f"{report.raw_readings_per_s:,.0f}", rate),
         (
             f"HTTP, full path ({report.http_concurrency} connections)",
-            f"{report.http_readings_per_s:>12,.0f} readings/s",
+            f"{report.http_readings_per_s:,.0f}",
+            rate,
         ),
-        (
-            "MQTT via Mosquitto, 1 worker",
-            f"{report.mqtt_readings_per_s_1_worker:>12,.0f} readings/s",
-        ),
-        (
-            "MQTT via Mosquitto, 2 workers",
-            f"{report.mqtt_readings_per_s_2_workers:>12,.0f} readings/s",
-        ),
-        ("full path / raw (HTTP)", f"{report.full_to_raw_ratio:>12.2f}"),
+        ("MQTT via Mosquitto, 1 worker", f"{report.mqtt_readings_per_s_1_worker:,.0f}", rate),
+        ("MQTT via Mosquitto, 2 workers", f"{report.mqtt_readings_per_s_2_workers:,.0f}", rate),
+        ("full path / raw (HTTP)", f"{report.full_to_raw_ratio:.2f}", ""),
         (
             "ingest latency p50 / p99 (HTTP)",
-            f"{report.ingest_latency_p50_ms:.1f} / {report.ingest_latency_p99_ms:.1f} ms",
+            f"{report.ingest_latency_p50_ms:.1f} / {report.ingest_latency_p99_ms:.1f}",
+            "ms",
         ),
         (
             f"withdrawal → policy, p99 of {report.withdrawal_rounds}",
-            f"{report.withdrawal_delay_p99_ms:.0f} ms",
+            f"{report.withdrawal_delay_p99_ms:.0f}",
+            "ms",
         ),
         (
             "withdrawal → last reading stored, p99",
-            f"{report.withdrawal_storage_delay_p99_ms:.0f} ms",
+            f"{report.withdrawal_storage_delay_p99_ms:.0f}",
+            "ms",
         ),
-        (
-            "peak RSS of a worker (both)",
-            f"{report.peak_rss_mb:.0f} MiB ({report.peak_rss_mb_2_workers:.0f} MiB)",
-        ),
+        ("peak RSS of a worker", f"{report.peak_rss_mb:.0f}", "MiB"),
+        ("peak RSS of both workers", f"{report.peak_rss_mb_2_workers:.0f}", "MiB"),
     ]
-    for label, value in rows:
-        out.print(f"  {label:<40} {value}")
+    for label, value, unit in rows:
+        out.print(f"  {label:<40} {value:>15} {unit}".rstrip())
