@@ -233,7 +233,11 @@ def _mqtt_phase(
     base_id = watch.max_id()
     started = time.perf_counter()
     publisher.publish(messages)
-    done = watch.wait_for(base_id, n, alive=alive)
+    try:
+        done = watch.wait_for(base_id, n, alive=alive)
+    except BenchError as error:
+        logs = "\n".join(f"worker {hub.worker}:\n{hub.log_tail(10)}" for hub in hubs)
+        raise BenchError(f"mqtt, {label}: {error}; the workers' last output:\n{logs}") from None
     _check(watch, f"mqtt, {label}", start, n)
     rate = n / (done - started)
     say(f"mqtt, {label}: {rate:,.0f} readings/s")
