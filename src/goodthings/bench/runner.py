@@ -88,7 +88,13 @@ class BenchReport:
     machine: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        """The figures rounded to what the measurement can tell apart."""
+        return {
+            key: round(value, 3 if key == "full_to_raw_ratio" else 1)
+            if isinstance(value, float)
+            else value
+            for key, value in asdict(self).items()
+        }
 
 
 def run_bench(options: BenchOptions, say: Say = lambda _message: None) -> BenchReport:
