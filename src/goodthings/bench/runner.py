@@ -264,7 +264,7 @@ def _check(
     deadline = time.monotonic() + settle
     while True:  # on PostgreSQL, the workers' last transactions may still be committing
         stored = watch.count(start, start + _DAY)
-        if stored == sent or stored > sent or time.monotonic() > deadline:
+        if stored >= sent or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     if stored != sent:
