@@ -64,5 +64,6 @@ class Ingestor(Protocol):
         ...
 
     def policies(self) -> Mapping[str, DevicePolicy]:
-        """The current policy of every device, by device id."""
+        """The current policy of every device, by device id: the same mapping object until the
+        policies change (a new one tells the MQTT bridge to publish what changed)."""
         ...

@@ -12,7 +12,7 @@ import queue
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
@@ -24,6 +24,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from goodthings.ingest.batch import SENML_JSON, Incoming, Ingestor
+from goodthings.policy.decisions import DevicePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class MqttBridge:
         mqtt5: bool = True,
         max_batch: int = 500,
         max_delay: float = 0.02,
-        refresh_interval: float = 1.0,
+        refresh_interval: float = 0.05,
         retry_delay: float = 1.0,
         receive_maximum: int = 1000,
         session_expiry: int = 86400,
@@ -120,6 +121,9 @@ class MqttBridge:
         self._subscribed = threading.Event()
         self._connect_problem = "no answer yet"
         self._published: dict[str, bytes] = {}
+        self._seen: Mapping[str, DevicePolicy] | None = None
+        """The policies last published from: `Ingestor.policies` returns a new mapping when
+        they change."""
         self._republish = True
         self._worker: threading.Thread | None = None
         self._client_id, self._username, self._password, self._tls = (
@@ -390,14 +394,17 @@ class MqttBridge:
             force, self._republish = self._republish, False
         try:
             changed = self._ingestor.refresh()
-            if not (changed or force):
-                return
             policies = self._ingestor.policies()
+            # The pipeline reloads the gate on its own while ingesting, and then `refresh` finds
+            # nothing new: a different mapping is how the bridge learns policies changed anyway.
+            if not (changed or force or policies is not self._seen):
+                return
         except Exception as error:
             with self._lock:
                 self._republish = self._republish or force
             logger.error("refreshing policies failed (%s); retrying", type(error).__name__)
             return
+        self._seen = policies
         published = 0
         for device_id, policy in sorted(policies.items()):
             body = policy.to_json()

@@ -1,0 +1,164 @@
+"""`goodthings serve` worker processes for the bench: started as an operator would, measured
+from outside (peak RSS from /proc), stopped gracefully.
+
+The hub runs in processes of its own so that the bench's load generator does not share its
+interpreter (and its GIL) with the hub it measures.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+from goodthings.errors import GoodthingsError
+
+HOST = "127.0.0.1"
+
+
+class HubProcessError(GoodthingsError):
+    """A `goodthings serve` worker did not start, or died during the bench."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def hub_environment(database_url: str | None) -> dict[str, str]:
+    """The environment for a worker: none of the caller's GOODTHINGS_* settings leak in, and the
+    HTTP rate limit is lifted (the bench measures the ingest path, not the limiter)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GOODTHINGS_")}
+    env["GOODTHINGS_INGEST_RATE"] = "1000000000"
+    env["GOODTHINGS_INGEST_BURST"] = "1000000000"
+    if database_url is not None:
+        env["GOODTHINGS_DATABASE_URL"] = database_url
+    return env
+
+
+class HubProcess:
+    """One `python -m goodthings serve --worker NAME` on a free port, joined to `mqtt_url`."""
+
+    def __init__(
+        self, root: Path, worker: str, mqtt_url: str, database_url: str | None = None
+    ) -> None:
+        self.worker = worker
+        self.port = free_port()
+        self.log_path = root / f"serve-{worker}.log"
+        self._command = [
+            sys.executable,
+            "-m",
+            "goodthings",
+            "serve",
+            "--home",
+            str(root),
+            "--port",
+            str(self.port),
+            "--mqtt",
+            mqtt_url,
+            "--worker",
+            worker,
+        ]
+        self._env = hub_environment(database_url)
+        self._log: IO[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.peak_rss_mb: float | None = None
+        """The worker's peak resident memory (VmHWM), read just before it was stopped."""
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the worker; return once its web server answers (so MQTT is subscribed too)."""
+        self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            self._command, stdout=self._log, stderr=subprocess.STDOUT, env=self._env
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if self._healthy():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise HubProcessError(
+            f"worker {self.worker} did not answer on port {self.port} within {timeout:.0f} s; "
+            f"its output:\n{self.log_tail()}"
+        )
+
+    def check_alive(self) -> None:
+        if self._process is not None and self._process.poll() is not None:
+            raise HubProcessError(
+                f"worker {self.worker} exited with status {self._process.returncode}; "
+                f"its output:\n{self.log_tail()}"
+            )
+
+    def _healthy(self) -> bool:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def rss_mb(self) -> float | None:
+        """Peak resident memory so far, from /proc (None where there is no /proc)."""
+        if self._process is None:
+            return None
+        return peak_rss_mb(self._process.pid)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGINT, as Ctrl-C: the worker commits and acknowledges what it took, then exits."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            self.peak_rss_mb = peak_rss_mb(process.pid)
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return "(no output)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM (the kernel's high-water mark of resident memory) of a process, in MiB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None

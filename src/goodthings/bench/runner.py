@@ -1,0 +1,314 @@
+"""The bench's phases in order, on one throwaway deployment and one database:
+
+1. raw: the pipeline's own insert, the same rows, no parsing, gate, encryption or ledger;
+2. http: the full path, packs POSTed to a `goodthings serve` worker;
+3. mqtt, one worker: the same packs published to a private Mosquitto;
+4. mqtt, two workers: a second `serve` joins the shared subscription;
+5. withdrawal: consent given and withdrawn while both workers run.
+
+Each phase writes readings with times of its own (a day apart), so the store can be counted per
+phase afterwards: every phase must have stored exactly what it sent, or the bench fails.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from goodthings.bench import scenario
+from goodthings.bench.hubs import HubProcess
+from goodthings.bench.load import (
+    BenchError,
+    HttpPack,
+    Publisher,
+    Say,
+    StoreWatch,
+    percentile,
+    raw_insert,
+    send_http,
+)
+from goodthings.bench.mosquitto import private_mosquitto
+from goodthings.bench.withdrawal import Withdrawal, measure_withdrawal
+from goodthings.keys.files import load_signing_key
+from goodthings.store.engine import normalise_url, open_engine
+
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    readings: int = 300_000
+    """Readings per phase (raw, HTTP, MQTT with one worker, MQTT with two)."""
+    pack_size: int = 100
+    """Readings per SenML pack: per HTTP request, per MQTT message, per raw transaction."""
+    database_url: str | None = None
+    """None: a SQLite file in the bench's directory (the embedded default)."""
+    keep: Path | None = None
+    """Build the deployment here and leave it (with the workers' logs) for inspection."""
+    http_concurrency: int = 4
+    withdrawal_rounds: int = 20
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """Every figure of one run; the keys of `--json`."""
+
+    readings: int
+    pack_size: int
+    http_concurrency: int
+    raw_readings_per_s: float
+    http_readings_per_s: float
+    mqtt_readings_per_s_1_worker: float
+    mqtt_readings_per_s_2_workers: float
+    full_to_raw_ratio: float
+    """HTTP full path over raw insert, as issue #3 sets its target."""
+    ingest_latency_p50_ms: float
+    ingest_latency_p99_ms: float
+    """HTTP: from sending a pack to its 202, answered after the commit, under full load."""
+    withdrawal_rounds: int
+    withdrawal_delay_p99_ms: float
+    """From the withdrawal's commit to the retained policy saying collect=false."""
+    withdrawal_storage_delay_p99_ms: float
+    """From the withdrawal's commit to the last reading of the stream stored."""
+    peak_rss_mb: float
+    """The largest peak resident memory of any hub worker."""
+    peak_rss_mb_2_workers: float
+    """Both workers' peaks added up."""
+    machine: dict[str, object] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """The figures rounded to what the measurement can tell apart."""
+        return {
+            key: round(value, 3 if key == "full_to_raw_ratio" else 1)
+            if isinstance(value, float)
+            else value
+            for key, value in asdict(self).items()
+        }
+
+
+def run_bench(options: BenchOptions, say: Say = lambda _message: None) -> BenchReport:
+    """Run every phase and check every count; raise BenchError when anything was lost."""
+    if options.readings < 1 or options.pack_size < 1:
+        raise BenchError("--readings and --pack-size must be at least 1")
+    with _directory(options.keep) as root:
+        return _run(root, options, say)
+
+
+@contextmanager
+def _directory(keep: Path | None) -> Iterator[Path]:
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="goodthings-bench-") as tmp:
+            yield Path(tmp) / "deployment"
+        return
+    if keep.exists() and any(keep.iterdir()):
+        raise BenchError(f"{keep} is not empty; --keep needs a new or empty directory")
+    yield keep.resolve()
+
+
+def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
+    n, k = options.readings, options.pack_size
+    database_url = normalise_url(options.database_url) if options.database_url else None
+    say(f"Preparing the smart-home deployment in {root}")
+    setting = scenario.prepare(root, database_url)
+    devices = setting.devices
+    base = math.floor(time.time() - 10 * _DAY)
+    starts = {phase: base + index * _DAY for index, phase in enumerate(("raw", "http", "m1", "m2"))}
+    engine = open_engine(setting.home.database_url)
+    watch = StoreWatch(engine)
+    hubs: list[HubProcess] = []
+    try:
+        with ExitStack() as stack:
+            broker = stack.enter_context(private_mosquitto(root / "mosquitto"))
+
+            say(f"raw: inserting {n:,} readings in transactions of {k}")
+            batches = [scenario.rows(p) for p in scenario.packs(devices, n, k, starts["raw"])]
+            inserted, elapsed = raw_insert(engine, batches)
+            del batches
+            _check(watch, "raw", starts["raw"], n, reported=inserted)
+            raw_rate = n / elapsed
+            say(f"raw: {raw_rate:,.0f} readings/s")
+
+            first = HubProcess(root, "1", broker.url, database_url)
+            hubs.append(first)
+            stack.callback(first.stop)
+            say("http: starting a `goodthings serve` worker")
+            first.start()
+            packs = [
+                HttpPack(
+                    setting.device_tokens[pack[0][0].device_id],
+                    scenario.senml_json(pack),
+                    len(pack),
+                )
+                for pack in scenario.packs(devices, n, k, starts["http"])
+            ]
+            say(f"http: {len(packs):,} packs over {options.http_concurrency} connections")
+            result = send_http(first.port, packs, options.http_concurrency)
+            del packs
+            _check(watch, "http", starts["http"], n, reported=result.stored)
+            http_rate = n / result.elapsed
+            say(f"http: {http_rate:,.0f} readings/s")
+
+            publisher = Publisher(broker.host, broker.port)
+            stack.callback(publisher.close)
+            mqtt1 = _mqtt_phase(
+                watch, publisher, devices, n, k, starts["m1"], hubs, "1 worker", say
+            )
+            second = HubProcess(root, "2", broker.url, database_url)
+            hubs.append(second)
+            stack.callback(second.stop)
+            say("mqtt: starting a second worker")
+            second.start()
+            mqtt2 = _mqtt_phase(
+                watch, publisher, devices, n, k, starts["m2"], hubs, "2 workers", say
+            )
+
+            say(f"withdrawal: {options.withdrawal_rounds} rounds of give and withdraw")
+            withdrawal = measure_withdrawal(
+                engine,
+                load_signing_key(setting.home.keys_dir),
+                (broker.host, broker.port),
+                Withdrawal(
+                    scenario.WITHDRAWAL_DEVICE,
+                    scenario.WITHDRAWAL_SUBJECT,
+                    scenario.WITHDRAWAL_STREAM,
+                    scenario.WITHDRAWAL_PURPOSE,
+                ),
+                options.withdrawal_rounds,
+                say,
+            )
+            for hub in hubs:
+                hub.check_alive()
+        # Leaving the stack stopped the workers (and read their peak memory) and the broker.
+        peaks = [hub.peak_rss_mb or 0.0 for hub in hubs]
+        machine = machine_info(engine)
+    finally:
+        engine.dispose()
+    return BenchReport(
+        readings=n,
+        pack_size=k,
+        http_concurrency=options.http_concurrency,
+        raw_readings_per_s=raw_rate,
+        http_readings_per_s=http_rate,
+        mqtt_readings_per_s_1_worker=mqtt1,
+        mqtt_readings_per_s_2_workers=mqtt2,
+        full_to_raw_ratio=http_rate / raw_rate,
+        ingest_latency_p50_ms=percentile(result.latencies, 0.50) * 1000,
+        ingest_latency_p99_ms=percentile(result.latencies, 0.99) * 1000,
+        withdrawal_rounds=options.withdrawal_rounds,
+        withdrawal_delay_p99_ms=percentile(withdrawal.policy_delays, 0.99) * 1000,
+        withdrawal_storage_delay_p99_ms=percentile(withdrawal.storage_delays, 0.99) * 1000,
+        peak_rss_mb=max(peaks),
+        peak_rss_mb_2_workers=sum(peaks),
+        machine=machine,
+    )
+
+
+def _mqtt_phase(
+    watch: StoreWatch,
+    publisher: Publisher,
+    devices: tuple[scenario.DeviceLoad, ...],
+    n: int,
+    k: int,
+    start: float,
+    hubs: list[HubProcess],
+    label: str,
+    say: Say,
+) -> float:
+    """Publish every pack, then wait until the last reading is stored; readings per second."""
+    messages = [
+        (f"gt/{pack[0][0].device_id}/up", scenario.senml_json(pack))
+        for pack in scenario.packs(devices, n, k, start)
+    ]
+    say(f"mqtt, {label}: publishing {len(messages):,} packs through Mosquitto")
+
+    def alive() -> None:
+        for hub in hubs:
+            hub.check_alive()
+
+    base_id = watch.max_id()
+    started = time.perf_counter()
+    publisher.publish(messages)
+    try:
+        done = watch.wait_for(base_id, n, alive=alive)
+    except BenchError as error:
+        logs = "\n".join(f"worker {hub.worker}:\n{hub.log_tail(10)}" for hub in hubs)
+        raise BenchError(f"mqtt, {label}: {error}; the workers' last output:\n{logs}") from None
+    _check(watch, f"mqtt, {label}", start, n)
+    rate = n / (done - started)
+    say(f"mqtt, {label}: {rate:,.0f} readings/s")
+    return rate
+
+
+def _check(
+    watch: StoreWatch,
+    phase: str,
+    start: float,
+    sent: int,
+    reported: int | None = None,
+    settle: float = 10.0,
+) -> None:
+    """Fail loudly unless the store holds exactly the readings the phase sent."""
+    if reported is not None and reported != sent:
+        raise BenchError(f"{phase}: sent {sent} readings but the hub reported {reported} stored")
+    deadline = time.monotonic() + settle
+    while True:  # on PostgreSQL, the workers' last transactions may still be committing
+        stored = watch.count(start, start + _DAY)
+        if stored >= sent or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if stored != sent:
+        raise BenchError(
+            f"{phase}: sent {sent} readings but the store holds {stored}: "
+            f"{'readings were lost' if stored < sent else 'readings were stored twice'}"
+        )
+
+
+def machine_info(engine: Engine) -> dict[str, object]:
+    """What the figures were measured on: they mean little without it."""
+    info: dict[str, object] = {
+        "cpu_model": _cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "ram_gb": _ram_gb(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+    url = make_url(str(engine.url))
+    if url.get_backend_name() == "sqlite":
+        info["database"] = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"
+    else:
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version()")).scalar()
+        info["database"] = str(version).split(" on ")[0]
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _ram_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None

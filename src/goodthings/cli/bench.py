@@ -1,0 +1,95 @@
+"""`goodthings bench`: measure this machine's hub, end to end, on a throwaway deployment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from goodthings.bench import BenchOptions, BenchReport, run_bench
+from goodthings.cli._common import err, out
+
+
+def bench(
+    readings: Annotated[
+        int, typer.Option("--readings", help="Readings sent in each throughput phase.")
+    ] = BenchOptions.readings,
+    pack_size: Annotated[
+        int,
+        typer.Option("--pack-size", help="Readings per SenML pack (per request, per message)."),
+    ] = BenchOptions.pack_size,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object for scripts.")
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Run on this (empty, throwaway) database instead of a temporary SQLite file.",
+        ),
+    ] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep", help="Build the deployment in this new directory and keep it, with logs."
+        ),
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", help="Consent withdrawals to time.")
+    ] = BenchOptions.withdrawal_rounds,
+) -> None:
+    """Measure ingest throughput, latency, withdrawal delay and memory on this machine."""
+    options = BenchOptions(
+        readings=readings,
+        pack_size=pack_size,
+        database_url=database_url,
+        keep=keep,
+        withdrawal_rounds=rounds,
+    )
+    report = run_bench(options, say=lambda message: err.print(message, markup=False))
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        _print(report)
+
+
+def _print(report: BenchReport) -> None:
+    m = report.machine
+    out.print(
+        f"goodthings bench: {report.readings:,} readings per phase, packs of {report.pack_size}"
+    )
+    out.print(f"  on {m['cpu_model']}, {m['cpu_cores']} cores, {m['ram_gb']} GB RAM")
+    out.print(f"  Python {m['python']}, {m['database']}")
+    rate = "readings/s"
+    rows = [
+        ("raw insert (no policy)", f"{report.raw_readings_per_s:,.0f}", rate),
+        (
+            f"HTTP, full path ({report.http_concurrency} connections)",
+            f"{report.http_readings_per_s:,.0f}",
+            rate,
+        ),
+        ("MQTT via Mosquitto, 1 worker", f"{report.mqtt_readings_per_s_1_worker:,.0f}", rate),
+        ("MQTT via Mosquitto, 2 workers", f"{report.mqtt_readings_per_s_2_workers:,.0f}", rate),
+        ("full path / raw (HTTP)", f"{report.full_to_raw_ratio:.2f}", ""),
+        (
+            "ingest latency p50 / p99 (HTTP)",
+            f"{report.ingest_latency_p50_ms:.1f} / {report.ingest_latency_p99_ms:.1f}",
+            "ms",
+        ),
+        (
+            f"withdrawal → policy, p99 of {report.withdrawal_rounds}",
+            f"{report.withdrawal_delay_p99_ms:.0f}",
+            "ms",
+        ),
+        (
+            "withdrawal → last reading stored, p99",
+            f"{report.withdrawal_storage_delay_p99_ms:.0f}",
+            "ms",
+        ),
+        ("peak RSS of a worker", f"{report.peak_rss_mb:.0f}", "MiB"),
+        ("peak RSS of both workers", f"{report.peak_rss_mb_2_workers:.0f}", "MiB"),
+    ]
+    for label, value, unit in rows:
+        out.print(f"  {label:<40} {value:>15} {unit}".rstrip())

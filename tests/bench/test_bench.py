@@ -1,0 +1,203 @@
+"""`goodthings bench` end to end, small: real `serve` subprocesses, a real Mosquitto, real
+SQLite and PostgreSQL. Figures are checked for shape and consistency, never for speed: timing
+assertions on a shared machine would only make the suite flaky."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from brokers import install_mosquitto
+from cli_helpers import run
+from goodthings.bench import BenchReport
+from goodthings.bench.load import BenchError, StoreWatch, percentile
+from goodthings.bench.runner import _check
+from goodthings.cli.bench import _print
+from goodthings.store.engine import open_engine, sqlite_url
+
+READINGS = 2000
+PACK = 50
+RATES = (
+    "raw_readings_per_s",
+    "http_readings_per_s",
+    "mqtt_readings_per_s_1_worker",
+    "mqtt_readings_per_s_2_workers",
+)
+FIGURES = (
+    *RATES,
+    "full_to_raw_ratio",
+    "ingest_latency_p50_ms",
+    "ingest_latency_p99_ms",
+    "withdrawal_delay_p99_ms",
+    "peak_rss_mb",
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _mosquitto_installed() -> None:
+    install_mosquitto()
+
+
+def _bench(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, object]:
+    ran = run(
+        capsys,
+        "bench",
+        "--readings",
+        str(READINGS),
+        "--pack-size",
+        str(PACK),
+        "--rounds",
+        "2",
+        "--json",
+        *extra,
+    )
+    assert ran.code == 0, ran.err
+    report: dict[str, object] = json.loads(ran.out)
+    return report
+
+
+def _assert_consistent(report: dict[str, object]) -> None:
+    for key in FIGURES:
+        value = report[key]
+        assert isinstance(value, float), key
+        assert value > 0 or key == "withdrawal_delay_p99_ms", f"{key} = {value}"
+    assert report["readings"] == READINGS
+    assert report["pack_size"] == PACK
+    ratio = report["http_readings_per_s"] / report["raw_readings_per_s"]  # type: ignore[operator]
+    assert report["full_to_raw_ratio"] == pytest.approx(ratio, abs=0.002)
+    assert report["ingest_latency_p50_ms"] <= report["ingest_latency_p99_ms"]  # type: ignore[operator]
+    assert report["peak_rss_mb"] <= report["peak_rss_mb_2_workers"]  # type: ignore[operator]
+    machine = report["machine"]
+    assert isinstance(machine, dict)
+    assert {"cpu_model", "cpu_cores", "ram_gb", "python", "sqlite", "database"} <= set(machine)
+
+
+def test_bench_on_sqlite_reports_every_figure_and_keeps_a_verifiable_deployment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    kept = tmp_path / "kept"
+    report = _bench(capsys, "--keep", str(kept))
+    _assert_consistent(report)
+    assert "SQLite" in str(report["machine"]["database"])  # type: ignore[index]
+    with closing(sqlite3.connect(kept / "goodthings.db")) as connection:
+        stored = connection.execute(
+            "select count(*) from readings where device_id != 'band-alex'"
+        ).fetchone()[0]
+    assert stored == 4 * READINGS  # raw, HTTP, MQTT with one worker, with two
+    assert (kept / "serve-1.log").exists() and (kept / "serve-2.log").exists()
+    verified = run(capsys, "ledger", "verify", "--home", str(kept))
+    assert verified.code == 0, verified.err
+
+
+@pytest.mark.postgres
+def test_bench_on_postgresql_reports_every_figure(
+    capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    report = _bench(capsys, "--database-url", postgres_url)
+    _assert_consistent(report)
+    assert "PostgreSQL" in str(report["machine"]["database"])  # type: ignore[index]
+
+
+def test_bench_refuses_a_keep_directory_that_holds_something(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "precious.txt").write_text("mine")
+    ran = run(capsys, "bench", "--readings", "10", "--keep", str(tmp_path))
+    assert ran.code == 1
+    assert "not empty" in ran.err
+    assert (tmp_path / "precious.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("stored", "sent", "message"),
+    [(3, 5, "readings were lost"), (5, 3, "readings were stored twice")],
+)
+def test_a_phase_whose_count_differs_from_what_was_sent_fails_loudly(
+    tmp_path: Path, stored: int, sent: int, message: str
+) -> None:
+    path = tmp_path / "store.db"
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("create table readings (id integer primary key, time real)")
+        connection.executemany(
+            "insert into readings (time) values (?)", [(1000.0 + i,) for i in range(stored)]
+        )
+    engine = open_engine(sqlite_url(path))
+    try:
+        with pytest.raises(BenchError, match=message):
+            _check(StoreWatch(engine), "phase", 1000.0, sent, settle=0.0)
+        _check(StoreWatch(engine), "phase", 1000.0, stored, settle=0.0)
+    finally:
+        engine.dispose()
+
+
+def test_a_reported_count_that_differs_fails_before_the_store_is_counted(tmp_path: Path) -> None:
+    engine = open_engine(sqlite_url(tmp_path / "unused.db"))
+    try:
+        with pytest.raises(BenchError, match="reported 9 stored"):
+            _check(StoreWatch(engine), "http", 0.0, 10, reported=9)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("values", "fraction", "expected"),
+    [
+        ([3.0, 1.0, 2.0], 0.5, 2.0),
+        ([float(i) for i in range(1, 101)], 0.99, 99.0),
+        ([float(i) for i in range(1, 21)], 0.99, 20.0),  # fewer than 100: p99 is the largest
+        ([5.0], 0.5, 5.0),
+    ],
+)
+def test_percentile_is_nearest_rank(values: list[float], fraction: float, expected: float) -> None:
+    assert percentile(values, fraction) == expected
+
+
+def test_the_table_for_people_shows_every_figure_with_the_machine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = BenchReport(
+        readings=1000,
+        pack_size=10,
+        http_concurrency=4,
+        raw_readings_per_s=50_000.0,
+        http_readings_per_s=20_000.0,
+        mqtt_readings_per_s_1_worker=30_000.0,
+        mqtt_readings_per_s_2_workers=40_000.0,
+        full_to_raw_ratio=0.4,
+        ingest_latency_p50_ms=12.5,
+        ingest_latency_p99_ms=40.0,
+        withdrawal_rounds=20,
+        withdrawal_delay_p99_ms=55.0,
+        withdrawal_storage_delay_p99_ms=30.0,
+        peak_rss_mb=100.0,
+        peak_rss_mb_2_workers=200.0,
+        machine={
+            "cpu_model": "Test CPU",
+            "cpu_cores": 2,
+            "ram_gb": 4.0,
+            "python": "3.11.7",
+            "database": "SQLite 3.40.1",
+        },
+    )
+    _print(report)
+    shown = capsys.readouterr().out
+    for expected in (
+        "Test CPU, 2 cores",
+        "SQLite 3.40.1",
+        "50,000 readings/s",
+        "20,000 readings/s",
+        "30,000 readings/s",
+        "40,000 readings/s",
+        "0.40",
+        "12.5 / 40.0 ms",
+        "p99 of 20",
+        "55 ms",
+        "30 ms",
+        "100 MiB",
+        "200 MiB",
+    ):
+        assert expected in shown

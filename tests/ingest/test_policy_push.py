@@ -1,0 +1,86 @@
+"""Consent in advance with the real pipeline: a changed consent reaches the device's retained
+policy even when the ingest path reloads the gate first (it does so every 50 ms under load)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from brokers import Broker, mosquitto
+from goodthings.config import Home
+from goodthings.consent import service as consent
+from goodthings.deployment import init_deployment
+from goodthings.hub import Hub
+from goodthings.ingest.mqtt import MqttBridge
+
+CHANGE = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation")
+
+
+class HeartRatePolicy:
+    """What band-alex has been told about heart_rate, in order."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.seen: list[bool] = []
+        self._changed = threading.Condition()
+        self._client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+        self._client.on_message = self._on_message
+        self._client.connect(broker.host, broker.port)
+        self._client.subscribe("gt/band-alex/policy", qos=1)
+        self._client.loop_start()
+
+    def _on_message(self, _client: object, _userdata: object, message: paho.MQTTMessage) -> None:
+        collect = json.loads(message.payload)["streams"]["heart_rate"]["collect"]
+        with self._changed:
+            self.seen.append(bool(collect))
+            self._changed.notify_all()
+
+    def wait_for(self, collect: bool, timeout: float = 5.0) -> bool:
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: bool(self.seen) and self.seen[-1] is collect, timeout
+            )
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    home = Home(tmp_path / "smart-home")
+    init_deployment(home, "smart-home")
+    opened = Hub.open(home)
+    yield opened
+    opened.close()
+
+
+def test_withdrawal_is_published_even_when_the_ingest_path_reloaded_the_gate_first(
+    tmp_path: Path, hub: Hub
+) -> None:
+    with mosquitto(tmp_path) as broker:
+        bridge = MqttBridge(
+            hub.pipeline,
+            host=broker.host,
+            port=broker.port,
+            client_id="hub-push",
+            refresh_interval=0.3,
+        )
+        with bridge:
+            watch = HeartRatePolicy(broker)
+            try:
+                assert watch.wait_for(collect=False)
+                consent.give(hub.engine, hub.signer, CHANGE)
+                hub.pipeline.refresh()  # as an ingest would, before the bridge's own refresh
+                assert watch.wait_for(collect=True), watch.seen
+                consent.withdraw(hub.engine, hub.signer, CHANGE)
+                hub.pipeline.refresh()
+                assert watch.wait_for(collect=False), watch.seen
+            finally:
+                watch.close()
+    assert watch.seen == [False, True, False]
