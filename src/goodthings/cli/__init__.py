@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import consent, deployment, device, ledger, manifest, senml, serve
+from goodthings.cli import consent, deployment, device, ledger, manifest, password, senml, serve
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
 
@@ -32,6 +32,7 @@ app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
+app.add_typer(password.app, name="password")
 
 
 def _version(value: bool) -> None:
