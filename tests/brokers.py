@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import secrets
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
+MOSQUITTO_CTRL = Path("/usr/bin/mosquitto_ctrl")
+DYNAMIC_SECURITY = Path("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
 HOST = "127.0.0.1"
 
 
@@ -21,6 +24,9 @@ class Broker:
     host: str
     port: int
     log_path: Path
+    admin_username: str | None = None
+    """With the dynamic-security plugin: its admin client (anonymous clients are refused)."""
+    admin_password: str | None = None
 
 
 def _install_mosquitto() -> Path:
@@ -52,7 +58,7 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
+def _write_config(directory: Path, port: int, extra: list[str]) -> tuple[Path, Path]:
     log_path = directory / "mosquitto.log"
     config = directory / "mosquitto.conf"
     config.write_text(
@@ -61,7 +67,7 @@ def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
                 # As root, Mosquitto would switch to its own user and lose the tmp directory.
                 f"user {getpass.getuser()}",
                 f"listener {port} {HOST}",
-                "allow_anonymous true",
+                *(extra or ["allow_anonymous true"]),
                 "max_inflight_messages 1000",
                 "max_queued_messages 100000",
                 "persistence false",
@@ -77,16 +83,38 @@ def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
     return config, log_path
 
 
+def _dynamic_security(directory: Path, password: str) -> list[str]:
+    """Initialise the plugin's state file with an admin client, as `mosquitto_ctrl` does."""
+    state = directory / "dynamic-security.json"
+    state.unlink(missing_ok=True)
+    subprocess.run(
+        [str(MOSQUITTO_CTRL), "dynsec", "init", str(state), "admin", password],
+        check=True,
+        capture_output=True,
+    )
+    state.chmod(0o600)  # it holds the clients' password hashes
+    return [
+        "allow_anonymous false",
+        f"plugin {DYNAMIC_SECURITY}",
+        f"plugin_opt_config_file {state}",
+    ]
+
+
 @contextmanager
-def mosquitto(tmp_path: Path) -> Iterator[Broker]:
-    """A private Mosquitto (never the machine's own on 1883), stopped and waited for at the end."""
+def mosquitto(tmp_path: Path, *, dynamic_security: bool = False) -> Iterator[Broker]:
+    """A private Mosquitto (never the machine's own on 1883), stopped and waited for at the end.
+
+    With `dynamic_security`, the plugin is loaded with a fresh admin client and nothing else:
+    every other client must be provisioned through it."""
     binary = _install_mosquitto()
     directory = tmp_path / "mosquitto"
     directory.mkdir(exist_ok=True)
+    admin_password = secrets.token_urlsafe(16) if dynamic_security else None
+    extra = _dynamic_security(directory, admin_password) if admin_password else []
     # Another process may take the free port between the probe and the bind: try a few.
     for _attempt in range(5):
         port = _free_port()
-        config, log_path = _write_config(directory, port)
+        config, log_path = _write_config(directory, port, extra)
         process = subprocess.Popen(
             [str(binary), "-c", str(config)],
             stdout=subprocess.DEVNULL,
@@ -103,7 +131,7 @@ def mosquitto(tmp_path: Path) -> Iterator[Broker]:
         log = log_path.read_text() if log_path.exists() else "(no log)"
         raise RuntimeError(f"Mosquitto did not start on {HOST}; its log:\n{log}")
     try:
-        yield Broker(HOST, port, log_path)
+        yield Broker(HOST, port, log_path, "admin" if admin_password else None, admin_password)
     finally:
         process.terminate()
         try:

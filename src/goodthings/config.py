@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     """Packs a device may send at once before the rate applies."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
+    mqtt_admin_username: str | None = None
+    """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""
+    mqtt_admin_password_file: Path | None = None
+    """A file (mode 0600) holding that admin client's password."""
 
 
 @dataclass(frozen=True)

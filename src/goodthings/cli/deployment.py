@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from goodthings.apply.plan import describe
 from goodthings.apply.service import ConfirmationNeeded, apply_manifest
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.config import resolve_home
+from goodthings.config import Home, resolve_home
 from goodthings.deployment import EXAMPLES, init_deployment, manifest_path, open_store
 from goodthings.manifest import load_manifest
+from goodthings.security.broker_acl import admin_session, revoke_retired
 
 
 def init(
@@ -70,5 +72,16 @@ def apply(
             err.print(f"Nothing was changed: {exc}")
             raise typer.Exit(1) from None
         out.print("Applied.")
+        _revoke_retired_on_broker(deployment, engine)
     finally:
         engine.dispose()
+
+
+def _revoke_retired_on_broker(deployment: Home, engine: Engine) -> None:
+    """With Mosquitto configured, remove the broker clients of devices no longer declared."""
+    session = admin_session(deployment.settings)
+    if session is None:
+        return
+    with session as dynsec, engine.connect() as connection:
+        for device in revoke_retired(connection, dynsec):
+            out.print(f"Broker: removed the client of retired device {device}.")

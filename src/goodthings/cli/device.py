@@ -17,6 +17,7 @@ from goodthings.config import Home
 from goodthings.deployment import manifest_path, open_store
 from goodthings.keys.files import load_master_key
 from goodthings.security import credentials
+from goodthings.security.broker_acl import BrokerAclError, admin_session
 from goodthings.security.credentials import (
     CredentialKind,
     Issued,
@@ -78,6 +79,27 @@ def _show(issued: Issued, qr_file: Path | None) -> None:
     out.print(issued.secret, markup=False)
 
 
+def _provision(home: Home, issued: Issued) -> None:
+    """Give the credential to Mosquitto's dynamic-security plugin, when one is configured."""
+    try:
+        session = admin_session(home.settings)
+        if session is None:
+            return
+        with session as dynsec:
+            dynsec.provision_device(issued.device_id, issued.secret)
+    except BrokerAclError as exc:
+        err.print(
+            f"warning: the credential works over HTTP, but the broker was not updated: {exc}. "
+            f"Run `goodthings device rotate {issued.device_id}` again once the broker is up.",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+    err.print(
+        f"Broker: client {issued.device_id!r} may publish to gt/{issued.device_id}/up and read "
+        f"gt/{issued.device_id}/policy and /down only."
+    )
+
+
 @app.command()
 def add(
     device_id: Annotated[str, typer.Argument(help="An id for the new device (e.g. 'meter-2').")],
@@ -113,6 +135,7 @@ def add(
         engine.dispose()
     err.print(f"Added device {device_id} ({model} at {place}) to {path} and applied it.")
     _show(issued, qr)
+    _provision(deployment, issued)
 
 
 @app.command()
@@ -153,9 +176,10 @@ def rotate(
         engine.dispose()
     err.print(
         f"New credential for {device_id}; the previous ones work for {grace_hours:g} more "
-        "hours, then stop."
+        "hours, then stop (on Mosquitto, the broker's copy is replaced at once)."
     )
     _show(issued, qr)
+    _provision(deployment, issued)
 
 
 @app.command()
