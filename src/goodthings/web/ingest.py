@@ -63,7 +63,7 @@ async def ingest(
     """Store what the gate allows of a SenML pack (RFC 8428), JSON or CBOR."""
     endpoint: IngestEndpoint = request.app.state.ingest
     scheme, _, token = (authorization or "").partition(" ")
-    device = await _authenticate(
+    device = await authenticate_device(
         endpoint.hub, token.strip() if scheme.lower() == "bearer" else "", request
     )
     if isinstance(device, JSONResponse):
@@ -105,7 +105,7 @@ async def ingest(
     )
 
 
-async def _authenticate(hub: Hub, token: str, request: Request) -> str | JSONResponse:
+async def authenticate_device(hub: Hub, token: str, request: Request) -> str | JSONResponse:
     """The device a token belongs to, or the answer to send: 401, or 429 while locked out."""
     address: Key = (Scope.address, request.client.host if request.client else "unknown")
     device = hub.tokens.cached(token) if token else None
