@@ -111,10 +111,13 @@ def test_a_device_cannot_publish_as_another(setup: Setup) -> None:
     setup.grant("thermostat-1")
     with setup.hub() as hub, setup.peer("meter-1", meter) as device:
         assert hub.connect() and device.connect()
-        assert hub.subscribe("gt/+/up")
+        assert hub.subscribe("gt/+/up") and hub.subscribe("gt/+/birth")
         device.publish("gt/thermostat-1/up", b"forged")
+        device.publish("gt/thermostat-1/birth", b"forged birth")
         device.publish("gt/meter-1/down", b"forged downlink")
+        assert device.publish("gt/meter-1/birth", b"own birth")
         assert device.publish("gt/meter-1/up", b"own")
+        assert hub.next_message() == ("gt/meter-1/birth", b"own birth")
         assert hub.next_message() == ("gt/meter-1/up", b"own")
         with pytest.raises(queue.Empty):
             hub.next_message(timeout=0.3)

@@ -1,7 +1,8 @@
 """Who may do what on the broker: one set of rules, enforced by Mosquitto and by amqtt.
 
-A device may publish only to `gt/<id>/up` and subscribe only to `gt/<id>/policy` and
-`gt/<id>/down`; the hub may subscribe to every device's `up` (shared or not) and publish
+A device may publish only to `gt/<id>/up` and `gt/<id>/birth` and subscribe only to
+`gt/<id>/policy` and `gt/<id>/down`; the hub may subscribe to every device's `up` and `birth`
+(shared or not) and publish
 policies and downlinks; anyone else may do nothing. On Mosquitto the rules become per-device
 clients and roles of the dynamic-security plugin, managed over its control topic
 (`DynamicSecurity`); the embedded amqtt broker checks the same rules through the plugins in
@@ -66,6 +67,7 @@ def device_acls(device_id: str) -> tuple[Acl, ...]:
     base = f"gt/{device_id}"
     return (
         Acl(AclType.publish, f"{base}/up"),
+        Acl(AclType.publish, f"{base}/birth"),
         Acl(AclType.subscribe_literal, f"{base}/policy"),
         Acl(AclType.subscribe_literal, f"{base}/down"),
         Acl(AclType.receive, f"{base}/policy"),
@@ -77,6 +79,9 @@ HUB_ACLS: tuple[Acl, ...] = (
     Acl(AclType.subscribe_pattern, "gt/+/up"),
     Acl(AclType.subscribe_pattern, f"$share/{SHARE_GROUP}/gt/+/up"),
     Acl(AclType.receive, "gt/+/up"),
+    Acl(AclType.subscribe_pattern, "gt/+/birth"),
+    Acl(AclType.subscribe_pattern, f"$share/{SHARE_GROUP}/gt/+/birth"),
+    Acl(AclType.receive, "gt/+/birth"),
     Acl(AclType.publish, "gt/+/policy"),
     Acl(AclType.publish, "gt/+/down"),
 )
