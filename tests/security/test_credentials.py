@@ -213,3 +213,32 @@ def test_http_ingest_accepts_an_added_device_token(
     response = client.post("/ingest", content=PACK, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 202, response.text
     assert response.json()["stored"] == 1
+
+
+def test_apply_gives_each_new_device_its_own_credential(
+    capsys: pytest.CaptureFixture[str], deployment: Home
+) -> None:
+    from goodthings.manifest.edit import append_device
+
+    text = deployment.manifest_path.read_text()
+    for device in ("meter-8", "meter-9"):
+        text = append_device(
+            text, {"id": device, "model": "wattwise-m2", "place": "flat-4", "firmware": "2.4.0"}
+        )
+    deployment.manifest_path.write_text(text)
+    applied = run(capsys, "apply", "--home", str(deployment.root))
+    assert applied.code == 0, applied.err
+    secrets = {}
+    for line in applied.out.splitlines():
+        if line.startswith("Credential for new device"):
+            device = line.split()[4].rstrip(",")
+            secrets[device] = line.rsplit(": ", 1)[1]
+    assert sorted(secrets) == ["meter-8", "meter-9"]
+    assert secrets["meter-8"] != secrets["meter-9"]
+    hub = Hub.open(deployment)
+    try:
+        assert {hub.tokens.device_for(s) for s in secrets.values()} == {"meter-8", "meter-9"}
+    finally:
+        hub.close()
+    again = run(capsys, "apply", "--home", str(deployment.root))
+    assert "Credential for new device" not in again.out  # only new devices, only once

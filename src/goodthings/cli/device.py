@@ -79,7 +79,7 @@ def _show(issued: Issued, qr_file: Path | None) -> None:
     out.print(issued.secret, markup=False)
 
 
-def _provision(home: Home, issued: Issued) -> None:
+def provision_on_broker(home: Home, issued: Issued) -> None:
     """Give the credential to Mosquitto's dynamic-security plugin, when one is configured."""
     try:
         session = admin_session(home.settings)
@@ -135,7 +135,7 @@ def add(
         engine.dispose()
     err.print(f"Added device {device_id} ({model} at {place}) to {path} and applied it.")
     _show(issued, qr)
-    _provision(deployment, issued)
+    provision_on_broker(deployment, issued)
 
 
 @app.command()
@@ -179,7 +179,7 @@ def rotate(
         "hours, then stop (on Mosquitto, the broker's copy is replaced at once)."
     )
     _show(issued, qr)
-    _provision(deployment, issued)
+    provision_on_broker(deployment, issued)
 
 
 @app.command()
