@@ -27,6 +27,8 @@ class Broker:
     admin_username: str | None = None
     """With the dynamic-security plugin: its admin client (anonymous clients are refused)."""
     admin_password: str | None = None
+    tls_port: int | None = None
+    """With `tls`: a listener that requires a client certificate from the given CA."""
 
 
 def _install_mosquitto() -> Path:
@@ -58,7 +60,9 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _write_config(directory: Path, port: int, extra: list[str]) -> tuple[Path, Path]:
+def _write_config(
+    directory: Path, port: int, extra: list[str], listeners: list[str]
+) -> tuple[Path, Path]:
     log_path = directory / "mosquitto.log"
     config = directory / "mosquitto.conf"
     config.write_text(
@@ -76,6 +80,7 @@ def _write_config(directory: Path, port: int, extra: list[str]) -> tuple[Path, P
                 "log_type warning",
                 "log_type notice",
                 "log_type information",
+                *listeners,
                 "",
             ]
         )
@@ -100,8 +105,29 @@ def _dynamic_security(directory: Path, password: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+
+
+def _tls_listener(port: int, files: TlsFiles) -> list[str]:
+    # Mutual TLS: a client must show a certificate from the CA; its common name is its username.
+    return [
+        f"listener {port} {HOST}",
+        f"cafile {files.cafile}",
+        f"certfile {files.certfile}",
+        f"keyfile {files.keyfile}",
+        "require_certificate true",
+        "use_identity_as_username true",
+    ]
+
+
 @contextmanager
-def mosquitto(tmp_path: Path, *, dynamic_security: bool = False) -> Iterator[Broker]:
+def mosquitto(
+    tmp_path: Path, *, dynamic_security: bool = False, tls: TlsFiles | None = None
+) -> Iterator[Broker]:
     """A private Mosquitto (never the machine's own on 1883), stopped and waited for at the end.
 
     With `dynamic_security`, the plugin is loaded with a fresh admin client and nothing else:
@@ -114,16 +140,23 @@ def mosquitto(tmp_path: Path, *, dynamic_security: bool = False) -> Iterator[Bro
     # Another process may take the free port between the probe and the bind: try a few.
     for _attempt in range(5):
         port = _free_port()
-        config, log_path = _write_config(directory, port, extra)
+        tls_port = _free_port() if tls else None
+        listeners = _tls_listener(tls_port, tls) if tls and tls_port else []
+        config, log_path = _write_config(directory, port, extra, listeners)
         process = subprocess.Popen(
             [str(binary), "-c", str(config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 5
-        while process.poll() is None and not _accepts(port) and time.monotonic() < deadline:
+        ports = [port] + ([tls_port] if tls_port else [])
+        while (
+            process.poll() is None
+            and not all(_accepts(p) for p in ports)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.02)
-        if process.poll() is None and _accepts(port):
+        if process.poll() is None and all(_accepts(p) for p in ports):
             break
         process.kill()
         process.wait()
@@ -131,7 +164,9 @@ def mosquitto(tmp_path: Path, *, dynamic_security: bool = False) -> Iterator[Bro
         log = log_path.read_text() if log_path.exists() else "(no log)"
         raise RuntimeError(f"Mosquitto did not start on {HOST}; its log:\n{log}")
     try:
-        yield Broker(HOST, port, log_path, "admin" if admin_password else None, admin_password)
+        yield Broker(
+            HOST, port, log_path, "admin" if admin_password else None, admin_password, tls_port
+        )
     finally:
         process.terminate()
         try:

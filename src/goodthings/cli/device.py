@@ -18,6 +18,7 @@ from goodthings.deployment import manifest_path, open_store
 from goodthings.keys.files import load_master_key
 from goodthings.security import credentials
 from goodthings.security.broker_acl import BrokerAclError, admin_session
+from goodthings.security.certificates import DEVICE_DAYS, issue_device_certificate, write_bundle
 from goodthings.security.credentials import (
     CredentialKind,
     Issued,
@@ -180,6 +181,39 @@ def rotate(
     )
     _show(issued, qr)
     provision_on_broker(deployment, issued)
+
+
+@app.command()
+def cert(
+    device_id: DeviceArgument,
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Where to write DEVICE-ID.pem, DEVICE-ID.key (0600) and ca.pem.",
+            file_okay=False,
+        ),
+    ],
+    days: Annotated[
+        int, typer.Option(min=1, max=3650, help="How long the certificate is valid.")
+    ] = DEVICE_DAYS,
+    home: HomeOption = None,
+) -> None:
+    """Issue a device's X.509 client certificate from the deployment's CA, for mutual TLS."""
+    deployment = home_of(home)
+    engine = open_store(deployment)
+    try:
+        with engine.connect() as connection:
+            credentials.require_device(connection, device_id)
+    finally:
+        engine.dispose()
+    issued = issue_device_certificate(deployment.keys_dir, device_id, days)
+    cert_path, key_path, ca_path = write_bundle(issued, out_dir)
+    out.print(
+        f"certificate  {cert_path}  (subject CN={device_id}, valid until {issued.not_after:%Y-%m-%d})"
+    )
+    out.print(f"private key  {key_path}  (mode 0600: copy it onto the device, then delete it here)")
+    out.print(f"CA           {ca_path}  (the device trusts the hub's listeners with it)")
 
 
 @app.command()
