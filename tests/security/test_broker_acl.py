@@ -27,6 +27,7 @@ from goodthings.security.broker_acl import (
     new_hub_password,
 )
 from goodthings.security.credentials import issue_token, revoke_all
+from goodthings.security.lockout import LockEvent, Lockout
 from goodthings.security.tokens import TokenVerifier
 from mqtt_peers import Peer
 
@@ -234,3 +235,30 @@ def test_device_add_and_rotate_provision_mosquitto(
         assert "removed the client of retired device meter-2" in applied.out
         with Peer(broker.host, broker.port, "meter-2", second) as device:
             assert not device.connect()
+
+
+def test_the_embedded_broker_locks_out_repeated_failures(home: Home) -> None:
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        with hub.engine.begin() as connection:
+            secret = issue_token(connection, "meter-1")
+        recorded: list[LockEvent] = []
+        access = BrokerAccess(
+            new_hub_password(),
+            TokenVerifier(hub.engine, ttl=0).check_password,
+            lockout=Lockout(threshold=3, base=60),
+            on_lockout=recorded.extend,
+        )
+        with EmbeddedBroker(access=access) as broker:
+            for attempt in range(3):
+                with Peer(
+                    broker.host, broker.port, "meter-1", f"guess-{attempt}", mqtt5=False
+                ) as p:
+                    assert not p.connect()
+            with Peer(broker.host, broker.port, "meter-1", secret, mqtt5=False) as device:
+                assert not device.connect()  # locked out, even with the right credential
+        scopes = sorted((e.scope.value, e.subject) for e in recorded)
+        assert scopes == [("address", "127.0.0.1"), ("device", "meter-1")]
+    finally:
+        hub.close()

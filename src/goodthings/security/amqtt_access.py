@@ -23,6 +23,7 @@ from goodthings.security.broker_acl import (
     may_receive,
     may_subscribe,
 )
+from goodthings.security.lockout import Key, LockEvent, Lockout, Scope
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class BrokerAccess:
     check_device: Callable[[str, str], bool]
     """(device id, secret) -> whether it is a live credential of that device (slow: argon2id)."""
     hub_username: str = HUB_USERNAME
+    lockout: Lockout | None = None
+    """Count failed sign-ins per device and per address, as HTTP ingest does."""
+    on_lockout: Callable[[list[LockEvent]], None] | None = None
+    """Called (on a worker thread) with each lockout started, to record it and alert."""
 
 
 class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
@@ -49,11 +54,30 @@ class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
             return False
         if isinstance(password, bytes):
             password = password.decode("utf-8", "replace")
+        keys: tuple[Key, ...] = (
+            (Scope.address, str(session.remote_address or "unknown")),
+            (Scope.device, str(username)),
+        )
+        if access.lockout is not None and access.lockout.retry_after(*keys):
+            return False
         if username == access.hub_username:
-            return hmac.compare_digest(password.encode(), access.hub_password.encode())
-        # argon2id takes tens of milliseconds: keep it off the broker's event loop.
-        loop = asyncio.get_running_loop()
-        return bool(await loop.run_in_executor(None, access.check_device, username, password))
+            accepted = hmac.compare_digest(password.encode(), access.hub_password.encode())
+        else:
+            # argon2id takes tens of milliseconds: keep it off the broker's event loop.
+            loop = asyncio.get_running_loop()
+            accepted = bool(
+                await loop.run_in_executor(None, access.check_device, username, password)
+            )
+        if access.lockout is not None:
+            if accepted:
+                access.lockout.succeeded(*keys)
+            else:
+                events = access.lockout.failed(*keys)
+                if events and access.on_lockout is not None:
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, access.on_lockout, events
+                    )
+        return accepted
 
 
 class DeviceTopicPlugin(BaseTopicPlugin):  # type: ignore[misc]

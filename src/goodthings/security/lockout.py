@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Engine, insert
 
 from goodthings.store import tables as t
 from goodthings.store import tables_security as ts
@@ -125,3 +125,13 @@ def record_lockouts(connection: Connection, events: Iterable[LockEvent]) -> None
                 ),
             )
         )
+
+
+def recorder(engine: Engine) -> Callable[[list[LockEvent]], None]:
+    """A callback that records lockouts (with their alerts) in their own transaction."""
+
+    def record(events: list[LockEvent]) -> None:
+        with engine.begin() as connection:
+            record_lockouts(connection, events)
+
+    return record
