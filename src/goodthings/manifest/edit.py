@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _DEVICES = re.compile(r"^devices:\s*(?P<empty>\[\s*\])?\s*(#.*)?$")
-_TOP_LEVEL = re.compile(r"^[^\s#]")
+_TOP_LEVEL = re.compile(r"^[^\s#-]")  # a key at column 0; a list item there is not one
 _ITEM = re.compile(r"^(?P<indent>\s*)- ")
 
 

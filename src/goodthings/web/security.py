@@ -59,13 +59,17 @@ def is_operator(request: Request) -> bool:
 
 
 def operator(request: Request) -> Hub:
-    if not is_operator(request):
+    """The API takes the operator token as a bearer token only (a cookie could be replayed by
+    another site's form)."""
+    hub = _hub(request)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), hub.operator_token):
         raise HTTPException(
             401,
             "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return _hub(request)
+    return hub
 
 
 @router.post(
