@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ import segno
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.cli.password import read_password
 from goodthings.config import Home
 from goodthings.deployment import manifest_path, open_store
 from goodthings.keys.files import load_master_key
@@ -48,10 +48,6 @@ QrOption = Annotated[
         dir_okay=False,
     ),
 ]
-
-
-def _password_from_stdin() -> str:
-    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _key(home: Home) -> bytes:
@@ -118,7 +114,7 @@ def add(
     """Add a device to the manifest and the store, with its own new credential (shown once)."""
     deployment = home_of(home)
     path = manifest_path(deployment)
-    password = _password_from_stdin() if password_from_stdin else None
+    password = read_password() if password_from_stdin else None
     engine = open_store(deployment)
     try:
         issued = add_device(
@@ -155,7 +151,7 @@ def rotate(
     """Give a device a new credential; the old ones stop after the grace period."""
     deployment = home_of(home)
     key = _key(deployment)
-    password = _password_from_stdin() if password_from_stdin else None
+    password = read_password() if password_from_stdin else None
     engine = open_store(deployment)
     try:
         if password is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import Annotated
 
@@ -14,6 +15,13 @@ from goodthings.security.credentials import fingerprint_key, judge_password
 from goodthings.security.passwords import check_password
 
 app = typer.Typer(help="Check device passwords against the policy.", no_args_is_help=True)
+
+
+def read_password() -> str:
+    """One password from standard input: typed without echo on a terminal, else its first line."""
+    if sys.stdin.isatty():
+        return getpass.getpass("Password (not shown): ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @app.command()
@@ -30,7 +38,7 @@ def check(
     the device's name, shorter than 12 characters, too easy to guess (zxcvbn), or already used
     by a device of this deployment (checked when run inside one).
     """
-    candidate = sys.stdin.readline().rstrip("\r\n")
+    candidate = read_password()
     deployment = home_of(home)
     if deployment.manifest_path.exists():
         engine = open_store(deployment)
