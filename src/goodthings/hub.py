@@ -1,4 +1,4 @@
-"""A running hub's parts, wired once: database, keys, the ingest pipeline, device credentials and lockouts."""
+"""A running hub's parts, wired once: database, keys, ingest, device credentials, lockouts."""
 
 from __future__ import annotations
 
