@@ -128,3 +128,29 @@ def test_fleet_security_page_in_the_browser(served: tuple[str, Hub], browser: Br
     reports = page.get_by_role("region", name="Vulnerability reports")
     expect(reports).to_contain_text("Telnet open on the meter")
     expect(reports).to_contain_text("received")
+
+
+def test_adding_a_device_from_the_console(served: tuple[str, Hub], browser: Browser) -> None:
+    base, hub = served
+    page = browser.new_page()
+    page.goto(f"{base}/console/devices/new")
+    expect(page).to_have_url(f"{base}/console/login")
+    page.get_by_label("Operator token").fill(hub.operator_token)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Add a device").click()
+    page.get_by_label("Device id").fill("meter-7")
+    page.get_by_label("Device model").select_option("wattwise-m2")
+    page.get_by_label("Place").select_option("flat-4")
+    page.get_by_role("button", name="Add the device").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Device meter-7 added")
+    secret = page.locator("#credential").inner_text()
+    assert secret.startswith("gtd_")
+    expect(page.locator("figure svg")).to_be_visible()
+    assert hub.tokens.device_for(secret) == "meter-7"
+    assert '- id: "meter-7"' in hub.home.manifest_path.read_text()
+    # The same id again is refused, saying why, and the form keeps what was typed.
+    page.goto(f"{base}/console/devices/new")
+    page.get_by_label("Device id").fill("meter-7")
+    page.get_by_role("button", name="Add the device").click()
+    expect(page.get_by_role("alert")).to_contain_text("already in the manifest")
+    expect(page.get_by_label("Device id")).to_have_value("meter-7")

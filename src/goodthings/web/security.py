@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import segno
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import (
     HTMLResponse,
@@ -19,7 +20,9 @@ from fastapi.responses import (
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from goodthings.errors import GoodthingsError
 from goodthings.hub import Hub
+from goodthings.manifest import load_manifest
 from goodthings.security.disclosure import (
     MAX_DETAILS,
     MAX_SUMMARY,
@@ -32,6 +35,7 @@ from goodthings.security.disclosure import (
 )
 from goodthings.security.firmware import BirthError, parse_birth, record_birth
 from goodthings.security.fleet import fleet_security
+from goodthings.security.onboarding import add_device
 from goodthings.web.ingest import authenticate_device
 from goodthings.web.ratelimit import RateLimiter
 
@@ -230,3 +234,57 @@ def fleet_page(request: Request) -> Any:
     return _templates(request).TemplateResponse(
         request, "fleet_security.html", {"fleet": fleet, "now": datetime.now(UTC)}
     )
+
+
+def _new_device_form(request: Request, error: str | None, values: dict[str, str]) -> Any:
+    hub = _hub(request)
+    manifest = load_manifest(hub.home.manifest_path).manifest
+    return _templates(request).TemplateResponse(
+        request,
+        "device_new.html",
+        {
+            "models": [m.id for m in manifest.device_models],
+            "places": [p.id for p in manifest.places],
+            "error": error,
+            "values": values,
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.get("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
+def new_device(request: Request) -> Any:
+    if not is_operator(request):
+        return RedirectResponse("/console/login", status_code=303)
+    return _new_device_form(request, None, {})
+
+
+@router.post("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
+async def add_device_from_console(request: Request) -> Any:
+    """The console's way of `goodthings device add`: the same service, the credential shown once."""
+    if not is_operator(request):
+        return RedirectResponse("/console/login", status_code=303)
+    form = {
+        k: v[0].strip()
+        for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
+    }
+    hub = _hub(request)
+    try:
+        issued = await run_in_threadpool(
+            lambda: add_device(
+                hub.engine,
+                hub.home.manifest_path,
+                device_id=form.get("device", ""),
+                model=form.get("model", ""),
+                place=form.get("place", ""),
+                key=hub.password_key,
+            )
+        )
+    except GoodthingsError as exc:
+        return _new_device_form(request, str(exc), form)
+    qr = segno.make(issued.secret, error="m").svg_inline(scale=5)
+    response = _templates(request).TemplateResponse(
+        request, "device_added.html", {"issued": issued, "qr": qr}, status_code=201
+    )
+    response.headers["Cache-Control"] = "no-store"  # the credential is shown once, never cached
+    return response
