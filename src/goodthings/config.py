@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     """Port of the embedded broker on 127.0.0.1, when no broker URL is set (0: any free port)."""
     worker: str = "1"
     """This process's name among the hub's workers: its MQTT session is found again by it."""
+    mqtt_admin_username: str | None = None
+    """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""
+    mqtt_admin_password_file: Path | None = None
+    """A file (mode 0600) holding that admin client's password."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""A running hub's parts, wired once: database, keys, the ingest pipeline, device tokens."""
+"""A running hub's parts, wired once: database, keys, ingest, device credentials, lockouts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -12,6 +12,8 @@ from goodthings.deployment import open_store
 from goodthings.ingest.pipeline import Pipeline
 from goodthings.keys.datakeys import Keyring
 from goodthings.keys.files import load_master_key, load_operator_token, load_signing_key
+from goodthings.security.credentials import fingerprint_key
+from goodthings.security.lockout import Lockout
 from goodthings.security.tokens import TokenVerifier
 
 
@@ -24,11 +26,15 @@ class Hub:
     pipeline: Pipeline
     tokens: TokenVerifier
     operator_token: str
+    password_key: bytes = b""
+    """Keys the fingerprints that find a password reused across devices."""
+    lockout: Lockout = field(default_factory=Lockout)
 
     @classmethod
     def open(cls, home: Home) -> Hub:
         engine = open_store(home)
-        keyring = Keyring(load_master_key(home.keys_dir))
+        master = load_master_key(home.keys_dir)
+        keyring = Keyring(master)
         signer = load_signing_key(home.keys_dir)
         return cls(
             home=home,
@@ -38,6 +44,7 @@ class Hub:
             pipeline=Pipeline(engine, keyring, signer),
             tokens=TokenVerifier(engine),
             operator_token=load_operator_token(home.keys_dir),
+            password_key=fingerprint_key(master),
         )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -24,6 +25,7 @@ from goodthings.deployment import init_deployment, open_store
 from goodthings.errors import DeploymentError
 from goodthings.hub import Hub
 from goodthings.ingest.service import BrokerAddress, MqttIngest, parse_broker_url
+from goodthings.security.credentials import issue_token
 from goodthings.store import tables as t
 from hubs import clean_environment, free_port, serving
 
@@ -109,12 +111,14 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 class Publisher:
     """A device-side MQTT 5 client that remembers which publishes the broker acknowledged."""
 
-    def __init__(self, host: str, port: int, *, mqtt5: bool = True) -> None:
+    def __init__(
+        self, host: str, port: int, *, mqtt5: bool = True, password: str | None = None
+    ) -> None:
         protocol = paho.MQTTv5 if mqtt5 else paho.MQTTv311
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=f"device-{THERMOSTAT}", protocol=protocol
         )
-        self.client.username_pw_set(THERMOSTAT)
+        self.client.username_pw_set(THERMOSTAT, password)
         self.client.max_inflight_messages_set(100)
         self._acked_mids: set[int] = set()
         self._pack_of: dict[int, int] = {}
@@ -176,14 +180,23 @@ def test_bad_broker_urls_say_what_is_wrong(url: str, message: str) -> None:
         parse_broker_url(url)
 
 
+def embedded_hub(home: Home, port: int = 0) -> Hub:
+    """A hub whose MQTT ingest runs the embedded broker on `port` (0: a free one)."""
+    settings = home.settings.model_copy(update={"mqtt_url": None, "mqtt_port": port})
+    return Hub.open(replace(home, settings=settings))
+
+
 def test_a_taken_port_for_the_embedded_broker_is_a_clear_error(deployment: Home) -> None:
-    hub = Hub.open(deployment)
+    hub = embedded_hub(deployment)
     try:
-        with MqttIngest(hub.pipeline, None, embedded_port=0) as first:
+        with MqttIngest(hub) as first:
             assert first.address is not None
-            second = MqttIngest(hub.pipeline, None, embedded_port=first.address.port)
-            with pytest.raises(DeploymentError, match="--mqtt-port"):
-                second.start()
+            other = embedded_hub(deployment, first.address.port)
+            try:
+                with pytest.raises(DeploymentError, match="--mqtt-port"):
+                    MqttIngest(other).start()
+            finally:
+                other.close()
     finally:
         hub.close()
 
@@ -193,11 +206,15 @@ def test_a_taken_port_for_the_embedded_broker_is_a_clear_error(deployment: Home)
 
 
 def test_the_embedded_broker_carries_readings_to_the_store(deployment: Home) -> None:
-    hub = Hub.open(deployment)
+    hub = embedded_hub(deployment)
+    with hub.engine.begin() as connection:
+        credential = issue_token(connection, THERMOSTAT)
     try:
-        with MqttIngest(hub.pipeline, None, embedded_port=0) as ingest:
+        with MqttIngest(hub) as ingest:
             assert ingest.embedded and ingest.address is not None
-            publisher = Publisher(ingest.address.host, ingest.address.port, mqtt5=False)
+            publisher = Publisher(
+                ingest.address.host, ingest.address.port, mqtt5=False, password=credential
+            )
             try:
                 for index in range(20):
                     publisher.publish(index)

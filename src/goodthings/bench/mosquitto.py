@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,8 @@ class Broker:
     host: str
     port: int
     log_path: Path
+    tls_port: int | None = None
+    """The second listener's port, when one was asked for."""
 
     @property
     def url(self) -> str:
@@ -62,7 +64,9 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
+def _write_config(
+    directory: Path, port: int, settings: Sequence[str], listeners: Sequence[str]
+) -> tuple[Path, Path]:
     log_path = directory / "mosquitto.log"
     config = directory / "mosquitto.conf"
     config.write_text(
@@ -71,7 +75,7 @@ def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
                 # As root, Mosquitto would switch to its own user and lose the directory.
                 f"user {getpass.getuser()}",
                 f"listener {port} {HOST}",
-                "allow_anonymous true",
+                *settings,
                 "max_inflight_messages 1000",
                 "max_queued_messages 100000",
                 "persistence false",
@@ -80,6 +84,7 @@ def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
                 "log_type warning",
                 "log_type notice",
                 "log_type information",
+                *listeners,
                 "",
             ]
         )
@@ -88,8 +93,17 @@ def _write_config(directory: Path, port: int) -> tuple[Path, Path]:
 
 
 @contextmanager
-def private_mosquitto(directory: Path, binary: Path | None = None) -> Iterator[Broker]:
-    """Start Mosquitto with its configuration and log in `directory`; stop it on leaving."""
+def private_mosquitto(
+    directory: Path,
+    binary: Path | None = None,
+    *,
+    settings: Sequence[str] = ("allow_anonymous true",),
+    second_listener: Callable[[int], list[str]] | None = None,
+) -> Iterator[Broker]:
+    """Start Mosquitto with its configuration and log in `directory`; stop it on leaving.
+
+    `settings` are the plain listener's options (who may connect, plugins);
+    `second_listener(port)` gives the configuration lines of another listener, e.g. TLS."""
     binary = binary or find_mosquitto()
     if binary is None:
         raise MosquittoError(
@@ -99,16 +113,21 @@ def private_mosquitto(directory: Path, binary: Path | None = None) -> Iterator[B
     # Another process may take the free port between the probe and the bind: try a few.
     for _attempt in range(5):
         port = _free_port()
-        config, log_path = _write_config(directory, port)
+        second = _free_port() if second_listener is not None else None
+        listeners = second_listener(second) if second_listener and second else []
+        config, log_path = _write_config(directory, port, settings, listeners)
+        ports = [port] + ([second] if second else [])
         process = subprocess.Popen(  # noqa: S603 - our own configuration, no shell
             [str(binary), "-c", str(config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 5
-        while process.poll() is None and not _accepts(port) and time.monotonic() < deadline:
+        while (
+            process.poll() is None and not all(map(_accepts, ports)) and time.monotonic() < deadline
+        ):
             time.sleep(0.02)
-        if process.poll() is None and _accepts(port):
+        if process.poll() is None and all(map(_accepts, ports)):
             break
         process.kill()
         process.wait()
@@ -116,7 +135,7 @@ def private_mosquitto(directory: Path, binary: Path | None = None) -> Iterator[B
         log = log_path.read_text() if log_path.exists() else "(no log)"
         raise MosquittoError(f"Mosquitto did not start on {HOST}; its log:\n{log}")
     try:
-        yield Broker(HOST, port, log_path)
+        yield Broker(HOST, port, log_path, second)
     finally:
         process.terminate()
         try:

@@ -8,7 +8,19 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import bench, consent, deployment, device, ledger, manifest, senml, serve
+from goodthings.cli import (
+    advisories,
+    bench,
+    campaign,
+    consent,
+    deployment,
+    device,
+    ledger,
+    manifest,
+    password,
+    senml,
+    serve,
+)
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
 
@@ -33,6 +45,9 @@ app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
+app.add_typer(password.app, name="password")
+app.add_typer(advisories.app, name="advisories")
+app.add_typer(campaign.app, name="campaign")
 
 
 def _version(value: bool) -> None:

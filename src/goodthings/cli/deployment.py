@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
-from goodthings.apply.plan import describe
+from goodthings.apply.plan import Action, Plan, describe
 from goodthings.apply.service import ConfirmationNeeded, apply_manifest
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.config import resolve_home
+from goodthings.cli.device import provision_on_broker
+from goodthings.config import Home, resolve_home
 from goodthings.deployment import EXAMPLES, init_deployment, manifest_path, open_store
 from goodthings.manifest import load_manifest
+from goodthings.security.broker_acl import admin_session, revoke_retired
+from goodthings.security.credentials import CredentialKind, Issued, issue_token
 
 
 def init(
@@ -70,5 +74,35 @@ def apply(
             err.print(f"Nothing was changed: {exc}")
             raise typer.Exit(1) from None
         out.print("Applied.")
+        _credential_new_devices(deployment, engine, plan)
+        _revoke_retired_on_broker(deployment, engine)
     finally:
         engine.dispose()
+
+
+def _credential_new_devices(deployment: Home, engine: Engine, plan: Plan) -> None:
+    """Each device the plan added gets its own credential, shown once (never a default)."""
+    added = [
+        change.row.key[0]
+        for change in plan.changes
+        if change.row.table == "devices" and change.action is Action.add
+    ]
+    for device_id in added:
+        with engine.begin() as connection:
+            secret = issue_token(connection, device_id)
+        out.print(
+            f"Credential for new device {device_id}, shown once (HTTP bearer token; MQTT "
+            f"username {device_id}, this as password): {secret}",
+            markup=False,
+        )
+        provision_on_broker(deployment, Issued(device_id, CredentialKind.token, secret))
+
+
+def _revoke_retired_on_broker(deployment: Home, engine: Engine) -> None:
+    """With Mosquitto configured, remove the broker clients of devices no longer declared."""
+    session = admin_session(deployment.settings)
+    if session is None:
+        return
+    with session as dynsec, engine.connect() as connection:
+        for device in revoke_retired(connection, dynsec):
+            out.print(f"Broker: removed the client of retired device {device}.")

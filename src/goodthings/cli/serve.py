@@ -20,6 +20,7 @@ from goodthings.demo.story import Story, give_every_consent
 from goodthings.deployment import init_deployment
 from goodthings.hub import Hub
 from goodthings.ingest.service import MqttIngest
+from goodthings.security.credentials import issue_token
 from goodthings.store.catalogue import read_catalogue
 from goodthings.web.app import create_app
 
@@ -95,8 +96,12 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
     hub: Hub = app.state.hub
     given = give_every_consent(hub)
     out.print(f"Demo: every resident gave the {len(given)} consents the deployment asks for.")
-    with hub.engine.connect() as connection:
-        devices = devices_from(read_catalogue(connection))
+    with hub.engine.begin() as connection:
+        catalogue = read_catalogue(connection)
+        credentials = {
+            device.id: issue_token(connection, device.id) for device in catalogue.devices
+        }
+    devices = devices_from(catalogue, credentials)
     story = Story(hub, given, delay=withdraw_after, say=out.print)
 
     def started(mqtt: MqttIngest) -> Callable[[], None]:
@@ -138,10 +143,7 @@ def _run(
     then: Callable[[MqttIngest], Callable[[], None]] | None = None,
 ) -> None:
     hub: Hub = app.state.hub
-    settings = hub.home.settings
-    mqtt = MqttIngest(
-        hub.pipeline, settings.mqtt_url, worker=settings.worker, embedded_port=settings.mqtt_port
-    )
+    mqtt = MqttIngest(hub)
     try:
         mqtt.start()
     except BaseException:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
@@ -24,13 +24,16 @@ Say = Callable[[str], None]
 @dataclass(frozen=True)
 class SimulatedDevice:
     device_id: str
+    credential: str
+    """The device's own secret: the broker lets in no one without one."""
     streams: tuple[StreamShape, ...]
 
 
-def devices_from(catalogue: Catalogue) -> list[SimulatedDevice]:
+def devices_from(catalogue: Catalogue, credentials: Mapping[str, str]) -> list[SimulatedDevice]:
     return [
         SimulatedDevice(
             device.id,
+            credentials[device.id],
             tuple(shape_for(s.name, s.unit, s.value_type) for s in device.streams),
         )
         for device in catalogue.devices
@@ -38,7 +41,7 @@ def devices_from(catalogue: Catalogue) -> list[SimulatedDevice]:
 
 
 class Simulator:
-    """All simulated devices on one MQTT connection (the demo's broker lets any client id)."""
+    """Each simulated device on its own MQTT connection, as itself, as real devices would be."""
 
     def __init__(
         self,
@@ -56,15 +59,18 @@ class Simulator:
         self._told: dict[tuple[str, str], bool] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id="goodthings-demo-devices")
-        self._client.username_pw_set("goodthings-demo-devices")
-        self._client.on_message = self._on_policy
+        self._clients: dict[str, paho.Client] = {}
         self._host, self._port = host, port
 
     def start(self) -> None:
-        self._client.connect(self._host, self._port)
-        self._client.loop_start()
-        self._client.subscribe("gt/+/policy", qos=1)
+        for device in self._devices:
+            client = paho.Client(CallbackAPIVersion.VERSION2, client_id=device.device_id)
+            client.username_pw_set(device.device_id, device.credential)
+            client.on_message = self._on_policy
+            client.connect(self._host, self._port)
+            client.loop_start()
+            client.subscribe(f"gt/{device.device_id}/policy", qos=1)
+            self._clients[device.device_id] = client
         self._thread = threading.Thread(target=self._run, name="demo-devices", daemon=True)
         self._thread.start()
 
@@ -72,8 +78,9 @@ class Simulator:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self._client.loop_stop()
-        self._client.disconnect()
+        for client in self._clients.values():
+            client.disconnect()
+            client.loop_stop()
 
     def _on_policy(
         self, _client: paho.Client, _userdata: object, message: paho.MQTTMessage
@@ -112,4 +119,5 @@ class Simulator:
                 ]
                 if records:
                     records[0]["bt"] = now
-                    self._client.publish(f"gt/{device.device_id}/up", json.dumps(records), qos=1)
+                    topic = f"gt/{device.device_id}/up"
+                    self._clients[device.device_id].publish(topic, json.dumps(records), qos=1)

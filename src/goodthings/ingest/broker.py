@@ -14,12 +14,41 @@ import asyncio
 import logging
 import threading
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 
+from goodthings.security.amqtt_access import BrokerAccess, plugins_config
+
 _LISTENER = "default"
+
+
+class _Broker(Broker):  # type: ignore[misc]
+    """amqtt with a leak closed: when a client connects, amqtt 0.12 sends it the retained
+    messages of every filter that *any* session subscribed to (broker.py, `client_connected`),
+    so one device could receive another's retained policy. Only the session's own filters count.
+    """
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
+        subscribers = self._subscriptions.get(subscription[0], [])
+        if any(subscriber.client_id == session.client_id for subscriber, _qos in subscribers):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
+class _Writer(StreamWriterAdapter):  # type: ignore[misc]
+    """amqtt's writer leaves the socket open when flushing fails because the client has already
+    gone (as a refused client does at once); close the transport whatever happens."""
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        except OSError:
+            pass
+        finally:
+            self._writer.close()
 
 
 class EmbeddedBrokerError(RuntimeError):
@@ -41,11 +70,15 @@ class EmbeddedBroker:
         *,
         allow_anonymous: bool = False,
         session_expiry: int = 3600,
+        access: BrokerAccess | None = None,
     ) -> None:
+        """With `access`, only the hub and devices with a live credential may connect, each to
+        its own topics (`goodthings.security.broker_acl`); without, any username is accepted."""
         self.host = host
         self._requested_port = port
         self._allow_anonymous = allow_anonymous
         self._session_expiry = session_expiry
+        self._access = access
         self._port: int | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -122,14 +155,14 @@ class EmbeddedBroker:
 
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
-        broker = Broker(self._config())
+        broker = _Broker(self._config())
         await broker.start()
         try:
             # The listener is ours ("external" to amqtt) so that port 0 works and the bound
             # port is known without reaching into amqtt's private state.
             server = await asyncio.start_server(
                 lambda reader, writer: broker.external_connected(
-                    StreamReaderAdapter(reader), StreamWriterAdapter(writer), _LISTENER
+                    StreamReaderAdapter(reader), _Writer(writer), _LISTENER
                 ),
                 self.host,
                 self._requested_port,
@@ -151,7 +184,9 @@ class EmbeddedBroker:
             "listeners": {_LISTENER: {"type": "external"}},
             "session_expiry_interval": self._session_expiry,
             # Only authentication: amqtt's default packet and event loggers would log payloads.
-            "plugins": {
+            "plugins": plugins_config(self._access)
+            if self._access is not None
+            else {
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {
                     "allow_anonymous": self._allow_anonymous
                 },

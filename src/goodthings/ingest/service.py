@@ -8,15 +8,17 @@ shared subscription, so several `goodthings serve` processes split the load.
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from goodthings.errors import DeploymentError
-from goodthings.ingest.batch import Ingestor
+from goodthings.hub import Hub
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import MqttBridge, MqttBridgeError
+from goodthings.security import broker_acl, lockout
+from goodthings.security.amqtt_access import BrokerAccess
 
 _DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
@@ -64,21 +66,20 @@ def parse_broker_url(url: str) -> BrokerAddress:
 
 
 class MqttIngest:
-    """The hub's MQTT side: an embedded broker when none is configured, and the bridge."""
+    """The hub's MQTT side: an embedded broker when none is configured, and the bridge.
 
-    def __init__(
-        self,
-        ingestor: Ingestor,
-        broker_url: str | None,
-        *,
-        worker: str = "1",
-        embedded_port: int = 1883,
-    ) -> None:
-        self._ingestor = ingestor
-        self._worker = worker
+    Either way only devices with their own live credential, and the hub, get in: the embedded
+    broker checks credentials itself; Mosquitto is provisioned through its dynamic-security
+    plugin when the deployment has its admin credentials (docs/device-security.md).
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        settings = hub.home.settings
+        self._worker = settings.worker
+        self._external = parse_broker_url(settings.mqtt_url) if settings.mqtt_url else None
+        self._embedded_port = settings.mqtt_port
         self._embedded: EmbeddedBroker | None = None
-        self._external = parse_broker_url(broker_url) if broker_url else None
-        self._embedded_port = embedded_port
         self._bridge: MqttBridge | None = None
         self.address: BrokerAddress | None = None
         """Where devices publish, once started."""
@@ -88,24 +89,16 @@ class MqttIngest:
         return self._external is None
 
     def start(self) -> None:
-        if self._external is None:
-            self._embedded = EmbeddedBroker("127.0.0.1", self._embedded_port)
-            try:
-                self._embedded.start()
-            except EmbeddedBrokerError as error:
-                self._embedded = None
-                raise DeploymentError(
-                    f"{error}. Is another broker using port {self._embedded_port}? Choose "
-                    "another port with --mqtt-port, or use that broker with "
-                    "--mqtt mqtt://127.0.0.1:PORT"
-                ) from error
-            address = BrokerAddress("127.0.0.1", self._embedded.port, username="goodthings-hub")
-        else:
-            address = self._external
+        hub_password = broker_acl.hub_broker_password(self._hub.home.keys_dir)
+        address = (
+            self._start_embedded(hub_password)
+            if self._external is None
+            else self._join(self._external, hub_password)
+        )
         # amqtt speaks MQTT 3.1.1 only and has no shared subscriptions: one worker there.
         external = self._external is not None
         self._bridge = MqttBridge(
-            self._ingestor,
+            self._hub.pipeline,
             host=address.host,
             port=address.port,
             client_id=f"goodthings-hub-{self._worker}",
@@ -122,6 +115,43 @@ class MqttIngest:
             self.stop()
             raise DeploymentError(f"MQTT broker {address.display()}: {error}") from error
         self.address = address
+
+    def _start_embedded(self, hub_password: str) -> BrokerAddress:
+        hub = self._hub
+        access = BrokerAccess(
+            hub_password,
+            hub.tokens.check_password,
+            lockout=hub.lockout,
+            on_lockout=lockout.recorder(hub.engine),
+        )
+        self._embedded = EmbeddedBroker("127.0.0.1", self._embedded_port, access=access)
+        try:
+            self._embedded.start()
+        except EmbeddedBrokerError as error:
+            self._embedded = None
+            raise DeploymentError(
+                f"{error}. Is another broker using port {self._embedded_port}? Choose "
+                "another port with --mqtt-port, or use that broker with "
+                "--mqtt mqtt://127.0.0.1:PORT"
+            ) from error
+        return BrokerAddress(
+            "127.0.0.1",
+            self._embedded.port,
+            username=broker_acl.HUB_USERNAME,
+            password=hub_password,
+        )
+
+    def _join(self, address: BrokerAddress, hub_password: str) -> BrokerAddress:
+        """Provision the hub's client and lock the broker down, when we may administer it."""
+        session = broker_acl.admin_session(self._hub.home.settings)
+        if session is None:
+            return address  # the operator manages the broker's clients; the URL says who we are
+        with session as dynsec:
+            dynsec.lock_down()
+            dynsec.provision_hub(hub_password)
+            with self._hub.engine.connect() as connection:
+                broker_acl.revoke_retired(connection, dynsec)
+        return replace(address, username=broker_acl.HUB_USERNAME, password=hub_password)
 
     def stop(self) -> None:
         """Commit and acknowledge what was taken, then stop the broker if it is ours."""

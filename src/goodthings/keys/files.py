@@ -98,3 +98,13 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise DeploymentError(f"{path} is not an Ed25519 public key")
     return key
+
+
+def write_secret(path: Path, content: bytes) -> None:
+    """Create a secret file with mode 0600; never overwrite one."""
+    _write_secret(path, content)
+
+
+def read_secret(path: Path) -> bytes:
+    """A secret file's bytes, refused when other users can read it."""
+    return _read_secret(path)

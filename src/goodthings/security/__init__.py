@@ -1,1 +1,2 @@
-"""Device security: credentials and (later) password policy, certificates, broker ACLs."""
+"""Device security: credentials and the password policy, lockouts, broker access control,
+certificates, firmware and advisories, vulnerability disclosure (docs/device-security.md)."""

@@ -1,80 +1,157 @@
-"""Device bearer tokens for HTTP ingest: random, shown once, stored only as a hash.
+"""Checking a device's credential, fast: argon2id once, then a short-lived memory of the answer.
 
-Tokens carry 256 bits of randomness, so a fast SHA-256 is the right hash here (argon2id is for
-passwords people choose); that keeps authentication off the ingest hot path's critical cost.
+argon2id is slow on purpose (tens of milliseconds). A device sends many packs with the same
+token, so a verified token is remembered in this process for `ttl` seconds, keyed by a SHA-256
+of the token that never leaves memory; a revoked credential stops working within `ttl`, an
+expired one exactly at its expiry. Failures are never remembered: each one is checked and
+counted by the lockout.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, or_, select
 
-from goodthings.errors import GoodthingsError
+from goodthings.security.credentials import (
+    PREFIX,
+    UnknownDevice,
+    hasher,
+    issue_token,
+    parse_token,
+)
 from goodthings.store import tables as t
 
-PREFIX = "gtd_"
+__all__ = ["PREFIX", "Authentication", "TokenVerifier", "UnknownDevice", "issue_token"]
 
 
-class UnknownDevice(GoodthingsError):
-    """No current device has this id."""
+@dataclass(frozen=True)
+class Authentication:
+    device: str | None
+    """The device the credential belongs to, when it is valid."""
+    claimed: str | None
+    """The device whose credential was tried, valid or not (for counting failures)."""
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_NOBODY = Authentication(None, None)
 
 
-def issue_token(connection: Connection, device_id: str) -> str:
-    """A new token for `device_id`; the caller shows it once, the store keeps only its hash."""
-    exists = connection.execute(
-        select(t.devices.c.id).where(t.devices.c.id == device_id, t.devices.c.retired_at.is_(None))
-    ).first()
-    if exists is None:
-        raise UnknownDevice(
-            f"there is no device {device_id!r}; add it to the manifest and run `goodthings apply`"
-        )
-    token = PREFIX + secrets.token_urlsafe(32)
-    connection.execute(
-        insert(t.device_tokens).values(
-            token_hash=_hash(token), device_id=device_id, created_at=datetime.now(UTC)
-        )
-    )
-    return token
+def _deadline(expires_at: datetime | None, ttl: float) -> float:
+    now = time.monotonic()
+    if expires_at is None:
+        return now + ttl
+    if expires_at.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
+    left = (expires_at - datetime.now(UTC)).total_seconds()
+    return now + min(ttl, left)
+
+
+def _matches(secret_hash: str, secret: str) -> bool:
+    try:
+        return hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class TokenVerifier:
-    """Maps a presented token to its device, remembering answers briefly to spare the database."""
+    """Maps a presented token (or device and password) to its device."""
 
-    def __init__(self, engine: Engine, ttl: float = 5.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
         self._engine = engine
         self._ttl = ttl
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._cache: dict[bytes, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def device_for(self, token: str) -> str | None:
-        if not token.startswith(PREFIX):
-            return None
-        digest = _hash(token)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+    def cached(self, token: str) -> str | None:
+        """The device of a recently verified token, without touching the database."""
+        hit = self._cache.get(self._key(token))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
+    def verify(self, token: str) -> Authentication:
+        """Check a token against the store (slow: call it off the event loop)."""
+        cached = self.cached(token)
+        if cached is not None:
+            return Authentication(cached, cached)
+        parsed = parse_token(token)
+        if parsed is None:
+            return _NOBODY
+        lookup, secret = parsed
+        now = datetime.now(UTC)
         with self._engine.connect() as connection:
-            device = connection.execute(
-                select(t.device_tokens.c.device_id)
+            row = connection.execute(
+                select(
+                    t.device_tokens.c.device_id,
+                    t.device_tokens.c.secret_hash,
+                    t.device_tokens.c.expires_at,
+                )
                 .join(t.devices, t.devices.c.id == t.device_tokens.c.device_id)
                 .where(
-                    t.device_tokens.c.token_hash == digest,
+                    t.device_tokens.c.id == lookup,
                     t.device_tokens.c.revoked_at.is_(None),
+                    or_(t.device_tokens.c.expires_at.is_(None), t.device_tokens.c.expires_at > now),
                     t.devices.c.retired_at.is_(None),
                 )
-            ).scalar_one_or_none()
+            ).first()
+        if row is None:
+            return _NOBODY
+        device, secret_hash, expires_at = str(row[0]), str(row[1]), row[2]
+        if not _matches(secret_hash, secret):
+            return Authentication(None, device)
+        self._remember(token, device, expires_at)
+        return Authentication(device, device)
+
+    def device_for(self, token: str) -> str | None:
+        return self.verify(token).device
+
+    def check_password(self, device_id: str, secret: str) -> bool:
+        """Whether `secret` is a live token or password of `device_id` (MQTT sign-in)."""
+        memo = f"{device_id}\0{secret}"
+        if self.cached(memo) == device_id:
+            return True
+        parsed = parse_token(secret)
+        now = datetime.now(UTC)
+        query = (
+            select(t.device_tokens.c.secret_hash, t.device_tokens.c.expires_at)
+            .join(t.devices, t.devices.c.id == t.device_tokens.c.device_id)
+            .where(
+                t.device_tokens.c.device_id == device_id,
+                t.device_tokens.c.revoked_at.is_(None),
+                or_(t.device_tokens.c.expires_at.is_(None), t.device_tokens.c.expires_at > now),
+                t.devices.c.retired_at.is_(None),
+            )
+        )
+        query = query.where(
+            t.device_tokens.c.id == parsed[0]
+            if parsed is not None
+            else t.device_tokens.c.kind == "password"
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        presented = parsed[1] if parsed is not None else secret
+        for secret_hash, expires_at in rows:
+            if _matches(str(secret_hash), presented):
+                self._remember(memo, device_id, expires_at)
+                return True
+        return False
+
+    def forget(self) -> None:
+        """Drop every remembered answer (after a revocation that must act at once)."""
+        with self._lock:
+            self._cache.clear()
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def _remember(self, token: str, device: str, expires_at: datetime | None) -> None:
         with self._lock:
             if len(self._cache) > 100_000:
                 self._cache.clear()
-            self._cache[digest] = (device, now + self._ttl)
-        return device
+            self._cache[self._key(token)] = (device, _deadline(expires_at, self._ttl))

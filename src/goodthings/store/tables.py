@@ -192,13 +192,20 @@ readings = Table(
     Index("ix_readings_subject", "subject_id"),
 )
 
+# A device's secrets: HTTP/MQTT tokens and operator-set passwords, only as argon2id hashes.
 device_tokens = Table(
     "device_tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
+    Column("id", String(24), primary_key=True),
     Column("device_id", String(_ID), ForeignKey("devices.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("fingerprint", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_device_tokens_device", "device_id"),
+    Index("ix_device_tokens_fingerprint", "fingerprint"),
 )
 
 data_keys = Table(

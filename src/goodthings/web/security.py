@@ -1,0 +1,290 @@
+"""Device security on the web: birth messages, security.txt, vulnerability reports, the
+operator's fleet-security page."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import segno
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from goodthings.errors import GoodthingsError
+from goodthings.hub import Hub
+from goodthings.manifest import load_manifest
+from goodthings.security.disclosure import (
+    MAX_DETAILS,
+    MAX_SUMMARY,
+    ReportError,
+    ReportState,
+    operator_spec,
+    security_txt,
+    submit_report,
+    triage,
+)
+from goodthings.security.firmware import BirthError, parse_birth, record_birth
+from goodthings.security.fleet import fleet_security
+from goodthings.security.onboarding import add_device
+from goodthings.web.ingest import authenticate_device
+from goodthings.web.ratelimit import RateLimiter
+
+router = APIRouter(tags=["security"])
+OPERATOR_COOKIE = "gt_operator"
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _templates(request: Request) -> Any:
+    return request.app.state.templates
+
+
+def is_operator(request: Request) -> bool:
+    """The operator's token, as a bearer token or in the console's cookie."""
+    hub = _hub(request)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    presented = (
+        token.strip() if scheme.lower() == "bearer" else request.cookies.get(OPERATOR_COOKIE, "")
+    )
+    return bool(presented) and hmac.compare_digest(presented, hub.operator_token)
+
+
+def operator(request: Request) -> Hub:
+    """The API takes the operator token as a bearer token only (a cookie could be replayed by
+    another site's form)."""
+    hub = _hub(request)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), hub.operator_token):
+        raise HTTPException(
+            401,
+            "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return hub
+
+
+@router.post(
+    "/birth",
+    status_code=204,
+    response_class=Response,
+    response_model=None,
+    tags=["devices"],
+    summary="Report the device's firmware",
+)
+async def birth(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
+    """A device's birth message after it starts: JSON `{"firmware": "5.1.0"}`, with its token."""
+    hub = _hub(request)
+    scheme, _, token = (authorization or "").partition(" ")
+    device = await authenticate_device(
+        hub, token.strip() if scheme.lower() == "bearer" else "", request
+    )
+    if isinstance(device, JSONResponse):
+        return device
+    body = await request.body()
+    try:
+        version = parse_birth(body[:4096])
+    except BirthError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    def store() -> None:
+        with hub.engine.begin() as connection:
+            record_birth(connection, device, version)
+
+    await run_in_threadpool(store)
+    return Response(status_code=204)
+
+
+@router.get("/.well-known/security.txt", response_class=PlainTextResponse, include_in_schema=False)
+def security_txt_file(request: Request) -> PlainTextResponse:
+    """RFC 9116, generated from the manifest's operator.vulnerability_disclosure."""
+    with _hub(request).engine.connect() as connection:
+        spec = operator_spec(connection)
+    if spec is None:
+        raise HTTPException(404, "no manifest has been applied yet")
+    text = security_txt(spec, str(request.base_url), datetime.now(UTC))
+    return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
+
+
+@router.get("/security/report", response_class=HTMLResponse, include_in_schema=False)
+def report_form(request: Request) -> HTMLResponse:
+    return _templates(request).TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "security_report.html",
+        {"max_summary": MAX_SUMMARY, "max_details": MAX_DETAILS, "error": None, "values": {}},
+    )
+
+
+def _submit(request: Request, summary: str, details: str, contact: str | None) -> int:
+    address = request.client.host if request.client else "unknown"
+    limiter = getattr(request.app.state, "report_limiter", None)
+    if limiter is None:  # five reports, then one a minute, per address
+        limiter = request.app.state.report_limiter = RateLimiter(rate=1 / 60, burst=5)
+    if limiter.allow(address):
+        raise ReportError("too many reports from this address; please wait a minute and try again")
+    with _hub(request).engine.begin() as connection:
+        return submit_report(connection, summary, details, contact)
+
+
+@router.post("/security/report", response_class=HTMLResponse, include_in_schema=False)
+async def report_submitted(request: Request) -> HTMLResponse:
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    try:
+        number = await run_in_threadpool(
+            _submit, request, form.get("summary", ""), form.get("details", ""), form.get("contact")
+        )
+    except ReportError as exc:
+        return _templates(request).TemplateResponse(  # type: ignore[no-any-return]
+            request,
+            "security_report.html",
+            {
+                "max_summary": MAX_SUMMARY,
+                "max_details": MAX_DETAILS,
+                "error": str(exc),
+                "values": form,
+            },
+            status_code=400,
+        )
+    return _templates(request).TemplateResponse(  # type: ignore[no-any-return]
+        request, "security_report_received.html", {"number": number}, status_code=201
+    )
+
+
+class ReportIn(BaseModel):
+    summary: str = Field(
+        max_length=MAX_SUMMARY, examples=["Device tokens accepted after retirement"]
+    )
+    details: str = Field(max_length=MAX_DETAILS)
+    contact: str | None = Field(default=None, description="How to reach you (optional)")
+
+
+@router.post("/api/v1/security/reports", status_code=201)
+async def report_api(request: Request, body: ReportIn) -> dict[str, Any]:
+    """Report a vulnerability; the answer carries the report's number."""
+    try:
+        number = await run_in_threadpool(_submit, request, body.summary, body.details, body.contact)
+    except ReportError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return {"report": number, "state": ReportState.received.value}
+
+
+class TriageIn(BaseModel):
+    state: ReportState
+
+
+@router.post("/api/v1/security/reports/{report_id}/state")
+def report_triage(
+    report_id: int, body: TriageIn, hub: Annotated[Hub, Depends(operator)]
+) -> dict[str, Any]:
+    """Move a report forward: received, confirmed, fixed, published (operator only)."""
+    try:
+        with hub.engine.begin() as connection:
+            report = triage(connection, report_id, body.state)
+    except ReportError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"report": report.id, "state": report.state.value, "updated_at": report.updated_at}
+
+
+@router.get("/console/login", response_class=HTMLResponse, include_in_schema=False)
+def login_form(request: Request) -> HTMLResponse:
+    return _templates(request).TemplateResponse(request, "console_login.html", {"error": None})  # type: ignore[no-any-return]
+
+
+@router.post("/console/login", include_in_schema=False)
+async def login(request: Request) -> Any:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = form.get("token", [""])[0].strip()
+    if not hmac.compare_digest(token, _hub(request).operator_token):
+        return _templates(request).TemplateResponse(
+            request,
+            "console_login.html",
+            {"error": "That is not the operator token (the file keys/operator.token)."},
+            status_code=401,
+        )
+    response = RedirectResponse("/console/security", status_code=303)
+    response.set_cookie(
+        OPERATOR_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/console",
+    )
+    return response
+
+
+@router.get("/console/security", response_class=HTMLResponse, include_in_schema=False)
+def fleet_page(request: Request) -> Any:
+    if not is_operator(request):
+        return RedirectResponse("/console/login", status_code=303)
+    with _hub(request).engine.connect() as connection:
+        fleet = fleet_security(connection)
+    return _templates(request).TemplateResponse(
+        request, "fleet_security.html", {"fleet": fleet, "now": datetime.now(UTC)}
+    )
+
+
+def _new_device_form(request: Request, error: str | None, values: dict[str, str]) -> Any:
+    hub = _hub(request)
+    manifest = load_manifest(hub.home.manifest_path).manifest
+    return _templates(request).TemplateResponse(
+        request,
+        "device_new.html",
+        {
+            "models": [m.id for m in manifest.device_models],
+            "places": [p.id for p in manifest.places],
+            "error": error,
+            "values": values,
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.get("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
+def new_device(request: Request) -> Any:
+    if not is_operator(request):
+        return RedirectResponse("/console/login", status_code=303)
+    return _new_device_form(request, None, {})
+
+
+@router.post("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
+async def add_device_from_console(request: Request) -> Any:
+    """The console's way of `goodthings device add`: the same service, the credential shown once."""
+    if not is_operator(request):
+        return RedirectResponse("/console/login", status_code=303)
+    form = {
+        k: v[0].strip()
+        for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
+    }
+    hub = _hub(request)
+    try:
+        issued = await run_in_threadpool(
+            lambda: add_device(
+                hub.engine,
+                hub.home.manifest_path,
+                device_id=form.get("device", ""),
+                model=form.get("model", ""),
+                place=form.get("place", ""),
+                key=hub.password_key,
+            )
+        )
+    except GoodthingsError as exc:
+        return _new_device_form(request, str(exc), form)
+    qr = segno.make(issued.secret, error="m").svg_inline(scale=5)
+    response = _templates(request).TemplateResponse(
+        request, "device_added.html", {"issued": issued, "qr": qr}, status_code=201
+    )
+    response.headers["Cache-Control"] = "no-store"  # the credential is shown once, never cached
+    return response

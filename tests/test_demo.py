@@ -1,0 +1,76 @@
+"""`goodthings demo` end to end: simulated devices, their readings, a withdrawal they obey."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from goodthings.config import Home
+from goodthings.deployment import open_store
+from goodthings.store import tables as t
+from hubs import clean_environment, free_port
+
+
+def counts_by_stream(home: Home) -> dict[str, int]:
+    engine = open_store(home)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(t.streams.c.name, func.count())
+                .join(t.readings, t.readings.c.stream_id == t.streams.c.id)
+                .group_by(t.streams.c.name)
+            ).all()
+    finally:
+        engine.dispose()
+    return {name: count for name, count in rows}
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 60) -> list[str]:
+    """Lines printed until one contains `text`."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"{text!r} never printed; output so far:\n{''.join(seen)}")
+
+
+def test_the_demo_collects_then_stops_the_withdrawn_stream(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    command = [sys.executable, "-m", "goodthings", "demo", "--dir", str(directory)]
+    command += ["--port", str(free_port()), "--withdraw-after", "3", "--interval", "0.3"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_environment() | {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+    )
+    try:
+        printed = wait_for_line(process, "Press Ctrl-C to stop.")
+        assert any("Devices and streams   http://127.0.0.1:" in line for line in printed)
+        printed += wait_for_line(process, "withdrew consent to opensense-p3/presence")
+        printed += wait_for_line(process, "presence-living: stopped collecting presence")
+        home = Home(directory)
+        time.sleep(1.0)  # readings sent before the policy arrived are committed by now
+        before = counts_by_stream(home)
+        time.sleep(2.0)
+        after = counts_by_stream(home)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert before.get("presence", 0) > 0, "presence was collected before the withdrawal"
+    assert after["presence"] == before["presence"], "the sensor stopped sending presence"
+    assert after["temperature"] > before["temperature"], "the other devices go on"
+    assert process.returncode == 0, output
+    assert "Demo stopped." in output

@@ -1,0 +1,156 @@
+"""The operator's fleet-security page, in a real headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, expect, sync_playwright
+from sqlalchemy import update
+
+from goodthings.config import Home
+from goodthings.deployment import init_deployment
+from goodthings.hub import Hub
+from goodthings.security.advisories import read_advisory, store_advisory
+from goodthings.security.credentials import issue_token, record_refusal
+from goodthings.security.lockout import LockEvent, Scope, record_lockouts
+from goodthings.security.passwords import check_password
+from goodthings.store import tables as t
+from goodthings.web.app import create_app
+
+CSAF = Path(__file__).resolve().parent.parent / "security" / "data" / "csaf-wattwise.json"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(home: Home) -> Iterator[tuple[str, Hub]]:
+    init_deployment(home, "smart-home")
+    app = create_app(home)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning", ws="none")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", app.state.hub
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _findings(hub: Hub) -> None:
+    """A fleet with something in every section."""
+    with hub.engine.begin() as connection:
+        issue_token(connection, "meter-1")
+        record_refusal(connection, "thermostat-1", check_password("xc3511"))
+        record_lockouts(connection, [LockEvent(Scope.address, "192.0.2.7", 5, 1.0)])
+        store_advisory(connection, read_advisory(CSAF))
+        connection.execute(
+            update(t.device_models)
+            .where(t.device_models.c.id == "pulse-band-2")
+            .values(support_until=date(2020, 1, 31))
+        )
+
+
+def test_fleet_security_page_in_the_browser(served: tuple[str, Hub], browser: Browser) -> None:
+    base, hub = served
+    _findings(hub)
+    page = browser.new_page()
+
+    # A researcher reports a problem through the public form.
+    page.goto(f"{base}/security/report")
+    page.get_by_label("Summary (one line)").fill("Telnet open on the meter")
+    page.get_by_label("Details: what, where, and how to see it").fill("Port 23 answers on meter-1.")
+    page.get_by_role("button", name="Send the report").click()
+    expect(page.locator("#report-number")).to_have_text("1")
+
+    # The console asks the operator to sign in, and refuses a wrong token.
+    page.goto(f"{base}/console/security")
+    expect(page).to_have_url(f"{base}/console/login")
+    page.get_by_label("Operator token").fill("not-the-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not the operator token")
+    page.get_by_label("Operator token").fill(hub.operator_token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/console/security")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fleet security")
+    [cookie] = page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    meter = page.locator('tr[data-device="meter-1"]')
+    expect(meter).to_contain_text("0 days old")
+    expect(page.locator('tr[data-device="thermostat-1"]')).to_contain_text("no credential")
+    expect(page.locator("#refused + ul")).to_contain_text("mirai: 1")
+    expect(page.get_by_role("region", name="Lockouts after failed sign-ins")).to_contain_text(
+        "address 192.0.2.7"
+    )
+    advisory = page.locator('tr[data-advisory="WW-SA-2026-07"]')
+    expect(advisory).to_contain_text("critical")
+    expect(advisory).to_contain_text("meter-1 (2.4.0)")
+    expect(page.locator('tr[data-support="band-alex"]')).to_contain_text("past its support period")
+    expect(page.locator('tr[data-support="meter-1"]')).not_to_contain_text("past its support")
+    reports = page.get_by_role("region", name="Vulnerability reports")
+    expect(reports).to_contain_text("Telnet open on the meter")
+    expect(reports).to_contain_text("received")
+
+
+def test_adding_a_device_from_the_console(served: tuple[str, Hub], browser: Browser) -> None:
+    base, hub = served
+    page = browser.new_page()
+    page.goto(f"{base}/console/devices/new")
+    expect(page).to_have_url(f"{base}/console/login")
+    page.get_by_label("Operator token").fill(hub.operator_token)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Add a device").click()
+    page.get_by_label("Device id").fill("meter-7")
+    page.get_by_label("Device model").select_option("wattwise-m2")
+    page.get_by_label("Place").select_option("flat-4")
+    page.get_by_role("button", name="Add the device").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Device meter-7 added")
+    secret = page.locator("#credential").inner_text()
+    assert secret.startswith("gtd_")
+    expect(page.locator("figure svg")).to_be_visible()
+    assert hub.tokens.device_for(secret) == "meter-7"
+    assert '- id: "meter-7"' in hub.home.manifest_path.read_text()
+    # The same id again is refused, saying why, and the form keeps what was typed.
+    page.goto(f"{base}/console/devices/new")
+    page.get_by_label("Device id").fill("meter-7")
+    page.get_by_role("button", name="Add the device").click()
+    expect(page.get_by_role("alert")).to_contain_text("already in the manifest")
+    expect(page.get_by_label("Device id")).to_have_value("meter-7")
