@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     """Packs a device may send at once before the rate applies."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
+    public_url: str = "http://127.0.0.1:8080"
+    """Where people reach the portal: the start of the sign-in links `subject invite` prints."""
+    invite_hours: float = 168.0
+    """How long a sign-in link or code works (a week: long enough for a letter to arrive)."""
+    portal_session_hours: float = 12.0
+    """How long a portal sign-in lasts."""
+    erasure_days: int = 30
+    """The deadline recorded with each erasure request (GDPR art. 12(3): one month)."""
+    erasure_keep_aggregates: bool = False
+    """Keep daily totals, unlinked from the person, instead of deleting everything."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,18 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import consent, deployment, device, ledger, manifest, senml, serve
+from goodthings.cli import (
+    consent,
+    deployment,
+    device,
+    ledger,
+    manifest,
+    receipt,
+    rights,
+    senml,
+    serve,
+    subject,
+)
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
 
@@ -32,6 +43,10 @@ app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
+app.add_typer(subject.app, name="subject")
+app.add_typer(receipt.app, name="receipt")
+app.command()(rights.export)
+app.command()(rights.erase)
 
 
 def _version(value: bool) -> None:
