@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,8 @@ import uvicorn
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.config import Home, resolve_home
-from goodthings.deployment import init_deployment
+from goodthings.deployment import init_deployment, open_store
+from goodthings.portal.signin import issue_invite
 from goodthings.web.app import create_app
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]
@@ -50,8 +52,20 @@ def demo(
 def _demo_in(home: Home, port: int) -> None:
     init_deployment(home, "smart-home")
     out.print(f"Demo deployment (smart-home example) in {home.root}")
+    out.print(f"  Alex's portal         {_demo_invite(home, port)}  (the link works once)")
     _run(home, "127.0.0.1", port)
     out.print("Demo stopped.")
+
+
+def _demo_invite(home: Home, port: int) -> str:
+    """A sign-in link for the demo's resident, so the portal can be tried at once."""
+    engine = open_store(home)
+    try:
+        with engine.begin() as connection:
+            made = issue_invite(connection, "alex", f"http://127.0.0.1:{port}", timedelta(hours=24))
+    finally:
+        engine.dispose()
+    return made.link
 
 
 def _run(home: Home, host: str, port: int) -> None:
@@ -60,6 +74,7 @@ def _run(home: Home, host: str, port: int) -> None:
     out.print(f"goodthings is running for {home.root}")
     out.print(f"  Devices and streams   {base}/")
     out.print(f"  API reference         {base}/docs")
+    out.print(f"  People's portal       {base}/portal")
     out.print("Press Ctrl-C to stop.")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

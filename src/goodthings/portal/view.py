@@ -119,8 +119,8 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
             select(t.streams.c.id, t.streams.c.spec, t.streams.c.model_id)
         )
     }
-    names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).tuples().all())
-    device_names = dict(connection.execute(select(t.devices.c.id, t.devices.c.name)).tuples().all())
+    names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
+    device_names = dict(connection.execute(select(t.devices.c.id, t.devices.c.name)).all())
     found: list[StreamAbout] = []
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
