@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     """The deadline recorded with each erasure request (GDPR art. 12(3): one month)."""
     erasure_keep_aggregates: bool = False
     """Keep daily totals, unlinked from the person, instead of deleting everything."""
+    erasure_review: bool = False
+    """Portal erasure requests wait for the operator (`goodthings erase`), e.g. under a legal
+    hold, instead of running at once."""
 
 
 @dataclass(frozen=True)

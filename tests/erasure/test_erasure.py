@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from cli_helpers import run
-from goodthings.config import Home
+from goodthings.config import Home, resolve_home
 from goodthings.consent import service as consent
 from goodthings.deployment import init_deployment
 from goodthings.erasure import erase_subject, service
@@ -263,3 +263,31 @@ def test_erase_command_asks_lists_and_erases(
     key = smart_home.home.keys_dir / "signing.pub"
     assert run(capsys, "receipt", "verify", str(receipt), "--public-key", str(key)).code == 0
     assert run(capsys, "erase", "alex", "--yes", *home).code == 1, "there is no one left to erase"
+
+
+def test_under_review_a_portal_request_waits_for_the_operator(
+    home: Home, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOODTHINGS_ERASURE_REVIEW", "true")
+    monkeypatch.setenv("GOODTHINGS_ERASURE_DAYS", "14")
+    init_deployment(home, "smart-home")
+    app = create_app(resolve_home(home.root))
+    with TestClient(app, base_url=BASE) as client:
+        hub: Hub = app.state.hub
+        _prepare(hub)
+        csrf = sign_in(client, hub, "alex")
+        answer = client.post("/portal/erase", data={"csrf": csrf, "confirm": "yes"})
+        assert answer.status_code == 200 and "Your request is recorded" in answer.text
+        assert len(_alexs_rows(hub)) == 6, "nothing erased before the operator acts"
+        with hub.engine.connect() as connection:
+            request = connection.execute(select(tp.erasure_requests)).mappings().one()
+        assert request["state"] == "requested"
+        assert (request["deadline"] - request["requested_at"]).days == 14
+    listed = run(capsys, "erase", "--home", str(home.root))
+    assert "alex: requested" in listed.out and "requested" in listed.out
+    assert run(capsys, "erase", "alex", "--yes", "--home", str(home.root)).code == 0
+    hub = Hub.open(home)
+    try:
+        assert _alexs_rows(hub) == []
+    finally:
+        hub.close()

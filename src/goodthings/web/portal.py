@@ -493,6 +493,26 @@ def erase(
         context.update(days=hub.home.settings.erasure_days, error="Tick the box to confirm.")
         return _render(request, "portal/erase.html", context, status=422)
     settings = hub.home.settings
+    if settings.erasure_review:
+        erasure.request_erasure(
+            hub.engine,
+            hub.signer,
+            subject_id,
+            method="portal",
+            days=settings.erasure_days,
+            keep_aggregates=settings.erasure_keep_aggregates,
+        )
+        deadline = datetime.now(UTC) + timedelta(days=settings.erasure_days)
+        return _render(
+            request,
+            "portal/message.html",
+            {
+                "title": "Your request is recorded",
+                "message": "The operator has to check first whether the law requires them to "
+                f"keep anything. They must erase your data by {deadline:%d %B %Y} at the latest, "
+                "and you will get a signed receipt.",
+            },
+        )
     try:
         outcome = erasure.erase_subject(
             hub.engine,
