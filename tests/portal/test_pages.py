@@ -142,6 +142,7 @@ def test_history_shows_time_notice_version_and_a_receipt_per_choice(
         notice = connection.execute(select(t.manifest_versions.c.sha256)).scalar_one()
     assert html.count(f"<code>{notice[:12]}</code>") == 2
     assert "Withdrawn" in html and "Agreed (only totals or averages)" in html
+    assert "Your heart rate, measured by the wristband, for service personalisation" in html
     receipts = re.findall(r'href="(/portal/receipts/[^"]+\.json)"', html)
     assert len(receipts) == 2
     document = client.get(receipts[0])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, or_, select
 
+from goodthings.manifest.vocabulary import PURPOSES
 from goodthings.policy import inputs
 from goodthings.policy.gate import people_concerned
 from goodthings.store import tables as t
@@ -62,6 +63,12 @@ def devices_about(connection: Connection, subject_id: str) -> list[str]:
     )
 
 
+def _purpose_words(purpose: str | None) -> str | None:
+    if purpose is None or purpose not in PURPOSES:
+        return purpose
+    return PURPOSES.get(purpose).label
+
+
 def _detail(counts: dict[str, int]) -> str:
     parts = []
     for name, number in sorted(counts.items()):
@@ -109,7 +116,7 @@ def activity(connection: Connection, subject_id: str, limit: int = 200) -> list[
                 who=_who(row["actor"], subject_id),
                 what=_ACTIONS.get(row["action"], row["action"]),
                 detail=_detail(counts),
-                purpose=row["purpose"],
+                purpose=_purpose_words(row["purpose"]),
                 readings=readings,
             )
         )

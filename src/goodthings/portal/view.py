@@ -8,7 +8,7 @@ automated decisions, the person's current choice, and their latest readings, dec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -254,3 +254,23 @@ def inferences(streams: Sequence[StreamAbout]) -> list[str]:
     if "Household" in categories:
         said.append("Electricity use over the day can show when someone is at home and awake.")
     return said
+
+
+def describe_choice(connection: Connection) -> Callable[[str, str, str | None], str]:
+    """Plain words for a (stream label, purpose, recipient) as the history shows it."""
+    streams = {
+        f"{row.model_id}/{row.name}": row.spec.get("description") or row.name
+        for row in connection.execute(
+            select(t.streams.c.model_id, t.streams.c.name, t.streams.c.spec)
+        )
+    }
+    names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
+
+    def words(stream: str, purpose: str, recipient: str | None) -> str:
+        label = _term_words(PURPOSES, purpose)[0] or purpose
+        text = f"{streams.get(stream, stream)}, for {label.lower()}"
+        if recipient:
+            text += f", shared with {names.get(recipient, recipient)}"
+        return text
+
+    return words

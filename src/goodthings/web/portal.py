@@ -210,8 +210,9 @@ def history(request: Request) -> Response:
     subject_id, token = session
     with hub_of(request).engine.connect() as connection:
         records = list(reversed(consent.history(connection, subject_id)))
+        describe = view.describe_choice(connection)
     context = context_of(request, subject_id, token, "history")
-    context.update(records=records, level_words=view.level_words)
+    context.update(records=records, level_words=view.level_words, describe=describe)
     return render(request, "portal/history.html", context)
 
 
