@@ -28,6 +28,8 @@ def test_what_is_collected_lists_every_fact_of_each_stream(client: TestClient, h
         "automatic decisions",  # automated decisions
         "What the readings can show together",  # inference from combined streams
         "about everyone who lives there",  # shared household stream
+        "dpo@maplecourt.example",  # whom to address
+        "The person accountable: Tom Okafor, Head of Tenant Services",
     ):
         assert fact in html, fact
     assert "does not need your agreement" in html  # PaymentManagement on contract: no switch

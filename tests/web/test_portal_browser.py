@@ -137,7 +137,7 @@ def test_the_whole_journey_of_a_person(server: Running, page: Page, shots: Path)
     check(page, shots, "02-what-we-collect")
 
     # Switch heart rate on; the device's readings are now stored, decrypted for Alex, charted.
-    choice = page.get_by_label("You decide: service personalisation").first
+    choice = page.get_by_label("You decide: service personalisation of your heart rate")
     choice.select_option("exact")
     choice.locator("xpath=..").get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved")
@@ -150,7 +150,7 @@ def test_the_whole_journey_of_a_person(server: Running, page: Page, shots: Path)
     check(page, shots, "03-readings-and-chart")
 
     # Withdraw: the gate stops collecting at once.
-    choice = page.get_by_label("You decide: service personalisation").first
+    choice = page.get_by_label("You decide: service personalisation of your heart rate")
     choice.select_option("off")
     choice.locator("xpath=..").get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved")

@@ -274,3 +274,26 @@ def describe_choice(connection: Connection) -> Callable[[str, str, str | None], 
         return text
 
     return words
+
+
+@dataclass(frozen=True)
+class Responsible:
+    """Whom the person can address, from the manifest's operator section."""
+
+    name: str
+    contact: dict[str, Any]
+    data_protection: dict[str, Any] | None
+    accountable: dict[str, Any] | None
+
+
+def responsible(connection: Connection) -> Responsible | None:
+    row = connection.execute(select(t.operator.c.legal_name, t.operator.c.spec)).first()
+    if row is None:
+        return None
+    spec = row.spec if isinstance(row.spec, dict) else {}
+    return Responsible(
+        name=row.legal_name,
+        contact=spec.get("contact") or {},
+        data_protection=spec.get("data_protection_contact"),
+        accountable=spec.get("accountable_person"),
+    )

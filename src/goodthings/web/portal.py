@@ -57,11 +57,13 @@ def start(request: Request) -> Response:
     hub = hub_of(request)
     with hub.engine.connect() as connection:
         streams = view.streams_about(connection, hub.keyring, subject_id)
+        operator = view.responsible(connection)
     context = context_of(request, subject_id, token, "collected")
     context.update(
         streams=streams,
         chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit),
         inferences=view.inferences(streams),
+        operator=operator,
         level_words=view.level_words,
         saved=request.query_params.get("saved"),
     )
