@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import struct
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from goodthings.deployment import init_deployment
 from goodthings.erasure import erase_subject, service
 from goodthings.export import export_subject
 from goodthings.hub import Hub
+from goodthings.ingest.batch import Incoming
 from goodthings.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
 from goodthings.keys.files import load_master_key
 from goodthings.portal.view import latest_readings
@@ -289,5 +292,40 @@ def test_under_review_a_portal_request_waits_for_the_operator(
     hub = Hub.open(home)
     try:
         assert _alexs_rows(hub) == []
+    finally:
+        hub.close()
+
+
+def test_purging_lets_ingest_go_on_between_batches(home: Home) -> None:
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        _prepare(hub)
+        start = time.time() - 50_000
+        for offset in range(0, 40_000, 5000):
+            pack = [{"bt": start + offset, "n": "steps", "v": 1.0}] + [
+                {"n": "steps", "t": i, "v": float(i)} for i in range(1, 5000)
+            ]
+            hub.pipeline.ingest([Incoming("band-alex", json.dumps(pack).encode(), time.time())])
+        service.make_unreadable(hub.engine, hub.keyring, hub.signer, "alex", "test")
+        done = threading.Event()
+        purged: list[int] = []
+
+        def purge() -> None:
+            purged.append(service.purge(hub.engine, "alex", batch=1000))
+            done.set()
+
+        worker = threading.Thread(target=purge)
+        worker.start()
+        during = 0
+        while not done.is_set():
+            if (
+                send(hub, "thermostat-1", "temperature", [20.0 + during / 100]) == 1
+                and not done.is_set()
+            ):
+                during += 1
+        worker.join()
+        assert purged == [40_006]
+        assert during >= 1, "ingest waited for the whole purge"
     finally:
         hub.close()

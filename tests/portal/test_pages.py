@@ -59,6 +59,15 @@ def test_latest_readings_are_decrypted_for_the_person_with_a_chart(
     assert send(hub, "band-alex", "heart_rate", [61.5, 64.25, 67.75, 70.5]) == 4
     html = client.get("/portal").text
     assert "70.5 beat/min" in html and "67.75 beat/min" in html
+    with hub.engine.connect() as connection:
+        reads = (
+            connection.execute(
+                select(t.ledger_entries.c.counts).where(t.ledger_entries.c.action == "portal.read")
+            )
+            .scalars()
+            .all()
+        )
+    assert reads == [{"readings": 4}], "decrypting for the person is recorded in the ledger"
     chart = re.search(r'<svg class="chart"[^>]*aria-label="([^"]+)"', html)
     assert chart is not None
     assert "4 readings from 61.5 beat/min to 70.5 beat/min" in chart.group(1)

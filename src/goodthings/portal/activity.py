@@ -18,6 +18,7 @@ _ACTIONS = {
     "consent.withdraw": "A choice was switched off",
     "portal.sign_in": "You signed in to this portal",
     "portal.sign_out": "You signed out",
+    "portal.read": "You looked at your latest readings",
     "portal.recipient": "You registered a key for encrypted downloads",
     "export": "A copy of your data was downloaded",
     "erase.request": "Erasure was requested",

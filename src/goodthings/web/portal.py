@@ -58,6 +58,10 @@ def start(request: Request) -> Response:
     with hub.engine.connect() as connection:
         streams = view.streams_about(connection, hub.keyring, subject_id)
         operator = view.responsible(connection)
+    shown = sum(len(stream.latest) for stream in streams)
+    if shown:
+        # Decrypting personal readings is processing too: it is recorded like any other read.
+        record(request, subject_id, "portal.read", readings=shown)
     context = context_of(request, subject_id, token, "collected")
     context.update(
         streams=streams,
