@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from goodthings.hub import Hub
 from goodthings.portal import signin
 from goodthings.store import tables_portal as tp
+from goodthings.web._portal_common import SignInLimiter
 from portal_helpers import BASE, csrf_of, invite, sign_in
 
 
@@ -150,3 +151,10 @@ def test_signing_out_ends_the_session(client: TestClient, hub: Hub) -> None:
 def test_inviting_an_unknown_person_is_refused(hub: Hub) -> None:
     with hub.engine.begin() as connection, pytest.raises(signin.SignInError, match="no subject"):
         signin.issue_invite(connection, "nobody", BASE, timedelta(hours=1))
+
+
+def test_many_addresses_guessing_together_are_slowed_down_too() -> None:
+    limiter = SignInLimiter()
+    answers = [limiter.allow(f"10.0.{i // 250}.{i % 250}") for i in range(70)]
+    assert answers[:60] == [0.0] * 60, "each address is new, so only the shared limit applies"
+    assert all(wait > 0 for wait in answers[60:])

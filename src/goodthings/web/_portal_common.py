@@ -32,6 +32,8 @@ HEADERS = {
 }
 # Sign-in attempts per client address: a burst of 10, then one every 6 seconds.
 _SIGN_IN_RATE, _SIGN_IN_BURST = 10 / 60, 10
+# Everyone together: two attempts a second on average, 60 at once.
+_ALL_RATE, _ALL_BURST = 2.0, 60
 
 
 def hub_of(request: Request) -> Hub:
@@ -39,11 +41,24 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-def limiter_of(request: Request) -> RateLimiter:
+class SignInLimiter:
+    """Per client address, and for everyone together: many addresses guessing codes at once
+    are slowed down too (at the cost of slowing real sign-ins while that goes on)."""
+
+    def __init__(self) -> None:
+        self._each = RateLimiter(_SIGN_IN_RATE, _SIGN_IN_BURST)
+        self._all = RateLimiter(_ALL_RATE, _ALL_BURST)
+
+    def allow(self, client: str) -> float:
+        """0 when this attempt may go ahead, else the seconds to wait."""
+        return self._each.allow(client) or self._all.allow("*")
+
+
+def limiter_of(request: Request) -> SignInLimiter:
     limiter = getattr(request.app.state, "portal_limiter", None)
     if limiter is None:
-        limiter = request.app.state.portal_limiter = RateLimiter(_SIGN_IN_RATE, _SIGN_IN_BURST)
-    assert isinstance(limiter, RateLimiter)
+        limiter = request.app.state.portal_limiter = SignInLimiter()
+    assert isinstance(limiter, SignInLimiter)
     return limiter
 
 
