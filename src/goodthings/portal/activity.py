@@ -70,13 +70,30 @@ def _purpose_words(purpose: str | None) -> str | None:
     return PURPOSES.get(purpose).label
 
 
+_REASONS = {
+    "no_consent": "you had not agreed",
+    "level_off": "you chose off",
+    "duplicate": "already stored",
+    "retired": "the device was retired",
+}
+_COUNTS = {"received": "received", "stored": "kept", "readings": "readings"}
+
+
 def _detail(counts: dict[str, int]) -> str:
+    """The entry's counts in words; counts that only repeat the action are left out."""
     parts = []
     for name, number in sorted(counts.items()):
         if name.startswith("dropped."):
-            parts.append(f"{number} not kept ({name.removeprefix('dropped.').replace('_', ' ')})")
-        else:
-            parts.append(f"{number} {name}")
+            reason = name.removeprefix("dropped.")
+            parts.append(f"{number} not kept ({_REASONS.get(reason, reason.replace('_', ' '))})")
+        elif name in _COUNTS:
+            parts.append(f"{number} {_COUNTS[name]}")
+        elif name == "encrypted" and number:
+            parts.append("encrypted to your key")
+        elif name == "by_code":
+            parts.append("with a code")
+        elif name == "by_link":
+            parts.append("with a link")
     return ", ".join(parts)
 
 
