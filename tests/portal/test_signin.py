@@ -113,6 +113,7 @@ POSTS = [
     ("/portal/stop", {}),
     ("/portal/export", {}),
     ("/portal/recipient", {"age_key": ""}),
+    ("/portal/hold-key", {"confirm": "yes"}),
     ("/portal/erase", {"confirm": "yes"}),
     ("/portal/sign-out", {}),
 ]
@@ -127,7 +128,14 @@ def test_every_form_refuses_a_request_without_its_csrf_token(
         assert client.post(path, data={**fields, "csrf": forged}).status_code == 403
     with hub.engine.connect() as connection:
         actions = set(connection.execute(text("select action from ledger_entries")).scalars())
-    assert not actions & {"consent.withdraw", "erase.request", "export", "portal.sign_out"}
+    assert not actions & {
+        "consent.withdraw",
+        "erase.request",
+        "export",
+        "portal.sign_out",
+        "portal.recipient",
+        "keys.held",
+    }
     assert "What we collect" in client.get("/portal").text, "still signed in"
 
 

@@ -47,6 +47,7 @@ app.add_typer(subject.app, name="subject")
 app.add_typer(receipt.app, name="receipt")
 app.command()(rights.export)
 app.command()(rights.erase)
+app.command(name="open-export")(rights.open_export)
 
 
 def _version(value: bool) -> None:

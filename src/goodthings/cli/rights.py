@@ -6,15 +6,19 @@ The same code paths as the portal's buttons.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Annotated
 
+import pyrage
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.erasure import erase_subject, pending_requests
 from goodthings.export import export_subject, parse_recipient
 from goodthings.hub import Hub
+from goodthings.keys.held import HeldKeyError, write_opened
+from goodthings.keys.held import open_export as open_held
 
 
 def export(
@@ -103,3 +107,35 @@ def erase(
         + ". Remove them from the manifest too. Their signed receipt:"
     )
     print(outcome.receipt, end="")
+
+
+def open_export(
+    archive: Annotated[
+        Path, typer.Argument(help="The export (ZIP) of a person who holds their own key.")
+    ],
+    identity: Annotated[
+        Path,
+        typer.Option(
+            help="The person's age identity file (AGE-SECRET-KEY-1…), e.g. from age-keygen."
+        ),
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the decrypted readings (CSV).")
+    ],
+) -> None:
+    """Decrypt the readings in an export that only their owner can read (held-readings.csv)."""
+    secret = next(
+        (
+            line.strip()
+            for line in identity.read_text().splitlines()
+            if line.startswith("AGE-SECRET-KEY-")
+        ),
+        None,
+    )
+    if secret is None:
+        raise HeldKeyError(f"{identity} holds no age identity (a line starting AGE-SECRET-KEY-)")
+    opened = open_held(zipfile.ZipFile(archive), pyrage.x25519.Identity.from_str(secret))
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+        count = write_opened(opened, handle)
+    out.print(f"Decrypted {count} readings to {out_file}.")

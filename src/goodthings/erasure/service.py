@@ -163,6 +163,10 @@ def make_unreadable(
         destroyed = connection.execute(
             delete(t.data_keys).where(t.data_keys.c.holder == subject_id)
         ).rowcount
+        destroyed += connection.execute(
+            delete(tp.held_batch_keys).where(tp.held_batch_keys.c.holder == subject_id)
+        ).rowcount
+        connection.execute(delete(tp.held_keys).where(tp.held_keys.c.subject_id == subject_id))
         connection.execute(
             update(tp.erasure_requests)
             .where(tp.erasure_requests.c.id == request_id)
@@ -177,6 +181,8 @@ def make_unreadable(
             counts={"keys_destroyed": destroyed},
         )
     keyring.forget(subject_id)
+    with engine.connect() as connection:
+        keyring.load_held(connection)
     return (time.perf_counter() - started) * 1000
 
 

@@ -9,6 +9,7 @@ the holder of the matching identity can open it: `age -d -i key.txt export.zip.a
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, Engine, select
 
 from goodthings.consent import service as consent
 from goodthings.errors import GoodthingsError
+from goodthings.keys import held
 from goodthings.keys.datakeys import Keyring, decode_value, row_context
 from goodthings.ledger import store as ledger
 from goodthings.policy import inputs
@@ -57,6 +59,11 @@ Files in this archive:
   ledger.jsonl    every entry of the hub's tamper-evident ledger that concerns you, one JSON
                   object per line: who did what, when, for which purpose, how many readings.
   erasure.json    your erasure requests and their receipts, if you made any.
+  held-readings.csv, held-keys.csv
+                  only if you hold your own key: your readings as the hub stores them
+                  (encrypted; the hub cannot read them) and their keys, sealed to your age key.
+                  Decrypt them with
+                  `goodthings open-export THIS.zip --identity your-age-key.txt --out readings.csv`.
 
 Readings that were made unreadable (erased) or never stored (because you did not agree) are
 not in this archive. Questions: {contact}.
@@ -181,6 +188,8 @@ def iter_export(
                     yield sink.drain()
                 text.flush()
                 text.detach()
+            if keyring.holds_own_key(subject_id):
+                yield from _held_members(archive, sink, connection, subject_id, count)
             history = consent.history(connection, subject_id)
             archive.writestr(
                 "choices.json",
@@ -203,6 +212,57 @@ def iter_export(
                 "erasure.json", json.dumps([dict(row) for row in erasures], indent=2, default=str)
             )
         yield sink.drain()
+
+
+def _held_members(
+    archive: zipfile.ZipFile,
+    sink: _Sink,
+    connection: Connection,
+    subject_id: str,
+    count: ExportCount,
+) -> Iterator[bytes]:
+    """The person's readings as stored (sealed) and their sealed keys, for them to open."""
+    r = t.readings
+    names = {
+        row.id: row.name for row in connection.execute(select(t.streams.c.id, t.streams.c.name))
+    }
+    with archive.open(_member("held-readings.csv"), "w", force_zip64=True) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        writer.writerow(["device", "stream", "stream_id", "time_unix", "sealed"])
+        last = 0
+        while True:
+            page = connection.execute(
+                select(r.c.id, r.c.device_id, r.c.stream_id, r.c.time, r.c.sealed)
+                .where(r.c.subject_id == subject_id, r.c.id > last, r.c.sealed.is_not(None))
+                .order_by(r.c.id)
+                .limit(PAGE)
+            ).all()
+            if not page:
+                break
+            last = page[-1][0]
+            writer.writerows(
+                (
+                    device,
+                    names.get(stream, ""),
+                    stream,
+                    repr(moment),
+                    base64.b64encode(sealed).decode(),
+                )
+                for _, device, stream, moment, sealed in page
+            )
+            count.readings += len(page)
+            text.flush()
+            yield sink.drain()
+        text.flush()
+        text.detach()
+    keys = io.StringIO()
+    writer = csv.writer(keys)
+    writer.writerow(["prefix", "sealed_key"])
+    for prefix, sealed in held.sealed_keys(connection, subject_id):
+        writer.writerow([prefix, base64.b64encode(sealed).decode()])
+    archive.writestr("held-keys.csv", keys.getvalue())
+    yield sink.drain()
 
 
 def _member(name: str) -> zipfile.ZipInfo:

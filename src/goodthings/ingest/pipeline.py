@@ -19,6 +19,7 @@ from goodthings.errors import SenMLError
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult
 from goodthings.keys.datakeys import Keyring, Sealer, row_context
+from goodthings.keys.held import store_sealed_batch_keys
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
 from goodthings.policy import inputs
@@ -55,7 +56,7 @@ class Pipeline:
         self._refresh_interval = refresh_interval
         self._checkpoints = checkpoints
         self._lock = threading.Lock()
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
         self._policies: dict[str, DevicePolicy] = {}
         self.refresh(force=True)
@@ -80,6 +81,7 @@ class Pipeline:
                 if decision.holder is not None
             }
             with self._engine.begin() as connection:
+                self._keyring.load_held(connection)
                 self._keyring.load(connection, sorted(holders), create=True)
             changed = policies != self._policies
             self._policies = policies
@@ -111,6 +113,7 @@ class Pipeline:
         devices = sorted({item.device_id for item in batch})
         with self._engine.begin() as connection:
             inserted = insert_readings(connection, rows)
+            store_sealed_batch_keys(connection, sealers)
             duplicates = len(rows) - inserted
             if duplicates:
                 totals[STORED] -= duplicates

@@ -20,6 +20,7 @@ _ACTIONS = {
     "portal.sign_out": "You signed out",
     "portal.read": "You looked at your latest readings",
     "portal.recipient": "You registered a key for encrypted downloads",
+    "keys.held": "You took the key to your readings",
     "export": "A copy of your data was downloaded",
     "erase.request": "Erasure was requested",
     "erase.unreadable": "Your readings were made unreadable",

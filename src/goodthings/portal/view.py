@@ -80,6 +80,8 @@ class StreamAbout:
     levels: tuple[str, ...]
     automation: dict[str, Any] | None
     latest: tuple[Reading, ...]
+    held: bool = False
+    """The person holds the key to these readings: the hub cannot show them."""
 
 
 def plain_period(duration: str | None) -> str:
@@ -167,6 +169,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                             connection, keyring, device.device_id, rule.stream_id, holder
                         )
                     ),
+                    held=holder is not None and keyring.holds_own_key(holder),
                 )
             )
     return found

@@ -6,7 +6,18 @@ enough randomness that a fast hash is right, and a copy of the database signs no
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from goodthings.store.tables import metadata
 
@@ -77,5 +88,24 @@ subject_recipients = Table(
     metadata,
     Column("subject_id", String(_ID), ForeignKey("subjects.id"), primary_key=True),
     Column("age_recipient", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+held_keys = Table(
+    "held_keys",
+    metadata,
+    Column("subject_id", String(_ID), ForeignKey("subjects.id"), primary_key=True),
+    Column("age_recipient", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+held_batch_keys = Table(
+    "held_batch_keys",
+    metadata,
+    Column("holder", String(80), primary_key=True),
+    # Hex of the 8-byte nonce prefix of the values sealed under this key; `*` for the values
+    # sealed before the person took their key.
+    Column("prefix", String(16), primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

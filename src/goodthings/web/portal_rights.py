@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 
 from goodthings import erasure, export
 from goodthings.errors import GoodthingsError
+from goodthings.keys import held
 from goodthings.ledger import store as ledger
 from goodthings.store import tables_portal as tp
 from goodthings.web._portal_common import (
@@ -54,8 +55,42 @@ def export_page(request: Request) -> Response:
         return to_start()
     subject_id, token = session
     context = context_of(request, subject_id, token, "export")
-    context.update(recipient=_recipient_of(request, subject_id), error=None)
+    context.update(
+        recipient=_recipient_of(request, subject_id),
+        held=hub_of(request).keyring.holds_own_key(subject_id),
+        error=None,
+    )
     return render(request, "portal/export.html", context)
+
+
+@router.post("/hold-key")
+def hold_key(
+    request: Request, confirm: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, token = session
+    if not csrf_checked(token, csrf):
+        return forbidden(request)
+    hub = hub_of(request)
+    recipient = _recipient_of(request, subject_id)
+    if confirm != "yes" or recipient is None:
+        context = context_of(request, subject_id, token, "export")
+        context.update(
+            recipient=recipient,
+            held=hub.keyring.holds_own_key(subject_id),
+            error="Save your age key first, then tick the box to confirm.",
+        )
+        return render(request, "portal/export.html", context, status=422)
+    try:
+        held.hold_own_key(hub.engine, hub.keyring, hub.signer, subject_id, recipient)
+    except held.HeldKeyError as exc:
+        context = context_of(request, subject_id, token, "export")
+        context.update(recipient=recipient, held=True, error=str(exc))
+        return render(request, "portal/export.html", context, status=422)
+    hub.pipeline.refresh()
+    return RedirectResponse("/portal/export", status_code=303)
 
 
 @router.post("/recipient")
@@ -75,7 +110,11 @@ def register_recipient(
             export.parse_recipient(key)
         except export.ExportError as exc:
             context = context_of(request, subject_id, token, "export")
-            context.update(recipient=_recipient_of(request, subject_id), error=str(exc))
+            context.update(
+                recipient=_recipient_of(request, subject_id),
+                held=hub.keyring.holds_own_key(subject_id),
+                error=str(exc),
+            )
             return render(request, "portal/export.html", context, status=422)
     with hub.engine.begin() as connection:
         connection.execute(

@@ -94,9 +94,29 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("subject_id", name=op.f("pk_subject_recipients")),
     )
+    op.create_table(
+        "held_keys",
+        sa.Column("subject_id", sa.String(length=63), nullable=False),
+        sa.Column("age_recipient", sa.String(length=128), nullable=False),
+        sa.Column("created_at", _TZ, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subject_id"], ["subjects.id"], name=op.f("fk_held_keys_subject_id_subjects")
+        ),
+        sa.PrimaryKeyConstraint("subject_id", name=op.f("pk_held_keys")),
+    )
+    op.create_table(
+        "held_batch_keys",
+        sa.Column("holder", sa.String(length=80), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("holder", "prefix", name=op.f("pk_held_batch_keys")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("held_batch_keys")
+    op.drop_table("held_keys")
     op.drop_table("subject_recipients")
     op.drop_table("unlinked_aggregates")
     op.drop_index("ix_erasure_requests_subject", table_name="erasure_requests")
