@@ -92,7 +92,8 @@ def hold_own_key(
             target=f"subject:{subject_id}",
             counts={"keys_handed_over": int(key is not None)},
         )
-    keyring.forget(subject_id)
+    # Switching over (not forgetting first) keeps concurrent batches from finding no key: until
+    # then they seal under the old key, which the person now holds too.
     with engine.connect() as connection:
         keyring.load_held(connection)
 
