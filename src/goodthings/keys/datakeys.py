@@ -8,6 +8,10 @@ including copies in backups and WAL pages.
 Values are sealed one by one, so a single reading can be read, exported or purged; the nonce is
 a random 8-byte prefix per batch plus a 4-byte counter, and the associated data binds each
 ciphertext to its device, stream and time so it cannot be swapped with another row's.
+
+A person may hold their own key (`goodthings.keys.held`): then each batch is sealed under a
+fresh key that is itself sealed to the person's age public key, and the keyring keeps no key
+that opens their readings.
 """
 
 from __future__ import annotations
