@@ -59,6 +59,7 @@ def test_the_demo_collects_then_stops_the_withdrawn_stream(tmp_path: Path) -> No
     try:
         printed = wait_for_line(process, "Press Ctrl-C to stop.")
         assert any("Devices and streams   http://127.0.0.1:" in line for line in printed)
+        assert any("Alex's portal         http://127.0.0.1:" in line for line in printed)
         printed += wait_for_line(process, "withdrew consent to opensense-p3/presence")
         printed += wait_for_line(process, "presence-living: stopped collecting presence")
         home = Home(directory)

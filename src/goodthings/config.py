@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""
     mqtt_admin_password_file: Path | None = None
     """A file (mode 0600) holding that admin client's password."""
+    public_url: str = "http://127.0.0.1:8080"
+    """Where people reach the portal: the start of the sign-in links `subject invite` prints."""
+    invite_hours: float = 168.0
+    """How long a sign-in link or code works (a week: long enough for a letter to arrive)."""
+    portal_session_hours: float = 12.0
+    """How long a portal sign-in lasts."""
+    erasure_days: int = 30
+    """The deadline recorded with each erasure request (GDPR art. 12(3): one month)."""
+    erasure_keep_aggregates: bool = False
+    """Keep daily totals, unlinked from the person, instead of deleting everything."""
+    erasure_review: bool = False
+    """Portal erasure requests wait for the operator (`goodthings erase`), e.g. under a legal
+    hold, instead of running at once."""
 
 
 @dataclass(frozen=True)

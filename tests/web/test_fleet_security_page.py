@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import update
 
+from browsers import chromium, served
 from goodthings.config import Home
 from goodthings.deployment import init_deployment
 from goodthings.hub import Hub
@@ -25,53 +22,20 @@ from goodthings.store import tables as t
 from goodthings.web.app import create_app
 
 CSAF = Path(__file__).resolve().parent.parent / "security" / "data" / "csaf-wattwise.json"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
-def served(home: Home) -> Iterator[tuple[str, Hub]]:
+def served_hub(home: Home) -> Iterator[tuple[str, Hub]]:
     init_deployment(home, "smart-home")
     app = create_app(home)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning", ws="none")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", app.state.hub
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with served(app) as base:
+        yield base, app.state.hub
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as running:
+        yield running
 
 
 def _findings(hub: Hub) -> None:
@@ -88,8 +52,8 @@ def _findings(hub: Hub) -> None:
         )
 
 
-def test_fleet_security_page_in_the_browser(served: tuple[str, Hub], browser: Browser) -> None:
-    base, hub = served
+def test_fleet_security_page_in_the_browser(served_hub: tuple[str, Hub], browser: Browser) -> None:
+    base, hub = served_hub
     _findings(hub)
     page = browser.new_page()
 
@@ -130,8 +94,8 @@ def test_fleet_security_page_in_the_browser(served: tuple[str, Hub], browser: Br
     expect(reports).to_contain_text("received")
 
 
-def test_adding_a_device_from_the_console(served: tuple[str, Hub], browser: Browser) -> None:
-    base, hub = served
+def test_adding_a_device_from_the_console(served_hub: tuple[str, Hub], browser: Browser) -> None:
+    base, hub = served_hub
     page = browser.new_page()
     page.goto(f"{base}/console/devices/new")
     expect(page).to_have_url(f"{base}/console/login")

@@ -18,8 +18,11 @@ from goodthings.cli import (
     ledger,
     manifest,
     password,
+    receipt,
+    rights,
     senml,
     serve,
+    subject,
 )
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
@@ -48,6 +51,11 @@ app.add_typer(senml.app, name="senml")
 app.add_typer(password.app, name="password")
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(subject.app, name="subject")
+app.add_typer(receipt.app, name="receipt")
+app.command()(rights.export)
+app.command()(rights.erase)
+app.command(name="open-export")(rights.open_export)
 
 
 def _version(value: bool) -> None:

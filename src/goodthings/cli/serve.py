@@ -6,6 +6,7 @@ import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from goodthings.demo.story import Story, give_every_consent
 from goodthings.deployment import init_deployment
 from goodthings.hub import Hub
 from goodthings.ingest.service import MqttIngest
+from goodthings.portal.signin import issue_invite
 from goodthings.security.credentials import issue_token
 from goodthings.store.catalogue import read_catalogue
 from goodthings.web.app import create_app
@@ -102,6 +104,7 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
             device.id: issue_token(connection, device.id) for device in catalogue.devices
         }
     devices = devices_from(catalogue, credentials)
+    out.print(f"  Alex's portal         {_demo_invite(hub, port)}  (the link works once)")
     story = Story(hub, given, delay=withdraw_after, say=out.print)
 
     def started(mqtt: MqttIngest) -> Callable[[], None]:
@@ -120,6 +123,13 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
 
     _run(app, "127.0.0.1", port, then=started)
     out.print("Demo stopped.")
+
+
+def _demo_invite(hub: Hub, port: int) -> str:
+    """A sign-in link for the demo's resident, so the portal can be tried at once."""
+    with hub.engine.begin() as connection:
+        made = issue_invite(connection, "alex", f"http://127.0.0.1:{port}", timedelta(hours=24))
+    return made.link
 
 
 def _with_settings(
@@ -159,6 +169,7 @@ def _run(
     out.print(f"  HTTP ingest           POST {base}/ingest")
     broker = "the hub's own broker" if mqtt.embedded else "broker"
     out.print(f"  MQTT ingest           {mqtt.address.display()} ({broker}); topic gt/<device>/up")
+    out.print(f"  People's portal       {base}/portal")
     out.print("Press Ctrl-C to stop.")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")

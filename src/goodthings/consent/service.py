@@ -1,6 +1,7 @@
-"""Give, withdraw and show consent: one code path for the CLI, the API and (later) the portal.
+"""Give, withdraw and show consent: one code path for the CLI, the API and the portal.
 
-Each change is a new row (history is never rewritten) and a ledger entry, in one transaction.
+Each change is a new row (history is never rewritten), a ledger entry and a signed consent
+receipt, in one transaction.
 Every hub process notices the new row within its gate's refresh interval.
 """
 
@@ -18,7 +19,9 @@ from goodthings.errors import PolicyError
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
 from goodthings.manifest.vocabulary import CONSENT
+from goodthings.receipts import consent as receipts
 from goodthings.store import tables as t
+from goodthings.store import tables_portal as tp
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class ConsentRecord:
     notice_hash: str | None
     method: str
     created_at: datetime
+    receipt_id: str | None = None
+    """The signed consent receipt issued for this change."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,14 @@ def _record(
             counts={state: 1},
             digest=content_digest([json.dumps(body, sort_keys=True, default=str).encode()]),
         )
+        receipt_id = receipts.issue(
+            connection,
+            signer,
+            consent_id=int(record_id[0]),
+            values=values,
+            stream_label=stream.label,
+            spec=stream.spec,
+        )
     return ConsentRecord(
         id=int(record_id[0]),
         subject_id=change.subject_id,
@@ -113,6 +126,7 @@ def _record(
         notice_hash=notice,
         method=change.method,
         created_at=now,
+        receipt_id=receipt_id,
     )
 
 
@@ -217,8 +231,14 @@ def consent_purposes(
 def history(connection: Connection, subject_id: str) -> list[ConsentRecord]:
     """Every consent change of a subject, oldest first."""
     rows = connection.execute(
-        select(t.consents, t.streams.c.model_id, t.streams.c.name)
+        select(
+            t.consents,
+            t.streams.c.model_id,
+            t.streams.c.name,
+            tp.consent_receipts.c.id.label("receipt_id"),
+        )
         .join(t.streams, t.streams.c.id == t.consents.c.stream_id)
+        .outerjoin(tp.consent_receipts, tp.consent_receipts.c.consent_id == t.consents.c.id)
         .where(t.consents.c.subject_id == subject_id)
         .order_by(t.consents.c.id)
     ).mappings()
@@ -234,6 +254,7 @@ def history(connection: Connection, subject_id: str) -> list[ConsentRecord]:
             notice_hash=row["notice_hash"],
             method=row["method"],
             created_at=row["created_at"],
+            receipt_id=row["receipt_id"],
         )
         for row in rows
     ]

@@ -19,6 +19,7 @@ from goodthings.errors import SenMLError
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult
 from goodthings.keys.datakeys import Keyring, Sealer, row_context
+from goodthings.keys.held import store_sealed_batch_keys
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
 from goodthings.policy import inputs
@@ -58,7 +59,7 @@ class Pipeline:
         # One writer per process, whichever transport calls: SQLite serialises writers anyway,
         # and waiting here is cheaper than SQLite's sleeping busy handler.
         self._write_lock = threading.Lock()
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
         self._policies: dict[str, DevicePolicy] = {}
         self.refresh(force=True)
@@ -83,6 +84,7 @@ class Pipeline:
                 if decision.holder is not None
             }
             with self._engine.begin() as connection:
+                self._keyring.load_held(connection)
                 self._keyring.load(connection, sorted(holders), create=True)
             changed = policies != self._policies
             self._policies = policies
@@ -118,6 +120,7 @@ class Pipeline:
         devices = sorted({item.device_id for item in batch})
         with self._engine.begin() as connection:
             inserted = insert_readings(connection, rows)
+            store_sealed_batch_keys(connection, sealers)
             duplicates = len(rows) - inserted
             if duplicates:
                 totals[STORED] -= duplicates

@@ -8,6 +8,10 @@ including copies in backups and WAL pages.
 Values are sealed one by one, so a single reading can be read, exported or purged; the nonce is
 a random 8-byte prefix per batch plus a 4-byte counter, and the associated data binds each
 ciphertext to its device, stream and time so it cannot be swapped with another row's.
+
+A person may hold their own key (`goodthings.keys.held`): then each batch is sealed under a
+fresh key that is itself sealed to the person's age public key, and the keyring keeps no key
+that opens their readings.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyrage
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, insert, select
@@ -25,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from goodthings.errors import GoodthingsError
 from goodthings.store import tables as t
+from goodthings.store import tables_portal as tp
 
 _WRAP_CONTEXT = b"goodthings-data-key:v1:"
 _NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
@@ -72,6 +78,9 @@ class Sealer:
     cipher: AESGCM
     prefix: bytes
     counter: int = 0
+    sealed_key: bytes | None = None
+    """For a person who holds their own key: this batch's key, sealed to them (age), to be
+    stored with the batch; the hub keeps no copy it can open."""
 
     def seal(self, value: Value, context: bytes) -> bytes:
         self.counter += 1
@@ -92,13 +101,42 @@ class Keyring:
     def __init__(self, master_key: bytes) -> None:
         self._master = AESGCM(master_key)
         self._ciphers: dict[str, AESGCM] = {}
+        self._held: dict[str, pyrage.x25519.Recipient] = {}
 
     def sealer(self, holder: str) -> Sealer:
-        """A sealer for a fresh batch; the holder's key must have been loaded or created."""
+        """A sealer for a fresh batch; the holder's key must have been loaded or created.
+
+        For a person who holds their own key, each batch gets a fresh key, sealed to their age
+        public key and then forgotten: the hub can write their readings but not read them.
+        """
+        recipient = self._held.get(holder)
+        if recipient is not None:
+            key = AESGCM.generate_key(bit_length=256)
+            return Sealer(AESGCM(key), os.urandom(8), sealed_key=pyrage.encrypt(key, [recipient]))
         return Sealer(self._ciphers[holder], os.urandom(8))
+
+    def load_held(self, connection: Connection) -> None:
+        """Learn who holds their own key (and forget the hub's copies of those keys)."""
+        rows = connection.execute(select(tp.held_keys.c.subject_id, tp.held_keys.c.age_recipient))
+        held = {holder: pyrage.x25519.Recipient.from_str(text) for holder, text in rows}
+        for holder in held:
+            self._ciphers.pop(holder, None)
+        self._held = held
+
+    def holds_own_key(self, holder: str) -> bool:
+        return holder in self._held
+
+    def raw_key(self, connection: Connection, holder: str) -> bytes | None:
+        """The holder's data key in clear, to seal it to them when they take it over."""
+        wrapped = connection.execute(
+            select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
+        ).scalar_one_or_none()
+        return None if wrapped is None else self._unwrap(holder, wrapped)
 
     def cipher(self, connection: Connection, holder: str) -> AESGCM | None:
         """The holder's key for reading, or None when it does not exist (or was destroyed)."""
+        if holder in self._held:
+            return None
         if holder not in self._ciphers:
             self.load(connection, [holder], create=False)
         return self._ciphers.get(holder)
@@ -108,7 +146,7 @@ class Keyring:
 
     def load(self, connection: Connection, holders: Iterable[str], *, create: bool) -> None:
         """Unwrap the keys of `holders`, creating missing ones when `create` (never on reads)."""
-        wanted = [holder for holder in holders if holder not in self._ciphers]
+        wanted = [h for h in holders if h not in self._ciphers and h not in self._held]
         if not wanted:
             return
         rows = connection.execute(

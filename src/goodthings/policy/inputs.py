@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 from goodthings.manifest.schema import period_of
 from goodthings.policy.gate import Choice, ConsentKey, DeviceFacts, StreamRule
 from goodthings.store import tables as t
+from goodthings.store import tables_portal as tp
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,13 @@ class PolicyInputs:
     choices: dict[ConsentKey, Choice]
 
 
-def version(connection: Connection) -> tuple[int, int]:
-    """Changes whenever a consent is recorded or a manifest is applied, in any process."""
+def version(connection: Connection) -> tuple[int, ...]:
+    """Changes whenever a consent is recorded, a manifest is applied or a person takes their
+    own key, in any process."""
     consents = connection.execute(select(func.max(t.consents.c.id))).scalar()
     manifests = connection.execute(select(func.max(t.manifest_versions.c.id))).scalar()
-    return (consents or 0, manifests or 0)
+    held = connection.execute(select(func.count()).select_from(tp.held_keys)).scalar()
+    return (consents or 0, manifests or 0, held or 0)
 
 
 def read_inputs(connection: Connection) -> PolicyInputs:

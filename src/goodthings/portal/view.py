@@ -1,0 +1,302 @@
+"""What is collected about a person, read from the manifest, their choices and their readings.
+
+The portal's main page is built from this read model: per device and stream, what it is, why
+(purpose, legal basis, how it is used), who receives it on what terms, how long it is kept,
+automated decisions, the person's current choice, and their latest readings, decrypted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from goodthings.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
+from goodthings.manifest.vocabulary import CONSENT, LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.policy import inputs
+from goodthings.policy.gate import Choice, key_holder, people_concerned
+from goodthings.store import tables as t
+
+LATEST = 24
+_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_UNITS = ("year", "month", "week", "day", "hour", "minute")
+_LEVEL_WORDS = {
+    "exact": "Exact values",
+    "coarse": "Rounded values",
+    "aggregate": "Only totals or averages",
+    "off": "Off: not collected for this",
+}
+
+
+@dataclass(frozen=True)
+class Use:
+    purpose: str
+    label: str
+    why: str
+    legal_basis: str | None
+    basis_words: str
+    how: str
+    needs_consent: bool
+    given: bool
+    level: str
+
+
+@dataclass(frozen=True)
+class Share:
+    recipient: str
+    name: str
+    purpose: str
+    terms: str
+    given: bool
+
+
+@dataclass(frozen=True)
+class Reading:
+    time: datetime
+    value: float | str | bool | None
+
+
+@dataclass(frozen=True)
+class StreamAbout:
+    stream_id: int
+    device_id: str
+    device_name: str
+    place: str
+    name: str
+    label: str
+    """`model/name`: what the consent service calls the stream."""
+    description: str
+    unit: str | None
+    category: str | None
+    category_words: str | None
+    shared_with_household: bool
+    uses: tuple[Use, ...]
+    shares: tuple[Share, ...]
+    retention: str
+    levels: tuple[str, ...]
+    automation: dict[str, Any] | None
+    latest: tuple[Reading, ...]
+    held: bool = False
+    """The person holds the key to these readings: the hub cannot show them."""
+
+
+def plain_period(duration: str | None) -> str:
+    """`P13M` as "13 months"; anything unusual as written."""
+    if not duration:
+        return "not stated"
+    match = _PERIOD.match(duration)
+    if match is None:
+        return duration
+    parts = [
+        f"{int(n)} {unit}{'s' if int(n) != 1 else ''}"
+        for n, unit in zip(match.groups(), _UNITS, strict=True)
+        if n
+    ]
+    return ", ".join(parts) or duration
+
+
+def level_words(level: str) -> str:
+    return _LEVEL_WORDS.get(level, level)
+
+
+def _term_words(vocabulary: Any, name: str | None) -> tuple[str, str]:
+    if name is None or name not in vocabulary:
+        return (name or "", "")
+    term = vocabulary.get(name)
+    return (term.label, term.explanation)
+
+
+def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> list[StreamAbout]:
+    """Every personal stream about the person, on every current device, with their readings."""
+    facts = inputs.read_inputs(connection)
+    all_choices = inputs.current_choices(connection, [subject_id])
+    shares_given = share_choices(connection, subject_id)
+    specs = {
+        row.id: (row.spec, row.model_id)
+        for row in connection.execute(
+            select(t.streams.c.id, t.streams.c.spec, t.streams.c.model_id)
+        )
+    }
+    names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
+    device_names = dict(connection.execute(select(t.devices.c.id, t.devices.c.name)).all())
+    found: list[StreamAbout] = []
+    for device in facts.devices:
+        for rule in facts.rules.get(device.model_id, ()):
+            people = people_concerned(rule, device)
+            if subject_id not in people:
+                continue
+            spec, model_id = specs[rule.stream_id]
+            holder = key_holder(rule, device)
+            uses = tuple(
+                _use(u, all_choices.get((subject_id, rule.stream_id, u["purpose"])))
+                for u in spec["purposes"]
+            )
+            shares = tuple(
+                Share(
+                    recipient=s["recipient"],
+                    name=names.get(s["recipient"], s["recipient"]),
+                    purpose=s["purpose"],
+                    terms=s.get("terms", ""),
+                    given=shares_given.get((rule.stream_id, s["purpose"], s["recipient"]), False),
+                )
+                for s in spec.get("recipients", [])
+            )
+            category = spec.get("data_category")
+            found.append(
+                StreamAbout(
+                    stream_id=rule.stream_id,
+                    device_id=device.device_id,
+                    device_name=device_names.get(device.device_id) or device.device_id,
+                    place=device.place_id,
+                    name=rule.name,
+                    label=f"{model_id}/{rule.name}",
+                    description=spec.get("description", ""),
+                    unit=spec.get("unit"),
+                    category=category,
+                    category_words=_term_words(PERSONAL_DATA_CATEGORIES, category)[1] or None,
+                    shared_with_household=len(people) > 1,
+                    uses=uses,
+                    shares=shares,
+                    retention=plain_period(spec.get("retention")),
+                    levels=rule.levels,
+                    automation=spec.get("automation"),
+                    latest=tuple(
+                        latest_readings(
+                            connection, keyring, device.device_id, rule.stream_id, holder
+                        )
+                    ),
+                    held=holder is not None and keyring.holds_own_key(holder),
+                )
+            )
+    return found
+
+
+def _use(use: dict[str, Any], choice: Choice | None) -> Use:
+    label, why = _term_words(PURPOSES, use["purpose"])
+    basis = use.get("legal_basis")
+    needs = basis == CONSENT
+    given = choice is not None and choice.given and choice.level != "off"
+    return Use(
+        purpose=use["purpose"],
+        label=label or use["purpose"],
+        why=why,
+        legal_basis=basis,
+        basis_words=_term_words(LEGAL_BASES, basis)[1],
+        how=use.get("how", ""),
+        needs_consent=needs,
+        given=given if needs else True,
+        level=(choice.level if given and choice is not None else "off") if needs else "exact",
+    )
+
+
+def share_choices(connection: Connection, subject_id: str) -> dict[tuple[int, str, str], bool]:
+    rows = connection.execute(
+        select(
+            t.consents.c.stream_id,
+            t.consents.c.purpose,
+            t.consents.c.recipient_id,
+            t.consents.c.state,
+        )
+        .where(t.consents.c.subject_id == subject_id, t.consents.c.recipient_id.is_not(None))
+        .order_by(t.consents.c.id)
+    )
+    return {(s, p, r): state == "given" for s, p, r, state in rows}
+
+
+def latest_readings(
+    connection: Connection,
+    keyring: Keyring,
+    device_id: str,
+    stream_id: int,
+    holder: str | None,
+    limit: int = LATEST,
+) -> list[Reading]:
+    """The newest readings of one stream, oldest first, decrypted with the holder's key."""
+    r = t.readings
+    rows = connection.execute(
+        select(r.c.time, r.c.value, r.c.value_text, r.c.sealed, r.c.subject_id)
+        .where(r.c.device_id == device_id, r.c.stream_id == stream_id)
+        .order_by(r.c.time.desc())
+        .limit(limit)
+    ).all()
+    found: list[Reading] = []
+    for time, value, text, sealed, row_holder in reversed(rows):
+        shown: float | str | bool | None = value if value is not None else text
+        if sealed is not None:
+            cipher = keyring.cipher(connection, row_holder or holder or "")
+            if cipher is None:
+                continue  # the key was destroyed: the reading can no longer be read by anyone
+            try:
+                opened = open_sealed(cipher, sealed, row_context(device_id, stream_id, time))
+            except KeyError_:
+                continue
+            shown = opened.hex() if isinstance(opened, bytes) else opened
+        found.append(Reading(datetime.fromtimestamp(time, UTC), shown))
+    return found
+
+
+def inferences(streams: Sequence[StreamAbout]) -> list[str]:
+    """Plain statements of what combining the person's streams could reveal."""
+    names = {s.name for s in streams}
+    categories = {s.category for s in streams}
+    said: list[str] = []
+    if "Behavioral" in categories and len([s for s in streams if s.category == "Behavioral"]) > 1:
+        said.append(
+            "Together, the sensors that notice movement and doors could show your daily "
+            "routine: when you get up, go out and come home."
+        )
+    if "PhysicalHealth" in categories and len(names) > 1:
+        said.append(
+            "Health readings combined with readings from your home could hint at how well "
+            "you sleep or how active you are at home."
+        )
+    if "Household" in categories:
+        said.append("Electricity use over the day can show when someone is at home and awake.")
+    return said
+
+
+def describe_choice(connection: Connection) -> Callable[[str, str, str | None], str]:
+    """Plain words for a (stream label, purpose, recipient) as the history shows it."""
+    streams = {
+        f"{row.model_id}/{row.name}": row.spec.get("description") or row.name
+        for row in connection.execute(
+            select(t.streams.c.model_id, t.streams.c.name, t.streams.c.spec)
+        )
+    }
+    names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
+
+    def words(stream: str, purpose: str, recipient: str | None) -> str:
+        label = _term_words(PURPOSES, purpose)[0] or purpose
+        text = f"{streams.get(stream, stream)}, for {label.lower()}"
+        if recipient:
+            text += f", shared with {names.get(recipient, recipient)}"
+        return text
+
+    return words
+
+
+@dataclass(frozen=True)
+class Responsible:
+    """Whom the person can address, from the manifest's operator section."""
+
+    name: str
+    contact: dict[str, Any]
+    data_protection: dict[str, Any] | None
+    accountable: dict[str, Any] | None
+
+
+def responsible(connection: Connection) -> Responsible | None:
+    row = connection.execute(select(t.operator.c.legal_name, t.operator.c.spec)).first()
+    if row is None:
+        return None
+    spec = row.spec if isinstance(row.spec, dict) else {}
+    return Responsible(
+        name=row.legal_name,
+        contact=spec.get("contact") or {},
+        data_protection=spec.get("data_protection_contact"),
+        accountable=spec.get("accountable_person"),
+    )

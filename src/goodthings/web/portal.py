@@ -1,0 +1,263 @@
+"""The people's portal: sign in with a link or code, see what is collected, choose, and see
+who used your data. Server-rendered; every form carries a CSRF token. Download and erasure are
+in `portal_rights`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from goodthings.consent import service as consent
+from goodthings.errors import PolicyError
+from goodthings.ledger import store as ledger
+from goodthings.portal import activity, signin, view
+from goodthings.portal.chart import sparkline
+from goodthings.portal.choices import stop_everything
+from goodthings.receipts import consent as receipts
+from goodthings.web import portal_rights
+from goodthings.web._portal_common import (
+    CSRF_COOKIE,
+    HEADERS,
+    SESSION_COOKIE,
+    context_of,
+    csrf_checked,
+    forbidden,
+    hub_of,
+    limiter_of,
+    record,
+    render,
+    session_of,
+    set_cookie,
+    to_start,
+)
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+def _sign_in_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, "portal/sign_in.html", {"csrf": csrf, "error": error}, status)
+    set_cookie(response, CSRF_COOKIE, csrf, 3600)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def start(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return _sign_in_page(request)
+    subject_id, token = session
+    hub = hub_of(request)
+    with hub.engine.connect() as connection:
+        streams = view.streams_about(connection, hub.keyring, subject_id)
+        operator = view.responsible(connection)
+    shown = sum(len(stream.latest) for stream in streams)
+    if shown:
+        # Decrypting personal readings is processing too: it is recorded like any other read.
+        record(request, subject_id, "portal.read", readings=shown)
+    context = context_of(request, subject_id, token, "collected")
+    context.update(
+        streams=streams,
+        chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit),
+        inferences=view.inferences(streams),
+        operator=operator,
+        level_words=view.level_words,
+        saved=request.query_params.get("saved"),
+    )
+    return render(request, "portal/collected.html", context)
+
+
+@router.get("/sign-in/{link}", response_class=HTMLResponse)
+def confirm_link(request: Request, link: str) -> HTMLResponse:
+    """A page with one button: link scanners that follow the link do not use it up."""
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, "portal/confirm.html", {"csrf": csrf, "link": link})
+    set_cookie(response, CSRF_COOKIE, csrf, 3600)
+    return response
+
+
+def _sign_in(request: Request, csrf: str, *, link: str | None, code: str | None) -> Response:
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not expected or not secrets.compare_digest(expected, csrf):
+        return _sign_in_page(
+            request, "Your browser did not send the sign-in form back as expected. Try again.", 403
+        )
+    client = request.client.host if request.client else "unknown"
+    wait = limiter_of(request).allow(client)
+    if wait:
+        response = _sign_in_page(
+            request,
+            f"Too many tries. Please wait {int(wait) + 1} seconds, then try again.",
+            429,
+        )
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
+    hub = hub_of(request)
+    settings = hub.home.settings
+    try:
+        with hub.engine.begin() as connection:
+            subject_id = signin.redeem(connection, link=link, code=code)
+            token = signin.start_session(
+                connection, subject_id, timedelta(hours=settings.portal_session_hours)
+            )
+            ledger.append(
+                connection,
+                hub.signer,
+                actor=f"subject:{subject_id}",
+                action="portal.sign_in",
+                target=f"subject:{subject_id}",
+                counts={"by_link" if link else "by_code": 1},
+            )
+    except signin.SignInError as exc:
+        return _sign_in_page(request, str(exc), 400)
+    response = RedirectResponse("/portal", status_code=303, headers=HEADERS)
+    set_cookie(response, SESSION_COOKIE, token, int(settings.portal_session_hours * 3600))
+    response.delete_cookie(CSRF_COOKIE, path="/portal")
+    return response
+
+
+@router.post("/sign-in/{link}")
+def use_link(request: Request, link: str, csrf: Annotated[str, Form()] = "") -> Response:
+    return _sign_in(request, csrf, link=link, code=None)
+
+
+@router.post("/sign-in")
+def use_code(
+    request: Request, code: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+) -> Response:
+    return _sign_in(request, csrf, link=None, code=code)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, token = session
+    if not csrf_checked(token, csrf):
+        return forbidden(request)
+    with hub_of(request).engine.begin() as connection:
+        signin.end_sessions(connection, token=token)
+    record(request, subject_id, "portal.sign_out")
+    response = to_start()
+    response.delete_cookie(SESSION_COOKIE, path="/portal")
+    return response
+
+
+# --- choices ----------------------------------------------------------------------------------
+
+
+@router.post("/choices")
+def change_choice(
+    request: Request,
+    stream: Annotated[str, Form()],
+    purpose: Annotated[str, Form()],
+    level: Annotated[str, Form()] = "off",
+    recipient: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, token = session
+    if not csrf_checked(token, csrf):
+        return forbidden(request)
+    hub = hub_of(request)
+    on = level not in {"off", ""}
+    change = consent.ConsentChange(
+        subject_id,
+        stream,
+        purpose,
+        recipient or None,
+        level if on and not recipient else "exact",
+        method="portal",
+    )
+    try:
+        (consent.give if on else consent.withdraw)(hub.engine, hub.signer, change)
+    except PolicyError as exc:
+        return render(
+            request,
+            "portal/message.html",
+            {"title": "That choice cannot be made", "message": str(exc)},
+            status=422,
+        )
+    hub.pipeline.refresh()
+    return RedirectResponse(
+        f"/portal?saved={stream}#stream-{stream.replace('/', '-')}", status_code=303
+    )
+
+
+@router.post("/stop")
+def stop(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, token = session
+    if not csrf_checked(token, csrf):
+        return forbidden(request)
+    hub = hub_of(request)
+    stop_everything(hub.engine, hub.signer, subject_id, method="portal")
+    hub.pipeline.refresh()
+    return RedirectResponse("/portal?saved=everything", status_code=303)
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, token = session
+    with hub_of(request).engine.connect() as connection:
+        records = list(reversed(consent.history(connection, subject_id)))
+        describe = view.describe_choice(connection)
+    context = context_of(request, subject_id, token, "history")
+    context.update(records=records, level_words=view.level_words, describe=describe)
+    return render(request, "portal/history.html", context)
+
+
+@router.get("/receipts/{receipt_id}.json")
+def receipt(request: Request, receipt_id: str) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, _ = session
+    with hub_of(request).engine.connect() as connection:
+        document = receipts.document(connection, subject_id, receipt_id)
+    if document is None:
+        return render(
+            request,
+            "portal/message.html",
+            {"title": "No such receipt", "message": "This receipt is not one of yours."},
+            status=404,
+        )
+    return Response(
+        document,
+        media_type="application/json",
+        headers={
+            **HEADERS,
+            "Content-Disposition": f'attachment; filename="receipt-{receipt_id}.json"',
+        },
+    )
+
+
+@router.get("/activity", response_class=HTMLResponse)
+def who_used(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    subject_id, token = session
+    with hub_of(request).engine.connect() as connection:
+        entries = activity.activity(connection, subject_id)
+    context = context_of(request, subject_id, token, "activity")
+    context.update(entries=entries)
+    return render(request, "portal/activity.html", context)
+
+
+router.include_router(portal_rights.router)

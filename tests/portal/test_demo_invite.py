@@ -1,0 +1,28 @@
+"""`make demo` prints a sign-in link for the demo's resident that opens their portal."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from goodthings.cli.serve import _demo_invite
+from goodthings.config import Home
+from goodthings.deployment import init_deployment
+from goodthings.hub import Hub
+from goodthings.web.app import create_app
+from portal_helpers import csrf_of
+
+
+def test_the_demo_link_opens_alexs_portal(home: Home) -> None:
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        link = _demo_invite(hub, 8765)
+    finally:
+        hub.close()
+    prefix = "http://127.0.0.1:8765"
+    assert link.startswith(prefix + "/portal/sign-in/")
+    with TestClient(create_app(home), base_url="https://127.0.0.1:8765") as client:
+        path = link.removeprefix(prefix)
+        page = client.get(path)
+        client.post(path, data={"csrf": csrf_of(page.text)})
+        assert "What we collect about you, Alex Rivera" in client.get("/portal").text
