@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import consent, deployment, device, ledger, manifest, senml, serve
+from goodthings.cli import consent, deployment, device, ledger, manifest, notice, senml, serve
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
 
@@ -27,6 +27,7 @@ app.command()(deployment.init)
 app.command()(deployment.apply)
 app.command()(serve.serve)
 app.command()(serve.demo)
+app.command()(notice.notice)
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")

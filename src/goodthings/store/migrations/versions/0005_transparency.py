@@ -6,6 +6,9 @@ Revises: 0004
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -13,8 +16,28 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Reserved for this area's tables, so that parallel work keeps one migration chain."""
+    op.create_table(
+        "notice_versions",
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("hash", name=op.f("pk_notice_versions")),
+    )
+    op.create_table(
+        "application_secrets",
+        sa.Column("application_id", sa.String(length=63), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_application_secrets_application_id_applications"),
+        ),
+        sa.PrimaryKeyConstraint("application_id", name=op.f("pk_application_secrets")),
+    )
 
 
 def downgrade() -> None:
-    """Nothing to undo yet."""
+    op.drop_table("application_secrets")
+    op.drop_table("notice_versions")
