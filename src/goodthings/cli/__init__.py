@@ -8,7 +8,17 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import consent, deployment, device, ledger, manifest, notice, senml, serve
+from goodthings.cli import (
+    application,
+    consent,
+    deployment,
+    device,
+    ledger,
+    manifest,
+    notice,
+    senml,
+    serve,
+)
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
 
@@ -33,6 +43,7 @@ app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
+app.add_typer(application.app, name="application")
 
 
 def _version(value: bool) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 
 from goodthings.errors import DeploymentError
 from goodthings.hub import Hub
@@ -32,6 +33,25 @@ class JSONLDResponse(JSONResponse):
     media_type = "application/ld+json"
 
 
+class Problem(BaseModel):
+    detail: str
+
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/ld+json": {"schema": {"type": "object"}},
+        },
+        "description": "The notice: HTML for people, or JSON-LD (format=json)",
+    },
+    404: {
+        "description": "No such place, device, stream or language",
+        "content": {"application/json": {"schema": Problem.model_json_schema()}},
+    },
+}
+
+
 def _serve(
     request: Request, scope: Scope, lang: str | None, format: str, accept_language: str | None
 ) -> Response:
@@ -53,7 +73,7 @@ def _serve(
     return HTMLResponse(render_html(notice, language), headers=headers)
 
 
-@router.get("/notice", response_class=HTMLResponse)
+@router.get("/notice", response_class=HTMLResponse, responses=_ANSWERS)
 def deployment_notice(
     request: Request,
     lang: Lang = None,
@@ -64,7 +84,7 @@ def deployment_notice(
     return _serve(request, Scope(), lang, format, accept_language)
 
 
-@router.get("/notice/versions/{digest}")
+@router.get("/notice/versions/{digest}", responses={404: {"model": Problem}})
 def notice_version(request: Request, digest: str) -> dict[str, Any]:
     """A notice version shown earlier (or consented under), by its hash, as it was."""
     hub: Hub = request.app.state.hub
@@ -75,7 +95,7 @@ def notice_version(request: Request, digest: str) -> dict[str, Any]:
     return {"hash": digest, "notice": content}
 
 
-@router.get("/notice/{kind}/{scope_id:path}", response_class=HTMLResponse)
+@router.get("/notice/{kind}/{scope_id:path}", response_class=HTMLResponse, responses=_ANSWERS)
 def scoped_notice(
     request: Request,
     kind: Literal["place", "device", "stream"],
