@@ -16,6 +16,7 @@ from goodthings.cli import (
     ledger,
     manifest,
     notice,
+    retention,
     senml,
     serve,
 )
@@ -44,6 +45,7 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
 app.add_typer(application.app, name="application")
+app.add_typer(retention.app, name="retention")
 
 
 def _version(value: bool) -> None:
