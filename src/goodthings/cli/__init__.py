@@ -19,6 +19,7 @@ from goodthings.cli import (
     retention,
     senml,
     serve,
+    sign,
 )
 from goodthings.cli._common import err
 from goodthings.errors import GoodthingsError
@@ -39,6 +40,7 @@ app.command()(deployment.apply)
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(notice.notice)
+app.command()(sign.sign)
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
