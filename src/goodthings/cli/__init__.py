@@ -16,6 +16,7 @@ from goodthings.cli import (
     ledger,
     manifest,
     notice,
+    report,
     retention,
     senml,
     serve,
@@ -48,6 +49,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
 app.add_typer(application.app, name="application")
 app.add_typer(retention.app, name="retention")
+app.add_typer(report.app, name="report")
 
 
 def _version(value: bool) -> None:
