@@ -12,6 +12,7 @@ from goodthings.deployment import open_store
 from goodthings.ingest.pipeline import Pipeline
 from goodthings.keys.datakeys import Keyring
 from goodthings.keys.files import load_master_key, load_operator_token, load_signing_key
+from goodthings.passersby import IdentifierKey, OptOutGate
 from goodthings.security.tokens import TokenVerifier
 
 
@@ -28,14 +29,16 @@ class Hub:
     @classmethod
     def open(cls, home: Home) -> Hub:
         engine = open_store(home)
-        keyring = Keyring(load_master_key(home.keys_dir))
+        master_key = load_master_key(home.keys_dir)
+        keyring = Keyring(master_key)
         signer = load_signing_key(home.keys_dir)
+        optouts = OptOutGate(IdentifierKey(master_key))
         return cls(
             home=home,
             engine=engine,
             keyring=keyring,
             signer=signer,
-            pipeline=Pipeline(engine, keyring, signer),
+            pipeline=Pipeline(engine, keyring, signer, optouts=optouts),
             tokens=TokenVerifier(engine),
             operator_token=load_operator_token(home.keys_dir),
         )

@@ -46,6 +46,7 @@ OPERATIONS = [
     ("/notice", "GET"),
     ("/notice/{kind}/{scope_id}", "GET"),
     ("/notice/versions/{digest}", "GET"),
+    ("/passers-by", "POST"),
 ]
 
 

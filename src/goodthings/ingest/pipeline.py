@@ -21,6 +21,7 @@ from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResu
 from goodthings.keys.datakeys import Keyring, Sealer, row_context
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
+from goodthings.passersby.gate import OptOutGate
 from goodthings.policy import inputs
 from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
 from goodthings.policy.gate import decide_all
@@ -48,12 +49,14 @@ class Pipeline:
         *,
         refresh_interval: float = 0.05,
         checkpoints: ledger.CheckpointPolicy = _EVERY_1000_OR_10_S,
+        optouts: OptOutGate | None = None,
     ) -> None:
         self._engine = engine
         self._keyring = keyring
         self._signer = signer
         self._refresh_interval = refresh_interval
         self._checkpoints = checkpoints
+        self._optouts = optouts
         self._lock = threading.Lock()
         self._version: tuple[int, int] | None = None
         self._checked_at = 0.0
@@ -68,6 +71,8 @@ class Pipeline:
         with self._lock:
             self._checked_at = time.monotonic()
             with self._engine.connect() as connection:
+                if self._optouts is not None:
+                    self._optouts.refresh(connection)
                 current = inputs.version(connection)
                 if current == self._version and not force:
                     return False
@@ -167,6 +172,12 @@ class Pipeline:
             if not decision.collect:
                 dropped[(decision.reason or Reason.no_consent).value] += len(group)
                 continue
+            if self._optouts is not None:
+                group, opted_out = self._optouts.keep(decision.stream_id, group)
+                if opted_out:
+                    dropped[Reason.opted_out.value] += opted_out
+                if not group:
+                    continue
             values = group
             if decision.level == "coarse" and decision.coarse_step:
                 values = [_rounded(record, decision.coarse_step) for record in group]

@@ -159,12 +159,62 @@ def _environment(language: str) -> Environment:
     return env
 
 
-def render_html(notice: Notice, language: str = "en") -> str:
-    """The notice as a page for people, with its JSON-LD embedded for machines."""
+def render_html(
+    notice: Notice,
+    language: str = "en",
+    *,
+    optout_action: str | None = None,
+    optout_place: str = "",
+) -> str:
+    """The notice as a page for people, with its JSON-LD embedded for machines.
+
+    With `optout_action`, the page has the form passers-by use to opt out their phone.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"no notices in {language!r}; the languages are: {', '.join(LANGUAGES)}")
     template = _environment(language).get_template("notice.html")
     query = "" if language == "en" else f"?lang={language}"
     return template.render(
-        notice=notice, language=language, jsonld=to_jsonld(notice, language), query=query
+        notice=notice,
+        language=language,
+        jsonld=to_jsonld(notice, language),
+        query=query,
+        optout_action=optout_action,
+        optout_place=optout_place,
     )
+
+
+def render_passersby_answer(
+    language: str, outcome: str, count: int, places: tuple[str, ...], back: str
+) -> str:
+    """The page a passer-by sees after opting out (`opted-out`), asking (`held`) or a mistake."""
+    t = translations(language)
+    if outcome == "opted-out":
+        title = t.gettext("Done: we no longer collect your phone")
+        paragraphs = [
+            t.gettext("Readings of your phone are now thrown away as they arrive."),
+            t.ngettext(
+                "We deleted %(num)d reading we held about it.",
+                "We deleted %(num)d readings we held about it.",
+                count,
+            )
+            % {"num": count},
+        ]
+    elif outcome == "held":
+        title = t.gettext("What we hold about your phone")
+        paragraphs = [
+            t.ngettext(
+                "We hold %(num)d reading of this address.",
+                "We hold %(num)d readings of this address.",
+                count,
+            )
+            % {"num": count}
+        ]
+        if places:
+            paragraphs.append(t.gettext("Seen at: %(places)s.") % {"places": ", ".join(places)})
+        paragraphs.append(t.gettext("Each reading is deleted after its keeping time ends."))
+    else:
+        title = t.gettext("That is not a Wi-Fi or Bluetooth address")
+        paragraphs = [t.gettext("An address has 12 letters and digits, like 3C:22:FB:12:34:56.")]
+    template = _environment(language).get_template("passersby.html")
+    return template.render(language=language, title=title, paragraphs=paragraphs, back=back)

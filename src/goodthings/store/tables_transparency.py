@@ -1,11 +1,11 @@
-"""Tables for transparency and accountable use: notice versions and application secrets.
+"""Tables for transparency and accountable use: notices, application secrets, opt-outs.
 
 They share `metadata` with the core tables; migration 0005 creates them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table
 
 from goodthings.store.tables import metadata
 
@@ -27,3 +27,13 @@ application_secrets = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 """An application's OAuth2 client secret, stored only as a SHA-256 hash (256 random bits)."""
+
+passerby_optouts = Table(
+    "passerby_optouts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("place_id", String(63)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Passers-by who opted out: only a keyed hash of their device's address, never the address."""

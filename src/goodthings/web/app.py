@@ -15,7 +15,7 @@ from goodthings import __version__
 from goodthings.config import Home
 from goodthings.hub import Hub
 from goodthings.store.catalogue import read_catalogue
-from goodthings.web import access, api, ingest, notices
+from goodthings.web import access, api, ingest, notices, passersby
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
@@ -43,6 +43,7 @@ def create_app(home: Home) -> FastAPI:
     app.include_router(api.router)
     app.include_router(notices.router)
     app.include_router(access.router)
+    app.include_router(passersby.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home_page(request: Request) -> HTMLResponse:

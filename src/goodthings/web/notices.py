@@ -20,6 +20,7 @@ from goodthings.notices import (
     to_jsonld,
 )
 from goodthings.notices import store as notices
+from goodthings.passersby.identifiers import IDENTIFIER_CATEGORIES
 
 router = APIRouter(tags=["notices"])
 
@@ -70,7 +71,17 @@ def _serve(
     headers = {"ETag": f'"{notice.hash}"', "Content-Language": language, "Vary": "Accept-Language"}
     if format == "json":
         return JSONLDResponse(to_jsonld(notice, language), headers=headers)
-    return HTMLResponse(render_html(notice, language), headers=headers)
+    identifiers = any(s.data_category in IDENTIFIER_CATEGORIES for s in notice.streams)
+    place = scope.id if scope.kind is ScopeKind.place else None
+    if scope.kind is ScopeKind.device and notice.places:
+        place = notice.places[0].id
+    page = render_html(
+        notice,
+        language,
+        optout_action="/passers-by" if identifiers and place else None,
+        optout_place=place or "",
+    )
+    return HTMLResponse(page, headers=headers)
 
 
 @router.get("/notice", response_class=HTMLResponse, responses=_ANSWERS)

@@ -36,8 +36,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("application_id", name=op.f("pk_application_secrets")),
     )
+    op.create_table(
+        "passerby_optouts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("place_id", sa.String(length=63), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_passerby_optouts")),
+        sa.UniqueConstraint("digest", name=op.f("uq_passerby_optouts_digest")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("passerby_optouts")
     op.drop_table("application_secrets")
     op.drop_table("notice_versions")
