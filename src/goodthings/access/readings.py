@@ -96,8 +96,16 @@ def read_readings(
                 if not decision.collect:
                     withheld[str(decision.reason or "no_consent")] += 1
                     continue
-                rows = _rows(connection, keyring, device.device_id, target, query, limit + 1)
-                found.extend(_minimised(rows, decision, target.ref, device.device_id))
+                rows = stored_values(
+                    connection,
+                    keyring,
+                    device.device_id,
+                    target.rule.stream_id,
+                    query.start,
+                    query.end,
+                    limit + 1,
+                )
+                found.extend(minimise(rows, decision, target.ref, device.device_id))
         found.sort(key=lambda reading: (reading.time, reading.device_id, reading.stream))
         truncated = len(found) > limit
         returned = tuple(found[:limit])
@@ -165,25 +173,27 @@ def _targets(
     return targets
 
 
-def _rows(
+def stored_values(
     connection: Connection,
     keyring: Keyring,
     device_id: str,
-    target: _Target,
-    query: ReadingsQuery,
+    stream_id: int,
+    start: float | None,
+    end: float | None,
     limit: int,
 ) -> list[tuple[float, Value | None]]:
+    """(time, value) of a device's stored readings of a stream, decrypted, oldest first."""
     r = t.readings.c
     statement = (
         select(r.time, r.value, r.value_text, r.sealed, r.subject_id)
-        .where(r.device_id == device_id, r.stream_id == target.rule.stream_id)
+        .where(r.device_id == device_id, r.stream_id == stream_id)
         .order_by(r.time)
         .limit(limit)
     )
-    if query.start is not None:
-        statement = statement.where(r.time >= query.start)
-    if query.end is not None:
-        statement = statement.where(r.time < query.end)
+    if start is not None:
+        statement = statement.where(r.time >= start)
+    if end is not None:
+        statement = statement.where(r.time < end)
     found: list[tuple[float, Value | None]] = []
     for time, value, text, sealed, holder in connection.execute(statement):
         if sealed is None:
@@ -192,7 +202,7 @@ def _rows(
         cipher = keyring.cipher(connection, holder)
         if cipher is None:
             continue  # the holder's key was destroyed: erased data stays unreadable
-        context = row_context(device_id, target.rule.stream_id, time)
+        context = row_context(device_id, stream_id, time)
         try:
             found.append((time, open_sealed(cipher, sealed, context)))
         except KeyError_:
@@ -200,7 +210,7 @@ def _rows(
     return found
 
 
-def _minimised(
+def minimise(
     rows: list[tuple[float, Value | None]], decision: StreamDecision, ref: str, device_id: str
 ) -> list[Reading]:
     """The rows at the decision's level: never finer than the gate allows for this purpose."""

@@ -20,6 +20,7 @@ from goodthings.cli import (
     retention,
     senml,
     serve,
+    share,
     sign,
 )
 from goodthings.cli._common import err
@@ -50,6 +51,7 @@ app.add_typer(senml.app, name="senml")
 app.add_typer(application.app, name="application")
 app.add_typer(retention.app, name="retention")
 app.add_typer(report.app, name="report")
+app.add_typer(share.app, name="share")
 
 
 def _version(value: bool) -> None:

@@ -1,11 +1,22 @@
-"""Tables for transparency and accountable use: notices, application secrets, opt-outs.
+"""Tables for transparency and accountable use: notices, secrets, opt-outs, deliveries.
 
 They share `metadata` with the core tables; migration 0005 creates them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 
 from goodthings.store.tables import metadata
 
@@ -37,3 +48,24 @@ passerby_optouts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 """Passers-by who opted out: only a keyed hash of their device's address, never the address."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient_id", String(63), nullable=False),
+    Column("stream_id", Integer, nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("window_start", Float, nullable=False),
+    Column("window_end", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_error", Text),
+    Column("readings", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+)
+"""Webhook deliveries to recipients: a time window of one stream for one purpose. The readings
+are read through the gate at each attempt, so nothing personal waits here in clear."""

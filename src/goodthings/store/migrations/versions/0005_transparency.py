@@ -45,9 +45,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_passerby_optouts")),
         sa.UniqueConstraint("digest", name=op.f("uq_passerby_optouts_digest")),
     )
+    op.create_table(
+        "deliveries",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("recipient_id", sa.String(length=63), nullable=False),
+        sa.Column("stream_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=64), nullable=False),
+        sa.Column("window_start", sa.Float(), nullable=False),
+        sa.Column("window_end", sa.Float(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.Float(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("readings", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
+    )
+    op.create_index("ix_deliveries_status_next", "deliveries", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_status_next", table_name="deliveries")
+    op.drop_table("deliveries")
     op.drop_table("passerby_optouts")
     op.drop_table("application_secrets")
     op.drop_table("notice_versions")
