@@ -21,9 +21,11 @@ from goodthings.access.credentials import AccessError, Grant
 from goodthings.keys.datakeys import KeyError_, Keyring, Value, open_sealed, row_context
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
+from goodthings.objections import current as current_objections
+from goodthings.objections import objected
 from goodthings.policy import inputs
 from goodthings.policy.decisions import StreamDecision
-from goodthings.policy.gate import StreamRule, decide
+from goodthings.policy.gate import StreamRule, decide, people_concerned
 from goodthings.store import tables as t
 
 MAX_READINGS = 10_000
@@ -66,6 +68,8 @@ class ReadResult:
 class _Target:
     rule: StreamRule
     ref: str
+    automated: bool
+    """The application or the stream declares automated decisions or profiling."""
 
 
 def read_readings(
@@ -86,6 +90,7 @@ def read_readings(
     with engine.begin() as connection:
         facts = inputs.read_inputs(connection)
         targets = _targets(connection, grant.application_id, query, facts.rules)
+        objections = current_objections(connection)
         found: list[Reading] = []
         withheld: Counter[str] = Counter()
         for target in targets:
@@ -95,6 +100,10 @@ def read_readings(
                 decision = decide(target.rule, device, facts.choices)
                 if not decision.collect:
                     withheld[str(decision.reason or "no_consent")] += 1
+                    continue
+                people = people_concerned(target.rule, device)
+                if target.automated and objected(people, target.rule.stream_id, objections):
+                    withheld["objected"] += 1
                     continue
                 rows = stored_values(
                     connection,
@@ -145,7 +154,7 @@ def _targets(
     declared = set(app.spec.get("streams", []))
     model_id, _, name = query.stream.rpartition("/")
     rows = connection.execute(
-        select(t.streams.c.id, t.streams.c.model_id).where(
+        select(t.streams.c.id, t.streams.c.model_id, t.streams.c.spec).where(
             t.streams.c.name == name, t.streams.c.retired_at.is_(None)
         )
     ).all()
@@ -167,10 +176,20 @@ def _targets(
             continue
         uses = tuple(use for use in rule.purposes if use[0] == query.purpose)
         if uses:
-            targets.append(_Target(replace(rule, purposes=uses), f"{row.model_id}/{name}"))
+            automated = _automated(app.spec) or _automated(row.spec)
+            targets.append(
+                _Target(replace(rule, purposes=uses), f"{row.model_id}/{name}", automated)
+            )
     if not targets:
         raise AccessError(f"{query.stream!r} is not collected for {query.purpose!r}")
     return targets
+
+
+def _automated(spec: Mapping[str, object]) -> bool:
+    automation = spec.get("automation")
+    if not isinstance(automation, Mapping):
+        return False
+    return bool(automation.get("automated_decisions") or automation.get("profiling"))
 
 
 def stored_values(

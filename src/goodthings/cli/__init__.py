@@ -16,6 +16,7 @@ from goodthings.cli import (
     ledger,
     manifest,
     notice,
+    objection,
     report,
     retention,
     senml,
@@ -52,6 +53,7 @@ app.add_typer(application.app, name="application")
 app.add_typer(retention.app, name="retention")
 app.add_typer(report.app, name="report")
 app.add_typer(share.app, name="share")
+app.add_typer(objection.app, name="objection")
 
 
 def _version(value: bool) -> None:

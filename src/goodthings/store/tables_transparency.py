@@ -1,4 +1,5 @@
-"""Tables for transparency and accountable use: notices, secrets, opt-outs, deliveries.
+"""Tables for transparency and accountable use: notices, secrets, opt-outs, deliveries,
+objections.
 
 They share `metadata` with the core tables; migration 0005 creates them.
 """
@@ -69,3 +70,16 @@ deliveries = Table(
 )
 """Webhook deliveries to recipients: a time window of one stream for one purpose. The readings
 are read through the gate at each attempt, so nothing personal waits here in clear."""
+
+objections = Table(
+    "objections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_id", String(63), ForeignKey("subjects.id"), nullable=False),
+    Column("stream_id", Integer, ForeignKey("streams.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""A person's objection to automated decisions and profiling on a stream (GDPR Art. 21, 22);
+history is kept: a withdrawal is a new row."""

@@ -63,9 +63,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
     )
     op.create_index("ix_deliveries_status_next", "deliveries", ["status", "next_attempt_at"])
+    op.create_table(
+        "objections",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("subject_id", sa.String(length=63), nullable=False),
+        sa.Column("stream_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subject_id"], ["subjects.id"], name=op.f("fk_objections_subject_id_subjects")
+        ),
+        sa.ForeignKeyConstraint(
+            ["stream_id"], ["streams.id"], name=op.f("fk_objections_stream_id_streams")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_objections")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("objections")
     op.drop_index("ix_deliveries_status_next", table_name="deliveries")
     op.drop_table("deliveries")
     op.drop_table("passerby_optouts")
