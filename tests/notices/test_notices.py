@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -201,3 +203,16 @@ def test_jsonld_names_every_purpose_category_and_basis_by_its_dpv_iri(example: s
                     basis = LEGAL_BASES.get(use.legal_basis or "").iri
                     assert process["dpv:hasLegalBasis"]["@id"] == basis
                     assert process["dpv:hasStorageCondition"]["dpv:hasDuration"]["rdf:value"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_notice_pages_are_structured_for_screen_readers(example: str) -> None:
+    manifest = _example(example)
+    for scope in every_scope(manifest)[:4]:
+        html = render_html(build_notice(manifest, scope), "en", optout_action="/passers-by")
+        levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
+        assert levels[0] == 1 and levels.count(1) == 1
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
+        assert '<html lang="en">' in html and "<main>" in html
+        for field in re.findall(r'<input id="([^"]+)"', html):
+            assert f'<label for="{field}">' in html

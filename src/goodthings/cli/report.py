@@ -44,8 +44,10 @@ def processing(
         out_file.write_bytes(to_pdf(record))
     else:
         out_file.write_text(to_html(record), encoding="utf-8")
+    activities, streams = len(record.activities), len(record.personal_streams)
     out.print(
-        f"Wrote the records of processing ({len(record.activities)} activities over "
-        f"{len(record.personal_streams)} personal streams) to {out_file}",
+        f"Wrote the records of processing ({activities} "
+        f"activit{'y' if activities == 1 else 'ies'} over {streams} personal "
+        f"stream{'' if streams == 1 else 's'}) to {out_file}",
         markup=False,
     )
