@@ -1,8 +1,29 @@
-"""The text a reader sees on a page, split where a reader would pause, for readability scores."""
+"""Readability of pages: the text a reader sees, split where a reader pauses, and its grade.
+
+textstat counts English syllables with NLTK's CMU dictionary, which it downloads at first use;
+tests must not reach the network, so syllables are counted with pyphen's hyphenation
+dictionaries (shipped in the package), as textstat already does for words the CMU dictionary
+lacks and for every other language.
+"""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
+
+import textstat
+
+try:
+    from textstat.backend.counts import _count_syllables
+except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
+    pass
+else:
+    _count_syllables.get_cmudict = lambda lang: None  # type: ignore[attr-defined]
+
+
+def grade(text: str) -> float:
+    """The Flesch-Kincaid grade of `text`."""
+    return float(textstat.flesch_kincaid_grade(text))
+
 
 _BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "title", "td", "th", "caption"}
 _HIDDEN = {"script", "style", "head"}
