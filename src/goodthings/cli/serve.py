@@ -59,6 +59,7 @@ def _run(home: Home, host: str, port: int) -> None:
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     out.print(f"goodthings is running for {home.root}")
     out.print(f"  Devices and streams   {base}/")
+    out.print(f"  Notice for people     {base}/notice")
     out.print(f"  API reference         {base}/docs")
     out.print("Press Ctrl-C to stop.")
     uvicorn.run(app, host=host, port=port, log_level="warning")
