@@ -6,6 +6,7 @@ know the pages work for people.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -14,9 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import axe_playwright_python
+import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -28,6 +31,9 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+AXE = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
 
 def install_chromium() -> Path:
@@ -73,3 +79,27 @@ def served(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(20)
+
+
+def screenshots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """Where a test's screenshots go: $GOODTHINGS_SCREENSHOTS, else pytest's temporary tree."""
+    root = os.environ.get("GOODTHINGS_SCREENSHOTS")
+    base = Path(root) if root else tmp_path_factory.mktemp("screenshots")
+    folder = base / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def check(page: Page, shots: Path, name: str) -> None:
+    """Screenshot the page and fail on any accessibility violation axe-core finds."""
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
+    )
+    problems = [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} times, e.g. {v['nodes'][0]['html'][:120]})"
+        for v in result["violations"]
+    ]
+    assert not problems, f"{name}: " + "; ".join(problems)
+    assert result["passes"], "axe ran no checks"

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     mqtt_port: int = 1883
     """Port of the embedded broker on 127.0.0.1, when no broker URL is set (0: any free port)."""
     worker: str = "1"
+    retention_interval: float = 3600.0
+    """Seconds between purges of readings past their stream's retention, while serving."""
+    sharing_interval: float = 60.0
+    """Seconds between rounds of webhook deliveries to recipients, while serving."""
     """This process's name among the hub's workers: its MQTT session is found again by it."""
     mqtt_admin_username: str | None = None
     """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""

@@ -12,6 +12,7 @@ from goodthings.deployment import open_store
 from goodthings.ingest.pipeline import Pipeline
 from goodthings.keys.datakeys import Keyring
 from goodthings.keys.files import load_master_key, load_operator_token, load_signing_key
+from goodthings.passersby import IdentifierKey, OptOutGate
 from goodthings.security.credentials import fingerprint_key
 from goodthings.security.lockout import Lockout
 from goodthings.security.tokens import TokenVerifier
@@ -36,12 +37,13 @@ class Hub:
         master = load_master_key(home.keys_dir)
         keyring = Keyring(master)
         signer = load_signing_key(home.keys_dir)
+        optouts = OptOutGate(IdentifierKey(master))
         return cls(
             home=home,
             engine=engine,
             keyring=keyring,
             signer=signer,
-            pipeline=Pipeline(engine, keyring, signer),
+            pipeline=Pipeline(engine, keyring, signer, optouts=optouts),
             tokens=TokenVerifier(engine),
             operator_token=load_operator_token(home.keys_dir),
             password_key=fingerprint_key(master),

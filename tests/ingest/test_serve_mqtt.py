@@ -32,6 +32,8 @@ from hubs import clean_environment, free_port, serving
 THERMOSTAT = "thermostat-1"
 """Its temperature stream is not personal and needs no consent: values are stored in clear."""
 RECORDS_PER_PACK = 5
+BASE_TIME = int(time.time()) - 86400
+"""Yesterday: well inside the temperature's 30-day retention, which `serve` enforces."""
 
 
 def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
@@ -44,7 +46,7 @@ def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "")
 
 def temperature_pack(index: int) -> bytes:
     """Pack `index`: readings at absolute times no other pack uses, values that name the pack."""
-    base = 1_700_000_000 + index
+    base = BASE_TIME + index
     records: list[dict[str, object]] = [{"bn": f"{THERMOSTAT}:", "bt": base, "bu": "Cel"}]
     records[0] |= {"n": "temperature", "v": index}
     records += [
@@ -286,7 +288,7 @@ def test_sigkill_under_load_loses_no_acknowledged_reading_and_stores_none_twice(
     assert killed_with < packs * RECORDS_PER_PACK, "the kill came too late to test anything"
     assert len(stored) == len(set(stored)) == packs * RECORDS_PER_PACK
     expected = {
-        (1_700_000_000 + i + k / 100, i + k / 100)
+        (BASE_TIME + i + k / 100, i + k / 100)
         for i in publisher.acknowledged
         for k in range(RECORDS_PER_PACK)
     }

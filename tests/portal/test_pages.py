@@ -150,8 +150,9 @@ def test_history_shows_time_notice_version_and_a_receipt_per_choice(
     client.post("/portal/choices", data={**choice, "level": "off"})
     html = client.get("/portal/history").text
     with hub.engine.connect() as connection:
-        notice = connection.execute(select(t.manifest_versions.c.sha256)).scalar_one()
-    assert html.count(f"<code>{notice[:12]}</code>") == 2
+        notices = connection.execute(select(t.consents.c.notice_hash)).scalars().all()
+    assert len(notices) == 2 and notices[0] is not None
+    assert html.count(f"<code>{notices[0][:12]}</code>") == 2
     assert "Withdrawn" in html and "Agreed (only totals or averages)" in html
     assert "Your heart rate, measured by the wristband, for service personalisation" in html
     receipts = re.findall(r'href="(/portal/receipts/[^"]+\.json)"', html)

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import axe_playwright_python
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from browsers import chromium, served
+from browsers import check, chromium, screenshots, served
 from goodthings.config import Home
 from goodthings.deployment import init_deployment
 from goodthings.hub import Hub
@@ -25,7 +23,6 @@ from goodthings.receipts import verify
 from goodthings.web.app import create_app
 from portal_helpers import send
 
-AXE = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -53,11 +50,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def shots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    root = os.environ.get("GOODTHINGS_SCREENSHOTS")
-    base = Path(root) if root else tmp_path_factory.mktemp("screenshots")
-    folder = base / request.node.name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshots(tmp_path_factory, request)
 
 
 @pytest.fixture
@@ -67,21 +60,6 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def check(page: Page, shots: Path, name: str) -> None:
-    """Screenshot the page and fail on any accessibility violation axe-core finds."""
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
-    )
-    problems = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} times, e.g. {v['nodes'][0]['html'][:120]})"
-        for v in result["violations"]
-    ]
-    assert not problems, f"{name}: " + "; ".join(problems)
-    assert result["passes"], "axe ran no checks"
 
 
 def invite_link(running: Running, subject: str) -> tuple[str, str]:

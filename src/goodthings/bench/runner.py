@@ -122,7 +122,8 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
     say(f"Preparing the smart-home deployment in {root}")
     setting = scenario.prepare(root, database_url)
     devices = setting.devices
-    base = math.floor(time.time() - 10 * _DAY)
+    # Recent enough that no stream's retention (a week at the shortest) purges them mid-run.
+    base = math.floor(time.time() - 5 * _DAY)
     starts = {phase: base + index * _DAY for index, phase in enumerate(("raw", "http", "m1", "m2"))}
     engine = open_engine(setting.home.database_url)
     watch = StoreWatch(engine)

@@ -10,6 +10,7 @@ import typer
 from goodthings import __version__
 from goodthings.cli import (
     advisories,
+    application,
     bench,
     campaign,
     consent,
@@ -17,11 +18,17 @@ from goodthings.cli import (
     device,
     ledger,
     manifest,
+    notice,
+    objection,
     password,
     receipt,
+    report,
+    retention,
     rights,
     senml,
     serve,
+    share,
+    sign,
     subject,
 )
 from goodthings.cli._common import err
@@ -43,6 +50,8 @@ app.command()(deployment.apply)
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(bench.bench)
+app.command()(notice.notice)
+app.command()(sign.sign)
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
@@ -56,6 +65,11 @@ app.add_typer(receipt.app, name="receipt")
 app.command()(rights.export)
 app.command()(rights.erase)
 app.command(name="open-export")(rights.open_export)
+app.add_typer(application.app, name="application")
+app.add_typer(retention.app, name="retention")
+app.add_typer(report.app, name="report")
+app.add_typer(share.app, name="share")
+app.add_typer(objection.app, name="objection")
 
 
 def _version(value: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from goodthings.apply.inferences import describe_warning, inference_warnings
 from goodthings.apply.plan import Action, Plan, describe
 from goodthings.apply.service import ConfirmationNeeded, apply_manifest
 from goodthings.cli._common import HomeOption, err, home_of, out
@@ -61,6 +62,9 @@ def apply(
         plan = apply_manifest(engine, loaded, dry_run=True).plan
         for line in describe(plan):
             out.print(line)
+        with engine.connect() as connection:
+            for inference in inference_warnings(connection, loaded):
+                err.print(describe_warning(inference), markup=False)
         if dry_run or plan.empty:
             return
         confirmed = yes or (

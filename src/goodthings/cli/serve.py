@@ -10,10 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
+import httpx2
 import typer
 import uvicorn
 from fastapi import FastAPI
 
+from goodthings.background import BackgroundJobs, hub_jobs
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.config import Home, resolve_home
 from goodthings.demo.simulator import Simulator, devices_from
@@ -165,6 +167,7 @@ def _run(
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     out.print(f"goodthings is running for {hub.home.root}")
     out.print(f"  Devices and streams   {base}/")
+    out.print(f"  Notice for people     {base}/notice")
     out.print(f"  API reference         {base}/docs")
     out.print(f"  HTTP ingest           POST {base}/ingest")
     broker = "the hub's own broker" if mqtt.embedded else "broker"
@@ -172,7 +175,8 @@ def _run(
     out.print(f"  People's portal       {base}/portal")
     out.print("Press Ctrl-C to stop.")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        with httpx2.Client(timeout=10.0) as client, BackgroundJobs(hub_jobs(hub, client)):
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         if stop_extra is not None:
             stop_extra()

@@ -1,7 +1,7 @@
 """Give, withdraw and show consent: one code path for the CLI, the API and the portal.
 
 Each change is a new row (history is never rewritten), a ledger entry and a signed consent
-receipt, in one transaction.
+receipt, in one transaction. It records the version (hash) of the notice the person was shown.
 Every hub process notices the new row within its gate's refresh interval.
 """
 
@@ -19,6 +19,7 @@ from goodthings.errors import PolicyError
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
 from goodthings.manifest.vocabulary import CONSENT
+from goodthings.notices import store as notices
 from goodthings.receipts import consent as receipts
 from goodthings.store import tables as t
 from goodthings.store import tables_portal as tp
@@ -33,6 +34,8 @@ class ConsentChange:
     recipient: str | None = None
     level: str = "exact"
     method: str = "cli"
+    notice_hash: str | None = None
+    """The version of the notice the person was shown; the deployment's current one if None."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,7 @@ def _record(
         stream = _subjects_stream(connection, change.subject_id, change.stream)
         _check_purpose(stream, change)
         level = change.level if state == "given" else "off"
-        notice = connection.execute(
-            select(t.manifest_versions.c.sha256).order_by(t.manifest_versions.c.id.desc()).limit(1)
-        ).scalar_one_or_none()
+        notice = _notice_version(connection, change.notice_hash)
         now = datetime.now(UTC)
         values = {
             "subject_id": change.subject_id,
@@ -128,6 +129,18 @@ def _record(
         created_at=now,
         receipt_id=receipt_id,
     )
+
+
+def _notice_version(connection: Connection, shown: str | None) -> str:
+    """The hash of the notice the consent is given under: one the hub recorded showing."""
+    if shown is None:
+        return notices.record_version(connection, notices.current_notice(connection))
+    if notices.recorded_version(connection, shown) is None:
+        raise PolicyError(
+            f"there is no notice version {shown!r}; send the hash of the notice the person was "
+            "shown (its page names it), or none for the current one"
+        )
+    return shown
 
 
 def _subjects_stream(connection: Connection, subject_id: str, ref: str) -> _Stream:

@@ -22,6 +22,7 @@ from goodthings.keys.datakeys import Keyring, Sealer, row_context
 from goodthings.keys.held import store_sealed_batch_keys
 from goodthings.ledger import store as ledger
 from goodthings.ledger.chain import content_digest
+from goodthings.passersby.gate import OptOutGate
 from goodthings.policy import inputs
 from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
 from goodthings.policy.gate import decide_all
@@ -49,12 +50,14 @@ class Pipeline:
         *,
         refresh_interval: float = 0.05,
         checkpoints: ledger.CheckpointPolicy = _EVERY_1000_OR_10_S,
+        optouts: OptOutGate | None = None,
     ) -> None:
         self._engine = engine
         self._keyring = keyring
         self._signer = signer
         self._refresh_interval = refresh_interval
         self._checkpoints = checkpoints
+        self._optouts = optouts
         self._lock = threading.Lock()
         # One writer per process, whichever transport calls: SQLite serialises writers anyway,
         # and waiting here is cheaper than SQLite's sleeping busy handler.
@@ -72,6 +75,8 @@ class Pipeline:
         with self._lock:
             self._checked_at = time.monotonic()
             with self._engine.connect() as connection:
+                if self._optouts is not None:
+                    self._optouts.refresh(connection)
                 current = inputs.version(connection)
                 if current == self._version and not force:
                     return False
@@ -181,6 +186,12 @@ class Pipeline:
             if not decision.collect:
                 dropped[(decision.reason or Reason.no_consent).value] += len(group)
                 continue
+            if self._optouts is not None:
+                group, opted_out = self._optouts.keep(decision.stream_id, group)
+                if opted_out:
+                    dropped[Reason.opted_out.value] += opted_out
+                if not group:
+                    continue
             values = group
             if decision.level == "coarse" and decision.coarse_step:
                 values = [_rounded(record, decision.coarse_step) for record in group]

@@ -206,6 +206,8 @@ class Recipient(_Model):
     kind: Literal["processor", "third-party", "public-authority", "researcher"]
     contact: Contact
     country: str | None = None
+    webhook_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    """Where the hub delivers the readings this recipient may have (HTTP POST, signed)."""
 
 
 class ValueType(StrEnum):

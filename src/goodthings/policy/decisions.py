@@ -25,6 +25,8 @@ class Reason(StrEnum):
     """The stream or device was retired from the manifest."""
     duplicate = "duplicate"
     """The same reading (device, stream, time) is already stored."""
+    opted_out = "opted_out"
+    """The reading carries the device address of a passer-by who opted out."""
 
 
 @dataclass(frozen=True, slots=True)

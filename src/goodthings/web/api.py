@@ -43,6 +43,10 @@ class ConsentIn(BaseModel):
     state: Literal["given", "withdrawn"]
     recipient: str | None = Field(default=None, description="Consent to share with this recipient")
     level: Literal["exact", "coarse", "aggregate", "off"] = "exact"
+    notice_hash: str | None = Field(
+        default=None,
+        description="Hash of the notice version the person was shown (default: the current one)",
+    )
 
 
 class ConsentOut(BaseModel):
@@ -64,7 +68,13 @@ async def change_consent(
 ) -> ConsentOut:
     """Give or withdraw a person's consent; every hub worker enforces it within its bound."""
     change = consent.ConsentChange(
-        subject_id, body.stream, body.purpose, body.recipient, body.level, method="api"
+        subject_id,
+        body.stream,
+        body.purpose,
+        body.recipient,
+        body.level,
+        method="api",
+        notice_hash=body.notice_hash,
     )
     action = consent.give if body.state == "given" else consent.withdraw
     try:

@@ -18,7 +18,7 @@ from goodthings.config import Home
 from goodthings.hub import Hub
 from goodthings.ingest.service import MqttIngest
 from goodthings.store.catalogue import read_catalogue
-from goodthings.web import api, ingest, portal, security
+from goodthings.web import access, api, ingest, notices, passersby, portal, security
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
@@ -60,6 +60,9 @@ def create_app(home: Home) -> FastAPI:
     app.state.templates = templates
     app.include_router(security.router)
     app.include_router(portal.router)
+    app.include_router(notices.router)
+    app.include_router(access.router)
+    app.include_router(passersby.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home_page(request: Request) -> HTMLResponse:

@@ -1,0 +1,114 @@
+"""`goodthings share`: deliver readings to recipients' webhooks; see and replay dead letters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import httpx2
+import typer
+from sqlalchemy import select
+
+from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.errors import GoodthingsError
+from goodthings.hub import Hub
+from goodthings.keys.files import load_master_key
+from goodthings.sharing import DEAD, WebhookSecrets, deliver_due, listing, replay, schedule
+from goodthings.store import tables as t
+
+app = typer.Typer(
+    help="Share readings with the recipients the manifest declares.", no_args_is_help=True
+)
+
+
+@app.command()
+def run(home: HomeOption = None) -> None:
+    """Open deliveries for new readings and attempt every delivery that is due, once."""
+    deployment = home_of(home)
+    hub = Hub.open(deployment)
+    try:
+        created = schedule(hub.engine)
+        secrets = WebhookSecrets(load_master_key(deployment.keys_dir))
+        with httpx2.Client(timeout=10.0) as client:
+            attempted = deliver_due(hub.engine, hub.keyring, hub.signer, secrets, client)
+    finally:
+        hub.close()
+    out.print(f"{created} new deliveries; {len(attempted)} attempted:")
+    for delivery in attempted:
+        detail = f", {delivery.last_error}" if delivery.last_error else ""
+        out.print(
+            f"  #{delivery.id} {delivery.recipient_id} {delivery.stream} ({delivery.purpose}): "
+            f"{delivery.status}, {delivery.readings or 0} readings, attempt {delivery.attempts}{detail}",
+            markup=False,
+        )
+
+
+@app.command("dead-letters")
+def dead_letters(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
+    """List deliveries that failed every attempt, newest first."""
+    hub = Hub.open(home_of(home))
+    try:
+        with hub.engine.connect() as connection:
+            dead = listing(connection, DEAD)
+    finally:
+        hub.close()
+    if as_json:
+        out.print(json.dumps([asdict(delivery) for delivery in dead]), markup=False)
+        return
+    if not dead:
+        out.print("No dead letters.")
+    for delivery in dead:
+        out.print(
+            f"#{delivery.id} {delivery.recipient_id} {delivery.stream} ({delivery.purpose}) "
+            f"after {delivery.attempts} attempts: {delivery.last_error}",
+            markup=False,
+        )
+
+
+@app.command("replay")
+def replay_command(
+    delivery_id: Annotated[
+        int, typer.Argument(help="The dead letter's number, from dead-letters.")
+    ],
+    home: HomeOption = None,
+) -> None:
+    """Queue a dead-lettered delivery again; the next `share run` attempts it."""
+    hub = Hub.open(home_of(home))
+    try:
+        replay(hub.engine, hub.signer, delivery_id)
+    finally:
+        hub.close()
+    out.print(f"Delivery #{delivery_id} is queued again.")
+
+
+@app.command()
+def secret(
+    recipient_id: Annotated[str, typer.Argument(help="The recipient, as named in the manifest.")],
+    home: HomeOption = None,
+) -> None:
+    """Print the secret a recipient uses to check the signature of its deliveries."""
+    deployment = home_of(home)
+    hub = Hub.open(deployment)
+    try:
+        with hub.engine.connect() as connection:
+            known = (
+                connection.execute(
+                    select(t.recipients.c.id).where(t.recipients.c.retired_at.is_(None))
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        hub.close()
+    if recipient_id not in known:
+        raise GoodthingsError(
+            f"there is no recipient {recipient_id!r}; the recipients are: {', '.join(known) or 'none'}"
+        )
+    err.print(f"Webhook signing secret for {recipient_id} (give it to them over a safe channel):")
+    out.print(
+        WebhookSecrets(load_master_key(deployment.keys_dir)).secret(recipient_id), markup=False
+    )

@@ -1,0 +1,52 @@
+"""`goodthings sign`: a printable sign for a place, as PDF or SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.deployment import open_store
+from goodthings.errors import GoodthingsError
+from goodthings.notices.store import applied_manifest
+from goodthings.signs import build_sign, to_pdf, to_svg
+
+
+def sign(
+    place_id: Annotated[str, typer.Argument(help="The place, as named in the manifest.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the sign: FILE.pdf or FILE.svg.")
+    ],
+    base_url: Annotated[
+        str,
+        typer.Option(help="The hub's public address, for the QR code to the place's notice."),
+    ] = "http://127.0.0.1:8080",
+    home: HomeOption = None,
+) -> None:
+    """Make a printable A4 sign for a place: icons, the accountable operator, a QR code."""
+    kind = out_file.suffix.lower()
+    if kind not in {".pdf", ".svg"}:
+        raise GoodthingsError(f"write the sign to a .pdf or .svg file, not {out_file.name!r}")
+    engine = open_store(home_of(home))
+    try:
+        with engine.connect() as connection:
+            manifest = applied_manifest(connection)
+    finally:
+        engine.dispose()
+    if manifest is None:
+        raise GoodthingsError("no manifest has been applied yet; run `goodthings apply`")
+    places = [place.id for place in manifest.places]
+    if place_id not in places:
+        raise GoodthingsError(
+            f"there is no place {place_id!r} in this deployment; its places are: {', '.join(places)}"
+        )
+    made = build_sign(manifest, place_id, base_url)
+    if kind == ".pdf":
+        out_file.write_bytes(to_pdf(made))
+    else:
+        out_file.write_text(to_svg(made), encoding="utf-8")
+    out.print(
+        f"Wrote the sign for {made.place} to {out_file}; its QR code opens {made.url}", markup=False
+    )

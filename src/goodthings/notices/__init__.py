@@ -1,0 +1,17 @@
+"""Notices: what is collected, why and by whom, for people (HTML) and machines (JSON-LD)."""
+
+from goodthings.notices.jsonld import to_jsonld
+from goodthings.notices.model import Notice, NoticeNotFound, Scope, ScopeKind, build_notice
+from goodthings.notices.render import LANGUAGES, negotiate, render_html
+
+__all__ = [
+    "LANGUAGES",
+    "Notice",
+    "NoticeNotFound",
+    "Scope",
+    "ScopeKind",
+    "build_notice",
+    "negotiate",
+    "render_html",
+    "to_jsonld",
+]

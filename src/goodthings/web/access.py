@@ -1,0 +1,216 @@
+"""Application access: `POST /oauth/token` (client credentials) and `GET /api/v1/readings`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from goodthings.access import (
+    AccessError,
+    Grant,
+    ReadingsQuery,
+    TokenSigner,
+    authenticate,
+    read_readings,
+)
+from goodthings.access.readings import MAX_READINGS
+from goodthings.hub import Hub
+from goodthings.keys.files import load_master_key
+
+router = APIRouter(tags=["applications"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the RFC 6750 token type)
+    expires_in: int = Field(description="Seconds until the token expires")
+    scope: str = Field(description="The purposes the token allows, separated by spaces")
+
+
+class OAuthError(BaseModel):
+    error: str
+    error_description: str
+
+
+class ReadingOut(BaseModel):
+    device: str
+    stream: str = Field(description="model-id/stream-name")
+    time: datetime
+    value: float | str | bool | None
+    level: Literal["exact", "coarse", "aggregate"]
+    count: int = Field(description="How many readings the value summarises (aggregate level)")
+
+
+class ReadingsOut(BaseModel):
+    purpose: str
+    readings: list[ReadingOut]
+    withheld: dict[str, int] = Field(
+        description="Devices whose readings the gate withheld for this purpose, by reason"
+    )
+    truncated: bool = Field(description="More readings matched than the limit; narrow from/to")
+    ledger_seq: int = Field(description="The ledger entry that records this read")
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _signer(request: Request) -> TokenSigner:
+    signer: TokenSigner | None = getattr(request.app.state, "access_tokens", None)
+    if signer is None:
+        signer = TokenSigner(load_master_key(_hub(request).home.keys_dir))
+        request.app.state.access_tokens = signer
+    return signer
+
+
+def _oauth_error(exc: AccessError) -> JSONResponse:
+    headers = {"Cache-Control": "no-store"}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{exc.code}"'
+    return JSONResponse(
+        {"error": exc.code, "error_description": str(exc)}, status_code=exc.status, headers=headers
+    )
+
+
+def _basic(authorization: str | None) -> tuple[str, str] | None:
+    """RFC 6749 §2.3.1: client id and secret in an HTTP Basic header."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return client_id, secret
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    responses={400: {"model": OAuthError}, 401: {"model": OAuthError}},
+)
+def token(
+    request: Request,
+    grant_type: Annotated[
+        str,
+        Form(
+            description="RFC 6749 §4.4: client_credentials",
+            json_schema_extra={"enum": ["client_credentials"]},
+        ),
+    ],
+    client_id: Annotated[str | None, Form(description="The application's id")] = None,
+    client_secret: Annotated[
+        str | None, Form(description="From `goodthings application secret`")
+    ] = None,
+    scope: Annotated[str | None, Form(description="Purposes wanted, separated by spaces")] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Exchange an application's client credentials for a short-lived token scoped to purposes."""
+    if grant_type != "client_credentials":
+        return _oauth_error(
+            AccessError(
+                "only grant_type=client_credentials is supported", 400, "unsupported_grant_type"
+            )
+        )
+    credentials = _basic(authorization) or (client_id, client_secret)
+    if not credentials[0] or not credentials[1]:
+        return _oauth_error(
+            AccessError(
+                "send client_id and client_secret (form or HTTP Basic)", 401, "invalid_client"
+            )
+        )
+    hub = _hub(request)
+    try:
+        with hub.engine.connect() as connection:
+            purposes = authenticate(connection, credentials[0], credentials[1])
+    except AccessError as exc:
+        return _oauth_error(exc)
+    wanted = scope.split() if scope else purposes
+    if not wanted or not set(wanted) <= set(purposes):
+        return _oauth_error(
+            AccessError(
+                f"the application may ask only for its declared purposes: {' '.join(purposes)}",
+                400,
+                "invalid_scope",
+            )
+        )
+    signer = _signer(request)
+    body = TokenOut(
+        access_token=signer.issue(credentials[0], wanted),
+        expires_in=int(signer.lifetime),
+        scope=" ".join(sorted(wanted)),
+    )
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
+
+
+def _grant(request: Request, authorization: Annotated[str | None, Header()] = None) -> Grant:
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        raise AccessError(
+            "send 'Authorization: Bearer <token>' from POST /oauth/token", 401, "invalid_token"
+        )
+    return _signer(request).verify(presented.strip())
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+@router.get(
+    "/api/v1/readings",
+    response_model=ReadingsOut,
+    responses={401: {"model": OAuthError}, 403: {"model": OAuthError}},
+)
+def readings(
+    request: Request,
+    stream: Annotated[str, Query(description="Stream name, or model-id/stream-name")],
+    purpose: Annotated[str, Query(description="The DPV purpose the data is read for")],
+    start: Annotated[
+        datetime | None, Query(alias="from", description="Inclusive; ISO 8601")
+    ] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Exclusive; ISO 8601")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_READINGS)] = 1000,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Readings of a stream for one purpose: only what consent and policy allow, minimised."""
+    hub = _hub(request)
+    try:
+        grant = _grant(request, authorization)
+        result = read_readings(
+            hub.engine,
+            hub.keyring,
+            hub.signer,
+            grant,
+            ReadingsQuery(stream, purpose, _seconds(start), _seconds(end), limit),
+        )
+    except AccessError as exc:
+        return _oauth_error(exc)
+    body = ReadingsOut(
+        purpose=result.purpose,
+        readings=[
+            ReadingOut(
+                device=r.device_id,
+                stream=r.stream,
+                time=datetime.fromtimestamp(r.time, UTC),
+                value=r.value,
+                level=r.level,
+                count=r.count,
+            )
+            for r in result.readings
+        ],
+        withheld=dict(result.withheld),
+        truncated=result.truncated,
+        ledger_seq=result.ledger_seq,
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

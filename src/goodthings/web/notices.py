@@ -1,0 +1,119 @@
+"""Notices at `/notice/...`: open to anyone, no sign-in, HTML for people and JSON-LD for machines."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
+
+from goodthings.errors import DeploymentError
+from goodthings.hub import Hub
+from goodthings.notices import (
+    LANGUAGES,
+    NoticeNotFound,
+    Scope,
+    ScopeKind,
+    negotiate,
+    render_html,
+    to_jsonld,
+)
+from goodthings.notices import store as notices
+from goodthings.passersby.identifiers import IDENTIFIER_CATEGORIES
+
+router = APIRouter(tags=["notices"])
+
+Lang = Annotated[
+    str | None, Query(description=f"Language: {', '.join(LANGUAGES)}; else Accept-Language")
+]
+Format = Annotated[Literal["html", "json"], Query(description="html for people, json for JSON-LD")]
+
+
+class JSONLDResponse(JSONResponse):
+    media_type = "application/ld+json"
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/ld+json": {"schema": {"type": "object"}},
+        },
+        "description": "The notice: HTML for people, or JSON-LD (format=json)",
+    },
+    404: {
+        "description": "No such place, device, stream or language",
+        "content": {"application/json": {"schema": Problem.model_json_schema()}},
+    },
+}
+
+
+def _serve(
+    request: Request, scope: Scope, lang: str | None, format: str, accept_language: str | None
+) -> Response:
+    hub: Hub = request.app.state.hub
+    if lang is not None and lang not in LANGUAGES:
+        raise HTTPException(
+            404, f"no notices in {lang!r}; the languages are {', '.join(LANGUAGES)}"
+        )
+    language = lang or negotiate(accept_language)
+    try:
+        with hub.engine.begin() as connection:
+            notice = notices.current_notice(connection, scope)
+            notices.record_version(connection, notice)
+    except (NoticeNotFound, DeploymentError) as exc:
+        raise HTTPException(404, str(exc)) from None
+    headers = {"ETag": f'"{notice.hash}"', "Content-Language": language, "Vary": "Accept-Language"}
+    if format == "json":
+        return JSONLDResponse(to_jsonld(notice, language), headers=headers)
+    identifiers = any(s.data_category in IDENTIFIER_CATEGORIES for s in notice.streams)
+    place = scope.id if scope.kind is ScopeKind.place else None
+    if scope.kind is ScopeKind.device and notice.places:
+        place = notice.places[0].id
+    page = render_html(
+        notice,
+        language,
+        optout_action="/passers-by" if identifiers and place else None,
+        optout_place=place or "",
+    )
+    return HTMLResponse(page, headers=headers)
+
+
+@router.get("/notice", response_class=HTMLResponse, responses=_ANSWERS)
+def deployment_notice(
+    request: Request,
+    lang: Lang = None,
+    format: Format = "html",
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    """What the whole deployment collects, why, who receives it and for how long."""
+    return _serve(request, Scope(), lang, format, accept_language)
+
+
+@router.get("/notice/versions/{digest}", responses={404: {"model": Problem}})
+def notice_version(request: Request, digest: str) -> dict[str, Any]:
+    """A notice version shown earlier (or consented under), by its hash, as it was."""
+    hub: Hub = request.app.state.hub
+    with hub.engine.connect() as connection:
+        content = notices.recorded_version(connection, digest)
+    if content is None:
+        raise HTTPException(404, f"no notice version {digest!r} has been shown by this hub")
+    return {"hash": digest, "notice": content}
+
+
+@router.get("/notice/{kind}/{scope_id:path}", response_class=HTMLResponse, responses=_ANSWERS)
+def scoped_notice(
+    request: Request,
+    kind: Literal["place", "device", "stream"],
+    scope_id: str,
+    lang: Lang = None,
+    format: Format = "html",
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The notice of one place, device or stream (`name` or `model-id/name`)."""
+    return _serve(request, Scope(ScopeKind(kind), scope_id), lang, format, accept_language)

@@ -1,0 +1,68 @@
+"""Readability of pages: the text a reader sees, split where a reader pauses, and its grade.
+
+textstat counts English syllables with NLTK's CMU dictionary, which it downloads at first use;
+tests must not reach the network, so syllables are counted with pyphen's hyphenation
+dictionaries (shipped in the package), as textstat already does for words the CMU dictionary
+lacks and for every other language.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import textstat
+
+try:
+    from textstat.backend.counts import _count_syllables
+except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
+    pass
+else:
+    _count_syllables.get_cmudict = lambda lang: None  # type: ignore[attr-defined]
+
+
+def grade(text: str) -> float:
+    """The Flesch-Kincaid grade of `text`."""
+    return float(textstat.flesch_kincaid_grade(text))
+
+
+_BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "title", "td", "th", "caption"}
+_HIDDEN = {"script", "style", "head"}
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.units: list[str] = []
+        self._current: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self._hidden += 1
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self._hidden -= 1
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._current.append(data)
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._current).split())
+        self._current = []
+        if text:
+            # A heading or a list item is read as a unit, like a sentence.
+            self.units.append(text if text[-1] in ".!?:" else text + ".")
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    parser._flush()
+    return " ".join(parser.units)
