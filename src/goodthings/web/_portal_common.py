@@ -109,6 +109,17 @@ def csrf_checked(token: str, presented: str) -> bool:
     return signin.csrf_ok(token, presented)
 
 
+def form_session(request: Request, csrf: str) -> tuple[str, str] | Response:
+    """(subject id, session token) of the person a posted form speaks for, or the answer to
+    send instead: back to the start without a session, a refusal when the CSRF token fails."""
+    session = session_of(request)
+    if session is None:
+        return to_start()
+    if not csrf_checked(session[1], csrf):
+        return forbidden(request)
+    return session
+
+
 def forbidden(request: Request) -> HTMLResponse:
     return render(
         request,

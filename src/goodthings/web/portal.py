@@ -25,8 +25,7 @@ from goodthings.web._portal_common import (
     HEADERS,
     SESSION_COOKIE,
     context_of,
-    csrf_checked,
-    forbidden,
+    form_session,
     hub_of,
     limiter_of,
     record,
@@ -137,12 +136,10 @@ def use_code(
 
 @router.post("/sign-out")
 def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
     subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
     with hub_of(request).engine.begin() as connection:
         signin.end_sessions(connection, token=token)
     record(request, subject_id, "portal.sign_out")
@@ -163,12 +160,10 @@ def change_choice(
     recipient: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
+    subject_id = session[0]
     hub = hub_of(request)
     on = level not in {"off", ""}
     change = consent.ConsentChange(
@@ -196,12 +191,10 @@ def change_choice(
 
 @router.post("/stop")
 def stop(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
+    subject_id = session[0]
     hub = hub_of(request)
     stop_everything(hub.engine, hub.signer, subject_id, method="portal")
     hub.pipeline.refresh()

@@ -21,8 +21,7 @@ from goodthings.web._portal_common import (
     HEADERS,
     SESSION_COOKIE,
     context_of,
-    csrf_checked,
-    forbidden,
+    form_session,
     hub_of,
     render,
     session_of,
@@ -67,12 +66,10 @@ def export_page(request: Request) -> Response:
 def hold_key(
     request: Request, confirm: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
     subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
     hub = hub_of(request)
     recipient = _recipient_of(request, subject_id)
     if confirm != "yes" or recipient is None:
@@ -97,12 +94,10 @@ def hold_key(
 def register_recipient(
     request: Request, age_key: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
     subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
     hub = hub_of(request)
     key = age_key.strip()
     if key:
@@ -139,12 +134,10 @@ def register_recipient(
 
 @router.post("/export")
 def download(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
+    subject_id = session[0]
     hub = hub_of(request)
     recipient = _recipient_of(request, subject_id)
     actor = f"subject:{subject_id}"
@@ -198,12 +191,10 @@ def erase_page(request: Request) -> Response:
 def erase(
     request: Request, confirm: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
+    session = form_session(request, csrf)
+    if isinstance(session, Response):
+        return session
     subject_id, token = session
-    if not csrf_checked(token, csrf):
-        return forbidden(request)
     hub = hub_of(request)
     if confirm != "yes":
         context = context_of(request, subject_id, token, "erase")
