@@ -266,3 +266,15 @@ def test_yaml_words_that_look_boolean_stay_words(word: str) -> None:
 def test_empty_file_is_refused() -> None:
     with pytest.raises(ManifestError, match="the file is empty"):
         load_manifest_text("", "empty.yaml")
+
+
+def test_a_device_in_an_unknown_place_is_one_problem_not_two() -> None:
+    """The missing place is the mistake; "the place lists no occupants" would mislead."""
+    edited = EXAMPLE.replace(
+        "model: opensense-d1\n    place: flat-4", "model: opensense-d1\n    place: flat-5"
+    )
+    with pytest.raises(ManifestError) as raised:
+        load_manifest_text(edited, "home.yaml")
+    messages = [p.message for p in raised.value.problems]
+    assert not [m for m in messages if "lists no occupants" in m], messages
+    assert [m for m in messages if "there is no place 'flat-5'" in m]

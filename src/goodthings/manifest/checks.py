@@ -216,7 +216,9 @@ def _consent_reachable(manifest: Manifest) -> Iterator[Finding]:
             for device in devices:
                 if stream.about is About.occupant:
                     place = places.get(device.place)
-                    people = [subjects.get(o) for o in place.occupants] if place else []
+                    if place is None:
+                        continue  # the unknown place is reported where the device names it
+                    people = [subjects.get(o) for o in place.occupants]
                     if not people:
                         yield (
                             path,
@@ -225,7 +227,7 @@ def _consent_reachable(manifest: Manifest) -> Iterator[Finding]:
                                 f"(device {device.id!r}), but the place lists no occupants"
                             ),
                         )
-                    people_ids = place.occupants if place else []
+                    people_ids = place.occupants
                 else:
                     people = [subjects.get(device.subject)] if device.subject else []
                     people_ids = [device.subject] if device.subject else []
