@@ -27,6 +27,7 @@ from goodthings.hub import Hub
 from goodthings.ingest.service import BrokerAddress, MqttIngest, parse_broker_url
 from goodthings.security.credentials import issue_token
 from goodthings.store import tables as t
+from goodthings.store import tables_security as ts
 from hubs import clean_environment, free_port, serving
 
 THERMOSTAT = "thermostat-1"
@@ -244,6 +245,30 @@ def test_a_device_learns_its_policy_retained_from_the_hub(
     assert isinstance(streams, dict)
     assert streams["temperature"]["collect"] is True
     assert received[0]["device"] == THERMOSTAT
+
+
+def test_birth_messages_over_mqtt_record_the_firmware(
+    deployment: Home, broker: Broker, tmp_path: Path
+) -> None:
+    def reported() -> dict[str, str]:
+        engine = open_store(deployment)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    select(ts.firmware_reports.c.device_id, ts.firmware_reports.c.version)
+                ).all()
+        finally:
+            engine.dispose()
+        return {device: version for device, version in rows}
+
+    with serving(deployment.root, "--mqtt", f"mqtt://{broker.host}:{broker.port}"):
+        device = Publisher(broker.host, broker.port)
+        try:
+            device.client.publish(f"gt/{THERMOSTAT}/birth", b"not json", qos=1)
+            device.client.publish(f"gt/{THERMOSTAT}/birth", b'{"firmware": "5.1.0"}', qos=1)
+            eventually(lambda: reported().get(THERMOSTAT) == "5.1.0", what="the firmware")
+        finally:
+            device.close()
 
 
 # ---------------------------------------------------------------------------------------------

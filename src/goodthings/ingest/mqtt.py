@@ -12,7 +12,7 @@ import queue
 import ssl
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
@@ -23,12 +23,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from goodthings.errors import GoodthingsError
 from goodthings.ingest.batch import SENML_JSON, Incoming, Ingestor
 from goodthings.policy.decisions import DevicePolicy
 
 logger = logging.getLogger(__name__)
 
 UP_FILTER = "gt/+/up"
+BIRTH_FILTER = "gt/+/birth"
 SHARE_GROUP = "goodthings"
 _MAX_RETRY_DELAY = 30.0
 
@@ -63,15 +65,17 @@ class _Received:
     qos: int
     incoming: Incoming | None
     """None when the topic is not `gt/<device>/up`."""
+    birth: tuple[str, bytes] | None = None
+    """(device, payload) of a `gt/<device>/birth` message, when the bridge takes them."""
 
 
 _STOP = object()
 
 
-def device_of(topic: str) -> str | None:
-    """The device a topic speaks for, or None unless it is exactly `gt/<device>/up`."""
+def device_of(topic: str, kind: str = "up") -> str | None:
+    """The device a topic speaks for, or None unless it is exactly `gt/<device>/<kind>`."""
     parts = topic.split("/")
-    if len(parts) == 3 and parts[0] == "gt" and parts[2] == "up" and parts[1]:
+    if len(parts) == 3 and parts[0] == "gt" and parts[2] == kind and parts[1]:
         return parts[1]
     return None
 
@@ -102,6 +106,7 @@ class MqttBridge:
         receive_maximum: int = 1000,
         session_expiry: int = 86400,
         keepalive: int = 30,
+        on_birth: Callable[[str, bytes], None] | None = None,
     ) -> None:
         if max_batch < 1 or max_delay < 0 or refresh_interval <= 0:
             raise ValueError("max_batch must be at least 1, max_delay >= 0, refresh_interval > 0")
@@ -109,6 +114,10 @@ class MqttBridge:
         self._host, self._port, self._keepalive = host, port, keepalive
         self._mqtt5 = mqtt5
         self.subscription = f"$share/{SHARE_GROUP}/{UP_FILTER}" if shared else UP_FILTER
+        self._on_birth = on_birth
+        self._birth_subscription = (
+            f"$share/{SHARE_GROUP}/{BIRTH_FILTER}" if shared else BIRTH_FILTER
+        )
         self._max_batch, self._max_delay = max_batch, max_delay
         self._refresh_interval = refresh_interval
         self._retry_delay = self._next_retry_delay = retry_delay
@@ -258,7 +267,10 @@ class MqttBridge:
                 # A broker without our session may have lost retained policies too.
                 self._republish = True
         self._count(connects=1)
-        client.subscribe(self.subscription, qos=1)
+        filters = [(self.subscription, 1)]
+        if self._on_birth is not None:
+            filters.append((self._birth_subscription, 1))
+        client.subscribe(filters)
 
     def _on_disconnect(
         self,
@@ -293,8 +305,13 @@ class MqttBridge:
             device_id = device_of(message.topic)
         except UnicodeDecodeError:
             device_id = None
+        birth = None
         if device_id is None:
-            logger.debug("ignoring a message on a topic other than gt/<device>/up")
+            born = device_of(message.topic, "birth") if self._on_birth else None
+            if born is not None:
+                birth = (born, bytes(message.payload))
+            else:
+                logger.debug("ignoring a message on a topic other than gt/<device>/up")
             incoming = None
         else:
             content_type = getattr(message.properties, "ContentType", None) or SENML_JSON
@@ -302,8 +319,9 @@ class MqttBridge:
         with self._lock:
             if self._closing:
                 return  # not acknowledged: redelivered to this session next time
-            self._stats = _added(self._stats, {"received": 1, "ignored": int(incoming is None)})
-            self._queue.put(_Received(self._generation, message.mid, message.qos, incoming))
+            ignored = incoming is None and birth is None
+            self._stats = _added(self._stats, {"received": 1, "ignored": int(ignored)})
+            self._queue.put(_Received(self._generation, message.mid, message.qos, incoming, birth))
 
     # The worker thread: the only one that calls the ingestor
 
@@ -366,12 +384,31 @@ class MqttBridge:
                 return
             self._next_retry_delay = self._retry_delay
             self._count(batches=1, refused=sum(r.error is not None for r in outcome.results))
+        self._record_births(live)
         acked = 0
         for item in live:
             if item.qos > 0 and item.generation == self._generation:
                 self._client.ack(item.mid, item.qos)
                 acked += 1
         self._count(acked=acked)
+
+    def _record_births(self, items: Sequence[_Received]) -> None:
+        """Firmware reports are worth one try each: a bad one would be just as bad again."""
+        if self._on_birth is None:
+            return
+        for item in items:
+            if item.birth is None:
+                continue
+            try:
+                self._on_birth(*item.birth)
+            except GoodthingsError as error:
+                logger.warning("a birth message from %s was refused: %s", item.birth[0], error)
+            except Exception as error:
+                logger.error(
+                    "a birth message from %s was not recorded (%s)",
+                    item.birth[0],
+                    type(error).__name__,
+                )
 
     def _reconnect_after_failure(self) -> None:
         """The broker resends unacknowledged messages only when the session is resumed."""

@@ -17,7 +17,7 @@ from goodthings.errors import DeploymentError
 from goodthings.hub import Hub
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import MqttBridge, MqttBridgeError
-from goodthings.security import broker_acl, lockout
+from goodthings.security import broker_acl, firmware, lockout
 from goodthings.security.amqtt_access import BrokerAccess
 
 _DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
@@ -107,6 +107,7 @@ class MqttIngest:
             tls=ssl.create_default_context() if address.tls else None,
             shared=external,
             mqtt5=external,
+            on_birth=self._record_birth,
         )
         try:
             self._bridge.start()
@@ -115,6 +116,12 @@ class MqttIngest:
             self.stop()
             raise DeploymentError(f"MQTT broker {address.display()}: {error}") from error
         self.address = address
+
+    def _record_birth(self, device_id: str, payload: bytes) -> None:
+        """A device's firmware report (`gt/<device>/birth`), as `POST /birth` records it."""
+        version = firmware.parse_birth(payload)
+        with self._hub.engine.begin() as connection:
+            firmware.record_birth(connection, device_id, version)
 
     def _start_embedded(self, hub_password: str) -> BrokerAddress:
         hub = self._hub
