@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
 from goodthings.config import Home
 from goodthings.deployment import init_deployment
+from goodthings.ingest.batch import Incoming
 from goodthings.web.app import create_app
 
 
@@ -46,3 +49,18 @@ def test_home_page_is_accessible_by_structure(client: TestClient) -> None:
 def test_health_answers(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/static/goodthings.css").status_code == 200
+
+
+def test_home_page_says_how_long_data_is_kept_in_words(client: TestClient) -> None:
+    html = client.get("/").text
+    assert "<td>30 days</td>" in html and "<td>13 months</td>" in html
+    assert "P30D" not in html and "P13M" not in html
+
+
+def test_home_page_counts_the_readings_stored(client: TestClient) -> None:
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    pack = b'[{"bt": %d, "n": "temperature", "v": 21.0}, {"n": "temperature", "t": 1, "v": 21.5}]'
+    hub.pipeline.ingest([Incoming("thermostat-1", pack % int(time.time()), time.time())])
+    html = client.get("/").text
+    row = html[html.index("<code>temperature</code>") :]
+    assert "<td>2<br>" in row[: row.index("</tr>")]

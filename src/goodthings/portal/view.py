@@ -7,7 +7,6 @@ automated decisions, the person's current choice, and their latest readings, dec
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,13 +16,12 @@ from sqlalchemy import Connection, select
 
 from goodthings.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
 from goodthings.manifest.vocabulary import CONSENT, LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.notices.render import duration_words
 from goodthings.policy import inputs
 from goodthings.policy.gate import Choice, key_holder, people_concerned
 from goodthings.store import tables as t
 
 LATEST = 24
-_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
-_UNITS = ("year", "month", "week", "day", "hour", "minute")
 _LEVEL_WORDS = {
     "exact": "Exact values",
     "coarse": "Rounded values",
@@ -85,18 +83,8 @@ class StreamAbout:
 
 
 def plain_period(duration: str | None) -> str:
-    """`P13M` as "13 months"; anything unusual as written."""
-    if not duration:
-        return "not stated"
-    match = _PERIOD.match(duration)
-    if match is None:
-        return duration
-    parts = [
-        f"{int(n)} {unit}{'s' if int(n) != 1 else ''}"
-        for n, unit in zip(match.groups(), _UNITS, strict=True)
-        if n
-    ]
-    return ", ".join(parts) or duration
+    """`P13M` as "13 months", the same words the notices use."""
+    return duration_words(duration) if duration else "not stated"
 
 
 def level_words(level: str) -> str:

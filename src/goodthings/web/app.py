@@ -17,11 +17,13 @@ from goodthings import __version__
 from goodthings.config import Home
 from goodthings.hub import Hub
 from goodthings.ingest.service import MqttIngest
+from goodthings.portal.view import plain_period
 from goodthings.store.catalogue import read_catalogue
 from goodthings.web import access, api, ingest, notices, passersby, portal, security
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
+templates.env.filters["period"] = plain_period
 templates.env.filters["timestamp"] = lambda seconds: datetime.fromtimestamp(seconds, UTC).strftime(
     "%Y-%m-%d %H:%M:%S UTC"
 )
