@@ -7,6 +7,14 @@ GoodthingsError                 anything goodthings refuses, with a message that
 ├── SenMLError                  a SenML pack is malformed (carries the record index and field)
 ├── PolicyError                 the gate refused a request
 └── LedgerError                 the ledger is broken or cannot be verified
+
+Each area raises its own kinds too, defined beside the code that raises them and subclassing
+GoodthingsError directly, so the CLI turns every one into a plain `error: …` line:
+apply (ConfirmationNeeded), keys (KeyError_, HeldKeyError), security (UnknownDevice,
+PasswordRefused, BrokerAclError, BirthError, AdvisoryError, ReportError), portal (SignInError),
+receipts (ReceiptError), export (ExportError), erasure (ErasureError), notices
+(NoticeNotFound), access (AccessError), sharing (UnknownDelivery), bench (BenchError,
+HubProcessError, MosquittoError).
 """
 
 from __future__ import annotations
