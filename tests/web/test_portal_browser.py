@@ -167,5 +167,7 @@ def test_the_portal_fits_a_phone_screen(server: Running, page: Page) -> None:
     link, _ = invite_link(server, "alex")
     page.goto(link)
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What we collect about you")
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
