@@ -53,13 +53,7 @@ def export_page(request: Request) -> Response:
     if session is None:
         return to_start()
     subject_id, token = session
-    context = context_of(request, subject_id, token, "export")
-    context.update(
-        recipient=_recipient_of(request, subject_id),
-        held=hub_of(request).keyring.holds_own_key(subject_id),
-        error=None,
-    )
-    return render(request, "portal/export.html", context)
+    return _export_page(request, subject_id, token)
 
 
 @router.post("/hold-key")
@@ -73,19 +67,16 @@ def hold_key(
     hub = hub_of(request)
     recipient = _recipient_of(request, subject_id)
     if confirm != "yes" or recipient is None:
-        context = context_of(request, subject_id, token, "export")
-        context.update(
-            recipient=recipient,
-            held=hub.keyring.holds_own_key(subject_id),
+        return _export_page(
+            request,
+            subject_id,
+            token,
             error="Save your age key first, then tick the box to confirm.",
         )
-        return render(request, "portal/export.html", context, status=422)
     try:
         held.hold_own_key(hub.engine, hub.keyring, hub.signer, subject_id, recipient)
     except held.HeldKeyError as exc:
-        context = context_of(request, subject_id, token, "export")
-        context.update(recipient=recipient, held=True, error=str(exc))
-        return render(request, "portal/export.html", context, status=422)
+        return _export_page(request, subject_id, token, error=str(exc), held=True)
     hub.pipeline.refresh()
     return RedirectResponse("/portal/export", status_code=303)
 
@@ -104,13 +95,7 @@ def register_recipient(
         try:
             export.parse_recipient(key)
         except export.ExportError as exc:
-            context = context_of(request, subject_id, token, "export")
-            context.update(
-                recipient=_recipient_of(request, subject_id),
-                held=hub.keyring.holds_own_key(subject_id),
-                error=str(exc),
-            )
-            return render(request, "portal/export.html", context, status=422)
+            return _export_page(request, subject_id, token, error=str(exc))
     with hub.engine.begin() as connection:
         connection.execute(
             tp.subject_recipients.delete().where(tp.subject_recipients.c.subject_id == subject_id)
@@ -248,3 +233,21 @@ def erase(
     )
     response.delete_cookie(SESSION_COOKIE, path="/portal")
     return response
+
+
+def _export_page(
+    request: Request,
+    subject_id: str,
+    token: str,
+    *,
+    error: str | None = None,
+    held: bool | None = None,
+) -> Response:
+    """The download page, with what went wrong (422) when a form on it failed."""
+    context = context_of(request, subject_id, token, "export")
+    context.update(
+        recipient=_recipient_of(request, subject_id),
+        held=hub_of(request).keyring.holds_own_key(subject_id) if held is None else held,
+        error=error,
+    )
+    return render(request, "portal/export.html", context, status=422 if error else 200)
