@@ -206,3 +206,19 @@ def test_who_used_my_data_lists_collection_and_choices_from_the_ledger(
     sign_in(client, hub, "sam")
     sams = client.get("/portal/activity").text
     assert "band-alex" not in sams, "Alex's wristband is not about Sam"
+
+
+def test_every_page_has_a_plain_text_title(client: TestClient, hub: Hub) -> None:
+    sign_in(client, hub, "alex")
+    for path in (
+        "/portal",
+        "/portal/history",
+        "/portal/activity",
+        "/portal/export",
+        "/portal/erase",
+    ):
+        html = client.get(path).text
+        title = re.search(r"<title>(.*?)</title>", html, re.DOTALL)
+        assert title is not None, path
+        assert "<" not in title.group(1), f"{path}: markup in the title: {title.group(1)[:80]}"
+        assert html.count("Optional: hold your own key") <= 1, path
