@@ -10,9 +10,9 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
+from goodthings.runtime.hub import Hub
 from services import ensure_postgres
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from goodthings.hub import Hub
 from goodthings.ingest.batch import Incoming
 from goodthings.portal import signin
+from goodthings.runtime.hub import Hub
 
 BASE = "https://testserver"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

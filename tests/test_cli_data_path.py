@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from cli_helpers import run
-from goodthings.config import Home
+from goodthings.core.config import Home
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from cli_helpers import run
-from goodthings.config import Home
-from goodthings.store import tables as t
-from goodthings.store.engine import open_engine
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.core.store.engine import open_engine
 
 
 def _mode(path: Path) -> int:
@@ -56,8 +56,8 @@ def test_init_refuses_an_unknown_example(capsys: pytest.CaptureFixture[str], hom
 def test_keys_readable_by_others_are_refused(
     capsys: pytest.CaptureFixture[str], home: Home
 ) -> None:
-    from goodthings.errors import DeploymentError
-    from goodthings.keys.files import load_master_key
+    from goodthings.core.errors import DeploymentError
+    from goodthings.core.keys.files import load_master_key
 
     run(capsys, "init", str(home.root))
     (home.keys_dir / "master.key").chmod(0o644)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli_helpers import run
-from goodthings.config import Home
+from goodthings.core.config import Home
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from goodthings.config import Home
-from goodthings.deployment import open_store
-from goodthings.store import tables as t
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import open_store
 from hubs import clean_environment, free_port
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from goodthings.manifest import Manifest, load_manifest_text
-from goodthings.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.core.manifest import Manifest, load_manifest_text
+from goodthings.core.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "manifest.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")

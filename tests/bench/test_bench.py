@@ -17,7 +17,7 @@ from goodthings.bench import BenchReport
 from goodthings.bench.load import BenchError, StoreWatch, percentile
 from goodthings.bench.runner import _check
 from goodthings.cli.bench import _print
-from goodthings.store.engine import open_engine, sqlite_url
+from goodthings.core.store.engine import open_engine, sqlite_url
 
 READINGS = 2000
 PACK = 50

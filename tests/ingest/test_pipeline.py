@@ -7,16 +7,16 @@ import time
 
 from sqlalchemy import func, select
 
-from goodthings.consent import service as consent
-from goodthings.hub import Hub
+from goodthings.core.keys.datakeys import Keyring, open_sealed, row_context
+from goodthings.core.keys.files import load_master_key
+from goodthings.core.ledger import journal as ledger_store
+from goodthings.core.ledger.verify import verify
+from goodthings.core.store import tables as t
+from goodthings.core.store.engine import open_engine
 from goodthings.ingest.batch import Incoming
 from goodthings.ingest.pipeline import Pipeline
-from goodthings.keys.datakeys import Keyring, open_sealed, row_context
-from goodthings.keys.files import load_master_key
-from goodthings.ledger import store as ledger_store
-from goodthings.ledger.verify import verify
-from goodthings.store import tables as t
-from goodthings.store.engine import open_engine
+from goodthings.rights.consent import records as consent
+from goodthings.runtime.hub import Hub
 
 NOW = 1_790_000_000.0
 

@@ -13,11 +13,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from brokers import Broker, mosquitto
-from goodthings.config import Home
-from goodthings.consent import service as consent
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.mqtt import MqttBridge
+from goodthings.rights.consent import records as consent
+from goodthings.runtime.hub import Hub
 
 CHANGE = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from goodthings.config import Home
-from goodthings.consent import service as consent
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
+from goodthings.rights.consent import records as consent
+from goodthings.runtime.hub import Hub
 
 # Distinctive values, easy to find as text or as the bytes of a float.
 HEART_RATES = [173.4589, 181.2297, 166.7713]

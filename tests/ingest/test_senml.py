@@ -14,7 +14,7 @@ from types import MappingProxyType
 import cbor2
 import pytest
 
-from goodthings.errors import SenMLError
+from goodthings.core.errors import SenMLError
 from goodthings.ingest import senml
 from goodthings.ingest.senml import Record, parse_cbor, parse_json, resolve, to_json
 

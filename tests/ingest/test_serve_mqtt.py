@@ -20,14 +20,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from brokers import Broker, mosquitto
-from goodthings.config import Home
-from goodthings.deployment import init_deployment, open_store
-from goodthings.errors import DeploymentError
-from goodthings.hub import Hub
-from goodthings.ingest.service import BrokerAddress, MqttIngest, parse_broker_url
+from goodthings.core.config import Home
+from goodthings.core.errors import DeploymentError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
+from goodthings.deployment.directory import init_deployment, open_store
+from goodthings.runtime.hub import Hub
+from goodthings.runtime.mqtt_ingest import BrokerAddress, MqttIngest, parse_broker_url
 from goodthings.security.credentials import issue_token
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
 from hubs import clean_environment, free_port, serving
 
 THERMOSTAT = "thermostat-1"

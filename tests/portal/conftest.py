@@ -9,9 +9,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
+from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import BASE
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run
-from goodthings.config import Home
-from goodthings.deployment import init_deployment, open_store
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment, open_store
 from goodthings.portal import signin
 
 

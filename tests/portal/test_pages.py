@@ -8,8 +8,8 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from goodthings.hub import Hub
-from goodthings.store import tables as t
+from goodthings.core.store import tables as t
+from goodthings.runtime.hub import Hub
 from portal_helpers import send, sign_in
 
 

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from cli_helpers import run
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.errors import GoodthingsError
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
+from goodthings.runtime.hub import Hub
 from goodthings.security.advisories import (
     AdvisoryError,
     affected_devices,
@@ -25,7 +26,6 @@ from goodthings.security.advisories import (
 )
 from goodthings.security.credentials import issue_token
 from goodthings.security.firmware import campaigns, record_birth, start_campaign, support_status
-from goodthings.store import tables as t
 from goodthings.web.app import create_app
 
 DATA = Path(__file__).parent / "data"

@@ -15,10 +15,10 @@ import pytest
 
 from brokers import mosquitto
 from cli_helpers import run
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.broker import EmbeddedBroker
+from goodthings.runtime.hub import Hub
 from goodthings.security.amqtt_access import BrokerAccess
 from goodthings.security.broker_acl import (
     HUB_USERNAME,

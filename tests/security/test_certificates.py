@@ -12,8 +12,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from brokers import TlsFiles, mosquitto
 from cli_helpers import run
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.security.broker_acl import DynamicSecurity
 from goodthings.security.certificates import (
     CA_KEY,

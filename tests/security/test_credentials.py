@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from cli_helpers import Ran, run
-from goodthings.config import Home
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
+from goodthings.runtime.hub import Hub
 from goodthings.security import credentials
 from goodthings.security.tokens import TokenVerifier
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
 from goodthings.web.app import create_app
 
 PACK = b'[{"bt": 1790000000, "n": "temperature", "u": "Cel", "v": 21.0}]'
@@ -218,7 +218,7 @@ def test_http_ingest_accepts_an_added_device_token(
 def test_apply_gives_each_new_device_its_own_credential(
     capsys: pytest.CaptureFixture[str], deployment: Home
 ) -> None:
-    from goodthings.manifest.edit import append_device
+    from goodthings.core.manifest.edit import append_device
 
     text = deployment.manifest_path.read_text()
     for device in ("meter-8", "meter-9"):

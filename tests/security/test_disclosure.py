@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
 from goodthings.security.disclosure import security_txt
-from goodthings.store import tables as t
 from goodthings.web.app import create_app
 
 

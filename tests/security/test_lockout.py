@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
+from goodthings.deployment.directory import init_deployment
 from goodthings.security.credentials import issue_token
 from goodthings.security.lockout import Lockout, Scope
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
 from goodthings.web.app import create_app
 
 PACK = b'[{"bt": 1790000000, "n": "temperature", "u": "Cel", "v": 21.0}]'

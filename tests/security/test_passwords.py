@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run
-from goodthings.config import Home
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.runtime.hub import Hub
 from goodthings.security.credentials import judge_password, set_password
 from goodthings.security.passwords import (
     Refusal,

@@ -9,12 +9,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from goodthings.access import issue_secret
-from goodthings.config import Home
-from goodthings.consent import service as consent
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
+from goodthings.rights.access import issue_secret
+from goodthings.rights.consent import records as consent
+from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 
 START = 1_790_002_800.0

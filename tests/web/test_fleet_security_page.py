@@ -11,14 +11,14 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import update
 
 from browsers import chromium, served
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
+from goodthings.runtime.hub import Hub
 from goodthings.security.advisories import read_advisory, store_advisory
 from goodthings.security.credentials import issue_token, record_refusal
 from goodthings.security.lockout import LockEvent, Scope, record_lockouts
 from goodthings.security.passwords import check_password
-from goodthings.store import tables as t
 from goodthings.web.app import create_app
 
 CSAF = Path(__file__).resolve().parent.parent / "security" / "data" / "csaf-wattwise.json"

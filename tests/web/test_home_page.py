@@ -7,8 +7,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.web.app import create_app
 

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from goodthings.config import Home, Settings
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home, Settings
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
 from goodthings.security.tokens import issue_token
-from goodthings.store import tables as t
 from goodthings.web.app import create_app
 
 PACK = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "u": "Cel", "v": 21.0}]).encode()
@@ -116,8 +116,8 @@ def test_429_past_the_rate_limit_with_retry_after(client: TestClient, token: str
 
 
 def test_a_retired_device_token_stops_working(client: TestClient, token: str) -> None:
+    from goodthings.core.store.declared import retire
     from goodthings.security.tokens import TokenVerifier
-    from goodthings.store.declared import retire
 
     hub = client.app.state.hub  # type: ignore[attr-defined]
     assert post(client, token, PACK)[0] == 202

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.web.app import create_app
 
 

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from browsers import check, chromium, screenshots, served
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.manifest import load_manifest
-from goodthings.signs import build_sign, to_svg
+from goodthings.core.config import Home
+from goodthings.core.manifest import load_manifest
+from goodthings.deployment.directory import init_deployment
+from goodthings.transparency.signs import build_sign, to_svg
 from goodthings.web.app import create_app
 
 PLACE = "mill-street-north"

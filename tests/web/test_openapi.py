@@ -9,9 +9,9 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
-from goodthings.access import issue_secret
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
+from goodthings.rights.access import issue_secret
 from goodthings.web.app import create_app
 
 
@@ -27,8 +27,8 @@ def token(app: FastAPI) -> str:
     hub = app.state.hub
     with hub.engine.begin() as connection:
         issue_secret(connection, "energy-dashboard")
-    from goodthings.access import TokenSigner
-    from goodthings.keys.files import load_master_key
+    from goodthings.core.keys.files import load_master_key
+    from goodthings.rights.access import TokenSigner
 
     return TokenSigner(load_master_key(hub.home.keys_dir)).issue(
         "energy-dashboard", ["OptimisationForConsumer"]

@@ -16,10 +16,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from browsers import check, chromium, screenshots, served
-from goodthings.config import Home
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
-from goodthings.receipts import verify
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
+from goodthings.rights.receipts import verify
+from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import send
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from goodthings.errors import GoodthingsError
+from goodthings.core.errors import GoodthingsError
 
 HOST = "127.0.0.1"
 

@@ -19,8 +19,8 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
-from goodthings.errors import GoodthingsError
-from goodthings.store.readings import ReadingRow, insert_readings
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store.readings import ReadingRow, insert_readings
 
 Say = Callable[[str], None]
 

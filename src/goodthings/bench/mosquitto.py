@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from goodthings.errors import GoodthingsError
+from goodthings.core.errors import GoodthingsError
 
 HOST = "127.0.0.1"
 _KNOWN_PLACES = (Path("/usr/sbin/mosquitto"), Path("/usr/local/sbin/mosquitto"))

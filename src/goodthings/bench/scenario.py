@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from goodthings.config import Home
-from goodthings.consent import service as consent
-from goodthings.deployment import init_deployment, open_store
-from goodthings.keys.files import load_operator_token, load_signing_key
+from goodthings.core.config import Home
+from goodthings.core.keys.files import load_operator_token, load_signing_key
+from goodthings.core.store.readings import ReadingRow
+from goodthings.deployment.directory import init_deployment, open_store
 from goodthings.policy import inputs
 from goodthings.policy.gate import decide_all
+from goodthings.rights.consent import records as consent
 from goodthings.security.tokens import issue_token
-from goodthings.store.readings import ReadingRow
 
 EXAMPLE = "smart-home"
 OCCUPANTS = ("alex", "sam")

@@ -22,7 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
 from goodthings.bench.load import BenchError, Say
-from goodthings.consent import service as consent
+from goodthings.rights.consent import records as consent
 
 _SEND_INTERVAL = 0.005
 """The disobedient device sends one reading every 5 ms: the resolution of the storage delay."""

@@ -32,7 +32,7 @@ from goodthings.cli import (
     subject,
 )
 from goodthings.cli._common import err
-from goodthings.errors import GoodthingsError
+from goodthings.core.errors import GoodthingsError
 
 app = typer.Typer(
     name="goodthings",

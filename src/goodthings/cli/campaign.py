@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment import open_store
+from goodthings.deployment.directory import open_store
 from goodthings.security.firmware import Campaign, campaigns, start_campaign
 
 app = typer.Typer(

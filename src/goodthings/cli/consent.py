@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.consent import service
-from goodthings.deployment import open_store
-from goodthings.keys.files import load_signing_key
+from goodthings.core.keys.files import load_signing_key
+from goodthings.deployment.directory import open_store
+from goodthings.rights.consent import records
 
 app = typer.Typer(help="Record a person's consent, or show their choices.", no_args_is_help=True)
 
@@ -24,12 +24,12 @@ Recipient = Annotated[
 ]
 
 
-def _change(state: str, home: HomeOption, change: service.ConsentChange) -> None:
+def _change(state: str, home: HomeOption, change: records.ConsentChange) -> None:
     deployment = home_of(home)
     engine = open_store(deployment)
     try:
         signer = load_signing_key(deployment.keys_dir)
-        action = service.give if state == "given" else service.withdraw
+        action = records.give if state == "given" else records.withdraw
         record = action(engine, signer, change)
     finally:
         engine.dispose()
@@ -52,7 +52,7 @@ def give(
     home: HomeOption = None,
 ) -> None:
     """Record that a person agreed to a purpose for one of their streams."""
-    _change("given", home, service.ConsentChange(subject, stream, purpose, recipient, level))
+    _change("given", home, records.ConsentChange(subject, stream, purpose, recipient, level))
 
 
 @app.command()
@@ -64,7 +64,7 @@ def withdraw(
     home: HomeOption = None,
 ) -> None:
     """Record that a person withdrew their consent; collection stops within the gate's bound."""
-    _change("withdrawn", home, service.ConsentChange(subject, stream, purpose, recipient))
+    _change("withdrawn", home, records.ConsentChange(subject, stream, purpose, recipient))
 
 
 @app.command()
@@ -77,15 +77,15 @@ def show(
     engine = open_store(home_of(home))
     try:
         with engine.connect() as connection:
-            records = service.history(connection, subject)
+            changes = records.history(connection, subject)
     finally:
         engine.dispose()
     if as_json:
-        print(json.dumps([_as_dict(r) for r in records], indent=2, default=str))
+        print(json.dumps([_as_dict(r) for r in changes], indent=2, default=str))
         return
-    if not records:
+    if not changes:
         out.print(f"{subject} has made no consent choices yet: purposes based on consent are off.")
-    for r in records:
+    for r in changes:
         target = f" with {r.recipient}" if r.recipient else ""
         out.print(
             f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.state:<9}  {r.stream}  {r.purpose}{target}  "
@@ -93,5 +93,5 @@ def show(
         )
 
 
-def _as_dict(record: service.ConsentRecord) -> dict[str, object]:
+def _as_dict(record: records.ConsentRecord) -> dict[str, object]:
     return {key: getattr(record, key) for key in record.__dataclass_fields__}

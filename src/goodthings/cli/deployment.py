@@ -9,14 +9,19 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from goodthings.apply.inferences import describe_warning, inference_warnings
-from goodthings.apply.plan import Action, Plan, describe
-from goodthings.apply.service import ConfirmationNeeded, apply_manifest
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.device import provision_on_broker
-from goodthings.config import Home, resolve_home
-from goodthings.deployment import EXAMPLES, init_deployment, manifest_path, open_store
-from goodthings.manifest import load_manifest
+from goodthings.core.config import Home, resolve_home
+from goodthings.core.manifest import load_manifest
+from goodthings.deployment.apply import ConfirmationNeeded, apply_manifest
+from goodthings.deployment.directory import (
+    EXAMPLES,
+    init_deployment,
+    manifest_path,
+    open_store,
+)
+from goodthings.deployment.inferences import describe_warning, inference_warnings
+from goodthings.deployment.plan import Action, Plan, describe
 from goodthings.security.broker_acl import admin_session, revoke_retired
 from goodthings.security.credentials import CredentialKind, Issued, issue_token
 

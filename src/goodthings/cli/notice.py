@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment import open_store
-from goodthings.errors import GoodthingsError
-from goodthings.notices import LANGUAGES, Scope, ScopeKind, render_html, to_jsonld
-from goodthings.notices import store as notices
+from goodthings.core.errors import GoodthingsError
+from goodthings.deployment.directory import open_store
+from goodthings.transparency.notices import LANGUAGES, Scope, ScopeKind, render_html, to_jsonld
+from goodthings.transparency.notices import published as notices
 
 
 class NoticeFormat(StrEnum):

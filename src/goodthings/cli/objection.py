@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment import open_store
-from goodthings.keys.files import load_signing_key
-from goodthings.objections import history, record
+from goodthings.core.keys.files import load_signing_key
+from goodthings.deployment.directory import open_store
+from goodthings.rights.objections import history, record
 
 app = typer.Typer(
     help="Record a person's objection to automated decisions and profiling.", no_args_is_help=True

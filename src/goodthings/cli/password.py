@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.deployment import open_store
-from goodthings.keys.files import load_master_key
+from goodthings.core.keys.files import load_master_key
+from goodthings.deployment.directory import open_store
 from goodthings.security.credentials import fingerprint_key, judge_password
 from goodthings.security.passwords import check_password
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import err, out
-from goodthings.keys.files import load_public_key
-from goodthings.receipts import ReceiptError
-from goodthings.receipts import verify as verify_receipt
+from goodthings.core.keys.files import load_public_key
+from goodthings.rights.receipts import ReceiptError
+from goodthings.rights.receipts import verify as verify_receipt
 
 app = typer.Typer(help="Check signed receipts people were given.", no_args_is_help=True)
 

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment import open_store
-from goodthings.errors import GoodthingsError
-from goodthings.notices.store import applied_manifest
-from goodthings.reports import build_record, held_now, to_html, to_pdf
+from goodthings.core.errors import GoodthingsError
+from goodthings.deployment.directory import open_store
+from goodthings.transparency.notices.published import applied_manifest
+from goodthings.transparency.reports import build_record, held_now, to_html, to_pdf
 
 app = typer.Typer(help="Reports for auditors: records of processing.", no_args_is_help=True)
 

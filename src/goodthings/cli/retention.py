@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.hub import Hub
-from goodthings.retention import purge_expired
+from goodthings.rights.retention import purge_expired
+from goodthings.runtime.hub import Hub
 
 app = typer.Typer(
     help="Purge readings kept longer than their retention period.", no_args_is_help=True

@@ -15,17 +15,17 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
-from goodthings.background import BackgroundJobs, hub_jobs
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.config import Home, resolve_home
+from goodthings.core.config import Home, resolve_home
+from goodthings.core.store.catalogue import read_catalogue
 from goodthings.demo.simulator import Simulator, devices_from
 from goodthings.demo.story import Story, give_every_consent
-from goodthings.deployment import init_deployment
-from goodthings.hub import Hub
-from goodthings.ingest.service import MqttIngest
+from goodthings.deployment.directory import init_deployment
 from goodthings.portal.signin import issue_invite
+from goodthings.runtime.background import BackgroundJobs, hub_jobs
+from goodthings.runtime.hub import Hub
+from goodthings.runtime.mqtt_ingest import MqttIngest
 from goodthings.security.credentials import issue_token
-from goodthings.store.catalogue import read_catalogue
 from goodthings.web.app import create_app
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment import open_store
-from goodthings.errors import GoodthingsError
-from goodthings.notices.store import applied_manifest
-from goodthings.signs import build_sign, to_pdf, to_svg
+from goodthings.core.errors import GoodthingsError
+from goodthings.deployment.directory import open_store
+from goodthings.transparency.notices.published import applied_manifest
+from goodthings.transparency.signs import build_sign, to_pdf, to_svg
 
 
 def sign(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from goodthings.demo.readings import StreamShape, shape_for
-from goodthings.store.catalogue import Catalogue
+from goodthings.core.store.catalogue import Catalogue
+from goodthings.demo.values import StreamShape, shape_for
 
 Say = Callable[[str], None]
 

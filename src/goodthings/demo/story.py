@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from goodthings.consent.service import ConsentChange, consent_purposes, give, withdraw
-from goodthings.hub import Hub
-from goodthings.store import tables as t
+from goodthings.core.store import tables as t
+from goodthings.rights.consent.records import ConsentChange, consent_purposes, give, withdraw
+from goodthings.runtime.hub import Hub
 
 Say = Callable[[str], None]
 

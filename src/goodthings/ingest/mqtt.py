@@ -23,7 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from goodthings.errors import GoodthingsError
+from goodthings.core.errors import GoodthingsError
 from goodthings.ingest.batch import SENML_JSON, Incoming, Ingestor
 from goodthings.policy.decisions import DevicePolicy
 

@@ -15,18 +15,18 @@ from dataclasses import dataclass, replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
-from goodthings.errors import SenMLError
+from goodthings.core import ledger
+from goodthings.core.errors import SenMLError
+from goodthings.core.keys.datakeys import Keyring, Sealer, row_context
+from goodthings.core.keys.held import store_sealed_batch_keys
+from goodthings.core.ledger.chain import content_digest
+from goodthings.core.store.readings import ReadingRow, insert_readings
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult
-from goodthings.keys.datakeys import Keyring, Sealer, row_context
-from goodthings.keys.held import store_sealed_batch_keys
-from goodthings.ledger import store as ledger
-from goodthings.ledger.chain import content_digest
-from goodthings.passersby.gate import OptOutGate
 from goodthings.policy import inputs
 from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
 from goodthings.policy.gate import decide_all
-from goodthings.store.readings import ReadingRow, insert_readings
+from goodthings.policy.optouts import OptOutGate
 
 MINIMISED = "minimised"
 _EVERY_1000_OR_10_S = ledger.CheckpointPolicy()

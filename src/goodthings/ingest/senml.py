@@ -10,7 +10,7 @@ later record carries the same base field again (RFC 8428 §4). Resolving (§4.6)
     value  = bv + v, or vs, vb, vd  exactly one of them, unless the record carries a sum ``s``
     sum    = bs + s                 when either is present (§4.5.4)
 
-Every refusal is a :class:`~goodthings.errors.SenMLError` that names the record (0-based) and the
+Every refusal is a :class:`~goodthings.core.errors.SenMLError` that names the record (0-based) and the
 field, and says what would have been accepted.
 
 Choices where RFC 8428 leaves room (each one is tested in tests/ingest/test_senml.py):
@@ -45,7 +45,7 @@ from io import BytesIO
 from operator import attrgetter
 from typing import Final, NoReturn
 
-from goodthings.errors import SenMLError
+from goodthings.core.errors import SenMLError
 
 __all__ = ["SUPPORTED_VERSION", "Record", "parse_cbor", "parse_json", "resolve", "to_json"]
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
-from goodthings.manifest.schema import period_of
+from goodthings.core.manifest.schema import period_of
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
 from goodthings.policy.gate import Choice, ConsentKey, DeviceFacts, StreamRule
-from goodthings.store import tables as t
-from goodthings.store import tables_portal as tp
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, or_, select
 
-from goodthings.manifest.vocabulary import PURPOSES
+from goodthings.core.manifest.vocabulary import PURPOSES
+from goodthings.core.store import tables as t
 from goodthings.policy import inputs
 from goodthings.policy.gate import people_concerned
-from goodthings.store import tables as t
 
 _ACTIONS = {
     "ingest": "Readings arrived from a device",

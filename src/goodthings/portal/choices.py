@@ -5,10 +5,10 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
-from goodthings.consent import service as consent
+from goodthings.core.store import tables as t
 from goodthings.policy import inputs
 from goodthings.portal.view import share_choices
-from goodthings.store import tables as t
+from goodthings.rights.consent import records as consent
 
 
 def stop_everything(

@@ -17,9 +17,9 @@ from typing import Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
-from goodthings.errors import GoodthingsError
-from goodthings.store import tables as t
-from goodthings.store import tables_portal as tp
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
 
 LINK_PATH = "/portal/sign-in/"
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: easy to read off paper

@@ -14,12 +14,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from goodthings.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
-from goodthings.manifest.vocabulary import CONSENT, LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
-from goodthings.notices.render import duration_words
+from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
+from goodthings.core.manifest.vocabulary import (
+    CONSENT,
+    LEGAL_BASES,
+    PERSONAL_DATA_CATEGORIES,
+    PURPOSES,
+)
+from goodthings.core.store import tables as t
 from goodthings.policy import inputs
 from goodthings.policy.gate import Choice, key_holder, people_concerned
-from goodthings.store import tables as t
+from goodthings.transparency.notices.render import duration_words
 
 LATEST = 24
 _LEVEL_WORDS = {

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from univers.version_range import VersionRange
 
-from goodthings.errors import GoodthingsError
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
 
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 

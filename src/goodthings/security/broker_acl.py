@@ -27,10 +27,10 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Connection, select
 
-from goodthings.config import Settings
-from goodthings.errors import GoodthingsError
-from goodthings.keys.files import read_secret, write_secret
-from goodthings.store import tables as t
+from goodthings.core.config import Settings
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys.files import read_secret, write_secret
+from goodthings.core.store import tables as t
 
 HUB_USERNAME = "goodthings-hub"
 HUB_ROLE = "goodthings-hub"

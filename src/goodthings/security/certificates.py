@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from goodthings.errors import DeploymentError
-from goodthings.keys.files import read_secret, write_secret
+from goodthings.core.errors import DeploymentError
+from goodthings.core.keys.files import read_secret, write_secret
 
 CA_KEY = "device-ca.key"
 CA_CERT = "device-ca.pem"

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import ColumnElement, Connection, insert, or_, select, update
 
-from goodthings.errors import GoodthingsError
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
 from goodthings.security.passwords import Verdict, check_password, fingerprint
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
 
 PREFIX = "gtd_"
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"

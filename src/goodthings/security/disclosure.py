@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from goodthings.errors import GoodthingsError
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
 
 EXPIRES_AFTER = timedelta(days=180)
 """RFC 9116 §2.5.5: Expires is required; less than a year ahead is recommended."""

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from goodthings.errors import GoodthingsError
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
 
 BIRTH_TOPIC = "gt/+/birth"
 

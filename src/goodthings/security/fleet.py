@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, func, or_, select
 
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
 from goodthings.security.advisories import Affected, affected_devices, list_advisories
 from goodthings.security.disclosure import Report, reports
 from goodthings.security.firmware import Campaign, SupportStatus, campaigns, support_status
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
 
 
 @dataclass(frozen=True)

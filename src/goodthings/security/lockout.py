@@ -17,8 +17,8 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, Engine, insert
 
-from goodthings.store import tables as t
-from goodthings.store import tables_security as ts
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_security as ts
 
 
 class Scope(StrEnum):

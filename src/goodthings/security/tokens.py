@@ -18,14 +18,8 @@ from datetime import UTC, datetime
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, or_, select
 
-from goodthings.security.credentials import (
-    PREFIX,
-    UnknownDevice,
-    hasher,
-    issue_token,
-    parse_token,
-)
-from goodthings.store import tables as t
+from goodthings.core.store import tables as t
+from goodthings.security.credentials import PREFIX, UnknownDevice, hasher, issue_token, parse_token
 
 __all__ = ["PREFIX", "Authentication", "TokenVerifier", "UnknownDevice", "issue_token"]
 

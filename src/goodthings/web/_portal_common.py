@@ -13,10 +13,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from goodthings.hub import Hub
-from goodthings.ledger import store as ledger
+from goodthings.core import ledger
+from goodthings.core.store import tables as t
 from goodthings.portal import signin
-from goodthings.store import tables as t
+from goodthings.runtime.hub import Hub
 from goodthings.web.ratelimit import RateLimiter
 
 templates = Jinja2Templates(directory=str(files("goodthings.web") / "templates"))

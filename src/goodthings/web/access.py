@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from goodthings.access import (
+from goodthings.core.keys.files import load_master_key
+from goodthings.rights.access import (
     AccessError,
     Grant,
     ReadingsQuery,
@@ -19,9 +20,8 @@ from goodthings.access import (
     authenticate,
     read_readings,
 )
-from goodthings.access.readings import MAX_READINGS
-from goodthings.hub import Hub
-from goodthings.keys.files import load_master_key
+from goodthings.rights.access.purpose_reads import MAX_READINGS
+from goodthings.runtime.hub import Hub
 
 router = APIRouter(tags=["applications"])
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.consent import service as consent
-from goodthings.errors import PolicyError
-from goodthings.hub import Hub
+from goodthings.core.errors import PolicyError
+from goodthings.rights.consent import records as consent
+from goodthings.runtime.hub import Hub
 
 router = APIRouter(prefix="/api/v1", tags=["consent"])
 

@@ -14,11 +14,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from goodthings import __version__
-from goodthings.config import Home
-from goodthings.hub import Hub
-from goodthings.ingest.service import MqttIngest
+from goodthings.core.config import Home
+from goodthings.core.store.catalogue import read_catalogue
 from goodthings.portal.view import plain_period
-from goodthings.store.catalogue import read_catalogue
+from goodthings.runtime.hub import Hub
+from goodthings.runtime.mqtt_ingest import MqttIngest
 from goodthings.web import access, api, ingest, notices, passersby, portal, security
 
 _WEB = files("goodthings.web")

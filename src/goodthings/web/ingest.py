@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.hub import Hub
 from goodthings.ingest.batch import SENML_CBOR, SENML_JSON, Incoming
+from goodthings.runtime.hub import Hub
 from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
 from goodthings.security.tokens import Authentication
 from goodthings.web.ratelimit import RateLimiter

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from goodthings.errors import DeploymentError
-from goodthings.hub import Hub
-from goodthings.notices import (
+from goodthings.core.errors import DeploymentError
+from goodthings.policy.identifiers import IDENTIFIER_CATEGORIES
+from goodthings.runtime.hub import Hub
+from goodthings.transparency.notices import (
     LANGUAGES,
     NoticeNotFound,
     Scope,
@@ -19,8 +20,7 @@ from goodthings.notices import (
     render_html,
     to_jsonld,
 )
-from goodthings.notices import store as notices
-from goodthings.passersby.identifiers import IDENTIFIER_CATEGORIES
+from goodthings.transparency.notices import published as notices
 
 router = APIRouter(tags=["notices"])
 

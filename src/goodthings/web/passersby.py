@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from goodthings.hub import Hub
-from goodthings.keys.files import load_master_key
-from goodthings.notices import LANGUAGES
-from goodthings.notices.render import render_passersby_answer
-from goodthings.passersby import IdentifierKey, held, normalise, opt_out
+from goodthings.core.keys.files import load_master_key
+from goodthings.rights.passersby import IdentifierKey, held, normalise, opt_out
+from goodthings.runtime.hub import Hub
+from goodthings.transparency.notices import LANGUAGES
+from goodthings.transparency.notices.render import render_passersby_answer
 from goodthings.web.ratelimit import RateLimiter
 
 router = APIRouter(tags=["notices"])

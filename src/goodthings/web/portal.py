@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from goodthings.consent import service as consent
-from goodthings.errors import PolicyError
-from goodthings.ledger import store as ledger
+from goodthings.core import ledger
+from goodthings.core.errors import PolicyError
 from goodthings.portal import activity, signin, view
 from goodthings.portal.chart import sparkline
 from goodthings.portal.choices import stop_everything
-from goodthings.receipts import consent as receipts
+from goodthings.rights.consent import records as consent
+from goodthings.rights.receipts import consent as receipts
 from goodthings.web import portal_rights
 from goodthings.web._portal_common import (
     CSRF_COOKIE,

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from goodthings import erasure, export
-from goodthings.errors import GoodthingsError
-from goodthings.keys import held
-from goodthings.ledger import store as ledger
-from goodthings.store import tables_portal as tp
+from goodthings.core import ledger
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys import held
+from goodthings.core.store import tables_portal as tp
+from goodthings.rights import erasure, export
 from goodthings.web._portal_common import (
     HEADERS,
     SESSION_COOKIE,
@@ -141,11 +141,11 @@ def download(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
             headers=headers,
             background=BackgroundTask(spool.close),
         )
-    counter = export.service.ExportCount()
+    counter = export.archive.ExportCount()
 
     def chunks() -> Iterator[bytes]:
         yield from export.iter_export(hub.engine, hub.keyring, subject_id, count=counter)
-        export.service.record_export(
+        export.archive.record_export(
             hub.engine, hub.signer, subject_id, counter.readings, actor=actor, encrypted=False
         )
 

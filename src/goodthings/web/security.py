@@ -20,9 +20,10 @@ from fastapi.responses import (
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.errors import GoodthingsError
-from goodthings.hub import Hub
-from goodthings.manifest import load_manifest
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.manifest import load_manifest
+from goodthings.deployment.onboarding import add_device
+from goodthings.runtime.hub import Hub
 from goodthings.security.disclosure import (
     MAX_DETAILS,
     MAX_SUMMARY,
@@ -35,7 +36,6 @@ from goodthings.security.disclosure import (
 )
 from goodthings.security.firmware import BirthError, parse_birth, record_birth
 from goodthings.security.fleet import fleet_security
-from goodthings.security.onboarding import add_device
 from goodthings.web.ingest import authenticate_device
 from goodthings.web.ratelimit import RateLimiter
 

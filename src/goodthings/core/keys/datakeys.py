@@ -1,0 +1,193 @@
+"""Per-person data keys: each holder's readings are encrypted under a key of their own.
+
+A data key is 32 random bytes, stored only wrapped (AES-GCM) under the deployment's master key,
+with the holder's id as associated data so a wrapped key cannot be moved to another holder.
+Destroying the wrapped key makes every reading under it unreadable at once (crypto-shredding),
+including copies in backups and WAL pages.
+
+Values are sealed one by one, so a single reading can be read, exported or purged; the nonce is
+a random 8-byte prefix per batch plus a 4-byte counter, and the associated data binds each
+ciphertext to its device, stream and time so it cannot be swapped with another row's.
+
+A person may hold their own key (`goodthings.core.keys.held`): then each batch is sealed under a
+fresh key that is itself sealed to the person's age public key, and the keyring keeps no key
+that opens their readings.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyrage
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
+
+_WRAP_CONTEXT = b"goodthings-data-key:v1:"
+_NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
+_DOUBLE = struct.Struct(">d")
+
+
+class KeyError_(GoodthingsError):
+    """A data key is missing, destroyed, or does not open what it should."""
+
+
+Value = float | str | bool | bytes
+
+
+def encode_value(value: Value) -> bytes:
+    """Type-tagged bytes, so a decrypted value comes back as the type it was sent as."""
+    if isinstance(value, bool):
+        return _BOOL + (b"\x01" if value else b"\x00")
+    if isinstance(value, float | int):
+        return _NUMBER + _DOUBLE.pack(value)
+    if isinstance(value, str):
+        return _TEXT + value.encode("utf-8")
+    return _DATA + bytes(value)
+
+
+def decode_value(data: bytes) -> Value:
+    tag, body = data[:1], data[1:]
+    if tag == _NUMBER:
+        return float(_DOUBLE.unpack(body)[0])
+    if tag == _TEXT:
+        return body.decode("utf-8")
+    if tag == _BOOL:
+        return body == b"\x01"
+    return body
+
+
+def row_context(device_id: str, stream_id: int, time: float) -> bytes:
+    """Associated data that ties a sealed value to its row."""
+    return f"{device_id}\x1f{stream_id}\x1f{time!r}".encode()
+
+
+@dataclass
+class Sealer:
+    """Seals many values under one holder's key with unique nonces (one per batch and holder)."""
+
+    cipher: AESGCM
+    prefix: bytes
+    counter: int = 0
+    sealed_key: bytes | None = None
+    """For a person who holds their own key: this batch's key, sealed to them (age), to be
+    stored with the batch; the hub keeps no copy it can open."""
+
+    def seal(self, value: Value, context: bytes) -> bytes:
+        self.counter += 1
+        nonce = self.prefix + self.counter.to_bytes(4, "big")
+        return nonce + self.cipher.encrypt(nonce, encode_value(value), context)
+
+
+def open_sealed(cipher: AESGCM, sealed: bytes, context: bytes) -> Value:
+    try:
+        return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
+    except InvalidTag:
+        raise KeyError_("a sealed value does not match its key or its row") from None
+
+
+class Keyring:
+    """Data keys by holder, unwrapped once and kept in memory while the hub runs."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._master = AESGCM(master_key)
+        self._ciphers: dict[str, AESGCM] = {}
+        self._held: dict[str, pyrage.x25519.Recipient] = {}
+
+    def sealer(self, holder: str) -> Sealer:
+        """A sealer for a fresh batch; the holder's key must have been loaded or created.
+
+        For a person who holds their own key, each batch gets a fresh key, sealed to their age
+        public key and then forgotten: the hub can write their readings but not read them.
+        """
+        recipient = self._held.get(holder)
+        if recipient is not None:
+            key = AESGCM.generate_key(bit_length=256)
+            return Sealer(AESGCM(key), os.urandom(8), sealed_key=pyrage.encrypt(key, [recipient]))
+        return Sealer(self._ciphers[holder], os.urandom(8))
+
+    def load_held(self, connection: Connection) -> None:
+        """Learn who holds their own key (and forget the hub's copies of those keys)."""
+        rows = connection.execute(select(tp.held_keys.c.subject_id, tp.held_keys.c.age_recipient))
+        held = {holder: pyrage.x25519.Recipient.from_str(text) for holder, text in rows}
+        for holder in held:
+            self._ciphers.pop(holder, None)
+        self._held = held
+
+    def holds_own_key(self, holder: str) -> bool:
+        return holder in self._held
+
+    def raw_key(self, connection: Connection, holder: str) -> bytes | None:
+        """The holder's data key in clear, to seal it to them when they take it over."""
+        wrapped = connection.execute(
+            select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
+        ).scalar_one_or_none()
+        return None if wrapped is None else self._unwrap(holder, wrapped)
+
+    def cipher(self, connection: Connection, holder: str) -> AESGCM | None:
+        """The holder's key for reading, or None when it does not exist (or was destroyed)."""
+        if holder in self._held:
+            return None
+        if holder not in self._ciphers:
+            self.load(connection, [holder], create=False)
+        return self._ciphers.get(holder)
+
+    def has(self, holder: str) -> bool:
+        return holder in self._ciphers
+
+    def load(self, connection: Connection, holders: Iterable[str], *, create: bool) -> None:
+        """Unwrap the keys of `holders`, creating missing ones when `create` (never on reads)."""
+        wanted = [h for h in holders if h not in self._ciphers and h not in self._held]
+        if not wanted:
+            return
+        rows = connection.execute(
+            select(t.data_keys.c.holder, t.data_keys.c.wrapped).where(
+                t.data_keys.c.holder.in_(wanted)
+            )
+        )
+        for holder, wrapped in rows:
+            self._ciphers[holder] = AESGCM(self._unwrap(holder, wrapped))
+        if create:
+            for holder in wanted:
+                if holder not in self._ciphers:
+                    self._create(connection, holder)
+
+    def forget(self, holder: str) -> None:
+        """Drop a key from memory (after it was destroyed in the store)."""
+        self._ciphers.pop(holder, None)
+
+    def _create(self, connection: Connection, holder: str) -> None:
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        wrapped = nonce + self._master.encrypt(nonce, key, _WRAP_CONTEXT + holder.encode())
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(t.data_keys).values(
+                        holder=holder, wrapped=wrapped, created_at=datetime.now(UTC)
+                    )
+                )
+        except IntegrityError:
+            # Another worker created it first: use theirs, so both encrypt under one key.
+            existing = connection.execute(
+                select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
+            ).scalar_one()
+            key = self._unwrap(holder, existing)
+        self._ciphers[holder] = AESGCM(key)
+
+    def _unwrap(self, holder: str, wrapped: bytes) -> bytes:
+        try:
+            return self._master.decrypt(wrapped[:12], wrapped[12:], _WRAP_CONTEXT + holder.encode())
+        except InvalidTag:
+            raise KeyError_(
+                f"the data key of {holder!r} does not open with this deployment's master key"
+            ) from None

@@ -1,0 +1,107 @@
+"""Load a manifest and report every mistake with its file, line and field."""
+
+from __future__ import annotations
+
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from goodthings.core.errors import ManifestError, Problem
+from goodthings.core.manifest.checks import check
+from goodthings.core.manifest.schema import Manifest
+from goodthings.core.manifest.source import Located, load_yaml, load_yaml_file
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    """A valid manifest with the hash of the exact bytes it came from."""
+
+    manifest: Manifest
+    source: str
+    sha256: str
+    text: str
+
+
+def load_manifest(path: Path) -> LoadedManifest:
+    """Parse and validate `path`; raise ManifestError listing every problem found."""
+    located = load_yaml_file(path)
+    text = path.read_text(encoding="utf-8")
+    return _validated(located, text)
+
+
+def load_manifest_text(text: str, file: str = "goodthings.yaml") -> LoadedManifest:
+    return _validated(load_yaml(text, file), text)
+
+
+def _validated(located: Located, text: str) -> LoadedManifest:
+    try:
+        manifest = Manifest.model_validate(located.data)
+    except ValidationError as exc:
+        raise ManifestError([_problem(located, error) for error in exc.errors()]) from None
+    findings = check(manifest)
+    if findings:
+        raise ManifestError([located.problem(path, message) for path, message in findings])
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return LoadedManifest(manifest, located.file, digest, text)
+
+
+def _problem(located: Located, error: ErrorDetails) -> Problem:
+    path = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "missing":
+        message = "this field is required" + _described(path)
+    elif kind == "extra_forbidden":
+        valid = ", ".join(_fields_at(path[:-1])) or "none"
+        message = f"unknown field {path[-1]!r}; valid fields here are: {valid}"
+    elif kind == "value_error":
+        message = error["msg"].removeprefix("Value error, ")
+    elif kind in {"enum", "literal_error"}:
+        message = f"{error['input']!r} is not allowed; {error['msg'].lower()}"
+    else:
+        message = f"{error['msg']} (got {error['input']!r})"
+    return located.problem(path, message)
+
+
+def _model_at(path: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """Follow a validation path through the schema to the model that holds its last key."""
+    current: Any = Manifest
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            current = field.annotation if field else None
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` → X, so optional sections can be followed too."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return options[0] if len(options) == 1 else annotation
+    return annotation
+
+
+def _fields_at(path: tuple[int | str, ...]) -> list[str]:
+    model = _model_at(path)
+    return list(model.model_fields) if model else []
+
+
+def _described(path: tuple[int | str, ...]) -> str:
+    model = _model_at(path[:-1])
+    if model is None or not isinstance(path[-1], str):
+        return ""
+    field = model.model_fields.get(path[-1])
+    doc = field.description if field else None
+    return f" ({doc})" if doc else ""

@@ -1,0 +1,92 @@
+"""Apply a manifest to the store: plan, confirm where stored data is affected, then change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
+
+from goodthings.core.errors import DeploymentError, GoodthingsError
+from goodthings.core.manifest import LoadedManifest
+from goodthings.core.store import declared
+from goodthings.deployment.plan import (
+    Action,
+    Key,
+    Plan,
+    Row,
+    StoredRow,
+    desired_rows,
+    diff,
+)
+
+
+class ConfirmationNeeded(GoodthingsError):
+    """The plan retires streams that hold readings; the operator must say yes."""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    plan: Plan
+    applied: bool
+
+
+def plan_for(connection: Connection, loaded: LoadedManifest) -> Plan:
+    """What applying `loaded` would change in the store behind `connection`."""
+    _check_same_deployment(connection, loaded)
+    counts = declared.readings_per_stream(connection)
+    stored: dict[str, dict[Key, StoredRow]] = {}
+    for table, rows in declared.read_all(connection).items():
+        readings = counts if table == "streams" else {}
+        stored[table] = {
+            key: StoredRow(Row(table, key, values), retired, readings.get(key, 0))
+            for key, values, retired in rows
+        }
+    return diff(desired_rows(loaded.manifest), stored)
+
+
+def apply_manifest(
+    engine: Engine, loaded: LoadedManifest, *, confirmed: bool = False, dry_run: bool = False
+) -> ApplyResult:
+    """Plan and, unless `dry_run`, apply in one transaction: all of it or nothing."""
+    with engine.begin() as connection:
+        plan = plan_for(connection, loaded)
+        if dry_run:
+            return ApplyResult(plan, applied=False)
+        if plan.needs_confirmation and not confirmed:
+            raise ConfirmationNeeded(
+                "this plan retires streams that hold readings; read the plan above and "
+                "run again with --yes to go ahead"
+            )
+        _execute(connection, plan, loaded)
+    return ApplyResult(plan, applied=True)
+
+
+def _execute(connection: Connection, plan: Plan, loaded: LoadedManifest) -> None:
+    manifest = loaded.manifest
+    declared.write_operator(
+        connection,
+        {
+            "deployment_id": manifest.deployment.id,
+            "deployment_name": manifest.deployment.name,
+            "legal_name": manifest.operator.legal_name,
+            "spec": manifest.operator.model_dump(mode="json"),
+        },
+    )
+    for change in plan.changes:
+        if change.action is Action.retire:
+            declared.retire(connection, change.row.table, change.row.key)
+        else:
+            declared.upsert(connection, change.row.table, change.row.key, change.row.values)
+    declared.record_manifest(
+        connection, sha256=loaded.sha256, source=loaded.source, content=loaded.text
+    )
+
+
+def _check_same_deployment(connection: Connection, loaded: LoadedManifest) -> None:
+    current = declared.deployment_id(connection)
+    wanted = loaded.manifest.deployment.id
+    if current is not None and current != wanted:
+        raise DeploymentError(
+            f"this database belongs to deployment {current!r}, but the manifest declares "
+            f"{wanted!r}; point GOODTHINGS_DATABASE_URL at the right database or fix deployment.id"
+        )

@@ -1,5 +1,0 @@
-"""Everything about a person as a ZIP of JSON and CSV, streamed, optionally encrypted with age."""
-
-from goodthings.export.service import ExportError, export_subject, iter_export, parse_recipient
-
-__all__ = ["ExportError", "export_subject", "iter_export", "parse_recipient"]

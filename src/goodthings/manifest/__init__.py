@@ -1,6 +1,0 @@
-"""The deployment manifest: its schema, its validation, and the DPV terms it uses."""
-
-from goodthings.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
-from goodthings.manifest.schema import Manifest
-
-__all__ = ["LoadedManifest", "Manifest", "load_manifest", "load_manifest_text"]

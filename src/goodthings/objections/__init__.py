@@ -1,5 +1,0 @@
-"""Objections to automated decisions and profiling, per person and stream."""
-
-from goodthings.objections.service import Objection, current, history, objected, record
-
-__all__ = ["Objection", "current", "history", "objected", "record"]

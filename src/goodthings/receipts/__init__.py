@@ -1,5 +1,0 @@
-"""Signed receipts for people: one per consent change, one per erasure, verifiable offline."""
-
-from goodthings.receipts.signing import ReceiptError, Verified, sign, verify
-
-__all__ = ["ReceiptError", "Verified", "sign", "verify"]

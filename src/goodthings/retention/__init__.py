@@ -1,5 +1,0 @@
-"""Retention: purge readings past their stream's retention period, and record each purge."""
-
-from goodthings.retention.service import Purge, purge_expired
-
-__all__ = ["Purge", "purge_expired"]

@@ -1,0 +1,279 @@
+"""Purpose-bound reads: an application gets only what the gate allows for the purpose it names.
+
+For each device with the stream, the gate decides as it does at ingest, but for this one purpose:
+a consent-based purpose needs every person concerned to have said yes, and the level returned is
+the coarsest any of them chose. Readings are then minimised to that level (rounded, or one mean
+per window) before they leave. Each request is one ledger entry with the purpose and the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Engine, select
+
+from goodthings.core import ledger
+from goodthings.core.keys.datakeys import KeyError_, Keyring, Value, open_sealed, row_context
+from goodthings.core.ledger.chain import content_digest
+from goodthings.core.store import tables as t
+from goodthings.policy import inputs
+from goodthings.policy.decisions import StreamDecision
+from goodthings.policy.gate import StreamRule, decide, people_concerned
+from goodthings.rights.access.credentials import AccessError, Grant
+from goodthings.rights.objections import current as current_objections
+from goodthings.rights.objections import objected
+
+MAX_READINGS = 10_000
+
+
+@dataclass(frozen=True)
+class ReadingsQuery:
+    stream: str
+    """A stream name, or `model-id/name`."""
+    purpose: str
+    start: float | None = None
+    """Unix seconds, inclusive."""
+    end: float | None = None
+    """Unix seconds, exclusive."""
+    limit: int = 1000
+
+
+@dataclass(frozen=True)
+class Reading:
+    device_id: str
+    stream: str
+    time: float
+    value: float | str | bool | None
+    level: str
+    count: int = 1
+    """How many readings this value summarises (for `aggregate`)."""
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    purpose: str
+    readings: tuple[Reading, ...]
+    withheld: Mapping[str, int]
+    """Devices whose readings were withheld, by the gate's reason."""
+    truncated: bool
+    ledger_seq: int
+
+
+@dataclass(frozen=True)
+class _Target:
+    rule: StreamRule
+    ref: str
+    automated: bool
+    """The application or the stream declares automated decisions or profiling."""
+
+
+def read_readings(
+    engine: Engine,
+    keyring: Keyring,
+    signer: Ed25519PrivateKey,
+    grant: Grant,
+    query: ReadingsQuery,
+) -> ReadResult:
+    """The readings `grant`'s application may have for `query`, and the ledger entry recording it."""
+    if query.purpose not in grant.purposes:
+        raise AccessError(
+            f"the token does not allow the purpose {query.purpose!r}; it allows: "
+            f"{', '.join(grant.purposes) or 'none'}",
+            code="insufficient_scope",
+        )
+    limit = max(1, min(query.limit, MAX_READINGS))
+    with engine.begin() as connection:
+        facts = inputs.read_inputs(connection)
+        targets = _targets(connection, grant.application_id, query, facts.rules)
+        objections = current_objections(connection)
+        found: list[Reading] = []
+        withheld: Counter[str] = Counter()
+        for target in targets:
+            for device in facts.devices:
+                if device.model_id != target.rule.model_id:
+                    continue
+                decision = decide(target.rule, device, facts.choices)
+                if not decision.collect:
+                    withheld[str(decision.reason or "no_consent")] += 1
+                    continue
+                people = people_concerned(target.rule, device)
+                if target.automated and objected(people, target.rule.stream_id, objections):
+                    withheld["objected"] += 1
+                    continue
+                rows = stored_values(
+                    connection,
+                    keyring,
+                    device.device_id,
+                    target.rule.stream_id,
+                    query.start,
+                    query.end,
+                    limit + 1,
+                )
+                found.extend(minimise(rows, decision, target.ref, device.device_id))
+        found.sort(key=lambda reading: (reading.time, reading.device_id, reading.stream))
+        truncated = len(found) > limit
+        returned = tuple(found[:limit])
+        counts = {"returned": len(returned), **{f"withheld.{k}": v for k, v in withheld.items()}}
+        entry = ledger.append(
+            connection,
+            signer,
+            actor=f"application:{grant.application_id}",
+            action="read",
+            target=f"stream:{','.join(sorted({tg.ref for tg in targets}))}",
+            purpose=query.purpose,
+            counts=counts,
+            digest=content_digest([_encoded(reading) for reading in returned]),
+        )
+    return ReadResult(query.purpose, returned, dict(withheld), truncated, entry.seq)
+
+
+def _targets(
+    connection: Connection,
+    application_id: str,
+    query: ReadingsQuery,
+    rules: Mapping[str, Sequence[StreamRule]],
+) -> list[_Target]:
+    """The streams the application may read for the purpose; AccessError when there are none."""
+    app = connection.execute(
+        select(t.applications.c.purposes, t.applications.c.spec).where(
+            t.applications.c.id == application_id, t.applications.c.retired_at.is_(None)
+        )
+    ).first()
+    if app is None:
+        raise AccessError(f"the application {application_id!r} is no longer declared", status=401)
+    if query.purpose not in app.purposes:
+        raise AccessError(
+            f"the application {application_id!r} is not declared for {query.purpose!r}",
+            code="insufficient_scope",
+        )
+    declared = set(app.spec.get("streams", []))
+    model_id, _, name = query.stream.rpartition("/")
+    rows = connection.execute(
+        select(t.streams.c.id, t.streams.c.model_id, t.streams.c.spec).where(
+            t.streams.c.name == name, t.streams.c.retired_at.is_(None)
+        )
+    ).all()
+    readable = [
+        row
+        for row in rows
+        if (not model_id or row.model_id == model_id)
+        and (name in declared or f"{row.model_id}/{name}" in declared)
+    ]
+    if not readable:
+        raise AccessError(
+            f"the application {application_id!r} does not read a stream {query.stream!r}; "
+            f"it reads: {', '.join(sorted(declared))}"
+        )
+    targets = []
+    for row in readable:
+        rule = next((r for r in rules.get(row.model_id, ()) if r.stream_id == row.id), None)
+        if rule is None:
+            continue
+        uses = tuple(use for use in rule.purposes if use[0] == query.purpose)
+        if uses:
+            automated = _automated(app.spec) or _automated(row.spec)
+            targets.append(
+                _Target(replace(rule, purposes=uses), f"{row.model_id}/{name}", automated)
+            )
+    if not targets:
+        raise AccessError(f"{query.stream!r} is not collected for {query.purpose!r}")
+    return targets
+
+
+def _automated(spec: Mapping[str, object]) -> bool:
+    automation = spec.get("automation")
+    if not isinstance(automation, Mapping):
+        return False
+    return bool(automation.get("automated_decisions") or automation.get("profiling"))
+
+
+def stored_values(
+    connection: Connection,
+    keyring: Keyring,
+    device_id: str,
+    stream_id: int,
+    start: float | None,
+    end: float | None,
+    limit: int,
+) -> list[tuple[float, Value | None]]:
+    """(time, value) of a device's stored readings of a stream, decrypted, oldest first."""
+    r = t.readings.c
+    statement = (
+        select(r.time, r.value, r.value_text, r.sealed, r.subject_id)
+        .where(r.device_id == device_id, r.stream_id == stream_id)
+        .order_by(r.time)
+        .limit(limit)
+    )
+    if start is not None:
+        statement = statement.where(r.time >= start)
+    if end is not None:
+        statement = statement.where(r.time < end)
+    found: list[tuple[float, Value | None]] = []
+    for time, value, text, sealed, holder in connection.execute(statement):
+        if sealed is None:
+            found.append((time, value if value is not None else text))
+            continue
+        cipher = keyring.cipher(connection, holder)
+        if cipher is None:
+            continue  # the holder's key was destroyed: erased data stays unreadable
+        context = row_context(device_id, stream_id, time)
+        try:
+            found.append((time, open_sealed(cipher, sealed, context)))
+        except KeyError_:
+            continue
+    return found
+
+
+def minimise(
+    rows: list[tuple[float, Value | None]], decision: StreamDecision, ref: str, device_id: str
+) -> list[Reading]:
+    """The rows at the decision's level: never finer than the gate allows for this purpose."""
+    level = decision.level
+    if level == "coarse" and decision.coarse_step:
+        step = decision.coarse_step
+        return [Reading(device_id, ref, time, _rounded(value, step), level) for time, value in rows]
+    if level == "aggregate" and decision.aggregate_seconds:
+        window = decision.aggregate_seconds
+        groups: dict[float, list[Value | None]] = {}
+        for time, value in rows:
+            groups.setdefault(math.floor(time / window) * window, []).append(value)
+        return [
+            Reading(device_id, ref, start, _mean(values), level, len(values))
+            for start, values in groups.items()
+        ]
+    return [Reading(device_id, ref, time, _plain(value), level) for time, value in rows]
+
+
+def _plain(value: Value | None) -> float | str | bool | None:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def _rounded(value: Value | None, step: float) -> float | str | bool | None:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return round(value / step) * step
+    return _plain(value)
+
+
+def _mean(values: list[Value | None]) -> float | None:
+    """The mean of numbers (a yes/no counts as 1/0); None where values are not numbers."""
+    numbers = [float(v) for v in values if isinstance(v, float | int | bool)]
+    return sum(numbers) / len(numbers) if numbers and len(numbers) == len(values) else None
+
+
+def _encoded(reading: Reading) -> bytes:
+    return json.dumps(
+        [
+            reading.device_id,
+            reading.stream,
+            reading.time,
+            reading.value,
+            reading.level,
+            reading.count,
+        ],
+        separators=(",", ":"),
+    ).encode()

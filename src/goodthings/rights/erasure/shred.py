@@ -1,0 +1,394 @@
+"""Erase a person: record the request, destroy their data key, purge their rows, sign a receipt.
+
+The steps, each committed before the next, so a crash at any point is finished by running
+`erase` again (the pending request is picked up where it stopped):
+
+1. the request is recorded with its deadline (30 days by default) and shown to the operator;
+2. every consent the person gave is withdrawn (the gate stops collecting at once);
+3. their data key is deleted: every reading sealed under it is unreadable from that moment,
+   in the database, its WAL and every backup (crypto-shredding);
+4. their readings are deleted in batches (with SQLite's secure_delete, and the WAL truncated
+   afterwards), their sessions and sign-in links ended, their name and contact blanked;
+5. a signed erasure receipt is stored and returned.
+
+Readings from shared places (a household's electricity meter) are also about other people and
+are sealed under the place's key: they are kept, and the receipt says so. When the operator
+must keep aggregates, daily counts and means of the person's readings are kept first with no
+link to the person or their device ("unlinked"), and the receipt says that instead.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+
+from goodthings.core import ledger
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
+from goodthings.portal import signin
+from goodthings.portal.choices import stop_everything
+from goodthings.rights.receipts.consent import controller
+from goodthings.rights.receipts.signing import sign
+
+BATCH = 20_000
+DELETED, UNLINKED = "deleted", "unlinked"
+
+
+class ErasureError(GoodthingsError):
+    """An erasure cannot go ahead as asked."""
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    request_id: str
+    subject_id: str
+    mode: str
+    unreadable_ms: float
+    readings_purged: int
+    aggregates_kept: int
+    receipt: str
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    id: str
+    subject_id: str
+    requested_at: datetime
+    deadline: datetime
+    method: str
+    mode: str
+    state: str
+
+
+def request_erasure(
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    subject_id: str,
+    *,
+    method: str,
+    days: int = 30,
+    keep_aggregates: bool = False,
+) -> str:
+    """Record an erasure request with its deadline; an open request is reused, not doubled."""
+    with engine.begin() as connection:
+        existing = _open_request(connection, subject_id)
+        if existing is not None:
+            return existing.id
+        exists = connection.execute(
+            select(t.subjects.c.id).where(
+                t.subjects.c.id == subject_id, t.subjects.c.retired_at.is_(None)
+            )
+        ).first()
+        if exists is None:
+            raise ErasureError(f"there is no current subject {subject_id!r} to erase")
+        now = datetime.now(UTC)
+        request_id = str(uuid.uuid4())
+        connection.execute(
+            insert(tp.erasure_requests).values(
+                id=request_id,
+                subject_id=subject_id,
+                requested_at=now,
+                deadline=now + timedelta(days=days),
+                method=method,
+                mode=UNLINKED if keep_aggregates else DELETED,
+                state="requested",
+            )
+        )
+        ledger.append(
+            connection,
+            signer,
+            actor=f"subject:{subject_id}" if method == "portal" else "operator",
+            action="erase.request",
+            target=f"subject:{subject_id}",
+            counts={"deadline_days": days},
+        )
+    return request_id
+
+
+def _open_request(connection: Connection, subject_id: str) -> PendingRequest | None:
+    row = (
+        connection.execute(
+            select(tp.erasure_requests)
+            .where(
+                tp.erasure_requests.c.subject_id == subject_id,
+                tp.erasure_requests.c.state != "done",
+            )
+            .order_by(tp.erasure_requests.c.requested_at)
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else _pending(row)
+
+
+def _pending(row: Any) -> PendingRequest:
+    return PendingRequest(
+        id=row["id"],
+        subject_id=row["subject_id"],
+        requested_at=row["requested_at"],
+        deadline=row["deadline"],
+        method=row["method"],
+        mode=row["mode"],
+        state=row["state"],
+    )
+
+
+def pending_requests(connection: Connection) -> list[PendingRequest]:
+    """Erasure requests not yet completed, oldest deadline first: what the operator must do."""
+    rows = connection.execute(
+        select(tp.erasure_requests)
+        .where(tp.erasure_requests.c.state != "done")
+        .order_by(tp.erasure_requests.c.deadline)
+    ).mappings()
+    return [_pending(row) for row in rows]
+
+
+def make_unreadable(
+    engine: Engine, keyring: Keyring, signer: Ed25519PrivateKey, subject_id: str, request_id: str
+) -> float:
+    """Destroy the person's data key; returns how long it took in milliseconds."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        _secure_delete(connection)
+        destroyed = connection.execute(
+            delete(t.data_keys).where(t.data_keys.c.holder == subject_id)
+        ).rowcount
+        destroyed += connection.execute(
+            delete(tp.held_batch_keys).where(tp.held_batch_keys.c.holder == subject_id)
+        ).rowcount
+        connection.execute(delete(tp.held_keys).where(tp.held_keys.c.subject_id == subject_id))
+        connection.execute(
+            update(tp.erasure_requests)
+            .where(tp.erasure_requests.c.id == request_id)
+            .values(state="unreadable", unreadable_at=datetime.now(UTC))
+        )
+        ledger.append(
+            connection,
+            signer,
+            actor="hub",
+            action="erase.unreadable",
+            target=f"subject:{subject_id}",
+            counts={"keys_destroyed": destroyed},
+        )
+    keyring.forget(subject_id)
+    with engine.connect() as connection:
+        keyring.load_held(connection)
+    return (time.perf_counter() - started) * 1000
+
+
+def purge(engine: Engine, subject_id: str, *, batch: int = BATCH) -> int:
+    """Delete the person's readings in batches (each its own transaction, so ingest goes on
+    between them); returns how many were deleted."""
+    r = t.readings
+    total = 0
+    while True:
+        with engine.begin() as connection:
+            _secure_delete(connection)
+            ids = select(r.c.id).where(r.c.subject_id == subject_id).limit(batch).scalar_subquery()
+            deleted = connection.execute(delete(r).where(r.c.id.in_(ids))).rowcount
+        total += deleted
+        if deleted < batch:
+            break
+    _truncate_wal(engine)
+    return total
+
+
+def _secure_delete(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Deleted content is overwritten with zeros instead of left in free pages.
+        connection.execute(text("PRAGMA secure_delete=ON"))
+
+
+def _truncate_wal(engine: Engine) -> None:
+    """Copy the WAL into the database and empty it, so old page images of the key are gone."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.commit()
+
+
+def _keep_aggregates(engine: Engine, keyring: Keyring, subject_id: str) -> int:
+    """Daily count and mean per stream of the person's readings, with no link to them."""
+    r = t.readings
+    sums: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    with engine.connect() as connection:
+        cipher = keyring.cipher(connection, subject_id)
+        last = 0
+        while True:
+            rows = connection.execute(
+                select(r.c.id, r.c.device_id, r.c.stream_id, r.c.time, r.c.sealed)
+                .where(r.c.subject_id == subject_id, r.c.id > last)
+                .order_by(r.c.id)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            last = rows[-1][0]
+            for _, device_id, stream_id, moment, sealed in rows:
+                day = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d")
+                entry = sums[(stream_id, day)]
+                entry[0] += 1
+                if cipher is None or sealed is None:
+                    continue
+                try:
+                    value = open_sealed(cipher, sealed, row_context(device_id, stream_id, moment))
+                except KeyError_:
+                    continue
+                if isinstance(value, float):
+                    entry[1] += value
+                    entry[2] += 1
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        for (stream_id, day), (count, total, numeric) in sorted(sums.items()):
+            connection.execute(
+                insert(tp.unlinked_aggregates).values(
+                    stream_id=stream_id,
+                    day=day,
+                    count=int(count),
+                    mean=total / numeric if numeric else None,
+                    created_at=now,
+                )
+            )
+    return len(sums)
+
+
+def erase_subject(
+    engine: Engine,
+    keyring: Keyring,
+    signer: Ed25519PrivateKey,
+    subject_id: str,
+    *,
+    method: str = "cli",
+    days: int = 30,
+    keep_aggregates: bool = False,
+    after_withdrawal: Callable[[], object] | None = None,
+) -> ErasureOutcome:
+    """Carry out (or finish) the erasure of a person; the portal and the CLI both call this.
+
+    `after_withdrawal` lets a running hub refresh its gate before the key is destroyed.
+    """
+    request_id = request_erasure(
+        engine, signer, subject_id, method=method, days=days, keep_aggregates=keep_aggregates
+    )
+    with engine.connect() as connection:
+        request = (
+            connection.execute(
+                select(tp.erasure_requests).where(tp.erasure_requests.c.id == request_id)
+            )
+            .mappings()
+            .one()
+        )
+        kept_places = _shared_places(connection, subject_id)
+    mode = request["mode"]
+    aggregates = 0
+    unreadable_ms = 0.0
+    if request["state"] == "requested":
+        stop_everything(engine, signer, subject_id, method=method)
+        if after_withdrawal is not None:
+            after_withdrawal()
+        if mode == UNLINKED:
+            aggregates = _keep_aggregates(engine, keyring, subject_id)
+        unreadable_ms = make_unreadable(engine, keyring, signer, subject_id, request_id)
+    purged = purge(engine, subject_id)
+    receipt = _finish(engine, signer, request, purged, aggregates, kept_places)
+    return ErasureOutcome(request_id, subject_id, mode, unreadable_ms, purged, aggregates, receipt)
+
+
+def _shared_places(connection: Connection, subject_id: str) -> list[str]:
+    places = connection.execute(
+        select(t.place_occupants.c.place_id).where(t.place_occupants.c.subject_id == subject_id)
+    ).scalars()
+    return sorted(places)
+
+
+def _finish(
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    request: Any,
+    purged: int,
+    aggregates: int,
+    places: list[str],
+) -> str:
+    subject_id = request["subject_id"]
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        signin.end_sessions(connection, subject_id=subject_id)
+        connection.execute(
+            update(tp.portal_invites)
+            .where(
+                tp.portal_invites.c.subject_id == subject_id, tp.portal_invites.c.used_at.is_(None)
+            )
+            .values(used_at=now)
+        )
+        connection.execute(
+            delete(tp.subject_recipients).where(tp.subject_recipients.c.subject_id == subject_id)
+        )
+        previous = connection.execute(
+            select(func.coalesce(tp.erasure_requests.c.readings_purged, 0)).where(
+                tp.erasure_requests.c.id == request["id"]
+            )
+        ).scalar_one()
+        kept = [
+            f"readings of the shared place {place!r}: they are also about the other people "
+            "who live there, are protected by the place's own key, and are not linked to you "
+            "alone"
+            for place in places
+        ]
+        kept.append(
+            "the record of your choices and this hub's ledger entries about you, which hold no "
+            "readings: the operator must be able to show that it respected your choices"
+        )
+        receipt = {
+            "kind": "erasure",
+            "schema": "goodthings erasure receipt v1",
+            "record_id": request["id"],
+            "subject": {"id": subject_id},
+            "controller": controller(connection),
+            "requested_at": request["requested_at"].isoformat(),
+            "deadline": request["deadline"].isoformat(),
+            "method": request["method"],
+            "mode": request["mode"],
+            "time": now.isoformat(),
+            "outcome": {
+                "data_key_destroyed": True,
+                "readings_deleted": int(previous) + purged,
+                "unlinked_daily_aggregates_kept": aggregates,
+                "kept": kept,
+            },
+        }
+        document = sign(receipt, signer)
+        connection.execute(
+            update(t.subjects)
+            .where(t.subjects.c.id == subject_id)
+            .values(name="(erased)", contact=None, retired_at=now)
+        )
+        connection.execute(
+            update(tp.erasure_requests)
+            .where(tp.erasure_requests.c.id == request["id"])
+            .values(
+                state="done",
+                completed_at=now,
+                readings_purged=int(previous) + purged,
+                receipt=document,
+            )
+        )
+        ledger.append(
+            connection,
+            signer,
+            actor="hub",
+            action="erase.done",
+            target=f"subject:{subject_id}",
+            counts={"readings": purged, "aggregates_kept": aggregates},
+        )
+    return document

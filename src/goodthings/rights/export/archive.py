@@ -1,0 +1,418 @@
+"""Export a person's data: readings (decrypted), choices, receipts and their ledger entries.
+
+The ZIP is written to a sink that is drained after every page of readings, so memory stays
+constant however many readings a person has: zipfile writes to a stream that cannot seek by
+putting each member's sizes in a data descriptor after its data (ZIP64 where needed).
+With an age X25519 recipient the same stream is encrypted on the way out (pyrage), and only
+the holder of the matching identity can open it: `age -d -i key.txt export.zip.age > export.zip`.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import struct
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import pyrage
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Engine, select
+
+from goodthings.core import ledger
+from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys import held
+from goodthings.core.keys.datakeys import Keyring, decode_value, row_context
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
+from goodthings.policy import inputs
+from goodthings.policy.gate import key_holder, people_concerned
+from goodthings.portal.activity import conditions_for
+from goodthings.rights.consent import records as consent
+
+PAGE = 5000
+_DOUBLE = struct.Struct(">d")
+
+README = """\
+Your data from {deployment}, exported on {when} UTC for {subject}.
+
+Files in this archive:
+
+  README.txt      this explanation.
+  person.json     what the operator holds about you: your name, role, contact and places.
+  readings.csv    every reading about you that is still stored, one per line:
+                    device      the device that measured it
+                    stream      what it measures (see the portal for a description)
+                    time_utc    when, in UTC (ISO 8601); time_unix is the same in seconds
+                    value       the value, decrypted for you
+                    shared      "yes" when the reading is about your household, not only you
+  choices.json    every choice you or the operator recorded for you, oldest first, with the
+                  time and the version (a SHA-256 hash) of the notice it was made under.
+  receipts/       one signed receipt per choice. Check one with
+                  `goodthings receipt verify receipts/<id>.json --public-key signing.pub`.
+  ledger.jsonl    every entry of the hub's tamper-evident ledger that concerns you, one JSON
+                  object per line: who did what, when, for which purpose, how many readings.
+  erasure.json    your erasure requests and their receipts, if you made any.
+  held-readings.csv, held-keys.csv
+                  only if you hold your own key: your readings as the hub stores them
+                  (encrypted; the hub cannot read them) and their keys, sealed to your age key.
+                  Decrypt them with
+                  `goodthings open-export THIS.zip --identity your-age-key.txt --out readings.csv`.
+
+Readings that were made unreadable (erased) or never stored (because you did not agree) are
+not in this archive. Questions: {contact}.
+"""
+
+
+class ExportError(GoodthingsError):
+    """An export cannot be made as asked."""
+
+
+@dataclass
+class ExportCount:
+    readings: int = 0
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream whose bytes are taken out in chunks."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+class _IterReader(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (to feed pyrage)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def parse_recipient(text: str) -> pyrage.x25519.Recipient:
+    try:
+        return pyrage.x25519.Recipient.from_str(text.strip())
+    except (pyrage.RecipientError, ValueError):
+        raise ExportError(
+            f"{text.strip()[:20]!r}… is not an age public key; it starts with 'age1' "
+            "(make one with `age-keygen`)"
+        ) from None
+
+
+def _subject_row(connection: Connection, subject_id: str) -> Any:
+    row = (
+        connection.execute(select(t.subjects).where(t.subjects.c.id == subject_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise ExportError(f"there is no subject {subject_id!r} in this deployment")
+    return row
+
+
+def iter_export(
+    engine: Engine,
+    keyring: Keyring,
+    subject_id: str,
+    *,
+    count: ExportCount | None = None,
+) -> Iterator[bytes]:
+    """The ZIP's bytes, chunk by chunk, in constant memory."""
+    count = count if count is not None else ExportCount()
+    sink = _Sink()
+    with engine.connect() as connection:
+        person = dict(_subject_row(connection, subject_id))
+        operator = connection.execute(select(t.operator)).mappings().first()
+        with zipfile.ZipFile(
+            sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+        ) as archive:
+            spec = operator["spec"] if operator else {}
+            archive.writestr(
+                "README.txt",
+                README.format(
+                    deployment=operator["deployment_name"] if operator else "this hub",
+                    when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+                    subject=person["name"],
+                    contact=(spec.get("contact") or {}).get("email", "the operator"),
+                ),
+            )
+            places = connection.execute(
+                select(t.place_occupants.c.place_id).where(
+                    t.place_occupants.c.subject_id == subject_id
+                )
+            ).scalars()
+            archive.writestr(
+                "person.json",
+                json.dumps({**person, "places": sorted(places)}, indent=2, default=str),
+            )
+            yield sink.drain()
+            with archive.open(_member("readings.csv"), "w", force_zip64=True) as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                writer = csv.writer(text)
+                writer.writerow(["device", "stream", "time_utc", "time_unix", "value", "shared"])
+                for rows in _reading_pages(connection, keyring, subject_id):
+                    writer.writerows(rows)
+                    count.readings += len(rows)
+                    text.flush()
+                    yield sink.drain()
+                text.flush()
+                text.detach()
+            if keyring.holds_own_key(subject_id):
+                yield from _held_members(archive, sink, connection, subject_id, count)
+            history = consent.history(connection, subject_id)
+            archive.writestr(
+                "choices.json",
+                json.dumps([vars(record) for record in history], indent=2, default=str),
+            )
+            for receipt_id, document in connection.execute(
+                select(tp.consent_receipts.c.id, tp.consent_receipts.c.document).where(
+                    tp.consent_receipts.c.subject_id == subject_id
+                )
+            ):
+                archive.writestr(f"receipts/{receipt_id}.json", document)
+            yield sink.drain()
+            with archive.open(_member("ledger.jsonl"), "w", force_zip64=True) as raw:
+                for line in _ledger_lines(connection, subject_id):
+                    raw.write(line)
+            erasures = connection.execute(
+                select(tp.erasure_requests).where(tp.erasure_requests.c.subject_id == subject_id)
+            ).mappings()
+            archive.writestr(
+                "erasure.json", json.dumps([dict(row) for row in erasures], indent=2, default=str)
+            )
+        yield sink.drain()
+
+
+def _held_members(
+    archive: zipfile.ZipFile,
+    sink: _Sink,
+    connection: Connection,
+    subject_id: str,
+    count: ExportCount,
+) -> Iterator[bytes]:
+    """The person's readings as stored (sealed) and their sealed keys, for them to open."""
+    r = t.readings
+    names = {
+        row.id: row.name for row in connection.execute(select(t.streams.c.id, t.streams.c.name))
+    }
+    with archive.open(_member("held-readings.csv"), "w", force_zip64=True) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        writer.writerow(["device", "stream", "stream_id", "time_unix", "sealed"])
+        last = 0
+        while True:
+            page = connection.execute(
+                select(r.c.id, r.c.device_id, r.c.stream_id, r.c.time, r.c.sealed)
+                .where(r.c.subject_id == subject_id, r.c.id > last, r.c.sealed.is_not(None))
+                .order_by(r.c.id)
+                .limit(PAGE)
+            ).all()
+            if not page:
+                break
+            last = page[-1][0]
+            writer.writerows(
+                (
+                    device,
+                    names.get(stream, ""),
+                    stream,
+                    repr(moment),
+                    base64.b64encode(sealed).decode(),
+                )
+                for _, device, stream, moment, sealed in page
+            )
+            count.readings += len(page)
+            text.flush()
+            yield sink.drain()
+        text.flush()
+        text.detach()
+    keys = io.StringIO()
+    writer = csv.writer(keys)
+    writer.writerow(["prefix", "sealed_key"])
+    for prefix, sealed in held.sealed_keys(connection, subject_id):
+        writer.writerow([prefix, base64.b64encode(sealed).decode()])
+    archive.writestr("held-keys.csv", keys.getvalue())
+    yield sink.drain()
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, datetime.now(UTC).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+_PAGE_SQL = (
+    "SELECT time, value, value_text, sealed, subject_id FROM readings "
+    "WHERE stream_id = {p} AND device_id = {p} AND time > {p} ORDER BY time LIMIT {p}"
+)
+
+
+def _reading_pages(
+    connection: Connection, keyring: Keyring, subject_id: str
+) -> Iterator[list[tuple[object, ...]]]:
+    facts = inputs.read_inputs(connection)
+    # The hot loop reads through the driver's cursor: SQLAlchemy's per-row processing would
+    # cost more than decrypting.
+    sql = _PAGE_SQL.format(p="?" if connection.dialect.name == "sqlite" else "%s")
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    for device in facts.devices:
+        for rule in facts.rules.get(device.model_id, ()):
+            people = people_concerned(rule, device)
+            if subject_id not in people:
+                continue
+            holder = key_holder(rule, device)
+            decoder = _Decoder(connection, keyring, device.device_id, rule.stream_id, rule.name)
+            decoder.shared = "yes" if len(people) > 1 else "no"
+            last = float("-inf")
+            while True:
+                cursor = dbapi.cursor()
+                try:
+                    cursor.execute(sql, (rule.stream_id, device.device_id, last, PAGE))
+                    page = cursor.fetchall()
+                finally:
+                    cursor.close()
+                if not page:
+                    break
+                last = page[-1][0]
+                yield decoder.rows(page, holder)
+
+
+class _Decoder:
+    """Turns one stream's stored rows into CSV rows, decrypting with the holder's key."""
+
+    def __init__(
+        self, connection: Connection, keyring: Keyring, device_id: str, stream_id: int, name: str
+    ) -> None:
+        self._connection = connection
+        self._keyring = keyring
+        self._ciphers: dict[str, Any] = {}
+        self.device_id = device_id
+        self.name = name
+        self.shared = "no"
+        self._context = row_context(device_id, stream_id, 0.0).rpartition(b"\x1f")[0] + b"\x1f"
+
+    def _cipher(self, holder: str) -> Any:
+        if holder not in self._ciphers:
+            self._ciphers[holder] = self._keyring.cipher(self._connection, holder)
+        return self._ciphers[holder]
+
+    def rows(self, page: Sequence[Any], holder: str | None) -> list[tuple[object, ...]]:
+        out: list[tuple[object, ...]] = []
+        append = out.append
+        device_id, name, shared, context = self.device_id, self.name, self.shared, self._context
+        from_timestamp = datetime.fromtimestamp
+        unpack = _DOUBLE.unpack_from
+        last_holder, cipher = None, None
+        for moment, value, text, sealed, row_holder in page:
+            when = repr(moment)
+            shown: object = value if value is not None else text
+            if sealed is not None:
+                if row_holder != last_holder:
+                    last_holder, cipher = row_holder, self._cipher(row_holder or holder or "")
+                if cipher is None:
+                    continue  # the key was destroyed: nobody can read this reading any more
+                try:
+                    plain = cipher.decrypt(sealed[:12], sealed[12:], context + when.encode())
+                except InvalidTag:
+                    continue
+                shown = unpack(plain, 1)[0] if plain[:1] == b"n" else _shown(decode_value(plain))
+            stamp = from_timestamp(moment, UTC).isoformat()
+            append((device_id, name, stamp, when, shown, shared))
+        return out
+
+
+def _shown(value: object) -> object:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def _ledger_lines(connection: Connection, subject_id: str) -> Iterator[bytes]:
+    e = t.ledger_entries
+    where = conditions_for(connection, subject_id)
+    last = 0
+    while True:
+        rows = (
+            connection.execute(select(e).where(where, e.c.seq > last).order_by(e.c.seq).limit(PAGE))
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield (json.dumps(dict(row), sort_keys=True, ensure_ascii=False) + "\n").encode()
+        last = rows[-1]["seq"]
+
+
+def export_subject(
+    engine: Engine,
+    keyring: Keyring,
+    signer: Ed25519PrivateKey,
+    subject_id: str,
+    out: IO[bytes],
+    *,
+    recipient: str | None = None,
+    actor: str = "operator",
+) -> int:
+    """Write the export to `out` (encrypted to `recipient` when given); returns how many
+    readings it holds. The export is recorded in the ledger."""
+    count = ExportCount()
+    chunks = iter_export(engine, keyring, subject_id, count=count)
+    if recipient is None:
+        for chunk in chunks:
+            out.write(chunk)
+    else:
+        pyrage.encrypt_io(_IterReader(chunks), out, [parse_recipient(recipient)])
+    record_export(
+        engine, signer, subject_id, count.readings, actor=actor, encrypted=recipient is not None
+    )
+    return count.readings
+
+
+def record_export(
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    subject_id: str,
+    readings: int,
+    *,
+    actor: str,
+    encrypted: bool,
+) -> None:
+    with engine.begin() as connection:
+        ledger.append(
+            connection,
+            signer,
+            actor=actor,
+            action="export",
+            target=f"subject:{subject_id}",
+            counts={"readings": readings, "encrypted": int(encrypted)},
+        )

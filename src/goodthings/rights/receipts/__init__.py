@@ -1,0 +1,5 @@
+"""Signed receipts for people: one per consent change, one per erasure, verifiable offline."""
+
+from goodthings.rights.receipts.signing import ReceiptError, Verified, sign, verify
+
+__all__ = ["ReceiptError", "Verified", "sign", "verify"]

@@ -1,0 +1,184 @@
+"""MQTT ingest for a running hub: which broker, and the bridge that feeds the pipeline.
+
+With no broker configured the hub runs the embedded one (amqtt) on loopback, so a first run
+needs nothing installed. With `mqtt://` or `mqtts://` it joins that broker as one worker of the
+shared subscription, so several `goodthings serve` processes split the load.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Self
+from urllib.parse import unquote, urlsplit
+
+from goodthings.core.errors import DeploymentError
+from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
+from goodthings.ingest.mqtt import MqttBridge, MqttBridgeError
+from goodthings.runtime.hub import Hub
+from goodthings.security import broker_acl, firmware, lockout
+from goodthings.security.amqtt_access import BrokerAccess
+
+_DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where the hub's MQTT client connects, and as whom."""
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    def display(self) -> str:
+        """The address without the password, for messages and logs."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{user}{host}:{self.port}"
+
+
+def parse_broker_url(url: str) -> BrokerAddress:
+    """`mqtt://[user[:password]@]host[:port]` or `mqtts://…`, with a clear error otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS:
+        raise DeploymentError(
+            f"GOODTHINGS_MQTT_URL {parts.scheme or url!r}: use mqtt://host:port or mqtts://host:port"
+        )
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError as error:
+        raise DeploymentError(f"GOODTHINGS_MQTT_URL: {error}") from None
+    if not parts.hostname:
+        raise DeploymentError(
+            "GOODTHINGS_MQTT_URL names no host, for example mqtt://127.0.0.1:1883"
+        )
+    return BrokerAddress(
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "mqtts",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+class MqttIngest:
+    """The hub's MQTT side: an embedded broker when none is configured, and the bridge.
+
+    Either way only devices with their own live credential, and the hub, get in: the embedded
+    broker checks credentials itself; Mosquitto is provisioned through its dynamic-security
+    plugin when the deployment has its admin credentials (docs/device-security.md).
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        settings = hub.home.settings
+        self._worker = settings.worker
+        self._external = parse_broker_url(settings.mqtt_url) if settings.mqtt_url else None
+        self._embedded_port = settings.mqtt_port
+        self._embedded: EmbeddedBroker | None = None
+        self._bridge: MqttBridge | None = None
+        self.address: BrokerAddress | None = None
+        """Where devices publish, once started."""
+
+    @property
+    def embedded(self) -> bool:
+        return self._external is None
+
+    def start(self) -> None:
+        hub_password = broker_acl.hub_broker_password(self._hub.home.keys_dir)
+        address = (
+            self._start_embedded(hub_password)
+            if self._external is None
+            else self._join(self._external, hub_password)
+        )
+        # amqtt speaks MQTT 3.1.1 only and has no shared subscriptions: one worker there.
+        external = self._external is not None
+        self._bridge = MqttBridge(
+            self._hub.pipeline,
+            host=address.host,
+            port=address.port,
+            client_id=f"goodthings-hub-{self._worker}",
+            username=address.username,
+            password=address.password,
+            tls=ssl.create_default_context() if address.tls else None,
+            shared=external,
+            mqtt5=external,
+            on_birth=self._record_birth,
+        )
+        try:
+            self._bridge.start()
+        except MqttBridgeError as error:
+            self._bridge = None
+            self.stop()
+            raise DeploymentError(f"MQTT broker {address.display()}: {error}") from error
+        self.address = address
+
+    def _record_birth(self, device_id: str, payload: bytes) -> None:
+        """A device's firmware report (`gt/<device>/birth`), as `POST /birth` records it."""
+        version = firmware.parse_birth(payload)
+        with self._hub.engine.begin() as connection:
+            firmware.record_birth(connection, device_id, version)
+
+    def _start_embedded(self, hub_password: str) -> BrokerAddress:
+        hub = self._hub
+        access = BrokerAccess(
+            hub_password,
+            hub.tokens.check_password,
+            lockout=hub.lockout,
+            on_lockout=lockout.recorder(hub.engine),
+        )
+        self._embedded = EmbeddedBroker("127.0.0.1", self._embedded_port, access=access)
+        try:
+            self._embedded.start()
+        except EmbeddedBrokerError as error:
+            self._embedded = None
+            raise DeploymentError(
+                f"{error}. Is another broker using port {self._embedded_port}? Choose "
+                "another port with --mqtt-port, or use that broker with "
+                "--mqtt mqtt://127.0.0.1:PORT"
+            ) from error
+        return BrokerAddress(
+            "127.0.0.1",
+            self._embedded.port,
+            username=broker_acl.HUB_USERNAME,
+            password=hub_password,
+        )
+
+    def _join(self, address: BrokerAddress, hub_password: str) -> BrokerAddress:
+        """Provision the hub's client and lock the broker down, when we may administer it."""
+        session = broker_acl.admin_session(self._hub.home.settings)
+        if session is None:
+            return address  # the operator manages the broker's clients; the URL says who we are
+        with session as dynsec:
+            dynsec.lock_down()
+            dynsec.provision_hub(hub_password)
+            with self._hub.engine.connect() as connection:
+                broker_acl.revoke_retired(connection, dynsec)
+        return replace(address, username=broker_acl.HUB_USERNAME, password=hub_password)
+
+    def stop(self) -> None:
+        """Commit and acknowledge what was taken, then stop the broker if it is ours."""
+        try:
+            if self._bridge is not None:
+                self._bridge.stop()
+        finally:
+            self._bridge = None
+            if self._embedded is not None:
+                self._embedded.stop()
+                self._embedded = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,6 +1,0 @@
-"""Printable signs for sensors in shared spaces: icons, the accountable operator, a QR code."""
-
-from goodthings.signs.content import Sign, build_sign
-from goodthings.signs.render import to_pdf, to_svg
-
-__all__ = ["Sign", "build_sign", "to_pdf", "to_svg"]

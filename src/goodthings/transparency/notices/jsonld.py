@@ -1,0 +1,120 @@
+"""The machine-readable notice: JSON-LD in the W3C Data Privacy Vocabulary (DPV).
+
+One `dpv:Process` per stream and purpose, with its purpose, personal data category, legal
+basis, controller, recipients, storage duration and, where declared, automated decision-making
+and profiling; one `dpv:Infer` process per correlation the rule catalogue finds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goodthings.core.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.transparency.notices.model import ContactEntry, Notice, StreamEntry
+
+CONTEXT = {
+    "dpv": "https://w3id.org/dpv#",
+    "pd": "https://w3id.org/dpv/pd#",
+    "dct": "http://purl.org/dc/terms/",
+    "schema": "https://schema.org/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "goodthings": "urn:goodthings:",
+}
+
+
+def _contact(entry: ContactEntry) -> dict[str, Any]:
+    fields = {
+        "schema:name": entry.name,
+        "schema:jobTitle": entry.role,
+        "schema:email": entry.email,
+        "schema:telephone": entry.phone,
+        "schema:address": entry.address,
+        "schema:url": entry.url,
+    }
+    return {key: value for key, value in fields.items() if value}
+
+
+def _processes(stream: StreamEntry, controller: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for use in stream.purposes:
+        process: dict[str, Any] = {
+            "@type": "dpv:Process",
+            "dct:identifier": f"{stream.ref}#{use.purpose}",
+            "dct:description": use.how,
+            "dpv:hasPurpose": {"@id": PURPOSES.get(use.purpose).iri},
+            "dpv:hasDataController": controller,
+            "dpv:hasProcessing": [{"@id": "dpv:Collect"}, {"@id": "dpv:Store"}],
+            "schema:name": stream.description,
+        }
+        if stream.personal and stream.data_category:
+            process["dpv:hasPersonalData"] = {
+                "@id": PERSONAL_DATA_CATEGORIES.get(stream.data_category).iri
+            }
+        elif not stream.personal:
+            process["dpv:hasNonPersonalData"] = {"@id": "dpv:NonPersonalData"}
+        if use.legal_basis:
+            process["dpv:hasLegalBasis"] = {"@id": LEGAL_BASES.get(use.legal_basis).iri}
+        if stream.retention:
+            process["dpv:hasStorageCondition"] = {
+                "@type": "dpv:StorageDuration",
+                "dpv:hasDuration": {"@type": "dpv:Duration", "rdf:value": stream.retention},
+            }
+        recipients = [
+            {
+                "@type": "dpv:Recipient",
+                "schema:name": share.name,
+                "dct:identifier": share.recipient,
+                "dpv:hasPurpose": {"@id": PURPOSES.get(share.purpose).iri},
+                "dct:description": share.terms,
+            }
+            for share in stream.recipients
+            if share.purpose == use.purpose
+        ]
+        if recipients:
+            process["dpv:hasRecipient"] = recipients
+        if stream.automation is not None:
+            processing = process["dpv:hasProcessing"]
+            if stream.automation.automated_decisions:
+                processing.append({"@id": "dpv:AutomatedDecisionMaking"})
+            if stream.automation.profiling:
+                processing.append({"@id": "dpv:Profiling"})
+        found.append(process)
+    return found
+
+
+def to_jsonld(notice: Notice, language: str = "en") -> dict[str, Any]:
+    """The notice as a JSON-LD document; its `dct:identifier` is the notice's version hash."""
+    controller = {
+        "@type": "dpv:DataController",
+        "schema:name": notice.controller,
+        **_contact(notice.contact),
+    }
+    processes: list[dict[str, Any]] = []
+    for stream in notice.streams:
+        processes.extend(_processes(stream, controller))
+    for inference in notice.inferences:
+        processes.append(
+            {
+                "@type": "dpv:Process",
+                "dct:identifier": f"inference/{inference.rule}",
+                "dpv:hasProcessing": {"@id": "dpv:Infer"},
+                "dct:description": inference.explanation,
+                "schema:name": inference.reveals,
+                "dct:source": list(inference.streams),
+            }
+        )
+    return {
+        "@context": CONTEXT,
+        "@id": f"urn:sha256:{notice.hash}",
+        "@type": "dpv:PersonalDataHandling",
+        "dct:identifier": notice.hash,
+        "dct:title": notice.title,
+        "dct:language": language,
+        "dct:isPartOf": notice.deployment_id,
+        "dct:description": notice.description,
+        "goodthings:scope": {"kind": notice.scope.kind.value, "id": notice.scope.id},
+        "dpv:hasDataController": controller,
+        "dpv:hasDataProtectionOfficer": _contact(notice.data_protection_contact),
+        "dpv:hasResponsibleEntity": _contact(notice.accountable_person),
+        "dpv:hasProcess": processes,
+    }

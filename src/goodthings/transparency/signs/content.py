@@ -1,0 +1,99 @@
+"""What a sign for a place says: built from the place's notice, so the two never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import segno
+
+from goodthings.core.manifest.schema import Manifest
+from goodthings.core.manifest.vocabulary import PURPOSES
+from goodthings.transparency.inference import signals_of
+from goodthings.transparency.notices import Scope, ScopeKind, build_notice
+from goodthings.transparency.notices.render import duration_words
+from goodthings.transparency.signs.icons import Icon, data_icon, purpose_icon
+
+
+@dataclass(frozen=True)
+class DataRow:
+    icon: Icon
+    what: str
+    personal: bool
+    kept: str | None
+
+
+@dataclass(frozen=True)
+class PurposeRow:
+    icon: Icon
+    why: str
+
+
+@dataclass(frozen=True)
+class Sign:
+    place: str
+    where: str
+    operator: str
+    accountable: str
+    contact: str
+    data: tuple[DataRow, ...]
+    purposes: tuple[PurposeRow, ...]
+    url: str
+    qr: tuple[tuple[bool, ...], ...]
+    """The QR code's modules, dark = True, quiet zone included."""
+    notice_hash: str
+
+
+def _short(description: str, limit: int = 64) -> str:
+    """The description's first clause, as a sign has room for."""
+    first = description.split(", ")[0].split(". ")[0].rstrip(".")
+    return first if len(first) <= limit else first[: limit - 3].rsplit(" ", 1)[0] + "..."
+
+
+def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
+    """The sign for `place_id`, its QR code pointing at the place's notice under `base_url`."""
+    notice = build_notice(manifest, Scope(ScopeKind.place, place_id))
+    place = next(p for p in manifest.places if p.id == place_id)
+    streams = {
+        (model.id, stream.name): stream
+        for model in manifest.device_models
+        for stream in model.streams
+    }
+    rows = []
+    for entry in notice.streams:
+        model_id, _, name = entry.ref.partition("/")
+        icon = data_icon(signals_of(streams[(model_id, name)]), entry.personal)
+        what = _short(entry.description)
+        rows.append(
+            DataRow(
+                icon,
+                what,
+                entry.personal,
+                duration_words(entry.retention) if entry.retention else None,
+            )
+        )
+    seen: dict[str, PurposeRow] = {}
+    for entry in notice.streams:
+        for use in entry.purposes:
+            if use.purpose not in seen:
+                explanation = PURPOSES.get(use.purpose).explanation
+                seen[use.purpose] = PurposeRow(
+                    purpose_icon(use.purpose), explanation[0].upper() + explanation[1:]
+                )
+    person = notice.accountable_person
+    contact = notice.data_protection_contact
+    url = base_url.rstrip("/") + Scope(ScopeKind.place, place_id).path
+    qr = segno.make(url, error="m", micro=False)
+    return Sign(
+        place=place.name,
+        where=place.address or place.area or "",
+        operator=notice.controller,
+        accountable=f"{person.name}, {person.role}",
+        contact=contact.email or contact.phone or contact.url or contact.address or "",
+        data=tuple(rows),
+        purposes=tuple(seen.values()),
+        url=url,
+        qr=tuple(
+            tuple(bool(module) for module in row) for row in qr.matrix_iter(scale=1, border=4)
+        ),
+        notice_hash=notice.hash,
+    )

@@ -1,0 +1,182 @@
+"""Export: everything about a person in a ZIP, decrypted for them, streamed in constant memory,
+optionally encrypted to their age key."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pyrage
+import pytest
+from sqlalchemy import select
+
+from cli_helpers import run
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
+from goodthings.ingest.batch import Incoming
+from goodthings.rights.consent import records as consent
+from goodthings.rights.export import ExportError, export_subject, parse_recipient
+from goodthings.runtime.hub import Hub
+from portal_helpers import send
+
+
+def _agree(hub: Hub) -> None:
+    for stream in ("heart_rate", "steps"):
+        change = consent.ConsentChange("alex", stream, "ServicePersonalisation")
+        consent.give(hub.engine, hub.signer, change)
+    consent.give(
+        hub.engine, hub.signer, consent.ConsentChange("alex", "power", "OptimisationForConsumer")
+    )
+    consent.give(
+        hub.engine, hub.signer, consent.ConsentChange("sam", "power", "OptimisationForConsumer")
+    )
+    hub.pipeline.refresh()
+
+
+def _export(hub: Hub, subject: str = "alex") -> zipfile.ZipFile:
+    buffer = io.BytesIO()
+    export_subject(hub.engine, hub.keyring, hub.signer, subject, buffer)
+    return zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+
+
+def test_the_export_holds_every_part_with_a_readme(smart_home: Hub) -> None:
+    _agree(smart_home)
+    assert send(smart_home, "band-alex", "heart_rate", [61.25, 62.5, 63.75]) == 3
+    assert send(smart_home, "meter-1", "power", [420.0, 380.0]) == 2
+    archive = _export(smart_home)
+    names = set(archive.namelist())
+    assert {"README.txt", "person.json", "readings.csv", "choices.json", "ledger.jsonl"} <= names
+    readme = archive.read("README.txt").decode()
+    for name in ("person.json", "readings.csv", "choices.json", "receipts/", "ledger.jsonl"):
+        assert name in readme
+    rows = list(csv.DictReader(io.StringIO(archive.read("readings.csv").decode())))
+    hearts = [float(r["value"]) for r in rows if r["stream"] == "heart_rate"]
+    assert hearts == [61.25, 62.5, 63.75]
+    power = [(float(r["value"]), r["shared"]) for r in rows if r["stream"] == "power"]
+    assert power == [(420.0, "yes"), (380.0, "yes")]
+    choices = json.loads(archive.read("choices.json"))
+    assert len(choices) == 3 and all(c["receipt_id"] for c in choices)
+    assert len([n for n in names if n.startswith("receipts/")]) == 3
+    ledger = [json.loads(line) for line in archive.read("ledger.jsonl").splitlines()]
+    assert {"consent.give", "ingest"} <= {entry["action"] for entry in ledger}
+    assert json.loads(archive.read("person.json"))["places"] == ["flat-4"]
+
+
+def test_another_persons_export_has_none_of_alexs_own_readings(smart_home: Hub) -> None:
+    _agree(smart_home)
+    send(smart_home, "band-alex", "heart_rate", [61.0, 62.0])
+    rows = _export(smart_home, "sam").read("readings.csv").decode()
+    assert "heart_rate" not in rows
+    assert "subject:alex" not in _export(smart_home, "sam").read("ledger.jsonl").decode()
+
+
+def test_an_export_is_recorded_in_the_ledger(smart_home: Hub) -> None:
+    _agree(smart_home)
+    send(smart_home, "band-alex", "steps", [10.0, 20.0])
+    _export(smart_home)
+    with smart_home.engine.connect() as connection:
+        entry = (
+            connection.execute(
+                select(t.ledger_entries).where(t.ledger_entries.c.action == "export")
+            )
+            .mappings()
+            .one()
+        )
+    assert entry["object"] == "subject:alex"
+    assert entry["counts"] == {"readings": 2, "encrypted": 0}
+
+
+def test_an_encrypted_export_opens_only_with_the_persons_identity(smart_home: Hub) -> None:
+    _agree(smart_home)
+    send(smart_home, "band-alex", "heart_rate", [77.125])
+    identity = pyrage.x25519.Identity.generate()
+    sealed = io.BytesIO()
+    export_subject(
+        smart_home.engine,
+        smart_home.keyring,
+        smart_home.signer,
+        "alex",
+        sealed,
+        recipient=str(identity.to_public()),
+    )
+    assert not sealed.getvalue().startswith(b"PK")
+    with pytest.raises(pyrage.DecryptError):
+        pyrage.decrypt(sealed.getvalue(), [pyrage.x25519.Identity.generate()])
+    opened = zipfile.ZipFile(io.BytesIO(pyrage.decrypt(sealed.getvalue(), [identity])))
+    assert "77.125" in opened.read("readings.csv").decode()
+
+
+def test_a_wrong_age_key_is_refused_with_what_would_be_right() -> None:
+    with pytest.raises(ExportError, match="starts with 'age1'"):
+        parse_recipient("ssh-ed25519 AAAA")
+
+
+def _fill(hub: Hub, count: int) -> None:
+    start = time.time() - count - 10
+    for offset in range(0, count, 5000):
+        size = min(5000, count - offset)
+        pack = [{"bt": start + offset, "n": "heart_rate", "v": 60.0}] + [
+            {"n": "heart_rate", "t": i, "v": 60.0 + i % 40} for i in range(1, size)
+        ]
+        outcome = hub.pipeline.ingest(
+            [Incoming("band-alex", json.dumps(pack).encode(), time.time())]
+        )
+        assert outcome.results[0].stored == size
+
+
+def _peak_export_memory(hub: Hub, path: Path) -> int:
+    tracemalloc.start()
+    try:
+        with path.open("wb") as handle:
+            export_subject(hub.engine, hub.keyring, hub.signer, "alex", handle)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_export_memory_does_not_grow_with_the_number_of_readings(
+    home: Home, tmp_path: Path
+) -> None:
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        _agree(hub)
+        _fill(hub, 10_000)
+        small = _peak_export_memory(hub, tmp_path / "small.zip")
+        _fill(hub, 90_000)
+        large = _peak_export_memory(hub, tmp_path / "large.zip")
+        rows = zipfile.ZipFile(tmp_path / "large.zip").read("readings.csv").count(b"\n")
+    finally:
+        hub.close()
+    assert rows == 100_001
+    # Ten times the readings: the peak stays within a small constant of the smaller export's.
+    assert large < small * 1.5 + 1_000_000, (small, large)
+
+
+def test_export_command_writes_a_private_file(
+    smart_home: Hub,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _agree(smart_home)
+    send(smart_home, "band-alex", "heart_rate", [66.0])
+    target = tmp_path / "alex.zip"
+    home = smart_home.home
+    args = ["--home", str(home.root)]
+    if home.database_url_override:
+        monkeypatch.setenv("GOODTHINGS_DATABASE_URL", home.database_url_override)
+    ran = run(capsys, "export", "alex", "--out", str(target), *args)
+    assert ran.code == 0, ran.err
+    assert "Exported 1 readings of alex" in ran.out
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "66.0" in zipfile.ZipFile(target).read("readings.csv").decode()
+    bad = run(capsys, "export", "alex", "--out", str(target), "--recipient", "nope", *args)
+    assert bad.code == 1 and "age1" in bad.err

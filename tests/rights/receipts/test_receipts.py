@@ -1,0 +1,141 @@
+"""Consent receipts: one per change, shaped after ISO/IEC TS 27560, signed, checked offline."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from cli_helpers import run
+from goodthings.core.keys.files import SIGNING_PUBLIC_KEY
+from goodthings.core.store import tables_portal as tp
+from goodthings.rights.consent import records as consent
+from goodthings.rights.receipts import ReceiptError, sign, verify
+from goodthings.rights.receipts.consent import document
+from goodthings.runtime.hub import Hub
+
+CHANGE = consent.ConsentChange(
+    "alex", "power", "ResearchAndDevelopment", "uni-energy-study", method="portal"
+)
+
+
+def _receipt(hub: Hub) -> str:
+    record = consent.give(hub.engine, hub.signer, CHANGE)
+    assert record.receipt_id is not None
+    with hub.engine.connect() as connection:
+        text = document(connection, "alex", record.receipt_id)
+    assert text is not None
+    return text
+
+
+def test_every_consent_change_issues_one_receipt(smart_home: Hub) -> None:
+    change = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation")
+    consent.give(smart_home.engine, smart_home.signer, change)
+    consent.withdraw(smart_home.engine, smart_home.signer, change)
+    with smart_home.engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(tp.consent_receipts)).scalar()
+        history = consent.history(connection, "alex")
+    assert count == 2
+    assert all(record.receipt_id for record in history)
+
+
+def test_a_receipt_carries_what_ts_27560_asks_for(smart_home: Hub) -> None:
+    receipt = json.loads(_receipt(smart_home))["receipt"]
+    assert receipt["kind"] == "consent"
+    assert receipt["subject"] == {"id": "alex"}
+    assert receipt["controller"]["name"] == "Maple Court Housing Co-operative Ltd"
+    assert receipt["purposes"][0]["purpose"] == "ResearchAndDevelopment"
+    assert receipt["data_categories"] == ["Household"]
+    assert receipt["recipients"][0]["name"] == "University of Manchester, Home Energy Study"
+    assert receipt["recipients"][0]["terms"].startswith("Hourly totals only")
+    assert receipt["legal_basis"] == "Consent"
+    assert len(receipt["notice"]["version_hash"]) == 64
+    assert (receipt["method"], receipt["state"]) == ("portal", "given")
+    assert receipt["time"] and receipt["record_id"]
+
+
+def test_a_receipt_verifies_with_the_hubs_published_key(smart_home: Hub) -> None:
+    checked = verify(_receipt(smart_home), smart_home.signer.public_key())
+    assert checked.with_published_key
+    assert checked.receipt["state"] == "given"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("state",), "withdrawn"),
+        (("subject", "id"), "sam"),
+        (("time",), "2020-01-01T00:00:00+00:00"),
+        (("notice", "version_hash"), "0" * 64),
+        (("recipients",), []),
+        (("legal_basis",), "LegitimateInterest"),
+    ],
+)
+def test_any_change_to_a_receipt_breaks_its_signature(
+    smart_home: Hub, path: tuple[str, ...], value: object
+) -> None:
+    envelope = json.loads(_receipt(smart_home))
+    target = envelope["receipt"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ReceiptError, match="signature does not match"):
+        verify(json.dumps(envelope), smart_home.signer.public_key())
+    with pytest.raises(ReceiptError, match="signature does not match"):
+        verify(json.dumps(envelope))
+
+
+def test_a_receipt_signed_by_another_key_is_refused(smart_home: Hub) -> None:
+    receipt = json.loads(_receipt(smart_home))["receipt"]
+    forged = sign(receipt, Ed25519PrivateKey.generate())
+    verify(forged)  # consistent with the key it carries…
+    with pytest.raises(ReceiptError):
+        verify(forged, smart_home.signer.public_key())  # …but not signed by this hub
+
+
+@pytest.mark.parametrize(
+    ("mangle", "message"),
+    [
+        (lambda e: e["receipt"].pop("purposes"), "lacks: purposes"),
+        (lambda e: e["receipt"].update(kind="other"), "unknown receipt kind"),
+        (lambda e: e["receipt"].update(state="maybe"), "expected given or withdrawn"),
+        (lambda e: e["signature"].update(alg="RSA"), "unknown signature algorithm"),
+        (lambda e: e["signature"].update(value="not base64!"), "signature does not match"),
+        (lambda e: e.pop("signature"), "'receipt' and 'signature'"),
+    ],
+)
+def test_malformed_receipts_are_named(smart_home: Hub, mangle: object, message: str) -> None:
+    envelope = json.loads(_receipt(smart_home))
+    mangle(envelope)  # type: ignore[operator]
+    with pytest.raises(ReceiptError, match=message):
+        verify(json.dumps(envelope))
+
+
+def test_receipt_verify_command_exit_codes(
+    smart_home: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "receipt.json"
+    good.write_text(_receipt(smart_home))
+    key = smart_home.home.keys_dir / SIGNING_PUBLIC_KEY
+    ran = run(capsys, "receipt", "verify", str(good), "--public-key", str(key))
+    assert ran.code == 0, ran.err
+    assert "The receipt is valid: given consent for wattwise-m2/power" in ran.out
+    ran = run(capsys, "receipt", "verify", str(good))
+    assert ran.code == 0 and "pass --public-key" in ran.err
+    envelope = json.loads(good.read_text())
+    envelope["receipt"]["state"] = "withdrawn"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(envelope))
+    ran = run(capsys, "receipt", "verify", str(bad), "--public-key", str(key))
+    assert ran.code == 1 and "NOT valid" in ran.err
+    assert run(capsys, "receipt", "verify", str(tmp_path / "missing.json")).code == 1
+
+
+def test_the_embedded_key_is_the_signers(smart_home: Hub) -> None:
+    envelope = json.loads(_receipt(smart_home))
+    raw = base64.b64decode(envelope["signature"]["public_key"])
+    assert len(raw) == 32

@@ -1,0 +1,215 @@
+"""Webhook sharing against a real HTTP server on 127.0.0.1: signed, gated, retried, dead-lettered."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx2
+import pytest
+from sqlalchemy import select
+
+from cli_helpers import run
+from goodthings.core.config import Home
+from goodthings.core.keys.files import load_master_key
+from goodthings.core.ledger import journal as ledger_store
+from goodthings.core.manifest import load_manifest
+from goodthings.core.store import tables as t
+from goodthings.deployment.apply import apply_manifest
+from goodthings.deployment.directory import init_deployment
+from goodthings.ingest.batch import Incoming
+from goodthings.rights.consent import records as consent
+from goodthings.rights.sharing import (
+    HEADER,
+    RetryPolicy,
+    UnknownDelivery,
+    WebhookSecrets,
+    deliver_due,
+    listing,
+    replay,
+    schedule,
+    verify,
+)
+from goodthings.runtime.hub import Hub
+
+NOW = 1_790_000_000.0
+
+
+@dataclass
+class Receiver:
+    """A recipient's webhook endpoint: records what arrives, answers with the queued statuses."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.received.append((dict(self.headers.items()), body))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database_url: str, receiver: Receiver) -> Iterator[Hub]:
+    override = None if database_url.startswith("sqlite") else database_url
+    home = Home(tmp_path / "home", override)
+    init_deployment(home, "smart-home")
+    text = home.manifest_path.read_text()
+    for recipient in ("northgrid-energy", "uni-energy-study"):
+        text = text.replace(
+            f"  - id: {recipient}\n",
+            f"  - id: {recipient}\n    webhook_url: {receiver.url}/{recipient}\n",
+        )
+    home.manifest_path.write_text(text)
+    opened = Hub.open(home)
+    apply_manifest(opened.engine, load_manifest(home.manifest_path))
+    opened.pipeline.refresh(force=True)
+    records = [{"n": "power", "t": NOW + i, "v": 400.0 + i} for i in range(3)]
+    opened.pipeline.ingest([Incoming("meter-1", json.dumps(records).encode(), time.time())])
+    yield opened
+    opened.close()
+
+
+def _secrets(hub: Hub) -> WebhookSecrets:
+    return WebhookSecrets(load_master_key(hub.home.keys_dir))
+
+
+def _deliver(hub: Hub, now: float, policy: RetryPolicy | None = None) -> list[object]:
+    with httpx2.Client(timeout=5.0) as client:
+        return deliver_due(  # type: ignore[return-value]
+            hub.engine, hub.keyring, hub.signer, _secrets(hub), client, now=now, policy=policy
+        )
+
+
+def test_declared_shares_are_delivered_signed_and_ledgered(hub: Hub, receiver: Receiver) -> None:
+    assert schedule(hub.engine, now=NOW + 60) == 2
+    _deliver(hub, NOW + 60)
+    # Billing has a contract basis: shared. Research needs consent to share: withheld.
+    assert len(receiver.received) == 1
+    headers, body = receiver.received[0]
+    payload = json.loads(body)
+    assert payload["recipient"] == "northgrid-energy" and payload["purpose"] == "PaymentManagement"
+    assert [r["value"] for r in payload["readings"]] == [400.0, 401.0, 402.0]
+    secret = _secrets(hub).secret("northgrid-energy")
+    assert verify(secret, body, headers[HEADER])
+    assert not verify(_secrets(hub).secret("uni-energy-study"), body, headers[HEADER])
+    with hub.engine.connect() as connection:
+        entry = list(ledger_store.entries(connection))[-1]
+        statuses = {d.recipient_id: d.status for d in listing(connection)}
+    assert (entry.action, entry.purpose, dict(entry.counts)) == (
+        "share",
+        "PaymentManagement",
+        {"delivered": 3},
+    )
+    assert statuses == {"northgrid-energy": "delivered", "uni-energy-study": "empty"}
+    assert schedule(hub.engine, now=NOW + 60) == 0
+
+
+def test_consent_to_share_with_a_researcher_at_summary_level(hub: Hub, receiver: Receiver) -> None:
+    for subject in ("alex", "sam"):
+        change = consent.ConsentChange(
+            subject,
+            "power",
+            "ResearchAndDevelopment",
+            recipient="uni-energy-study",
+            level="aggregate",
+        )
+        consent.give(hub.engine, hub.signer, change)
+    schedule(hub.engine, now=NOW + 60)
+    _deliver(hub, NOW + 60)
+    research = [json.loads(b) for _, b in receiver.received if b"uni-energy-study" in b]
+    assert len(research) == 1
+    assert [(r["value"], r["count"], r["level"]) for r in research[0]["readings"]] == [
+        (401.0, 3, "aggregate")
+    ]
+
+
+def test_failures_back_off_then_dead_letter_then_replay(hub: Hub, receiver: Receiver) -> None:
+    policy = RetryPolicy(max_attempts=3, base_seconds=10, cap_seconds=100)
+    receiver.statuses = [500, 503, 500]
+    schedule(hub.engine, now=NOW + 60)
+    _deliver(hub, NOW + 60, policy)
+    assert len(receiver.received) == 1
+    _deliver(hub, NOW + 65, policy)  # not due yet: 10 s back-off
+    assert len(receiver.received) == 1
+    _deliver(hub, NOW + 70, policy)
+    _deliver(hub, NOW + 89, policy)  # second back-off is 20 s
+    assert len(receiver.received) == 2
+    _deliver(hub, NOW + 90, policy)
+    assert len(receiver.received) == 3
+    with hub.engine.connect() as connection:
+        dead = listing(connection, "dead")
+    assert [(d.recipient_id, d.attempts, d.last_error) for d in dead] == [
+        ("northgrid-energy", 3, f"HTTP 500 from {receiver.url}/northgrid-energy")
+    ]
+    replay(hub.engine, hub.signer, dead[0].id, now=NOW + 100)
+    _deliver(hub, NOW + 100, policy)
+    assert len(receiver.received) == 4
+    with hub.engine.connect() as connection:
+        assert listing(connection, "dead") == []
+        actions = [e.action for e in ledger_store.entries(connection)]
+    assert actions[-3:] == ["share.dead-letter", "share.replay", "share"]
+    with pytest.raises(UnknownDelivery):
+        replay(hub.engine, hub.signer, dead[0].id)
+
+
+def test_an_unreachable_recipient_is_retried(hub: Hub) -> None:
+    with hub.engine.begin() as connection:
+        spec = connection.execute(
+            select(t.recipients.c.spec).where(t.recipients.c.id == "northgrid-energy")
+        ).scalar_one()
+        closed = {**spec, "webhook_url": "http://127.0.0.1:9/closed"}
+        connection.execute(
+            t.recipients.update().where(t.recipients.c.id == "northgrid-energy").values(spec=closed)
+        )
+    schedule(hub.engine, now=NOW + 60)
+    _deliver(hub, NOW + 60)
+    with hub.engine.connect() as connection:
+        pending = [d for d in listing(connection) if d.recipient_id == "northgrid-energy"]
+    assert pending[0].status == "pending" and pending[0].attempts == 1
+    assert "could not reach http://127.0.0.1:9/closed" in (pending[0].last_error or "")
+
+
+def test_share_commands(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    hub: Hub,
+    receiver: Receiver,
+) -> None:
+    home = ["--home", str(hub.home.root)]
+    if hub.home.database_url_override:
+        monkeypatch.setenv("GOODTHINGS_DATABASE_URL", hub.home.database_url_override)
+    ran = run(capsys, "share", "run", *home)
+    assert ran.code == 0 and "northgrid-energy" in ran.out and "delivered, 3 readings" in ran.out
+    assert run(capsys, "share", "dead-letters", *home).out.strip() == "No dead letters."
+    secret = run(capsys, "share", "secret", "northgrid-energy", *home)
+    assert secret.out.strip() == _secrets(hub).secret("northgrid-energy")
+    unknown = run(capsys, "share", "secret", "acme", *home)
+    assert unknown.code == 1 and "there is no recipient 'acme'" in unknown.err
+    missing = run(capsys, "share", "replay", "999", *home)
+    assert missing.code == 1 and "no dead-lettered delivery 999" in missing.err

@@ -1,0 +1,85 @@
+"""Signs for places: SVG and PDF, with an icon per kind of data and purpose and a QR code."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import segno
+
+from cli_helpers import run
+from goodthings.core.config import Home
+from goodthings.core.manifest import load_manifest_text
+from goodthings.deployment.directory import EXAMPLES
+from goodthings.transparency.signs import build_sign, to_pdf, to_svg
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+SVG = "{http://www.w3.org/2000/svg}"
+BASE = "https://hub.example/goodthings"
+
+
+def _manifest(example: str):  # type: ignore[no-untyped-def]
+    return load_manifest_text((EXAMPLES_DIR / f"{example}.yaml").read_text()).manifest
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_place_of_every_example_gets_a_valid_svg_sign(example: str) -> None:
+    manifest = _manifest(example)
+    for place in manifest.places:
+        sign = build_sign(manifest, place.id, BASE)
+        root = ET.fromstring(to_svg(sign).split("\n", 1)[1])  # noqa: S314 (our own output)
+        assert root.tag == f"{SVG}svg"
+        texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+        assert place.name in texts and manifest.operator.legal_name in texts
+        titles = {t.text for t in root.iter(f"{SVG}title")}
+        assert {row.icon.label for row in sign.data} <= titles
+        assert {row.icon.label for row in sign.purposes} <= titles
+
+
+def test_the_qr_code_is_the_places_notice_address() -> None:
+    manifest = _manifest("city-street")
+    sign = build_sign(manifest, "mill-street-north", BASE)
+    assert sign.url == f"{BASE}/notice/place/mill-street-north"
+    expected = segno.make(sign.url, error="m", micro=False)
+    matrix = [list(map(bool, row)) for row in expected.matrix_iter(scale=1, border=4)]
+    assert [list(row) for row in sign.qr] == matrix
+    svg = to_svg(sign)
+    path = re.search(r'<path d="([^"]+)" fill="#000000">', svg)
+    assert path is not None
+    assert path.group(1).count("M") == sum(map(sum, matrix))
+
+
+def test_the_sign_shows_what_is_personal_and_for_how_long() -> None:
+    sign = build_sign(_manifest("city-street"), "mill-street-north", BASE)
+    probe = next(row for row in sign.data if row.personal)
+    assert probe.icon.id == "device-identifier" and probe.kept == "1 day"
+    assert {p.icon.id for p in sign.purposes} >= {"public", "transport", "law"}
+
+
+def test_pdf_sign_is_one_a4_page_with_the_text_and_a_link() -> None:
+    sign = build_sign(_manifest("smart-home"), "flat-4", BASE)
+    pdf = to_pdf(sign)
+    assert pdf.startswith(b"%PDF-")
+    assert b"/Count 1" in pdf
+    assert b"/MediaBox [0 0 595.28 841.89]" in pdf
+    assert b"(Sensors in use here)" in pdf and b"(Flat 4)" in pdf
+    assert f"/URI ({BASE}/notice/place/flat-4)".encode() in pdf
+
+
+def test_sign_command(capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path) -> None:
+    assert run(capsys, "init", str(home.root), "--example", "care-home").code == 0
+    target = tmp_path / "room.pdf"
+    made = run(capsys, "sign", "room-1", "--out", str(target), "--home", str(home.root))
+    assert made.code == 0, made.err
+    assert target.read_bytes().startswith(b"%PDF-")
+    svg = tmp_path / "room.svg"
+    assert run(capsys, "sign", "room-1", "--out", str(svg), "--home", str(home.root)).code == 0
+    assert "http://127.0.0.1:8080/notice/place/room-1" in svg.read_text()
+    wrong = run(
+        capsys, "sign", "room-1", "--out", str(tmp_path / "x.png"), "--home", str(home.root)
+    )
+    assert wrong.code == 1 and ".pdf or .svg" in wrong.err
+    missing = run(capsys, "sign", "attic", "--out", str(svg), "--home", str(home.root))
+    assert missing.code == 1 and "there is no place 'attic'" in missing.err
