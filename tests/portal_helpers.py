@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from goodthings.ingest.batch import Incoming
-from goodthings.portal import signin
+from goodthings.rights import signin
 from goodthings.runtime.hub import Hub
 
 BASE = "https://testserver"

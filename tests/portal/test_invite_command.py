@@ -10,7 +10,7 @@ import pytest
 from cli_helpers import run
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment, open_store
-from goodthings.portal import signin
+from goodthings.rights import signin
 
 
 def test_invite_prints_a_link_and_a_code_that_each_work_once(

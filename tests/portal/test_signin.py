@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from goodthings.core.store import tables_portal as tp
-from goodthings.portal import signin
+from goodthings.rights import signin
 from goodthings.runtime.hub import Hub
 from goodthings.web._portal_common import SignInLimiter
 from portal_helpers import BASE, csrf_of, invite, sign_in

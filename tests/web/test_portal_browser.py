@@ -65,7 +65,7 @@ def page(browser: Browser) -> Iterator[Page]:
 def invite_link(running: Running, subject: str) -> tuple[str, str]:
     from datetime import timedelta
 
-    from goodthings.portal.signin import issue_invite
+    from goodthings.rights.signin import issue_invite
 
     with running.hub.engine.begin() as connection:
         made = issue_invite(connection, subject, running.base, timedelta(hours=1))

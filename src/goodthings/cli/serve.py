@@ -21,7 +21,7 @@ from goodthings.core.store.catalogue import read_catalogue
 from goodthings.demo.simulator import Simulator, devices_from
 from goodthings.demo.story import Story, give_every_consent
 from goodthings.deployment.directory import init_deployment
-from goodthings.portal.signin import issue_invite
+from goodthings.rights.signin import issue_invite
 from goodthings.runtime.background import BackgroundJobs, hub_jobs
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.mqtt_ingest import MqttIngest

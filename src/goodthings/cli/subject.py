@@ -10,7 +10,7 @@ import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.deployment.directory import open_store
-from goodthings.portal.signin import FileSender, issue_invite, letter
+from goodthings.rights.signin import FileSender, issue_invite, letter
 
 app = typer.Typer(
     help="The people the data is about: invite them to their portal.", no_args_is_help=True

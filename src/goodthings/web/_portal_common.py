@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from goodthings.core import ledger
 from goodthings.core.store import tables as t
-from goodthings.portal import signin
+from goodthings.rights import signin
 from goodthings.runtime.hub import Hub
 from goodthings.web.ratelimit import RateLimiter
 

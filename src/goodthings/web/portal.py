@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
-from goodthings.portal import activity, signin, view
+from goodthings.portal import activity, view
 from goodthings.portal.chart import sparkline
 from goodthings.portal.choices import stop_everything
+from goodthings.rights import signin
 from goodthings.rights.consent import records as consent
 from goodthings.rights.receipts import consent as receipts
 from goodthings.web import portal_rights

@@ -35,8 +35,8 @@ from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.portal import signin
 from goodthings.portal.choices import stop_everything
+from goodthings.rights import signin
 from goodthings.rights.receipts.consent import controller
 from goodthings.rights.receipts.signing import sign
 

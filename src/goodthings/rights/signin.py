@@ -1,4 +1,5 @@
-"""Sign-in without an account: one-time links and codes the operator issues, and sessions.
+"""People's sign-in without an account: one-time links and codes the operator issues, and
+sessions (a right's front door, below the portal, so that erasure can end a person's sessions).
 
 A link carries 256 random bits, a code 40 (eight characters people can type from a letter);
 both work once, expire, and are stored only as SHA-256 hashes. Codes are short, so the web
