@@ -9,6 +9,7 @@ import typer
 
 from goodthings import __version__
 from goodthings.cli import (
+    _common,
     advisories,
     application,
     bench,
@@ -31,8 +32,9 @@ from goodthings.cli import (
     sign,
     subject,
 )
-from goodthings.cli._common import err
 from goodthings.core.errors import GoodthingsError
+
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="goodthings",
@@ -92,5 +94,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=list(argv) if argv is not None else None, prog_name="goodthings")
     except GoodthingsError as exc:
-        err.print(f"error: {exc}", markup=False)
+        _common.err.print(f"error: {exc}", markup=False)
         sys.exit(1)

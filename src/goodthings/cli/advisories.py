@@ -10,14 +10,14 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment.directory import open_store
-from goodthings.security.advisories import (
+from goodthings.deployment import open_store
+from goodthings.security import (
     affected_devices,
     list_advisories,
     read_advisory,
     store_advisory,
+    support_status,
 )
-from goodthings.security.firmware import support_status
 
 app = typer.Typer(
     help="Import security advisories and see which devices they affect.", no_args_is_help=True

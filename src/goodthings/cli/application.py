@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.deployment.directory import open_store
+from goodthings.deployment import open_store
 from goodthings.rights.access import issue_secret
 
 app = typer.Typer(help="Manage applications' access credentials.", no_args_is_help=True)

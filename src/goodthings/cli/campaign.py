@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.deployment.directory import open_store
-from goodthings.security.firmware import Campaign, campaigns, start_campaign
+from goodthings.deployment import open_store
+from goodthings.security import Campaign, campaigns, start_campaign
 
 app = typer.Typer(
     help="Record firmware update campaigns and follow their progress.", no_args_is_help=True

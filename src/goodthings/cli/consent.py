@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
-from goodthings.core.keys.files import load_signing_key
-from goodthings.deployment.directory import open_store
+from goodthings.core.keys import load_signing_key
+from goodthings.deployment import open_store
 from goodthings.rights.consent import records
 
 app = typer.Typer(help="Record a person's consent, or show their choices.", no_args_is_help=True)

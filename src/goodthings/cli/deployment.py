@@ -13,17 +13,20 @@ from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.device import provision_on_broker
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.manifest import load_manifest
-from goodthings.deployment.apply import ConfirmationNeeded, apply_manifest
-from goodthings.deployment.directory import (
+from goodthings.deployment import (
     EXAMPLES,
+    Action,
+    ConfirmationNeeded,
+    Plan,
+    apply_manifest,
+    describe,
+    describe_warning,
+    inference_warnings,
     init_deployment,
     manifest_path,
     open_store,
 )
-from goodthings.deployment.inferences import describe_warning, inference_warnings
-from goodthings.deployment.plan import Action, Plan, describe
-from goodthings.security.broker_acl import admin_session, revoke_retired
-from goodthings.security.credentials import CredentialKind, Issued, issue_token
+from goodthings.security import CredentialKind, Issued, admin_session, issue_token, revoke_retired
 
 
 def init(

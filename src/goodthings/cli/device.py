@@ -14,20 +14,20 @@ import typer
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.password import read_password
 from goodthings.core.config import Home
-from goodthings.core.keys.files import load_master_key
-from goodthings.deployment.directory import manifest_path, open_store
-from goodthings.deployment.onboarding import add_device, check_new_password
-from goodthings.security import credentials
-from goodthings.security.broker_acl import BrokerAclError, admin_session
-from goodthings.security.certificates import DEVICE_DAYS, issue_device_certificate, write_bundle
-from goodthings.security.credentials import (
+from goodthings.core.keys import load_master_key
+from goodthings.deployment import add_device, check_new_password, manifest_path, open_store
+from goodthings.security import (
+    BrokerAclError,
     CredentialKind,
     Issued,
     PasswordRefused,
+    admin_session,
+    credentials,
     fingerprint_key,
     issue_token,
     record_refusal,
 )
+from goodthings.security.certificates import DEVICE_DAYS, issue_device_certificate, write_bundle
 
 app = typer.Typer(help="Add devices and manage their credentials.", no_args_is_help=True)
 

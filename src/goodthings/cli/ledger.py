@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.core.keys.files import SIGNING_PUBLIC_KEY, load_public_key
+from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
 from goodthings.core.ledger import journal as store
-from goodthings.core.ledger.verify import verify as verify_chain
-from goodthings.deployment.directory import open_store
+from goodthings.core.ledger import verify as verify_chain
+from goodthings.deployment import open_store
 
 app = typer.Typer(
     help="Check the ledger of every decision about personal data.", no_args_is_help=True

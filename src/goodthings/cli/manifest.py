@@ -10,7 +10,7 @@ import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.manifest import Manifest, load_manifest
-from goodthings.deployment.directory import manifest_path
+from goodthings.deployment import manifest_path
 
 app = typer.Typer(
     help="Check a deployment manifest, or print its JSON Schema.", no_args_is_help=True

@@ -10,7 +10,7 @@ import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.errors import GoodthingsError
-from goodthings.deployment.directory import open_store
+from goodthings.deployment import open_store
 from goodthings.transparency.notices import LANGUAGES, Scope, ScopeKind, render_html, to_jsonld
 from goodthings.transparency.notices import published as notices
 

@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.core.keys.files import load_master_key
-from goodthings.deployment.directory import open_store
-from goodthings.security.credentials import fingerprint_key, judge_password
-from goodthings.security.passwords import check_password
+from goodthings.core.keys import load_master_key
+from goodthings.deployment import open_store
+from goodthings.security import check_password, fingerprint_key, judge_password
 
 app = typer.Typer(help="Check device passwords against the policy.", no_args_is_help=True)
 

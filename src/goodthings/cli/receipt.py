@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import err, out
-from goodthings.core.keys.files import load_public_key
+from goodthings.core.keys import load_public_key
 from goodthings.rights.receipts import ReceiptError
 from goodthings.rights.receipts import verify as verify_receipt
 

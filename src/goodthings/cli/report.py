@@ -9,8 +9,8 @@ import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.errors import GoodthingsError
-from goodthings.deployment.directory import open_store
-from goodthings.transparency.notices.published import applied_manifest
+from goodthings.deployment import open_store
+from goodthings.transparency.notices import applied_manifest
 from goodthings.transparency.reports import build_record, held_now, to_html, to_pdf
 
 app = typer.Typer(help="Reports for auditors: records of processing.", no_args_is_help=True)

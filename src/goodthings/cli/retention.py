@@ -10,7 +10,7 @@ import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.rights.retention import purge_expired
-from goodthings.runtime.hub import Hub
+from goodthings.runtime import Hub
 
 app = typer.Typer(
     help="Purge readings kept longer than their retention period.", no_args_is_help=True

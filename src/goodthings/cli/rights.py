@@ -14,11 +14,11 @@ import pyrage
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.core.keys.held import HeldKeyError, write_opened
-from goodthings.core.keys.held import open_export as open_held
+from goodthings.core.keys import HeldKeyError, write_opened
+from goodthings.core.keys import open_export as open_held
 from goodthings.rights.erasure import erase_subject, pending_requests
 from goodthings.rights.export import export_subject, parse_recipient
-from goodthings.runtime.hub import Hub
+from goodthings.runtime import Hub
 
 
 def export(

@@ -17,16 +17,13 @@ from fastapi import FastAPI
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.config import Home, resolve_home
-from goodthings.core.store.catalogue import read_catalogue
-from goodthings.demo.simulator import Simulator, devices_from
-from goodthings.demo.story import Story, give_every_consent
-from goodthings.deployment.directory import init_deployment
+from goodthings.core.store import read_catalogue
+from goodthings.demo import Simulator, Story, devices_from, give_every_consent
+from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
-from goodthings.runtime.background import BackgroundJobs, hub_jobs
-from goodthings.runtime.hub import Hub
-from goodthings.runtime.mqtt_ingest import MqttIngest
-from goodthings.security.credentials import issue_token
-from goodthings.web.app import create_app
+from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
+from goodthings.security import issue_token
+from goodthings.web import create_app
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]
 MqttOption = Annotated[

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys import load_master_key
 from goodthings.core.store import tables as t
 from goodthings.rights.sharing import DEAD, WebhookSecrets, deliver_due, listing, replay, schedule
-from goodthings.runtime.hub import Hub
+from goodthings.runtime import Hub
 
 app = typer.Typer(
     help="Share readings with the recipients the manifest declares.", no_args_is_help=True

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.deployment.directory import open_store
+from goodthings.deployment import open_store
 from goodthings.rights.signin import FileSender, issue_invite, letter
 
 app = typer.Typer(

@@ -1,2 +1,38 @@
 """The deployment as a whole: its directory (manifest, database, keys), applying the manifest to
-the store, and onboarding a device."""
+the store, and onboarding a device, so `init`, `apply` and `device add` share one code path."""
+
+from goodthings.deployment.apply import (
+    ApplyResult,
+    ConfirmationNeeded,
+    apply_manifest,
+    plan_for,
+)
+from goodthings.deployment.directory import (
+    EXAMPLES,
+    example_text,
+    init_deployment,
+    manifest_path,
+    open_store,
+)
+from goodthings.deployment.inferences import describe_warning, inference_warnings
+from goodthings.deployment.onboarding import add_device, check_new_password
+from goodthings.deployment.plan import Action, Plan, describe
+
+__all__ = [
+    "EXAMPLES",
+    "Action",
+    "ApplyResult",
+    "ConfirmationNeeded",
+    "Plan",
+    "add_device",
+    "apply_manifest",
+    "check_new_password",
+    "describe",
+    "describe_warning",
+    "example_text",
+    "inference_warnings",
+    "init_deployment",
+    "manifest_path",
+    "open_store",
+    "plan_for",
+]

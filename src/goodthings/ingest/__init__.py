@@ -1,1 +1,34 @@
-"""ingest"""
+"""Ingest: readings arrive as SenML over HTTP or MQTT and pass the gate in batches, so what is
+stored is only what the manifest and people's choices allow.
+
+`senml` is public as a namespace (`from goodthings.ingest import senml`).
+"""
+
+from goodthings.ingest import senml
+from goodthings.ingest.batch import (
+    SENML_CBOR,
+    SENML_JSON,
+    BatchOutcome,
+    Incoming,
+    Ingestor,
+    PackResult,
+)
+from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
+from goodthings.ingest.mqtt import BridgeStats, MqttBridge, MqttBridgeError
+from goodthings.ingest.pipeline import Pipeline
+
+__all__ = [
+    "SENML_CBOR",
+    "SENML_JSON",
+    "BatchOutcome",
+    "BridgeStats",
+    "EmbeddedBroker",
+    "EmbeddedBrokerError",
+    "Incoming",
+    "Ingestor",
+    "MqttBridge",
+    "MqttBridgeError",
+    "PackResult",
+    "Pipeline",
+    "senml",
+]

@@ -1,1 +1,6 @@
-"""web"""
+"""The web face: the device, application and operator APIs, the notices and the people's portal,
+one FastAPI app over the running hub (`create_app`)."""
+
+from goodthings.web.app import create_app
+
+__all__ = ["create_app"]

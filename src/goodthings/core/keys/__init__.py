@@ -1,1 +1,52 @@
-"""Key custody: the master key, the signing key, and (later) per-subject data keys."""
+"""Key custody: the deployment's key files, each person's data key, and keys people hold
+themselves, so readings stay sealed at rest and erasure can be a key's destruction."""
+
+from goodthings.core.keys.datakeys import (
+    Keyring,
+    Sealer,
+    Value,
+    decode_value,
+    encode_value,
+    open_sealed,
+    row_context,
+)
+from goodthings.core.keys.files import (
+    SIGNING_PUBLIC_KEY,
+    create_keys,
+    load_master_key,
+    load_operator_token,
+    load_public_key,
+    load_signing_key,
+    read_secret,
+    write_secret,
+)
+from goodthings.core.keys.held import (
+    HeldKeyError,
+    hold_own_key,
+    open_export,
+    store_sealed_batch_keys,
+    write_opened,
+)
+
+__all__ = [
+    "SIGNING_PUBLIC_KEY",
+    "HeldKeyError",
+    "Keyring",
+    "Sealer",
+    "Value",
+    "create_keys",
+    "decode_value",
+    "encode_value",
+    "hold_own_key",
+    "load_master_key",
+    "load_operator_token",
+    "load_public_key",
+    "load_signing_key",
+    "open_export",
+    "open_sealed",
+    "read_secret",
+    "row_context",
+    "store_sealed_batch_keys",
+    "write_opened",
+    "write_secret",
+]

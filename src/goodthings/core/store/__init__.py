@@ -1,1 +1,39 @@
-"""store"""
+"""The store: the schema (SQLite or PostgreSQL), its migrations, and the few paths that write
+and read it in bulk, so the rest of the hub shares one definition of every table.
+
+The table modules are public as namespaces (`from goodthings.core.store import tables as t`).
+"""
+
+from goodthings.core.store import (
+    declared,
+    tables,
+    tables_portal,
+    tables_security,
+    tables_transparency,
+)
+from goodthings.core.store.catalogue import Catalogue, read_catalogue
+from goodthings.core.store.engine import (
+    migrate,
+    normalise_url,
+    open_engine,
+    schema_is_current,
+    sqlite_url,
+)
+from goodthings.core.store.readings import ReadingRow, insert_readings
+
+__all__ = [
+    "Catalogue",
+    "ReadingRow",
+    "declared",
+    "insert_readings",
+    "migrate",
+    "normalise_url",
+    "open_engine",
+    "read_catalogue",
+    "schema_is_current",
+    "sqlite_url",
+    "tables",
+    "tables_portal",
+    "tables_security",
+    "tables_transparency",
+]

@@ -7,9 +7,16 @@ from goodthings.rights.access.credentials import (
     authenticate,
     issue_secret,
 )
-from goodthings.rights.access.purpose_reads import Reading, ReadingsQuery, ReadResult, read_readings
+from goodthings.rights.access.purpose_reads import (
+    MAX_READINGS,
+    Reading,
+    ReadingsQuery,
+    ReadResult,
+    read_readings,
+)
 
 __all__ = [
+    "MAX_READINGS",
     "AccessError",
     "Grant",
     "ReadResult",

@@ -1,1 +1,25 @@
-"""Consent records: given, withdrawn, with the notice version they were made under."""
+"""Consent records: given, withdrawn, with the notice version they were made under, so the gate
+and the person's receipts agree on what was allowed when.
+
+`records` is public as a namespace (`from goodthings.rights.consent import records`).
+"""
+
+from goodthings.rights.consent import records
+from goodthings.rights.consent.records import (
+    ConsentChange,
+    ConsentRecord,
+    consent_purposes,
+    give,
+    history,
+    withdraw,
+)
+
+__all__ = [
+    "ConsentChange",
+    "ConsentRecord",
+    "consent_purposes",
+    "give",
+    "history",
+    "records",
+    "withdraw",
+]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from goodthings.core.manifest.schema import Stream
+from goodthings.core.manifest import Stream
 
 
 def N_(text: str) -> str:

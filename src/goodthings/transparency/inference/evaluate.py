@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from goodthings.core.manifest.schema import Manifest
+from goodthings.core.manifest import Manifest
 from goodthings.transparency.inference.catalogue import RULES, Rule, signals_of
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from goodthings.core.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
 from goodthings.transparency.notices.model import ContactEntry, Notice, StreamEntry
 
 CONTEXT = {

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.manifest.schema import Contact, Device, Manifest, Stream
+from goodthings.core.manifest import Contact, Device, Manifest, Stream
 from goodthings.transparency.inference import evaluate
 
 

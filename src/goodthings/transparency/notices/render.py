@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from goodthings.core.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
 from goodthings.transparency.notices.jsonld import to_jsonld
 from goodthings.transparency.notices.model import AutomationEntry, Notice, StreamEntry
 

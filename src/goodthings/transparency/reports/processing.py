@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
 
-from goodthings.core.manifest.schema import Manifest
-from goodthings.core.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES, Manifest
 from goodthings.core.store import tables as t
 from goodthings.transparency.inference import evaluate
-from goodthings.transparency.notices.render import duration_words
+from goodthings.transparency.notices import duration_words
 
 _SUBJECTS = {
     "owner": "owners of the devices",

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from goodthings.transparency.pdf import a4_document, latin1
 from goodthings.transparency.reports.processing import ProcessingRecord
 
 _ENV = Environment(
     loader=PackageLoader("goodthings.transparency.reports", "templates"),
     autoescape=select_autoescape(["html"]),
 )
-_PLAIN = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2026": "...",
-        "\u00a0": " ",
-    }
-)
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
 def to_html(record: ProcessingRecord) -> str:
@@ -35,17 +19,14 @@ def to_html(record: ProcessingRecord) -> str:
 
 def to_pdf(record: ProcessingRecord) -> bytes:
     """A4 pages with the same sections as the HTML, in the PDF's built-in Helvetica."""
-    pdf = FPDF(unit="mm", format="A4")
-    pdf.set_compression(False)
-    pdf.set_title(_latin1(f"Records of processing: {record.deployment}"))
-    pdf.set_author(_latin1(record.controller))
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
+    pdf = a4_document(
+        f"Records of processing: {record.deployment}", record.controller, break_margin=15
+    )
     width = pdf.epw
 
     def heading(text: str, size: float) -> None:
         pdf.set_font("Helvetica", "B", size)
-        pdf.multi_cell(width, size * 0.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
 
     def rows(pairs: list[tuple[str, str]]) -> None:
@@ -55,8 +36,8 @@ def to_pdf(record: ProcessingRecord) -> bytes:
         ) as table:
             for label, value in pairs:
                 row = table.row()
-                row.cell(_latin1(label))
-                row.cell(_latin1(value))
+                row.cell(latin1(label))
+                row.cell(latin1(value))
         pdf.ln(3)
 
     heading(f"Records of processing: {record.deployment}", 16)
@@ -64,7 +45,7 @@ def to_pdf(record: ProcessingRecord) -> bytes:
     pdf.multi_cell(
         width,
         5,
-        _latin1(
+        latin1(
             f"Generated {record.generated_at} from the applied manifest and the store. "
             "In the shape of GDPR Art. 30(1)."
         ),
@@ -113,7 +94,7 @@ def to_pdf(record: ProcessingRecord) -> bytes:
             header.cell(title)
         for risk in record.risks:
             row = table.row()
-            row.cell(_latin1(risk.title))
-            row.cell(_latin1(risk.detail))
-            row.cell(_latin1(risk.measures))
+            row.cell(latin1(risk.title))
+            row.cell(latin1(risk.detail))
+            row.cell(latin1(risk.measures))
     return bytes(pdf.output())

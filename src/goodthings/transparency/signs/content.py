@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 import segno
 
-from goodthings.core.manifest.schema import Manifest
-from goodthings.core.manifest.vocabulary import PURPOSES
+from goodthings.core.manifest import PURPOSES, Manifest
 from goodthings.transparency.inference import signals_of
-from goodthings.transparency.notices import Scope, ScopeKind, build_notice
-from goodthings.transparency.notices.render import duration_words
+from goodthings.transparency.notices import Scope, ScopeKind, build_notice, duration_words
 from goodthings.transparency.signs.icons import Icon, data_icon, purpose_icon
 
 

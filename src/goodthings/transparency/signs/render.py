@@ -10,8 +10,7 @@ import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from fpdf import FPDF
-
+from goodthings.transparency.pdf import a4_document, latin1
 from goodthings.transparency.signs.content import Sign
 from goodthings.transparency.signs.icons import Icon
 
@@ -152,24 +151,6 @@ def to_svg(sign: Sign) -> str:
     return "\n".join(out) + "\n"
 
 
-_PLAIN = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2026": "...",
-        "\u00a0": " ",
-    }
-)
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
-
-
 def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
@@ -177,18 +158,13 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 def to_pdf(sign: Sign) -> bytes:
     """The sign as a one-page A4 PDF."""
     plan = layout(sign)
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_compression(False)
-    pdf.set_title(_latin1(f"Sensors in use here: {sign.place}"))
-    pdf.set_author(_latin1(sign.operator))
-    pdf.set_auto_page_break(False)
-    pdf.add_page()
+    pdf = a4_document(f"Sensors in use here: {sign.place}", sign.operator, break_margin=None)
     pdf.set_fill_color(*_rgb(ACCENT))
     pdf.rect(0, 0, WIDTH, 40, style="F")
     for text in plan.texts:
         pdf.set_font("Helvetica", "B" if text.bold else "", text.size / 0.3528)
         pdf.set_text_color(*_rgb(text.colour))
-        pdf.text(text.x, text.y, _latin1(text.text))
+        pdf.text(text.x, text.y, latin1(text.text))
     pdf.set_draw_color(*_rgb(ACCENT))
     for icon, x, y, size in plan.icons:
         scale = size / 24
