@@ -14,8 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -24,6 +23,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from goodthings.core.errors import GoodthingsError
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.batch import SENML_JSON, Incoming, Ingestor
 from goodthings.policy.decisions import DevicePolicy
 
@@ -80,7 +80,7 @@ def device_of(topic: str, kind: str = "up") -> str | None:
     return None
 
 
-class MqttBridge:
+class MqttBridge(Lifecycle):
     """Subscribe, batch, ingest, then acknowledge; publish each device's policy when it changes.
 
     Give every hub worker its own stable `client_id`: its session (and the messages the broker
@@ -181,18 +181,6 @@ class MqttBridge:
         self._subscribed.clear()
         while not self._queue.empty():  # unacknowledged: the broker redelivers them
             self._queue.get_nowait()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def stats(self) -> BridgeStats:
         with self._lock:

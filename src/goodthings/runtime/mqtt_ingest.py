@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from goodthings.core.errors import DeploymentError
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
@@ -65,7 +64,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
     )
 
 
-class MqttIngest:
+class MqttIngest(Lifecycle):
     """The hub's MQTT side: an embedded broker when none is configured, and the bridge.
 
     Either way only devices with their own live credential, and the hub, get in: the embedded
@@ -170,15 +169,3 @@ class MqttIngest:
             if self._embedded is not None:
                 self._embedded.stop()
                 self._embedded = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
