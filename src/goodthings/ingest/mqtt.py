@@ -371,7 +371,7 @@ class MqttBridge(Lifecycle):
                 self._reconnect_after_failure()
                 return
             self._next_retry_delay = self._retry_delay
-            self._count(batches=1, refused=sum(r.error is not None for r in outcome.results))
+            self._count(batches=1, refused=sum(r.refusal is not None for r in outcome.results))
         self._record_births(live)
         acked = 0
         for item in live:
