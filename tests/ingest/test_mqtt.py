@@ -23,9 +23,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from brokers import mosquitto
-from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult
+from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, Ingestor, PackResult
 from goodthings.ingest.broker import EmbeddedBroker
-from goodthings.ingest.mqtt import BridgeStats, MqttBridge, device_of
+from goodthings.ingest.mqtt import Batching, BridgeStats, BrokerSession, MqttBridge, device_of
 from goodthings.policy.decisions import DevicePolicy, StreamDecision
 
 _ids = itertools.count()
@@ -144,19 +144,23 @@ def publish(target: Target, messages: Sequence[tuple[str, bytes]], **kwargs: obj
 
 
 def bridge(
-    target: Target, ingestor: SqliteIngestor, client_id: str, **options: object
+    target: Target,
+    ingestor: Ingestor,
+    client_id: str,
+    *,
+    max_batch: int = 500,
+    retry_delay: float = 0.05,
 ) -> MqttBridge:
-    settings: dict[str, object] = {
-        "host": target.host,
-        "port": target.port,
-        "client_id": client_id,
-        "username": client_id,
-        "shared": target.shared,
-        "mqtt5": target.mqtt5,
-        "refresh_interval": 0.05,
-        "retry_delay": 0.05,
-    } | options
-    return MqttBridge(ingestor, **settings)  # type: ignore[arg-type]
+    session = BrokerSession(
+        host=target.host,
+        port=target.port,
+        client_id=client_id,
+        username=client_id,
+        shared=target.shared,
+        mqtt5=target.mqtt5,
+    )
+    batching = Batching(max_batch=max_batch, retry_delay=retry_delay)
+    return MqttBridge(ingestor, session, batching=batching, refresh_interval=0.05)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -59,9 +59,9 @@ class EmbeddedBroker(Lifecycle):
     """amqtt on its own thread and asyncio loop, listening on loopback only by default."""
 
     mqtt5 = False
-    """amqtt refuses MQTT 5 connections: connect to it with `MqttBridge(mqtt5=False)`."""
+    """amqtt refuses MQTT 5 connections: connect to it with `BrokerSession(mqtt5=False)`."""
     shared_subscriptions = False
-    """`$share/...` filters match nothing on amqtt: use `MqttBridge(shared=False)`."""
+    """`$share/...` filters match nothing on amqtt: use `BrokerSession(shared=False)`."""
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from goodthings.core.errors import DeploymentError
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
-from goodthings.ingest.mqtt import MqttBridge, MqttBridgeError
+from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
 from goodthings.security import broker_acl, firmware, lockout
 from goodthings.security.amqtt_access import BrokerAccess
@@ -96,8 +96,7 @@ class MqttIngest(Lifecycle):
         )
         # amqtt speaks MQTT 3.1.1 only and has no shared subscriptions: one worker there.
         external = self._external is not None
-        self._bridge = MqttBridge(
-            self._hub.pipeline,
+        session = BrokerSession(
             host=address.host,
             port=address.port,
             client_id=f"goodthings-hub-{self._worker}",
@@ -106,8 +105,8 @@ class MqttIngest(Lifecycle):
             tls=ssl.create_default_context() if address.tls else None,
             shared=external,
             mqtt5=external,
-            on_birth=self._record_birth,
         )
+        self._bridge = MqttBridge(self._hub.pipeline, session, on_birth=self._record_birth)
         try:
             self._bridge.start()
         except MqttBridgeError as error:
