@@ -22,4 +22,5 @@ def subscription(topic_filter: str, *, shared: bool) -> str:
 
 
 def policy_topic(device_id: str) -> str:
+    """Where a device finds what it may collect, retained so that it is there when it connects."""
     return f"gt/{device_id}/policy"
