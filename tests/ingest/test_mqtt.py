@@ -21,12 +21,17 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from sqlalchemy import func, select
 
 from brokers import mosquitto
-from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
+from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, Ingestor, PackResult
 from goodthings.ingest.broker import EmbeddedBroker
-from goodthings.ingest.mqtt import BridgeStats, MqttBridge, device_of
+from goodthings.ingest.mqtt import Batching, BridgeStats, BrokerSession, MqttBridge, device_of
 from goodthings.policy.decisions import DevicePolicy, StreamDecision
+from goodthings.runtime.hub import Hub
 
 _ids = itertools.count()
 
@@ -144,19 +149,23 @@ def publish(target: Target, messages: Sequence[tuple[str, bytes]], **kwargs: obj
 
 
 def bridge(
-    target: Target, ingestor: SqliteIngestor, client_id: str, **options: object
+    target: Target,
+    ingestor: Ingestor,
+    client_id: str,
+    *,
+    max_batch: int = 500,
+    retry_delay: float = 0.05,
 ) -> MqttBridge:
-    settings: dict[str, object] = {
-        "host": target.host,
-        "port": target.port,
-        "client_id": client_id,
-        "username": client_id,
-        "shared": target.shared,
-        "mqtt5": target.mqtt5,
-        "refresh_interval": 0.05,
-        "retry_delay": 0.05,
-    } | options
-    return MqttBridge(ingestor, **settings)  # type: ignore[arg-type]
+    session = BrokerSession(
+        host=target.host,
+        port=target.port,
+        client_id=client_id,
+        username=client_id,
+        shared=target.shared,
+        mqtt5=target.mqtt5,
+    )
+    batching = Batching(max_batch=max_batch, retry_delay=retry_delay)
+    return MqttBridge(ingestor, session, batching=batching, refresh_interval=0.05)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -416,3 +425,44 @@ def test_throughput_of_ten_record_packs_through_mosquitto(
     print(
         f"\n{count} packs of 10 records: {count / elapsed:,.0f} messages/s, {stats.batches} batches"
     )
+
+
+def test_packs_the_pipeline_refuses_are_acknowledged_and_counted_as_refused(
+    embedded_target: Target, tmp_path: Path
+) -> None:
+    home = Home(tmp_path / "smart-home")
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    good = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "v": 21.0}]).encode()
+    messages = [
+        ("gt/thermostat-1/up", good),
+        ("gt/thermostat-1/up", b'[{"n": "temperature", "v": "warm"}]'),
+        ("gt/thermostat-1/up", b'[{"n": "power", "v": 1.0}]'),
+        ("gt/toaster/up", good),
+    ]
+    try:
+        with bridge(embedded_target, hub.pipeline, "hub-k") as running:
+            publish(embedded_target, messages)
+            eventually(lambda: running.stats().acked == len(messages))
+            stats = settled(running.stats)
+        with hub.engine.connect() as connection:
+            stored = connection.execute(select(func.count()).select_from(t.readings)).scalar()
+    finally:
+        hub.close()
+    assert (stats.received, stats.refused, stats.acked, stats.failed_batches) == (4, 3, 4, 0)
+    assert stored == 1
+
+
+@pytest.mark.parametrize(
+    "options", [{"max_batch": 0}, {"max_delay": -0.1}], ids=["empty batch", "negative wait"]
+)
+def test_a_batch_holds_at_least_one_message_and_waits_no_negative_time(
+    options: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match="max_batch must be at least 1"):
+        Batching(**options)  # type: ignore[arg-type]
+
+
+def test_policies_are_refreshed_at_a_positive_interval(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="refresh_interval must be more than 0"):
+        MqttBridge(SqliteIngestor(tmp_path / "packs.db"), BrokerSession(), refresh_interval=0)

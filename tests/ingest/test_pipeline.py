@@ -13,7 +13,7 @@ from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.ledger.verify import verify
 from goodthings.core.store import tables as t
 from goodthings.core.store.engine import open_engine
-from goodthings.ingest.batch import Incoming
+from goodthings.ingest.batch import Incoming, Refusal
 from goodthings.ingest.pipeline import Pipeline
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
@@ -26,11 +26,11 @@ def pack(*records: dict[str, object], bt: float = NOW) -> bytes:
     return json.dumps([{"bt": bt, **first}, *rest]).encode()
 
 
-def send(hub: Hub, device: str, payload: bytes) -> tuple[int, dict[str, object]]:
+def send(hub: Hub, device: str, payload: bytes) -> tuple[Refusal | None, dict[str, object]]:
     outcome = hub.pipeline.ingest([Incoming(device, payload, time.time())])
     result = outcome.results[0]
     body = {"stored": result.stored, "dropped": dict(result.dropped), "error": result.error}
-    return result.status, body
+    return result.refusal, body
 
 
 def count_readings(hub: Hub) -> int:
@@ -39,20 +39,20 @@ def count_readings(hub: Hub) -> int:
 
 
 def test_non_personal_readings_are_stored_in_clear(smart_home: Hub) -> None:
-    status, body = send(
+    refusal, body = send(
         smart_home, "thermostat-1", pack({"n": "temperature", "u": "Cel", "v": 21.5})
     )
-    assert (status, body["stored"]) == (202, 1)
+    assert (refusal, body["stored"]) == (None, 1)
     with smart_home.engine.connect() as connection:
         row = connection.execute(select(t.readings)).mappings().one()
     assert (row["value"], row["sealed"], row["subject_id"]) == (21.5, None, None)
 
 
 def test_personal_readings_are_sealed_to_their_holder(smart_home: Hub) -> None:
-    status, body = send(
+    refusal, body = send(
         smart_home, "meter-1", pack({"n": "power", "v": 432.0}, {"n": "power", "t": 1, "v": 440.0})
     )
-    assert (status, body["stored"]) == (202, 2)
+    assert (refusal, body["stored"]) == (None, 2)
     with smart_home.engine.connect() as connection:
         rows = connection.execute(select(t.readings).order_by(t.readings.c.time)).mappings().all()
         cipher = smart_home.keyring.cipher(connection, "place:flat-4")
@@ -73,8 +73,8 @@ def test_consent_streams_are_dropped_until_consent_then_stored(smart_home: Hub) 
     change = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation", level="coarse")
     consent.give(smart_home.engine, smart_home.signer, change)
     smart_home.pipeline.refresh()
-    status, body = send(smart_home, "band-alex", pack({"n": "heart_rate", "v": 61.0}, bt=NOW + 10))
-    assert (status, body["stored"], body["dropped"]) == (202, 1, {})
+    refusal, body = send(smart_home, "band-alex", pack({"n": "heart_rate", "v": 61.0}, bt=NOW + 10))
+    assert (refusal, body["stored"], body["dropped"]) == (None, 1, {})
     with smart_home.engine.connect() as connection:
         row = connection.execute(select(t.readings)).mappings().one()
         cipher = smart_home.keyring.cipher(connection, "alex")
@@ -118,7 +118,7 @@ def test_a_malformed_pack_stores_nothing_of_itself(smart_home: Hub) -> None:
         time.time(),
     )
     outcome = smart_home.pipeline.ingest([good, bad])
-    assert outcome.results[1].status == 400
+    assert outcome.results[1].refusal is Refusal.malformed
     assert (
         outcome.results[1].error
         == 'record 1, field \'v\': expected a number, got "x" (a string); use "vs" for text values'
@@ -127,10 +127,10 @@ def test_a_malformed_pack_stores_nothing_of_itself(smart_home: Hub) -> None:
 
 
 def test_a_stream_the_device_does_not_have_refuses_the_whole_pack(smart_home: Hub) -> None:
-    status, body = send(
+    refusal, body = send(
         smart_home, "thermostat-1", pack({"n": "temperature", "v": 20.0}, {"n": "power", "v": 1.0})
     )
-    assert status == 403
+    assert refusal is Refusal.unknown_stream
     assert (
         body["error"]
         == "record 1: device 'thermostat-1' has no stream 'power'; its streams are: setpoint, temperature"
@@ -142,24 +142,24 @@ def test_the_device_s_own_id_as_base_name_is_understood(smart_home: Hub) -> None
     for offset, separator in enumerate(":/."):
         record = {"bn": f"thermostat-1{separator}", "n": "temperature", "v": 20.0}
         records = pack(record, bt=NOW + offset)
-        status, body = send(smart_home, "thermostat-1", records)
-        assert (status, body["stored"]) == (202, 1), separator
+        refusal, body = send(smart_home, "thermostat-1", records)
+        assert (refusal, body["stored"]) == (None, 1), separator
     assert (
         send(smart_home, "thermostat-1", pack({"bn": "meter-1:", "n": "temperature", "v": 1.0}))[0]
-        == 403
+        is Refusal.unknown_stream
     )
 
 
 def test_an_unknown_device_is_refused(smart_home: Hub) -> None:
-    status, body = send(smart_home, "toaster", pack({"n": "temperature", "v": 20.0}))
-    assert status == 404 and "no device 'toaster'" in str(body["error"])
+    refusal, body = send(smart_home, "toaster", pack({"n": "temperature", "v": 20.0}))
+    assert refusal is Refusal.unknown_device and "no device 'toaster'" in str(body["error"])
 
 
 def test_a_redelivered_pack_is_stored_once(smart_home: Hub) -> None:
     payload = pack({"n": "temperature", "v": 20.0}, {"n": "temperature", "t": 60, "v": 20.5})
     assert send(smart_home, "thermostat-1", payload)[1]["stored"] == 2
-    status, body = send(smart_home, "thermostat-1", payload)
-    assert (status, body["stored"], body["dropped"]) == (202, 0, {"duplicate": 2})
+    refusal, body = send(smart_home, "thermostat-1", payload)
+    assert (refusal, body["stored"], body["dropped"]) == (None, 0, {"duplicate": 2})
     assert count_readings(smart_home) == 2
 
 
@@ -185,5 +185,5 @@ def test_aggregate_level_keeps_one_summary_per_window(smart_home: Hub) -> None:
         consent.give(smart_home.engine, smart_home.signer, change)
     smart_home.pipeline.refresh()
     records = [{"n": "presence", "vb": i % 2 == 0, "t": float(i)} for i in range(10)]
-    status, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 500_000))
-    assert (status, body["stored"]) == (202, 1)
+    refusal, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 500_000))
+    assert (refusal, body["stored"]) == (None, 1)

@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from brokers import Broker, mosquitto
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment
-from goodthings.ingest.mqtt import MqttBridge
+from goodthings.ingest.mqtt import BrokerSession, MqttBridge
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
 
@@ -64,13 +64,8 @@ def test_withdrawal_is_published_even_when_the_ingest_path_reloaded_the_gate_fir
     tmp_path: Path, hub: Hub
 ) -> None:
     with mosquitto(tmp_path) as broker:
-        bridge = MqttBridge(
-            hub.pipeline,
-            host=broker.host,
-            port=broker.port,
-            client_id="hub-push",
-            refresh_interval=0.3,
-        )
+        session = BrokerSession(host=broker.host, port=broker.port, client_id="hub-push")
+        bridge = MqttBridge(hub.pipeline, session, refresh_interval=0.3)
         with bridge:
             watch = HeartRatePolicy(broker)
             try:

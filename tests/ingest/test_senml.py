@@ -15,8 +15,7 @@ import cbor2
 import pytest
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest import senml
-from goodthings.ingest.senml import Record, parse_cbor, parse_json, resolve, to_json
+from goodthings.ingest.senml import Record, parse_cbor, parse_json, resolution, resolve, to_json
 
 NOW = 1_700_000_000.0
 TWO_28 = 2**28
@@ -805,8 +804,8 @@ def test_resolved_records_are_plain_frozen_records() -> None:
 
 def test_valid_names_are_cached_and_the_cache_stays_small(monkeypatch: pytest.MonkeyPatch) -> None:
     cache: dict[str, None] = {}
-    monkeypatch.setattr(senml, "_valid_names", cache)
-    monkeypatch.setattr(senml, "_NAME_CACHE_SIZE", 3)
+    monkeypatch.setattr(resolution, "_valid_names", cache)
+    monkeypatch.setattr(resolution, "_NAME_CACHE_SIZE", 3)
     pack = [{"n": f"s{i}", "v": i} for i in range(5)]
     assert [r.name for r in resolve(pack, now=NOW)] == ["s0", "s1", "s2", "s3", "s4"]
     assert 0 < len(cache) <= 3
@@ -815,7 +814,7 @@ def test_valid_names_are_cached_and_the_cache_stays_small(monkeypatch: pytest.Mo
 def test_invalid_names_are_never_cached() -> None:
     for _ in range(2):
         assert refusal('[{"n": "bad name", "v": 1}]').field == "n"
-    assert "bad name" not in senml._valid_names
+    assert "bad name" not in resolution._valid_names
 
 
 # ---------------------------------------------------------------------------------------------

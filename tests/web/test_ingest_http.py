@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from goodthings.core.config import Home, Settings
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
+from goodthings.ingest.batch import Refusal
 from goodthings.security.tokens import issue_token
 from goodthings.web.app import create_app
+from goodthings.web.ingest import refusal_status
 
 PACK = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "u": "Cel", "v": 21.0}]).encode()
 
@@ -126,3 +128,18 @@ def test_a_retired_device_token_stops_working(client: TestClient, token: str) ->
     hub.tokens = TokenVerifier(hub.engine, ttl=0)
     status, _ = post(client, token, PACK)
     assert status == 401
+
+
+REFUSAL_STATUSES = {
+    Refusal.malformed: 400,
+    Refusal.unknown_stream: 403,
+    Refusal.unknown_device: 404,
+}
+
+
+@pytest.mark.parametrize("refusal", list(Refusal))
+def test_each_reason_to_refuse_a_pack_is_answered_with_its_own_http_status(
+    refusal: Refusal,
+) -> None:
+    assert refusal_status(refusal) == REFUSAL_STATUSES[refusal]
+    assert len(set(REFUSAL_STATUSES.values())) == len(Refusal)

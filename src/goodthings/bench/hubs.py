@@ -15,10 +15,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
+from typing import IO
 
 from goodthings.core.errors import GoodthingsError
+from goodthings.core.lifecycle import Lifecycle
 
 HOST = "127.0.0.1"
 
@@ -44,7 +44,7 @@ def hub_environment(database_url: str | None) -> dict[str, str]:
     return env
 
 
-class HubProcess:
+class HubProcess(Lifecycle):
     """One `python -m goodthings serve --worker NAME` on a free port, joined to `mqtt_url`."""
 
     def __init__(
@@ -138,18 +138,6 @@ class HubProcess:
         if not self.log_path.exists():
             return "(no output)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def peak_rss_mb(pid: int) -> float | None:

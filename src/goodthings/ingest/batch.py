@@ -3,13 +3,16 @@
 A transport (HTTP, MQTT) collects packs into a batch and calls `Ingestor.ingest`; when that
 returns, everything stored is durably committed, so the transport may acknowledge. Each pack is
 accepted or refused whole: a malformed pack, or one naming a stream its device does not have,
-stores nothing of itself and does not affect the other packs of the batch.
+stores nothing of itself and does not affect the other packs of the batch. Why a pack was
+refused is a `Refusal`, in the domain's words; each transport says it in its own (HTTP maps it
+to a status code in `web/ingest.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from goodthings.policy.decisions import DevicePolicy
@@ -28,9 +31,20 @@ class Incoming:
     content_type: str = SENML_JSON
 
 
+class Refusal(StrEnum):
+    """Why a pack was refused whole: nothing of it was stored."""
+
+    unknown_device = "unknown_device"
+    """The sender is not a device of this deployment (never was, or no longer is)."""
+    malformed = "malformed"
+    """The payload is not a valid SenML pack (RFC 8428) in the content type it came as."""
+    unknown_stream = "unknown_stream"
+    """A record names a stream the device does not have: the manifest must declare it first."""
+
+
 @dataclass(frozen=True)
 class PackResult:
-    """What happened to one pack: counts when accepted, an error when refused whole."""
+    """What happened to one pack: counts when accepted, a refusal and its message when not."""
 
     received: int = 0
     """Readings in the pack."""
@@ -40,9 +54,10 @@ class PackResult:
     """Readings kept at less detail than sent: rounded, or merged into a window's summary."""
     dropped: Mapping[str, int] = field(default_factory=dict)
     """Readings not stored, by reason (see `policy.decisions.Reason`)."""
+    refusal: Refusal | None = None
+    """Why the pack was refused whole, or None when it was accepted."""
     error: str | None = None
-    status: int = 202
-    """HTTP-style: 202 accepted, 400 malformed, 403 stream not on device, 404 unknown device."""
+    """What was wrong, where, and what would be right: set exactly when `refusal` is."""
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.security.amqtt_access import BrokerAccess, plugins_config
 
 _LISTENER = "default"
@@ -55,13 +55,13 @@ class EmbeddedBrokerError(RuntimeError):
     """The embedded broker could not start or stop."""
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(Lifecycle):
     """amqtt on its own thread and asyncio loop, listening on loopback only by default."""
 
     mqtt5 = False
-    """amqtt refuses MQTT 5 connections: connect to it with `MqttBridge(mqtt5=False)`."""
+    """amqtt refuses MQTT 5 connections: connect to it with `BrokerSession(mqtt5=False)`."""
     shared_subscriptions = False
-    """`$share/...` filters match nothing on amqtt: use `MqttBridge(shared=False)`."""
+    """`$share/...` filters match nothing on amqtt: use `BrokerSession(shared=False)`."""
 
     def __init__(
         self,
@@ -128,18 +128,6 @@ class EmbeddedBroker:
         self._port = None
         if self._error is not None:
             raise EmbeddedBrokerError(f"the embedded broker failed: {self._error}") from self._error
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

@@ -22,7 +22,7 @@ from goodthings.core.keys.held import store_sealed_batch_keys
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store.readings import ReadingRow, insert_readings
 from goodthings.ingest import senml
-from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult
+from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
 from goodthings.policy import inputs
 from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
 from goodthings.policy.gate import decide_all
@@ -112,7 +112,7 @@ class Pipeline:
         for item in batch:
             prepared = self._prepare(item, policies.get(item.device_id), sealers)
             results.append(prepared.result)
-            if prepared.result.error is None:
+            if prepared.result.refusal is None:
                 rows.extend(prepared.rows)
                 parts.append(item.device_id.encode())
                 parts.append(item.payload)
@@ -148,14 +148,16 @@ class Pipeline:
         self, item: Incoming, policy: DevicePolicy | None, sealers: dict[str, Sealer]
     ) -> _Prepared:
         if policy is None:
-            return _refused(404, f"there is no device {item.device_id!r} in this deployment")
+            return _refused(
+                Refusal.unknown_device, f"there is no device {item.device_id!r} in this deployment"
+            )
         try:
             if item.content_type == SENML_CBOR:
                 records = senml.parse_cbor(item.payload, now=item.received_at)
             else:
                 records = senml.parse_json(item.payload, now=item.received_at)
         except SenMLError as exc:
-            return _refused(400, str(exc))
+            return _refused(Refusal.malformed, str(exc))
         streams = policy.streams
         for index, record in enumerate(records):
             if record.name not in streams:
@@ -165,7 +167,7 @@ class Pipeline:
                     continue
                 known = ", ".join(sorted(streams)) or "none"
                 return _refused(
-                    403,
+                    Refusal.unknown_stream,
                     f"record {index}: device {item.device_id!r} has no stream {record.name!r}; "
                     f"its streams are: {known}",
                 )
@@ -223,21 +225,14 @@ def _without_device_prefix(name: str, device_id: str) -> str:
     return name
 
 
-def _refused(status: int, message: str) -> _Prepared:
-    return _Prepared([], PackResult(error=message, status=status))
+def _refused(refusal: Refusal, message: str) -> _Prepared:
+    return _Prepared([], PackResult(refusal=refusal, error=message))
 
 
 def _with_duplicates(result: PackResult, duplicates: int) -> PackResult:
     dropped = dict(result.dropped)
     dropped[Reason.duplicate.value] = dropped.get(Reason.duplicate.value, 0) + duplicates
-    return PackResult(
-        received=result.received,
-        stored=result.stored - duplicates,
-        minimised=result.minimised,
-        dropped=dropped,
-        error=None,
-        status=result.status,
-    )
+    return replace(result, stored=result.stored - duplicates, dropped=dropped)
 
 
 def _by_stream(records: list[senml.Record]) -> dict[str, list[senml.Record]]:

@@ -10,12 +10,11 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 import httpx2
 
 from goodthings.core.keys.files import load_master_key
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.rights.retention import purge_expired
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
 from goodthings.runtime.hub import Hub
@@ -31,7 +30,7 @@ class Job:
     run: Callable[[], object]
 
 
-class BackgroundJobs:
+class BackgroundJobs(Lifecycle):
     """Run each job now and then every `job.every` seconds until stopped."""
 
     def __init__(self, jobs: list[Job]) -> None:
@@ -51,18 +50,6 @@ class BackgroundJobs:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _loop(self, job: Job) -> None:
         while not self._stop.is_set():

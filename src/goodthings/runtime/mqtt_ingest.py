@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Self
 from urllib.parse import unquote, urlsplit
 
 from goodthings.core.errors import DeploymentError
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
-from goodthings.ingest.mqtt import MqttBridge, MqttBridgeError
+from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
 from goodthings.security import broker_acl, firmware, lockout
 from goodthings.security.amqtt_access import BrokerAccess
@@ -65,7 +64,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
     )
 
 
-class MqttIngest:
+class MqttIngest(Lifecycle):
     """The hub's MQTT side: an embedded broker when none is configured, and the bridge.
 
     Either way only devices with their own live credential, and the hub, get in: the embedded
@@ -97,8 +96,7 @@ class MqttIngest:
         )
         # amqtt speaks MQTT 3.1.1 only and has no shared subscriptions: one worker there.
         external = self._external is not None
-        self._bridge = MqttBridge(
-            self._hub.pipeline,
+        session = BrokerSession(
             host=address.host,
             port=address.port,
             client_id=f"goodthings-hub-{self._worker}",
@@ -107,8 +105,8 @@ class MqttIngest:
             tls=ssl.create_default_context() if address.tls else None,
             shared=external,
             mqtt5=external,
-            on_birth=self._record_birth,
         )
+        self._bridge = MqttBridge(self._hub.pipeline, session, on_birth=self._record_birth)
         try:
             self._bridge.start()
         except MqttBridgeError as error:
@@ -170,15 +168,3 @@ class MqttIngest:
             if self._embedded is not None:
                 self._embedded.stop()
                 self._embedded = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

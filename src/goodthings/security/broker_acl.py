@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
@@ -30,6 +29,7 @@ from sqlalchemy import Connection, select
 from goodthings.core.config import Settings
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys.files import read_secret, write_secret
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.core.store import tables as t
 
 HUB_USERNAME = "goodthings-hub"
@@ -125,7 +125,7 @@ def new_hub_password() -> str:
     return secrets.token_urlsafe(32)
 
 
-class DynamicSecurity:
+class DynamicSecurity(Lifecycle):
     """An admin session with Mosquitto's dynamic-security plugin, over its control topic."""
 
     def __init__(
@@ -158,7 +158,8 @@ class DynamicSecurity:
         client.on_message = self._on_message
         self._client = client
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
+        """Log in as the admin; return once the broker's answers can be received."""
         self._client.connect(self._host, self._port, keepalive=30)
         self._client.loop_start()
         if not self._ready.wait(self._timeout):
@@ -166,14 +167,8 @@ class DynamicSecurity:
             raise BrokerAclError(
                 f"could not administer the broker at {self._host}:{self._port}: {self._problem}"
             )
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
 

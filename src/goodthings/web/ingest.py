@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, assert_never
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.ingest.batch import SENML_CBOR, SENML_JSON, Incoming
+from goodthings.ingest.batch import SENML_CBOR, SENML_JSON, Incoming, Refusal
 from goodthings.runtime.hub import Hub
 from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
 from goodthings.security.tokens import Authentication
@@ -23,6 +23,19 @@ _ACCEPTED_TYPES = {SENML_JSON, SENML_CBOR, "application/json"}
 
 def _problem(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+def refusal_status(refusal: Refusal) -> int:
+    """The HTTP status that says to a device why its pack was refused."""
+    match refusal:
+        case Refusal.malformed:
+            return 400
+        case Refusal.unknown_stream:
+            return 403
+        case Refusal.unknown_device:
+            return 404
+        case _:
+            assert_never(refusal)
 
 
 class IngestEndpoint:
@@ -48,6 +61,7 @@ class IngestEndpoint:
             "sign-ins; retry after Retry-After seconds"
         },
         403: {"description": "The pack names a stream this device does not have"},
+        404: {"description": "The device is no longer part of this deployment"},
         413: {"description": "The pack is larger than the hub accepts"},
     },
 )
@@ -87,8 +101,8 @@ async def ingest(
     )
     outcome = await _run(endpoint, item)
     result = outcome.results[0]
-    if result.error is not None:
-        return _problem(result.status, result.error)
+    if result.refusal is not None:
+        return _problem(refusal_status(result.refusal), result.error or result.refusal)
     return JSONResponse(
         {
             "received": result.received,

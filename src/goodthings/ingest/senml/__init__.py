@@ -1,0 +1,24 @@
+"""SenML codec (RFC 8428): decode a pack and resolve it into absolute, self-contained records.
+
+A SenML pack is a JSON array (or CBOR array) of records; resolving applies its base fields so
+that each :class:`Record` stands on its own. Every refusal is a
+:class:`~goodthings.core.errors.SenMLError` that names the record (0-based) and the field, and
+says what would have been accepted.
+
+One job per module; each lists the choices it makes where RFC 8428 leaves room:
+
+* ``records``: the resolved :class:`Record`.
+* ``json_codec``: :func:`parse_json` (§5) and :func:`to_json`, the resolved pack back as JSON.
+* ``cbor_codec``: :func:`parse_cbor` (§6, integer labels).
+* ``resolution``: :func:`resolve` (§4.6), the base-field rules, on the hot path of ingest.
+* ``fields``: the check of each field's item (numbers, names, text, data, version).
+* ``describe``: how an offending item is named in an error message.
+"""
+
+from goodthings.ingest.senml.cbor_codec import parse_cbor
+from goodthings.ingest.senml.fields import SUPPORTED_VERSION
+from goodthings.ingest.senml.json_codec import parse_json, to_json
+from goodthings.ingest.senml.records import Record
+from goodthings.ingest.senml.resolution import resolve
+
+__all__ = ["SUPPORTED_VERSION", "Record", "parse_cbor", "parse_json", "resolve", "to_json"]
