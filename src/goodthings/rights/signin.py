@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
@@ -157,6 +159,49 @@ def start_session(connection: Connection, subject_id: str, valid_for: timedelta)
         )
     )
     return token
+
+
+def sign_in(
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    *,
+    link: str | None = None,
+    code: str | None = None,
+    valid_for: timedelta,
+) -> tuple[str, str]:
+    """Use a link or code and start a session, recorded in the ledger, in one transaction;
+    (subject id, session token). Raises `SignInError` when the link or code does not work."""
+    with engine.begin() as connection:
+        subject_id = redeem(connection, link=link, code=code)
+        token = start_session(connection, subject_id, valid_for)
+        _record(
+            connection, signer, subject_id, "portal.sign_in", {"by_link" if link else "by_code": 1}
+        )
+    return subject_id, token
+
+
+def sign_out(engine: Engine, signer: Ed25519PrivateKey, subject_id: str, token: str) -> None:
+    """End one session of the person, recorded in the ledger."""
+    with engine.begin() as connection:
+        end_sessions(connection, token=token)
+        _record(connection, signer, subject_id, "portal.sign_out", {})
+
+
+def _record(
+    connection: Connection,
+    signer: Ed25519PrivateKey,
+    subject_id: str,
+    action: str,
+    counts: dict[str, int],
+) -> None:
+    ledger.append(
+        connection,
+        signer,
+        actor=f"subject:{subject_id}",
+        action=action,
+        target=f"subject:{subject_id}",
+        counts=counts,
+    )
 
 
 def session_subject(connection: Connection, token: str) -> str | None:

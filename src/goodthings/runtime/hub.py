@@ -1,7 +1,12 @@
-"""A running hub's parts, wired once: database, keys, ingest, device credentials, lockouts."""
+"""A running hub's parts, wired once: database, keys, ingest, device credentials, lockouts.
+
+The hub listens for policy changes announced on its database (`policy.changes`): a consent
+withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -12,6 +17,7 @@ from goodthings.core.keys.datakeys import Keyring
 from goodthings.core.keys.files import load_master_key, load_operator_token, load_signing_key
 from goodthings.deployment.directory import open_store
 from goodthings.ingest.pipeline import Pipeline
+from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
 from goodthings.security.credentials import fingerprint_key
 from goodthings.security.lockout import Lockout
@@ -30,6 +36,14 @@ class Hub:
     password_key: bytes = b""
     """Keys the fingerprints that find a password reused across devices."""
     lockout: Lockout = field(default_factory=Lockout)
+    _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._stop_listening = changes.listen(self.engine, self.on_policy_change)
+
+    def on_policy_change(self) -> None:
+        """The one hook for a change to what the gate decides: reload the gate now."""
+        self.pipeline.refresh()
 
     @classmethod
     def open(cls, home: Home) -> Hub:
@@ -50,4 +64,7 @@ class Hub:
         )
 
     def close(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
         self.engine.dispose()

@@ -1,23 +1,27 @@
 """What the portal's pages share: templates, headers, cookies, the session and its CSRF token.
 
+A page takes the signed-in person as a dependency: `PortalSession` (else back to the start)
+or, for a posted form, `FormSession` (the same, and a refusal page when the CSRF token fails).
+
 Cookies are Secure, HttpOnly and SameSite=Strict; responses are never cached, never framed and
 send no Referer (a sign-in link must not leak to another site).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from goodthings.core import ledger
 from goodthings.core.store import tables as t
 from goodthings.rights import signin
-from goodthings.runtime.hub import Hub
+from goodthings.web.deps import HubDep, hub_of
 from goodthings.web.ratelimit import RateLimiter
+from goodthings.web.refusals import Redirected, Refused
 
 templates = Jinja2Templates(directory=str(files("goodthings.web") / "templates"))
 
@@ -34,11 +38,6 @@ HEADERS = {
 _SIGN_IN_RATE, _SIGN_IN_BURST = 10 / 60, 10
 # Everyone together: two attempts a second on average, 60 at once.
 _ALL_RATE, _ALL_BURST = 2.0, 60
-
-
-def hub_of(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 class SignInLimiter:
@@ -68,14 +67,64 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     return response
 
 
-def session_of(request: Request) -> tuple[str, str] | None:
-    """(subject id, session token) of a signed-in person, else None."""
+@dataclass(frozen=True)
+class Session:
+    """A signed-in person: whose session it is, and its token (the CSRF token derives from it)."""
+
+    subject_id: str
+    token: str
+
+
+def _optional_session(request: Request, hub: HubDep) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with hub_of(request).engine.connect() as connection:
+    with hub.engine.connect() as connection:
         subject_id = signin.session_subject(connection, token)
-    return None if subject_id is None else (subject_id, token)
+    return None if subject_id is None else Session(subject_id, token)
+
+
+MaybeSession = Annotated[Session | None, Depends(_optional_session)]
+"""The signed-in person, or None."""
+
+
+def _session(session: MaybeSession) -> Session:
+    if session is None:
+        raise Redirected("/portal", HEADERS)
+    return session
+
+
+PortalSession = Annotated[Session, Depends(_session)]
+"""The signed-in person; without a session the browser goes back to the start."""
+
+
+class FormRefused(Refused):
+    """A posted form that is too old or came from another site: a page in the portal's look."""
+
+    def __init__(self) -> None:
+        super().__init__(403, "the form's CSRF token does not match the session")
+
+    def answer(self, request: Request) -> Response:
+        return render(
+            request,
+            "portal/message.html",
+            {
+                "title": "That did not work",
+                "message": "The form was too old or came from somewhere else. Go back, reload "
+                "the page and try again.",
+            },
+            status=403,
+        )
+
+
+def _form_session(session: PortalSession, csrf: Annotated[str, Form()] = "") -> Session:
+    if not signin.csrf_ok(session.token, csrf):
+        raise FormRefused()
+    return session
+
+
+FormSession = Annotated[Session, Depends(_form_session)]
+"""The person a posted form speaks for, its CSRF token checked."""
 
 
 def to_start() -> RedirectResponse:
@@ -88,59 +137,12 @@ def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
     )
 
 
-def person_of(request: Request, subject_id: str) -> Any:
-    with hub_of(request).engine.connect() as connection:
-        return (
-            connection.execute(t.subjects.select().where(t.subjects.c.id == subject_id))
+def context_of(request: Request, session: Session, page: str) -> dict[str, Any]:
+    """What every page of a signed-in person shows: who they are, the CSRF token, the tab."""
+    with hub_of(request.app).engine.connect() as connection:
+        person = (
+            connection.execute(t.subjects.select().where(t.subjects.c.id == session.subject_id))
             .mappings()
             .one()
         )
-
-
-def context_of(request: Request, subject_id: str, token: str, page: str) -> dict[str, Any]:
-    return {
-        "person": person_of(request, subject_id),
-        "csrf": signin.csrf_token(token),
-        "page": page,
-    }
-
-
-def csrf_checked(token: str, presented: str) -> bool:
-    return signin.csrf_ok(token, presented)
-
-
-def form_session(request: Request, csrf: str) -> tuple[str, str] | Response:
-    """(subject id, session token) of the person a posted form speaks for, or the answer to
-    send instead: back to the start without a session, a refusal when the CSRF token fails."""
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    if not csrf_checked(session[1], csrf):
-        return forbidden(request)
-    return session
-
-
-def forbidden(request: Request) -> HTMLResponse:
-    return render(
-        request,
-        "portal/message.html",
-        {
-            "title": "That did not work",
-            "message": "The form was too old or came from somewhere else. Go back, reload the "
-            "page and try again.",
-        },
-        status=403,
-    )
-
-
-def record(request: Request, subject_id: str, action: str, **counts: int) -> None:
-    hub = hub_of(request)
-    with hub.engine.begin() as connection:
-        ledger.append(
-            connection,
-            hub.signer,
-            actor=f"subject:{subject_id}",
-            action=action,
-            target=f"subject:{subject_id}",
-            counts=counts,
-        )
+    return {"person": person, "csrf": signin.csrf_token(session.token), "page": page}

@@ -7,7 +7,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Header, Query, Request
+from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -21,7 +21,7 @@ from goodthings.rights.access import (
     read_readings,
 )
 from goodthings.rights.access.purpose_reads import MAX_READINGS
-from goodthings.runtime.hub import Hub
+from goodthings.web.deps import BearerToken, HubDep, hub_of
 
 router = APIRouter(tags=["applications"])
 
@@ -57,20 +57,18 @@ class ReadingsOut(BaseModel):
     ledger_seq: int = Field(description="The ledger entry that records this read")
 
 
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
 def _signer(request: Request) -> TokenSigner:
     signer: TokenSigner | None = getattr(request.app.state, "access_tokens", None)
     if signer is None:
-        signer = TokenSigner(load_master_key(_hub(request).home.keys_dir))
+        signer = TokenSigner(load_master_key(hub_of(request.app).home.keys_dir))
         request.app.state.access_tokens = signer
     return signer
 
 
-def _oauth_error(exc: AccessError) -> JSONResponse:
+async def answer_access_error(request: Request, exc: Exception) -> JSONResponse:
+    """RFC 6749 §5.2 and RFC 6750 §3: every refusal of an application, answered here once."""
+    if not isinstance(exc, AccessError):
+        raise exc
     headers = {"Cache-Control": "no-store"}
     if exc.status == 401:
         headers["WWW-Authenticate"] = f'Bearer error="{exc.code}"'
@@ -98,6 +96,7 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
 )
 def token(
     request: Request,
+    hub: HubDep,
     grant_type: Annotated[
         str,
         Form(
@@ -114,32 +113,22 @@ def token(
 ) -> JSONResponse:
     """Exchange an application's client credentials for a short-lived token scoped to purposes."""
     if grant_type != "client_credentials":
-        return _oauth_error(
-            AccessError(
-                "only grant_type=client_credentials is supported", 400, "unsupported_grant_type"
-            )
+        raise AccessError(
+            "only grant_type=client_credentials is supported", 400, "unsupported_grant_type"
         )
     credentials = _basic(authorization) or (client_id, client_secret)
     if not credentials[0] or not credentials[1]:
-        return _oauth_error(
-            AccessError(
-                "send client_id and client_secret (form or HTTP Basic)", 401, "invalid_client"
-            )
+        raise AccessError(
+            "send client_id and client_secret (form or HTTP Basic)", 401, "invalid_client"
         )
-    hub = _hub(request)
-    try:
-        with hub.engine.connect() as connection:
-            purposes = authenticate(connection, credentials[0], credentials[1])
-    except AccessError as exc:
-        return _oauth_error(exc)
+    with hub.engine.connect() as connection:
+        purposes = authenticate(connection, credentials[0], credentials[1])
     wanted = scope.split() if scope else purposes
     if not wanted or not set(wanted) <= set(purposes):
-        return _oauth_error(
-            AccessError(
-                f"the application may ask only for its declared purposes: {' '.join(purposes)}",
-                400,
-                "invalid_scope",
-            )
+        raise AccessError(
+            f"the application may ask only for its declared purposes: {' '.join(purposes)}",
+            400,
+            "invalid_scope",
         )
     signer = _signer(request)
     body = TokenOut(
@@ -150,13 +139,13 @@ def token(
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
 
-def _grant(request: Request, authorization: Annotated[str | None, Header()] = None) -> Grant:
-    scheme, _, presented = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer":
+def _grant(request: Request, token: BearerToken) -> Grant:
+    """What the application's access token allows; refused when there is none or it is bad."""
+    if token is None:
         raise AccessError(
             "send 'Authorization: Bearer <token>' from POST /oauth/token", 401, "invalid_token"
         )
-    return _signer(request).verify(presented.strip())
+    return _signer(request).verify(token)
 
 
 def _seconds(moment: datetime | None) -> float | None:
@@ -173,7 +162,8 @@ def _seconds(moment: datetime | None) -> float | None:
     responses={401: {"model": OAuthError}, 403: {"model": OAuthError}},
 )
 def readings(
-    request: Request,
+    hub: HubDep,
+    grant: Annotated[Grant, Depends(_grant)],
     stream: Annotated[str, Query(description="Stream name, or model-id/stream-name")],
     purpose: Annotated[str, Query(description="The DPV purpose the data is read for")],
     start: Annotated[
@@ -181,21 +171,15 @@ def readings(
     ] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Exclusive; ISO 8601")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_READINGS)] = 1000,
-    authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Readings of a stream for one purpose: only what consent and policy allow, minimised."""
-    hub = _hub(request)
-    try:
-        grant = _grant(request, authorization)
-        result = read_readings(
-            hub.engine,
-            hub.keyring,
-            hub.signer,
-            grant,
-            ReadingsQuery(stream, purpose, _seconds(start), _seconds(end), limit),
-        )
-    except AccessError as exc:
-        return _oauth_error(exc)
+    result = read_readings(
+        hub.engine,
+        hub.keyring,
+        hub.signer,
+        grant,
+        ReadingsQuery(stream, purpose, _seconds(start), _seconds(end), limit),
+    )
     body = ReadingsOut(
         purpose=result.purpose,
         readings=[

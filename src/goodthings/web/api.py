@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.core.errors import PolicyError
 from goodthings.rights.consent import records as consent
-from goodthings.runtime.hub import Hub
+from goodthings.web.deps import Operator
 
 router = APIRouter(prefix="/api/v1", tags=["consent"])
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-def operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> Hub:
-    """Only the operator's token (keys/operator.token) may change consents through the API."""
-    hub = _hub(request)
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), hub.operator_token):
-        raise HTTPException(
-            401,
-            "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return hub
 
 
 class ConsentIn(BaseModel):
@@ -63,9 +44,7 @@ class ConsentOut(BaseModel):
 
 
 @router.post("/subjects/{subject_id}/consents", status_code=201, response_model=ConsentOut)
-async def change_consent(
-    subject_id: str, body: ConsentIn, hub: Annotated[Hub, Depends(operator)]
-) -> ConsentOut:
+async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> ConsentOut:
     """Give or withdraw a person's consent; every hub worker enforces it within its bound."""
     change = consent.ConsentChange(
         subject_id,
@@ -81,12 +60,11 @@ async def change_consent(
         record = await run_in_threadpool(action, hub.engine, hub.signer, change)
     except PolicyError as exc:
         raise HTTPException(422, str(exc)) from None
-    hub.pipeline.refresh()
     return ConsentOut.model_validate(record, from_attributes=True)
 
 
 @router.get("/subjects/{subject_id}/consents", response_model=list[ConsentOut])
-def consent_history(subject_id: str, hub: Annotated[Hub, Depends(operator)]) -> list[ConsentOut]:
+def consent_history(subject_id: str, hub: Operator) -> list[ConsentOut]:
     """Every consent change of a person, oldest first."""
     with hub.engine.connect() as connection:
         records = consent.history(connection, subject_id)

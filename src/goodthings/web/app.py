@@ -17,9 +17,11 @@ from goodthings import __version__
 from goodthings.core.config import Home
 from goodthings.core.store.catalogue import read_catalogue
 from goodthings.portal.view import plain_period
+from goodthings.rights.access import AccessError
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.mqtt_ingest import MqttIngest
 from goodthings.web import access, api, ingest, notices, passersby, portal, security
+from goodthings.web.refusals import Refused, answer_refused
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
@@ -53,7 +55,9 @@ def create_app(home: Home) -> FastAPI:
         description="An IoT data hub where good practice is the default.",
         lifespan=lifespan,
     )
-    app.state.hub = hub
+    app.state.hub = hub  # read through `web.deps.hub_of`, typed
+    app.add_exception_handler(Refused, answer_refused)
+    app.add_exception_handler(AccessError, access.answer_access_error)
     app.state.mqtt = None
     app.state.ingest = ingest.IngestEndpoint(hub)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")

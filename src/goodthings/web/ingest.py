@@ -6,14 +6,13 @@ import math
 import time
 from typing import Annotated, Any, assert_never
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.ingest.batch import SENML_CBOR, SENML_JSON, Incoming, Refusal
 from goodthings.runtime.hub import Hub
-from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
-from goodthings.security.tokens import Authentication
+from goodthings.web.deps import DeviceId
 from goodthings.web.ratelimit import RateLimiter
 
 router = APIRouter(tags=["devices"])
@@ -48,6 +47,15 @@ class IngestEndpoint:
         self.limiter = RateLimiter(settings.ingest_rate, settings.ingest_burst)
 
 
+def _endpoint(request: Request) -> IngestEndpoint:
+    endpoint = request.app.state.ingest
+    assert isinstance(endpoint, IngestEndpoint)
+    return endpoint
+
+
+Endpoint = Annotated[IngestEndpoint, Depends(_endpoint)]
+
+
 @router.post(
     "/ingest",
     status_code=202,
@@ -67,17 +75,11 @@ class IngestEndpoint:
 )
 async def ingest(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
+    endpoint: Endpoint,
+    device: DeviceId,
     content_type: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Store what the gate allows of a SenML pack (RFC 8428), JSON or CBOR."""
-    endpoint: IngestEndpoint = request.app.state.ingest
-    scheme, _, token = (authorization or "").partition(" ")
-    device = await authenticate_device(
-        endpoint.hub, token.strip() if scheme.lower() == "bearer" else "", request
-    )
-    if isinstance(device, JSONResponse):
-        return device
     wait = endpoint.limiter.allow(device)
     if wait:
         return _problem(
@@ -120,63 +122,13 @@ async def ingest(
     summary="What this device may collect now",
     responses={401: {"description": "No token, or a token the hub does not know"}},
 )
-async def device_policy(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Any:
+async def device_policy(endpoint: Endpoint, device: DeviceId) -> Any:
     """The same policy MQTT devices receive retained on gt/<device>/policy, for HTTP devices."""
-    endpoint: IngestEndpoint = request.app.state.ingest
-    scheme, _, token = (authorization or "").partition(" ")
-    device = await authenticate_device(
-        endpoint.hub, token.strip() if scheme.lower() == "bearer" else "", request
-    )
-    if isinstance(device, JSONResponse):
-        return device
     await run_in_threadpool(endpoint.hub.pipeline.refresh)
     policy = endpoint.hub.pipeline.policies().get(device)
     if policy is None:
         return _problem(404, f"device {device!r} is not part of this deployment any more")
     return Response(policy.to_json(), media_type="application/json")
-
-
-async def authenticate_device(hub: Hub, token: str, request: Request) -> str | JSONResponse:
-    """The device a token belongs to, or the answer to send: 401, or 429 while locked out."""
-    address: Key = (Scope.address, request.client.host if request.client else "unknown")
-    device = hub.tokens.cached(token) if token else None
-    if device is None:
-        wait = hub.lockout.retry_after(address)
-        if wait:
-            return _locked(wait, "too many failed sign-ins from this address")
-        auth = (
-            await run_in_threadpool(hub.tokens.verify, token)
-            if token
-            else Authentication(None, None)
-        )
-        if auth.device is None:
-            keys = [address] + ([(Scope.device, auth.claimed)] if auth.claimed else [])
-            events = hub.lockout.failed(*keys)
-            if events:
-                await run_in_threadpool(_record, hub, events)
-            return _problem(
-                401,
-                "send the device's token as 'Authorization: Bearer <token>'",
-                **{"WWW-Authenticate": "Bearer"},
-            )
-        device = auth.device
-    wait = hub.lockout.retry_after((Scope.device, device))
-    if wait:
-        return _locked(wait, f"device {device!r} is locked out after failed sign-ins")
-    hub.lockout.succeeded(address, (Scope.device, device))
-    return device
-
-
-def _locked(wait: float, why: str) -> JSONResponse:
-    seconds = max(1, math.ceil(wait))
-    return _problem(429, f"{why}; retry after {seconds} s", **{"Retry-After": str(seconds)})
-
-
-def _record(hub: Hub, events: list[LockEvent]) -> None:
-    with hub.engine.begin() as connection:
-        record_lockouts(connection, events)
 
 
 async def _run(endpoint: IngestEndpoint, item: Incoming) -> Any:

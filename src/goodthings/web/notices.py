@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from goodthings.core.errors import DeploymentError
 from goodthings.policy.identifiers import IDENTIFIER_CATEGORIES
-from goodthings.runtime.hub import Hub
 from goodthings.transparency.notices import (
     LANGUAGES,
     NoticeNotFound,
@@ -21,6 +20,7 @@ from goodthings.transparency.notices import (
     to_jsonld,
 )
 from goodthings.transparency.notices import published as notices
+from goodthings.web.deps import HubDep
 
 router = APIRouter(tags=["notices"])
 
@@ -54,9 +54,8 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 
 
 def _serve(
-    request: Request, scope: Scope, lang: str | None, format: str, accept_language: str | None
+    hub: HubDep, scope: Scope, lang: str | None, format: str, accept_language: str | None
 ) -> Response:
-    hub: Hub = request.app.state.hub
     if lang is not None and lang not in LANGUAGES:
         raise HTTPException(
             404, f"no notices in {lang!r}; the languages are {', '.join(LANGUAGES)}"
@@ -86,19 +85,18 @@ def _serve(
 
 @router.get("/notice", response_class=HTMLResponse, responses=_ANSWERS)
 def deployment_notice(
-    request: Request,
+    hub: HubDep,
     lang: Lang = None,
     format: Format = "html",
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
     """What the whole deployment collects, why, who receives it and for how long."""
-    return _serve(request, Scope(), lang, format, accept_language)
+    return _serve(hub, Scope(), lang, format, accept_language)
 
 
 @router.get("/notice/versions/{digest}", responses={404: {"model": Problem}})
-def notice_version(request: Request, digest: str) -> dict[str, Any]:
+def notice_version(hub: HubDep, digest: str) -> dict[str, Any]:
     """A notice version shown earlier (or consented under), by its hash, as it was."""
-    hub: Hub = request.app.state.hub
     with hub.engine.connect() as connection:
         content = notices.recorded_version(connection, digest)
     if content is None:
@@ -108,7 +106,7 @@ def notice_version(request: Request, digest: str) -> dict[str, Any]:
 
 @router.get("/notice/{kind}/{scope_id:path}", response_class=HTMLResponse, responses=_ANSWERS)
 def scoped_notice(
-    request: Request,
+    hub: HubDep,
     kind: Literal["place", "device", "stream"],
     scope_id: str,
     lang: Lang = None,
@@ -116,4 +114,4 @@ def scoped_notice(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The notice of one place, device or stream (`name` or `model-id/name`)."""
-    return _serve(request, Scope(ScopeKind(kind), scope_id), lang, format, accept_language)
+    return _serve(hub, Scope(ScopeKind(kind), scope_id), lang, format, accept_language)

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse
 
 from goodthings.core.keys.files import load_master_key
 from goodthings.rights.passersby import IdentifierKey, held, normalise, opt_out
-from goodthings.runtime.hub import Hub
 from goodthings.transparency.notices import LANGUAGES
 from goodthings.transparency.notices.render import render_passersby_answer
+from goodthings.web.deps import HubDep, hub_of
 from goodthings.web.ratelimit import RateLimiter
 
 router = APIRouter(tags=["notices"])
@@ -29,8 +29,7 @@ def _limiter(request: Request) -> RateLimiter:
 def _key(request: Request) -> IdentifierKey:
     key: IdentifierKey | None = getattr(request.app.state, "passersby_key", None)
     if key is None:
-        hub: Hub = request.app.state.hub
-        key = IdentifierKey(load_master_key(hub.home.keys_dir))
+        key = IdentifierKey(load_master_key(hub_of(request.app).home.keys_dir))
         request.app.state.passersby_key = key
     return key
 
@@ -42,6 +41,7 @@ def _key(request: Request) -> IdentifierKey:
 )
 def passers_by(
     request: Request,
+    hub: HubDep,
     address: Annotated[
         str,
         Form(
@@ -67,13 +67,11 @@ def passers_by(
         return HTMLResponse(
             render_passersby_answer(language, "invalid", 0, (), back), status_code=400
         )
-    hub: Hub = request.app.state.hub
     key = _key(request)
     if action == "held":
         found = held(hub.engine, hub.keyring, key, hub.signer, address)
         page = render_passersby_answer(language, "held", found.readings, found.places, back)
     else:
         erased = opt_out(hub.engine, hub.keyring, key, hub.signer, address, place or None)
-        hub.pipeline.refresh()
         page = render_passersby_answer(language, "opted-out", erased, (), back)
     return HTMLResponse(page)

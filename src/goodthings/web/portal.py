@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
 from goodthings.portal import activity, view
 from goodthings.portal.chart import sparkline
 from goodthings.portal.choices import stop_everything
+from goodthings.portal.own_reads import record_own_read
 from goodthings.rights import signin
 from goodthings.rights.consent import records as consent
 from goodthings.rights.receipts import consent as receipts
@@ -25,16 +25,16 @@ from goodthings.web._portal_common import (
     CSRF_COOKIE,
     HEADERS,
     SESSION_COOKIE,
+    FormSession,
+    MaybeSession,
+    PortalSession,
     context_of,
-    form_session,
-    hub_of,
     limiter_of,
-    record,
     render,
-    session_of,
     set_cookie,
     to_start,
 )
+from goodthings.web.deps import HubDep
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -49,20 +49,16 @@ def _sign_in_page(request: Request, error: str | None = None, status: int = 200)
 
 
 @router.get("", response_class=HTMLResponse)
-def start(request: Request) -> Response:
-    session = session_of(request)
+def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     if session is None:
         return _sign_in_page(request)
-    subject_id, token = session
-    hub = hub_of(request)
     with hub.engine.connect() as connection:
-        streams = view.streams_about(connection, hub.keyring, subject_id)
+        streams = view.streams_about(connection, hub.keyring, session.subject_id)
         operator = view.responsible(connection)
     shown = sum(len(stream.latest) for stream in streams)
     if shown:
-        # Decrypting personal readings is processing too: it is recorded like any other read.
-        record(request, subject_id, "portal.read", readings=shown)
-    context = context_of(request, subject_id, token, "collected")
+        record_own_read(hub.engine, hub.signer, session.subject_id, shown)
+    context = context_of(request, session, "collected")
     context.update(
         streams=streams,
         chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit),
@@ -83,7 +79,9 @@ def confirm_link(request: Request, link: str) -> HTMLResponse:
     return response
 
 
-def _sign_in(request: Request, csrf: str, *, link: str | None, code: str | None) -> Response:
+def _sign_in(
+    request: Request, hub: HubDep, csrf: str, *, link: str | None, code: str | None
+) -> Response:
     expected = request.cookies.get(CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, csrf):
         return _sign_in_page(
@@ -99,22 +97,15 @@ def _sign_in(request: Request, csrf: str, *, link: str | None, code: str | None)
         )
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
-    hub = hub_of(request)
     settings = hub.home.settings
     try:
-        with hub.engine.begin() as connection:
-            subject_id = signin.redeem(connection, link=link, code=code)
-            token = signin.start_session(
-                connection, subject_id, timedelta(hours=settings.portal_session_hours)
-            )
-            ledger.append(
-                connection,
-                hub.signer,
-                actor=f"subject:{subject_id}",
-                action="portal.sign_in",
-                target=f"subject:{subject_id}",
-                counts={"by_link" if link else "by_code": 1},
-            )
+        _, token = signin.sign_in(
+            hub.engine,
+            hub.signer,
+            link=link,
+            code=code,
+            valid_for=timedelta(hours=settings.portal_session_hours),
+        )
     except signin.SignInError as exc:
         return _sign_in_page(request, str(exc), 400)
     response = RedirectResponse("/portal", status_code=303, headers=HEADERS)
@@ -124,26 +115,25 @@ def _sign_in(request: Request, csrf: str, *, link: str | None, code: str | None)
 
 
 @router.post("/sign-in/{link}")
-def use_link(request: Request, link: str, csrf: Annotated[str, Form()] = "") -> Response:
-    return _sign_in(request, csrf, link=link, code=None)
+def use_link(
+    request: Request, hub: HubDep, link: str, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    return _sign_in(request, hub, csrf, link=link, code=None)
 
 
 @router.post("/sign-in")
 def use_code(
-    request: Request, code: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+    request: Request,
+    hub: HubDep,
+    code: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    return _sign_in(request, csrf, link=None, code=code)
+    return _sign_in(request, hub, csrf, link=None, code=code)
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id, token = session
-    with hub_of(request).engine.begin() as connection:
-        signin.end_sessions(connection, token=token)
-    record(request, subject_id, "portal.sign_out")
+def sign_out(hub: HubDep, session: FormSession) -> Response:
+    signin.sign_out(hub.engine, hub.signer, session.subject_id, session.token)
     response = to_start()
     response.delete_cookie(SESSION_COOKIE, path="/portal")
     return response
@@ -155,20 +145,16 @@ def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 @router.post("/choices")
 def change_choice(
     request: Request,
+    hub: HubDep,
+    session: FormSession,
     stream: Annotated[str, Form()],
     purpose: Annotated[str, Form()],
     level: Annotated[str, Form()] = "off",
     recipient: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id = session[0]
-    hub = hub_of(request)
     on = level not in {"off", ""}
     change = consent.ConsentChange(
-        subject_id,
+        session.subject_id,
         stream,
         purpose,
         recipient or None,
@@ -184,46 +170,31 @@ def change_choice(
             {"title": "That choice cannot be made", "message": str(exc)},
             status=422,
         )
-    hub.pipeline.refresh()
     return RedirectResponse(
         f"/portal?saved={stream}#stream-{stream.replace('/', '-')}", status_code=303
     )
 
 
 @router.post("/stop")
-def stop(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id = session[0]
-    hub = hub_of(request)
-    stop_everything(hub.engine, hub.signer, subject_id, method="portal")
-    hub.pipeline.refresh()
+def stop(hub: HubDep, session: FormSession) -> Response:
+    stop_everything(hub.engine, hub.signer, session.subject_id, method="portal")
     return RedirectResponse("/portal?saved=everything", status_code=303)
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    with hub_of(request).engine.connect() as connection:
-        records = list(reversed(consent.history(connection, subject_id)))
+def history(request: Request, hub: HubDep, session: PortalSession) -> Response:
+    with hub.engine.connect() as connection:
+        records = list(reversed(consent.history(connection, session.subject_id)))
         describe = view.describe_choice(connection)
-    context = context_of(request, subject_id, token, "history")
+    context = context_of(request, session, "history")
     context.update(records=records, level_words=view.level_words, describe=describe)
     return render(request, "portal/history.html", context)
 
 
 @router.get("/receipts/{receipt_id}.json")
-def receipt(request: Request, receipt_id: str) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, _ = session
-    with hub_of(request).engine.connect() as connection:
-        document = receipts.document(connection, subject_id, receipt_id)
+def receipt(request: Request, hub: HubDep, session: PortalSession, receipt_id: str) -> Response:
+    with hub.engine.connect() as connection:
+        document = receipts.document(connection, session.subject_id, receipt_id)
     if document is None:
         return render(
             request,
@@ -242,14 +213,10 @@ def receipt(request: Request, receipt_id: str) -> Response:
 
 
 @router.get("/activity", response_class=HTMLResponse)
-def who_used(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    with hub_of(request).engine.connect() as connection:
-        entries = activity.activity(connection, subject_id)
-    context = context_of(request, subject_id, token, "activity")
+def who_used(request: Request, hub: HubDep, session: PortalSession) -> Response:
+    with hub.engine.connect() as connection:
+        entries = activity.activity(connection, session.subject_id)
+    context = context_of(request, session, "activity")
     context.update(entries=entries)
     return render(request, "portal/activity.html", context)
 

@@ -12,21 +12,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import held
-from goodthings.core.store import tables_portal as tp
-from goodthings.rights import erasure, export
+from goodthings.rights import erasure, export, own_key
 from goodthings.web._portal_common import (
     HEADERS,
     SESSION_COOKIE,
+    FormSession,
+    PortalSession,
+    Session,
     context_of,
-    form_session,
-    hub_of,
     render,
-    session_of,
-    to_start,
 )
+from goodthings.web.deps import HubDep, hub_of
 
 router = APIRouter()
 
@@ -34,96 +32,45 @@ router = APIRouter()
 
 
 def _recipient_of(request: Request, subject_id: str) -> str | None:
-    with hub_of(request).engine.connect() as connection:
-        found = (
-            connection.execute(
-                tp.subject_recipients.select().where(
-                    tp.subject_recipients.c.subject_id == subject_id
-                )
-            )
-            .mappings()
-            .first()
-        )
-    return None if found is None else str(found["age_recipient"])
+    with hub_of(request.app).engine.connect() as connection:
+        return own_key.recipient_of(connection, subject_id)
 
 
 @router.get("/export", response_class=HTMLResponse)
-def export_page(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    return _export_page(request, subject_id, token)
+def export_page(request: Request, session: PortalSession) -> Response:
+    return _export_page(request, session)
 
 
 @router.post("/hold-key")
 def hold_key(
-    request: Request, confirm: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+    request: Request, hub: HubDep, session: FormSession, confirm: Annotated[str, Form()] = ""
 ) -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id, token = session
-    hub = hub_of(request)
-    recipient = _recipient_of(request, subject_id)
+    recipient = _recipient_of(request, session.subject_id)
     if confirm != "yes" or recipient is None:
         return _export_page(
-            request,
-            subject_id,
-            token,
-            error="Save your age key first, then tick the box to confirm.",
+            request, session, error="Save your age key first, then tick the box to confirm."
         )
     try:
-        held.hold_own_key(hub.engine, hub.keyring, hub.signer, subject_id, recipient)
+        own_key.take_own_key(hub.engine, hub.keyring, hub.signer, session.subject_id, recipient)
     except held.HeldKeyError as exc:
-        return _export_page(request, subject_id, token, error=str(exc), held=True)
-    hub.pipeline.refresh()
+        return _export_page(request, session, error=str(exc), held=True)
     return RedirectResponse("/portal/export", status_code=303)
 
 
 @router.post("/recipient")
 def register_recipient(
-    request: Request, age_key: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+    request: Request, hub: HubDep, session: FormSession, age_key: Annotated[str, Form()] = ""
 ) -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id, token = session
-    hub = hub_of(request)
-    key = age_key.strip()
-    if key:
-        try:
-            export.parse_recipient(key)
-        except export.ExportError as exc:
-            return _export_page(request, subject_id, token, error=str(exc))
-    with hub.engine.begin() as connection:
-        connection.execute(
-            tp.subject_recipients.delete().where(tp.subject_recipients.c.subject_id == subject_id)
-        )
-        if key:
-            connection.execute(
-                tp.subject_recipients.insert().values(
-                    subject_id=subject_id, age_recipient=key, created_at=datetime.now(UTC)
-                )
-            )
-        ledger.append(
-            connection,
-            hub.signer,
-            actor=f"subject:{subject_id}",
-            action="portal.recipient",
-            target=f"subject:{subject_id}",
-            counts={"registered": int(bool(key))},
-        )
+    try:
+        own_key.register_recipient(hub.engine, hub.signer, session.subject_id, age_key)
+    except export.ExportError as exc:
+        return _export_page(request, session, error=str(exc))
     return RedirectResponse("/portal/export", status_code=303)
 
 
 @router.post("/export")
-def download(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id = session[0]
-    hub = hub_of(request)
+def download(request: Request, hub: HubDep, session: FormSession) -> Response:
+    subject_id = session.subject_id
     recipient = _recipient_of(request, subject_id)
     actor = f"subject:{subject_id}"
     headers = {**HEADERS}
@@ -162,27 +109,19 @@ def _file_chunks(handle: Any) -> Iterator[bytes]:
 
 
 @router.get("/erase", response_class=HTMLResponse)
-def erase_page(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return to_start()
-    subject_id, token = session
-    context = context_of(request, subject_id, token, "erase")
-    context.update(days=hub_of(request).home.settings.erasure_days)
+def erase_page(request: Request, hub: HubDep, session: PortalSession) -> Response:
+    context = context_of(request, session, "erase")
+    context.update(days=hub.home.settings.erasure_days)
     return render(request, "portal/erase.html", context)
 
 
 @router.post("/erase")
 def erase(
-    request: Request, confirm: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+    request: Request, hub: HubDep, session: FormSession, confirm: Annotated[str, Form()] = ""
 ) -> Response:
-    session = form_session(request, csrf)
-    if isinstance(session, Response):
-        return session
-    subject_id, token = session
-    hub = hub_of(request)
+    subject_id = session.subject_id
     if confirm != "yes":
-        context = context_of(request, subject_id, token, "erase")
+        context = context_of(request, session, "erase")
         context.update(days=hub.home.settings.erasure_days, error="Tick the box to confirm.")
         return render(request, "portal/erase.html", context, status=422)
     settings = hub.home.settings
@@ -215,7 +154,6 @@ def erase(
             method="portal",
             days=settings.erasure_days,
             keep_aggregates=settings.erasure_keep_aggregates,
-            after_withdrawal=hub.pipeline.refresh,
         )
     except GoodthingsError as exc:
         return render(
@@ -224,7 +162,6 @@ def erase(
             {"title": "Erasure could not finish", "message": str(exc)},
             status=500,
         )
-    hub.pipeline.refresh()
     encoded = base64.b64encode(outcome.receipt.encode()).decode()
     response = render(
         request,
@@ -237,17 +174,17 @@ def erase(
 
 def _export_page(
     request: Request,
-    subject_id: str,
-    token: str,
+    session: Session,
     *,
     error: str | None = None,
     held: bool | None = None,
 ) -> Response:
     """The download page, with what went wrong (422) when a form on it failed."""
-    context = context_of(request, subject_id, token, "export")
+    context = context_of(request, session, "export")
+    subject_id = session.subject_id
     context.update(
         recipient=_recipient_of(request, subject_id),
-        held=hub_of(request).keyring.holds_own_key(subject_id) if held is None else held,
+        held=hub_of(request.app).keyring.holds_own_key(subject_id) if held is None else held,
         error=error,
     )
     return render(request, "portal/export.html", context, status=422 if error else 200)

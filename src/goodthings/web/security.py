@@ -3,13 +3,12 @@ operator's fleet-security page."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 import segno
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -23,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment.onboarding import add_device
-from goodthings.runtime.hub import Hub
 from goodthings.security.disclosure import (
     MAX_DETAILS,
     MAX_SUMMARY,
@@ -36,44 +34,22 @@ from goodthings.security.disclosure import (
 )
 from goodthings.security.firmware import BirthError, parse_birth, record_birth
 from goodthings.security.fleet import fleet_security
-from goodthings.web.ingest import authenticate_device
+from goodthings.web.deps import (
+    OPERATOR_COOKIE,
+    ConsoleOperator,
+    DeviceId,
+    HubDep,
+    Operator,
+    hub_of,
+    is_operator_token,
+)
 from goodthings.web.ratelimit import RateLimiter
 
 router = APIRouter(tags=["security"])
-OPERATOR_COOKIE = "gt_operator"
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def _templates(request: Request) -> Any:
     return request.app.state.templates
-
-
-def is_operator(request: Request) -> bool:
-    """The operator's token, as a bearer token or in the console's cookie."""
-    hub = _hub(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    presented = (
-        token.strip() if scheme.lower() == "bearer" else request.cookies.get(OPERATOR_COOKIE, "")
-    )
-    return bool(presented) and hmac.compare_digest(presented, hub.operator_token)
-
-
-def operator(request: Request) -> Hub:
-    """The API takes the operator token as a bearer token only (a cookie could be replayed by
-    another site's form)."""
-    hub = _hub(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), hub.operator_token):
-        raise HTTPException(
-            401,
-            "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return hub
 
 
 @router.post(
@@ -84,15 +60,8 @@ def operator(request: Request) -> Hub:
     tags=["devices"],
     summary="Report the device's firmware",
 )
-async def birth(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
+async def birth(request: Request, hub: HubDep, device: DeviceId) -> Any:
     """A device's birth message after it starts: JSON `{"firmware": "5.1.0"}`, with its token."""
-    hub = _hub(request)
-    scheme, _, token = (authorization or "").partition(" ")
-    device = await authenticate_device(
-        hub, token.strip() if scheme.lower() == "bearer" else "", request
-    )
-    if isinstance(device, JSONResponse):
-        return device
     body = await request.body()
     try:
         version = parse_birth(body[:4096])
@@ -108,9 +77,9 @@ async def birth(request: Request, authorization: Annotated[str | None, Header()]
 
 
 @router.get("/.well-known/security.txt", response_class=PlainTextResponse, include_in_schema=False)
-def security_txt_file(request: Request) -> PlainTextResponse:
+def security_txt_file(request: Request, hub: HubDep) -> PlainTextResponse:
     """RFC 9116, generated from the manifest's operator.vulnerability_disclosure."""
-    with _hub(request).engine.connect() as connection:
+    with hub.engine.connect() as connection:
         spec = operator_spec(connection)
     if spec is None:
         raise HTTPException(404, "no manifest has been applied yet")
@@ -128,13 +97,14 @@ def report_form(request: Request) -> HTMLResponse:
 
 
 def _submit(request: Request, summary: str, details: str, contact: str | None) -> int:
+    hub = hub_of(request.app)
     address = request.client.host if request.client else "unknown"
     limiter = getattr(request.app.state, "report_limiter", None)
     if limiter is None:  # five reports, then one a minute, per address
         limiter = request.app.state.report_limiter = RateLimiter(rate=1 / 60, burst=5)
     if limiter.allow(address):
         raise ReportError("too many reports from this address; please wait a minute and try again")
-    with _hub(request).engine.begin() as connection:
+    with hub.engine.begin() as connection:
         return submit_report(connection, summary, details, contact)
 
 
@@ -185,9 +155,7 @@ class TriageIn(BaseModel):
 
 
 @router.post("/api/v1/security/reports/{report_id}/state")
-def report_triage(
-    report_id: int, body: TriageIn, hub: Annotated[Hub, Depends(operator)]
-) -> dict[str, Any]:
+def report_triage(report_id: int, body: TriageIn, hub: Operator) -> dict[str, Any]:
     """Move a report forward: received, confirmed, fixed, published (operator only)."""
     try:
         with hub.engine.begin() as connection:
@@ -203,10 +171,10 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/console/login", include_in_schema=False)
-async def login(request: Request) -> Any:
+async def login(request: Request, hub: HubDep) -> Any:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = form.get("token", [""])[0].strip()
-    if not hmac.compare_digest(token, _hub(request).operator_token):
+    if not is_operator_token(hub, token):
         return _templates(request).TemplateResponse(
             request,
             "console_login.html",
@@ -226,10 +194,8 @@ async def login(request: Request) -> Any:
 
 
 @router.get("/console/security", response_class=HTMLResponse, include_in_schema=False)
-def fleet_page(request: Request) -> Any:
-    if not is_operator(request):
-        return RedirectResponse("/console/login", status_code=303)
-    with _hub(request).engine.connect() as connection:
+def fleet_page(request: Request, hub: ConsoleOperator) -> Any:
+    with hub.engine.connect() as connection:
         fleet = fleet_security(connection)
     return _templates(request).TemplateResponse(
         request, "fleet_security.html", {"fleet": fleet, "now": datetime.now(UTC)}
@@ -237,7 +203,7 @@ def fleet_page(request: Request) -> Any:
 
 
 def _new_device_form(request: Request, error: str | None, values: dict[str, str]) -> Any:
-    hub = _hub(request)
+    hub = hub_of(request.app)
     manifest = load_manifest(hub.home.manifest_path).manifest
     return _templates(request).TemplateResponse(
         request,
@@ -253,22 +219,17 @@ def _new_device_form(request: Request, error: str | None, values: dict[str, str]
 
 
 @router.get("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
-def new_device(request: Request) -> Any:
-    if not is_operator(request):
-        return RedirectResponse("/console/login", status_code=303)
+def new_device(request: Request, hub: ConsoleOperator) -> Any:
     return _new_device_form(request, None, {})
 
 
 @router.post("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
-async def add_device_from_console(request: Request) -> Any:
+async def add_device_from_console(request: Request, hub: ConsoleOperator) -> Any:
     """The console's way of `goodthings device add`: the same service, the credential shown once."""
-    if not is_operator(request):
-        return RedirectResponse("/console/login", status_code=303)
     form = {
         k: v[0].strip()
         for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
     }
-    hub = _hub(request)
     try:
         issued = await run_in_threadpool(
             lambda: add_device(

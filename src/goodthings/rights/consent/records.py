@@ -2,7 +2,8 @@
 
 Each change is a new row (history is never rewritten), a ledger entry and a signed consent
 receipt, in one transaction. It records the version (hash) of the notice the person was shown.
-Every hub process notices the new row within its gate's refresh interval.
+A hub in the same process is told at once (`policy.changes`); every other hub process
+notices the new row within its gate's refresh interval.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from goodthings.core.ledger.chain import content_digest
 from goodthings.core.manifest.vocabulary import CONSENT
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
+from goodthings.policy import changes
 from goodthings.rights.receipts import consent as receipts
 from goodthings.transparency.notices import published as notices
 
@@ -116,6 +118,7 @@ def _record(
             stream_label=stream.label,
             spec=stream.spec,
         )
+    changes.announce(engine)
     return ConsentRecord(
         id=int(record_id[0]),
         subject_id=change.subject_id,

@@ -35,6 +35,7 @@ from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
+from goodthings.policy import changes
 from goodthings.portal.choices import stop_everything
 from goodthings.rights import signin
 from goodthings.rights.receipts.consent import controller
@@ -276,7 +277,8 @@ def erase_subject(
 ) -> ErasureOutcome:
     """Carry out (or finish) the erasure of a person; the portal and the CLI both call this.
 
-    `after_withdrawal` lets a running hub refresh its gate before the key is destroyed.
+    Each withdrawal, and the erasure when it is done, is announced (`policy.changes`), so a
+    running hub's gate follows at once; `after_withdrawal` runs before the key is destroyed.
     """
     request_id = request_erasure(
         engine, signer, subject_id, method=method, days=days, keep_aggregates=keep_aggregates
@@ -302,6 +304,7 @@ def erase_subject(
         unreadable_ms = make_unreadable(engine, keyring, signer, subject_id, request_id)
     purged = purge(engine, subject_id)
     receipt = _finish(engine, signer, request, purged, aggregates, kept_places)
+    changes.announce(engine)
     return ErasureOutcome(request_id, subject_id, mode, unreadable_ms, purged, aggregates, receipt)
 
 

@@ -14,6 +14,7 @@ from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_c
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
+from goodthings.policy import changes
 from goodthings.policy.identifiers import IdentifierKey, normalise
 from goodthings.policy.optouts import identifier_streams
 
@@ -110,4 +111,5 @@ def opt_out(
             counts={"opted_out": 1, "erased": len(ids)},
             digest=content_digest([json.dumps({"erased": len(ids)}).encode()]),
         )
+    changes.announce(engine)
     return len(ids)

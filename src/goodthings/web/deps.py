@@ -1,0 +1,126 @@
+"""What a route needs, handed to it by FastAPI (`Depends`) instead of fetched by hand in each:
+the hub, a bearer token, the operator, the device that sends. A dependency that refuses raises
+`Refused`, answered once by the handler `create_app` installs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from goodthings.runtime.hub import Hub
+from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
+from goodthings.security.tokens import Authentication
+from goodthings.web.refusals import ApiRefused, Redirected, Refused
+
+OPERATOR_COOKIE = "gt_operator"
+
+
+def hub_of(app: Starlette) -> Hub:
+    """The running hub `create_app` opened for this application."""
+    hub = app.state.hub
+    if not isinstance(hub, Hub):
+        raise TypeError(f"app.state.hub holds {type(hub).__name__}, not the running Hub")
+    return hub
+
+
+def _hub(request: Request) -> Hub:
+    return hub_of(request.app)
+
+
+HubDep = Annotated[Hub, Depends(_hub)]
+
+
+def _bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    """RFC 6750 §2.1: the token of `Authorization: Bearer <token>`; None for another scheme."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+BearerToken = Annotated[str | None, Depends(_bearer_token)]
+
+
+def is_operator_token(hub: Hub, presented: str | None) -> bool:
+    """Whether `presented` is the operator's token (keys/operator.token), in constant time."""
+    return bool(presented) and hmac.compare_digest(presented or "", hub.operator_token)
+
+
+def _operator(hub: HubDep, token: BearerToken) -> Hub:
+    """The API takes the operator token as a bearer token only (a cookie could be replayed by
+    another site's form)."""
+    if token is None or not hmac.compare_digest(token, hub.operator_token):
+        raise ApiRefused(
+            401,
+            "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return hub
+
+
+Operator = Annotated[Hub, Depends(_operator)]
+"""The hub, for a request that carries the operator's token as a bearer token."""
+
+
+def _console_operator(request: Request, hub: HubDep, token: BearerToken) -> Hub:
+    """The console also takes the operator's token from its cookie; else to the sign-in page."""
+    presented = token if token is not None else request.cookies.get(OPERATOR_COOKIE, "")
+    if not is_operator_token(hub, presented):
+        raise Redirected("/console/login")
+    return hub
+
+
+ConsoleOperator = Annotated[Hub, Depends(_console_operator)]
+
+
+async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
+    """The device a token belongs to; refuses with 401, or 429 while locked out."""
+    address: Key = (Scope.address, request.client.host if request.client else "unknown")
+    device = hub.tokens.cached(token) if token else None
+    if device is None:
+        wait = hub.lockout.retry_after(address)
+        if wait:
+            raise _locked(wait, "too many failed sign-ins from this address")
+        auth = (
+            await run_in_threadpool(hub.tokens.verify, token)
+            if token
+            else Authentication(None, None)
+        )
+        if auth.device is None:
+            keys = [address] + ([(Scope.device, auth.claimed)] if auth.claimed else [])
+            events = hub.lockout.failed(*keys)
+            if events:
+                await run_in_threadpool(_record, hub, events)
+            raise Refused(
+                401,
+                "send the device's token as 'Authorization: Bearer <token>'",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        device = auth.device
+    wait = hub.lockout.retry_after((Scope.device, device))
+    if wait:
+        raise _locked(wait, f"device {device!r} is locked out after failed sign-ins")
+    hub.lockout.succeeded(address, (Scope.device, device))
+    return device
+
+
+async def _device(request: Request, hub: HubDep, token: BearerToken) -> str:
+    return await authenticate_device(hub, token or "", request)
+
+
+DeviceId = Annotated[str, Depends(_device)]
+"""The id of the device whose token the request carries."""
+
+
+def _locked(wait: float, why: str) -> Refused:
+    seconds = max(1, math.ceil(wait))
+    return Refused(429, f"{why}; retry after {seconds} s", {"Retry-After": str(seconds)})
+
+
+def _record(hub: Hub, events: list[LockEvent]) -> None:
+    with hub.engine.begin() as connection:
+        record_lockouts(connection, events)
