@@ -86,13 +86,14 @@ def coarse(points: Iterable[Point], step: float) -> list[Minimised]:
 def aggregate(points: Iterable[Point], window: float) -> list[Minimised]:
     """One summary per window of `window` seconds, stamped at the window's start, oldest first."""
     windows: dict[float, list[Value | None]] = {}
+    current: float | None = None
+    members: list[Value | None] = []
     for time, value in points:
         key = time // window
-        members = windows.get(key)
-        if members is None:
-            windows[key] = [value]
-        else:
-            members.append(value)
+        if key != current:  # readings mostly come in time order: look a window up once
+            members = windows.setdefault(key, [])
+            current = key
+        members.append(value)
     summaries: list[Minimised] = []
     for key in sorted(windows):
         values = windows[key]
@@ -104,7 +105,9 @@ def aggregate(points: Iterable[Point], window: float) -> list[Minimised]:
 
 def _summary(values: list[Value | None]) -> float | str | None:
     """The mean of numbers and booleans, the most frequent text, or None when there is none."""
-    numbers = [float(value) for value in values if isinstance(value, float | int)]
+    numbers = [value for value in values if isinstance(value, float)]
+    if len(numbers) != len(values):
+        numbers = [float(value) for value in values if isinstance(value, float | int)]
     if len(numbers) == len(values):
         return _mean(numbers)
     texts = [value for value in values if isinstance(value, str)]
