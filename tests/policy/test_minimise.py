@@ -141,11 +141,15 @@ def test_a_mean_of_the_largest_floats_does_not_overflow() -> None:
 @pytest.mark.parametrize(
     ("level", "step", "window"), [(Level.coarse, None, HOUR), (Level.aggregate, 5.0, None)]
 )
-def test_a_level_without_its_step_or_window_is_refused_not_kept_exact(
+def test_a_level_without_its_step_or_window_withholds_rather_than_keeps_exact(
     level: Level, step: float | None, window: float | None
 ) -> None:
-    with pytest.raises(PolicyError, match=level.value):
-        minimise([(T, 1.0)], level, step=step, window=window)
+    assert minimise([(T, 1.0), (T + 1, True)], level, step=step, window=window) == []
+
+
+def test_a_word_that_is_not_a_level_is_refused() -> None:
+    with pytest.raises(PolicyError, match="the levels are: exact, coarse, aggregate, off"):
+        minimise([(T, 1.0)], "fine", step=None, window=None)  # type: ignore[arg-type]
 
 
 def test_the_manifest_spells_the_levels_and_they_run_from_most_to_least_detail() -> None:

@@ -15,7 +15,9 @@ wherever it is applied. Pure functions over points, a point being (time, value):
 
 * An aggregate window is stamped at its start (Unix seconds, a multiple of the window), never at
   a reading's time: a summary then discloses neither when any reading was taken nor when the
-  last one arrived. Windows come out oldest first, whatever order the points came in.
+  last one arrived. Windows come out oldest first, whatever order the points came in. A call
+  summarises only the points it is given: the pipeline gives one pack's, so a later pack's
+  summary of a window it already stored is refused by the store as a duplicate.
 * Rounding uses Python's `round` (half to even), so a number moves by at most half a step and
   rounding a rounded value changes nothing.
 * A mean is exactly rounded (`math.fsum`), so it does not depend on the order of the readings,
@@ -28,6 +30,9 @@ wherever it is applied. Pure functions over points, a point being (time, value):
   other kinds, or holds a reading with no value, has no single summary. The manifest only allows
   `coarse` on number streams, so these cases come from a device that sends another type than
   its stream declares. The pipeline counts what it withholds as `unminimisable`.
+* `coarse` without a step, or `aggregate` without a window, withholds every reading: the
+  manifest requires both, but a consent given before the manifest dropped them can still ask
+  for the level, and keeping readings exact would disclose more than the person chose.
 * A tie between equally frequent texts goes to the first in sort order, again so that the order
   of the readings does not matter.
 """
@@ -59,13 +64,9 @@ def minimise(
     if level == Level.exact:
         return [(time, value, 1) for time, value in points]
     if level == Level.coarse:
-        if step is None:
-            raise PolicyError("the level `coarse` needs a coarse_step to round to")
-        return coarse(points, step)
+        return [] if step is None else coarse(points, step)
     if level == Level.aggregate:
-        if window is None:
-            raise PolicyError("the level `aggregate` needs an aggregate_window to summarise over")
-        return aggregate(points, window)
+        return [] if window is None else aggregate(points, window)
     if level == Level.off:
         return []
     raise PolicyError(f"{level!r} is not a level; the levels are: {', '.join(Level)}")
