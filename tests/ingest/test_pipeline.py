@@ -187,3 +187,75 @@ def test_aggregate_level_keeps_one_summary_per_window(smart_home: Hub) -> None:
     records = [{"n": "presence", "vb": i % 2 == 0, "t": float(i)} for i in range(10)]
     refusal, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 500_000))
     assert (refusal, body["stored"]) == (None, 1)
+
+
+def _stored(hub: Hub) -> list[tuple[float, object]]:
+    """(time, opened value) of every stored reading, oldest first."""
+    with hub.engine.connect() as connection:
+        rows = connection.execute(select(t.readings).order_by(t.readings.c.time)).mappings().all()
+        found = []
+        for row in rows:
+            cipher = hub.keyring.cipher(connection, row["subject_id"])
+            assert cipher is not None
+            context = row_context(row["device_id"], row["stream_id"], row["time"])
+            found.append((row["time"], open_sealed(cipher, row["sealed"], context)))
+    return found
+
+
+def test_an_aggregate_is_stamped_at_its_windows_start_and_a_yes_no_summary_is_a_share(
+    smart_home: Hub,
+) -> None:
+    for person in ("alex", "sam"):
+        change = consent.ConsentChange(
+            person, "presence", "OptimisationForConsumer", level="aggregate"
+        )
+        consent.give(smart_home.engine, smart_home.signer, change)
+    smart_home.pipeline.refresh()
+    hour = 3600.0 * 500_000
+    records = [{"n": "presence", "vb": i < 3, "t": 120.0 + i} for i in range(4)]
+    refusal, body = send(smart_home, "presence-living", pack(*records, bt=hour))
+    assert (refusal, body["stored"], body["dropped"]) == (None, 1, {})
+    assert _stored(smart_home) == [(hour, 0.75)]  # not 123 s past the hour: no reading's time
+
+
+def _coarse_heart_rate(hub: Hub) -> None:
+    change = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation", level="coarse")
+    consent.give(hub.engine, hub.signer, change)
+    hub.pipeline.refresh()
+
+
+def test_a_sum_on_a_coarse_stream_is_rounded_like_a_value(smart_home: Hub) -> None:
+    _coarse_heart_rate(smart_home)
+    refusal, body = send(smart_home, "band-alex", pack({"n": "heart_rate", "s": 61.0}))
+    assert (refusal, body["stored"]) == (None, 1)
+    assert _stored(smart_home) == [(NOW, 60.0)]
+
+
+def test_text_on_a_coarse_stream_is_withheld_and_counted_not_stored_exactly(
+    smart_home: Hub,
+) -> None:
+    _coarse_heart_rate(smart_home)
+    payload = pack({"n": "heart_rate", "v": 73.0}, {"n": "heart_rate", "vs": "racing", "t": 1})
+    refusal, body = send(smart_home, "band-alex", payload)
+    assert (refusal, body["stored"], body["dropped"]) == (None, 1, {"unminimisable": 1})
+    assert _stored(smart_home) == [(NOW, 75.0)]
+    with smart_home.engine.connect() as connection:
+        entry = list(ledger_store.entries(connection))[-1]
+    assert dict(entry.counts)["dropped.unminimisable"] == 1
+
+
+def test_a_later_pack_in_a_window_already_summarised_is_counted_as_a_duplicate(
+    smart_home: Hub,
+) -> None:
+    for person in ("alex", "sam"):
+        change = consent.ConsentChange(
+            person, "presence", "OptimisationForConsumer", level="aggregate"
+        )
+        consent.give(smart_home.engine, smart_home.signer, change)
+    smart_home.pipeline.refresh()
+    hour = 3600.0 * 500_000
+    first = send(smart_home, "presence-living", pack({"n": "presence", "vb": True}, bt=hour + 60))
+    later = send(smart_home, "presence-living", pack({"n": "presence", "vb": False}, bt=hour + 90))
+    assert first[1]["dropped"] == {}
+    assert later[1]["dropped"] == {"duplicate": 1}
+    assert _stored(smart_home) == [(hour, 1.0)]

@@ -24,8 +24,9 @@ from goodthings.core.store.readings import ReadingRow, insert_readings
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
 from goodthings.policy import inputs
-from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
+from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
 from goodthings.policy.gate import decide_all
+from goodthings.policy.minimise import Point, minimise
 from goodthings.policy.optouts import OptOutGate
 
 MINIMISED = "minimised"
@@ -194,13 +195,19 @@ class Pipeline:
                     dropped[Reason.opted_out.value] += opted_out
                 if not group:
                     continue
-            values = group
-            if decision.level == "coarse" and decision.coarse_step:
-                values = [_rounded(record, decision.coarse_step) for record in group]
+            values = _points(group)
+            if decision.level != Level.exact:
+                kept = minimise(
+                    values,
+                    decision.level,
+                    step=decision.coarse_step,
+                    window=decision.aggregate_seconds,
+                )
                 minimised += len(group)
-            elif decision.level == "aggregate" and decision.aggregate_seconds:
-                values = _aggregated(group, decision.aggregate_seconds)
-                minimised += len(group)
+                withheld = len(group) - sum(count for _, _, count in kept)
+                if withheld:
+                    dropped[Reason.unminimisable.value] += withheld
+                values = [(moment, value) for moment, value, _ in kept]
             if decision.holder is None:
                 rows.extend(_plain_rows(device_id, decision.stream_id, values))
             else:
@@ -246,42 +253,21 @@ def _by_stream(records: list[senml.Record]) -> dict[str, list[senml.Record]]:
     return groups
 
 
-def _value(record: senml.Record) -> float | str | bool | bytes | None:
-    return record.value if record.value is not None else record.sum
+def _points(records: list[senml.Record]) -> list[Point]:
+    """(time, value) of each record; a record that carries only a sum has the sum as its value."""
+    return [
+        (record.time, record.sum if record.value is None else record.value) for record in records
+    ]
 
 
-def _rounded(record: senml.Record, step: float) -> senml.Record:
-    value = record.value
-    if isinstance(value, float):
-        return senml.Record(
-            record.name, record.time, record.unit, round(value / step) * step, None, None
-        )
-    return record
-
-
-def _aggregated(group: list[senml.Record], window: float) -> list[senml.Record]:
-    """One mean per window in this batch, timed at the window's last reading."""
-    windows: dict[float, list[senml.Record]] = {}
-    for record in group:
-        windows.setdefault(record.time // window, []).append(record)
-    summaries = []
-    for members in windows.values():
-        last = members[-1]
-        numbers = [m.value for m in members if isinstance(m.value, float)]
-        value = sum(numbers) / len(numbers) if numbers else last.value
-        summaries.append(senml.Record(last.name, last.time, last.unit, value, None, None))
-    return summaries
-
-
-def _plain_rows(device_id: str, stream_id: int, records: list[senml.Record]) -> list[ReadingRow]:
+def _plain_rows(device_id: str, stream_id: int, points: list[Point]) -> list[ReadingRow]:
     rows: list[ReadingRow] = []
     append = rows.append
-    for record in records:
-        value = _value(record)
+    for moment, value in points:
         if isinstance(value, float):
-            append((device_id, stream_id, None, record.time, value, None, None))
+            append((device_id, stream_id, None, moment, value, None, None))
         else:
-            append((device_id, stream_id, None, record.time, None, _as_text(value), None))
+            append((device_id, stream_id, None, moment, None, _as_text(value), None))
     return rows
 
 
@@ -289,18 +275,17 @@ def _sealed_rows(
     device_id: str,
     stream_id: int,
     holder: str,
-    records: list[senml.Record],
+    points: list[Point],
     sealer: Sealer,
 ) -> list[ReadingRow]:
     rows: list[ReadingRow] = []
     append = rows.append
     seal = sealer.seal
-    for record in records:
-        value = _value(record)
+    for moment, value in points:
         if value is None:
             continue
-        sealed = seal(value, row_context(device_id, stream_id, record.time))
-        append((device_id, stream_id, holder, record.time, None, None, sealed))
+        sealed = seal(value, row_context(device_id, stream_id, moment))
+        append((device_id, stream_id, holder, moment, None, None, sealed))
     return rows
 
 

@@ -3,6 +3,9 @@
 These are the values that cross package boundaries: the gate produces them, the ingest
 pipeline applies them to readings, and the MQTT bridge publishes them to devices (retained on
 `gt/<device>/policy`) so that a device stops collecting what nobody allowed.
+
+`Level` is defined with the manifest's vocabulary (the manifest sits below the policy and spells
+the levels the same way) and is exported here, beside `Reason`, for everything above.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from goodthings.core.manifest.schema import Level
+
+__all__ = ["DevicePolicy", "Level", "Reason", "StreamDecision"]
 
 
 class Reason(StrEnum):
@@ -27,6 +34,9 @@ class Reason(StrEnum):
     """The same reading (device, stream, time) is already stored."""
     opted_out = "opted_out"
     """The reading carries the device address of a passer-by who opted out."""
+    unminimisable = "unminimisable"
+    """The level asks for less detail than the value can give up (text or data at `coarse`, a
+    window of mixed kinds of value at `aggregate`), so it is withheld rather than kept finer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +46,7 @@ class StreamDecision:
     stream_id: int
     personal: bool
     collect: bool
-    level: str
+    level: Level
     """`exact`, `coarse` or `aggregate` when collected; `off` when not."""
     reason: Reason | None
     holder: str | None
@@ -60,9 +70,9 @@ class DevicePolicy:
             entry: dict[str, object] = {"collect": decision.collect, "level": decision.level}
             if decision.reason is not None:
                 entry["reason"] = decision.reason.value
-            if decision.coarse_step is not None and decision.level == "coarse":
+            if decision.coarse_step is not None and decision.level == Level.coarse:
                 entry["coarse_step"] = decision.coarse_step
-            if decision.aggregate_seconds is not None and decision.level == "aggregate":
+            if decision.aggregate_seconds is not None and decision.level == Level.aggregate:
                 entry["aggregate_seconds"] = decision.aggregate_seconds
             streams[name] = entry
         body = {"device": self.device_id, "streams": streams}

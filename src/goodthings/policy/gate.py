@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from goodthings.core.manifest.vocabulary import CONSENT
-from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
+from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
 
 # From most to least detail; "off" collects nothing.
-LEVELS: tuple[str, ...] = ("exact", "coarse", "aggregate", "off")
+LEVELS: tuple[Level, ...] = tuple(Level)
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 
@@ -38,7 +38,7 @@ class StreamRule:
     about: str | None
     purposes: tuple[tuple[str, str | None], ...]
     """(purpose, legal basis) pairs."""
-    levels: tuple[str, ...]
+    levels: tuple[Level, ...]
     coarse_step: float | None = None
     aggregate_seconds: float | None = None
 
@@ -57,7 +57,7 @@ class Choice:
     """A person's current consent for one (stream, purpose): given or not, and at which level."""
 
     given: bool
-    level: str = "exact"
+    level: Level = Level.exact
 
 
 ConsentKey = tuple[str, int, str]
@@ -92,10 +92,10 @@ def decide(
     holder = key_holder(rule, device)
     extras = {"coarse_step": rule.coarse_step, "aggregate_seconds": rule.aggregate_seconds}
     if not rule.personal:
-        return StreamDecision(rule.stream_id, False, True, "exact", None, None, **extras)
-    finest_offered = next((level for level in LEVELS[:-1] if level in rule.levels), "off")
+        return StreamDecision(rule.stream_id, False, True, Level.exact, None, None, **extras)
+    finest_offered = next((level for level in LEVELS[:-1] if level in rule.levels), Level.off)
     people = people_concerned(rule, device)
-    allowed: list[str] = []
+    allowed: list[Level] = []
     someone_chose_off = False
     for purpose, basis in rule.purposes:
         if basis != CONSENT:
@@ -107,14 +107,14 @@ def decide(
         if not all(choice is not None and choice.given for choice in chosen):
             continue
         coarsest = max((c.level for c in chosen if c is not None), key=_RANK.__getitem__)
-        if coarsest == "off":
+        if coarsest == Level.off:
             someone_chose_off = True
             continue
         allowed.append(coarsest)
-    allowed = [level for level in allowed if level != "off"]
+    allowed = [level for level in allowed if level != Level.off]
     if not allowed:
         reason = Reason.level_off if someone_chose_off else Reason.no_consent
-        return StreamDecision(rule.stream_id, True, False, "off", reason, holder, **extras)
+        return StreamDecision(rule.stream_id, True, False, Level.off, reason, holder, **extras)
     level = min(allowed, key=_RANK.__getitem__)
     return StreamDecision(rule.stream_id, True, True, level, None, holder, **extras)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 from goodthings.core.manifest.schema import period_of
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
+from goodthings.policy.decisions import Level
 from goodthings.policy.gate import Choice, ConsentKey, DeviceFacts, StreamRule
 
 
@@ -73,7 +74,7 @@ def _rule(stream_id: int, model_id: str, spec: dict[str, object]) -> StreamRule:
         personal=bool(spec["personal"]),
         about=str(spec["about"]) if spec.get("about") else None,
         purposes=tuple((use["purpose"], use.get("legal_basis")) for use in purposes),
-        levels=tuple(str(level) for level in levels),
+        levels=tuple(Level(level) for level in levels),
         coarse_step=float(step) if isinstance(step, int | float) else None,
         aggregate_seconds=period_of(window).total_seconds() if isinstance(window, str) else None,
     )
@@ -98,5 +99,5 @@ def current_choices(
         query = query.where(t.consents.c.subject_id.in_(subjects))
     choices: dict[ConsentKey, Choice] = {}
     for subject, stream_id, purpose, state, level in connection.execute(query):
-        choices[(subject, stream_id, purpose)] = Choice(state == "given", level)
+        choices[(subject, stream_id, purpose)] = Choice(state == "given", Level(level))
     return choices

@@ -197,3 +197,20 @@ def test_property_never_outside_consent_nor_finer_than_allowed(
         assert all(r.time % HOUR == 0 for r in readings)
     if allowed == "exact":
         assert [r.value for r in readings] == [value for _, value in POWER]
+
+
+def test_a_reading_that_cannot_be_rounded_is_withheld_at_coarse_not_returned_exactly(
+    smart_home: Hub,
+) -> None:
+    _ingest(smart_home)
+    odd = [{"n": "power", "t": START + 180, "vs": "meter tampered"}]
+    smart_home.pipeline.ingest([Incoming("meter-1", json.dumps(odd).encode(), time.time())])
+    _consent(smart_home, "alex", "exact")
+    _consent(smart_home, "sam", "exact")
+    assert "meter tampered" in [r.value for r in _read(smart_home).readings]
+    _consent(smart_home, "sam", "coarse")
+    assert [(r.time, r.value) for r in _read(smart_home).readings] == [
+        (START + 60, 400.0),
+        (START + 120, 500.0),
+        (START + HOUR + 60, 1200.0),
+    ]

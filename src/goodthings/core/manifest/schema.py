@@ -227,12 +227,19 @@ class About(StrEnum):
 
 
 class Level(StrEnum):
-    """How much detail is kept: minimisation instead of only on/off."""
+    """How much detail is kept: minimisation instead of only on/off, from most to least.
+
+    What each level does to each kind of value is `goodthings.policy.minimise`'s job.
+    """
 
     exact = "exact"
+    """Every reading as the device sent it."""
     coarse = "coarse"
+    """Every reading, numbers rounded to a multiple of the stream's `coarse_step`."""
     aggregate = "aggregate"
+    """One summary per `aggregate_window`, stamped at the window's start."""
     off = "off"
+    """Nothing is kept."""
 
 
 class PurposeUse(_Model):

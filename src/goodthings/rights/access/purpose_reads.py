@@ -2,14 +2,14 @@
 
 For each device with the stream, the gate decides as it does at ingest, but for this one purpose:
 a consent-based purpose needs every person concerned to have said yes, and the level returned is
-the coarsest any of them chose. Readings are then minimised to that level (rounded, or one mean
-per window) before they leave. Each request is one ledger entry with the purpose and the counts.
+the coarsest any of them chose. Readings are then minimised to that level by
+`goodthings.policy.minimise`, the rule ingest applies too, before they leave. Each request is one
+ledger entry with the purpose and the counts.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,7 +22,8 @@ from goodthings.core.keys.datakeys import KeyError_, Keyring, Value, open_sealed
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
 from goodthings.policy import inputs
-from goodthings.policy.decisions import StreamDecision
+from goodthings.policy import minimise as minimisation
+from goodthings.policy.decisions import Level, StreamDecision
 from goodthings.policy.gate import StreamRule, decide, people_concerned
 from goodthings.rights.access.credentials import AccessError, Grant
 from goodthings.rights.objections import current as current_objections
@@ -49,7 +50,7 @@ class Reading:
     stream: str
     time: float
     value: float | str | bool | None
-    level: str
+    level: Level
     count: int = 1
     """How many readings this value summarises (for `aggregate`)."""
 
@@ -230,39 +231,20 @@ def stored_values(
 
 
 def minimise(
-    rows: list[tuple[float, Value | None]], decision: StreamDecision, ref: str, device_id: str
+    rows: list[minimisation.Point], decision: StreamDecision, ref: str, device_id: str
 ) -> list[Reading]:
     """The rows at the decision's level: never finer than the gate allows for this purpose."""
     level = decision.level
-    if level == "coarse" and decision.coarse_step:
-        step = decision.coarse_step
-        return [Reading(device_id, ref, time, _rounded(value, step), level) for time, value in rows]
-    if level == "aggregate" and decision.aggregate_seconds:
-        window = decision.aggregate_seconds
-        groups: dict[float, list[Value | None]] = {}
-        for time, value in rows:
-            groups.setdefault(math.floor(time / window) * window, []).append(value)
-        return [
-            Reading(device_id, ref, start, _mean(values), level, len(values))
-            for start, values in groups.items()
-        ]
-    return [Reading(device_id, ref, time, _plain(value), level) for time, value in rows]
+    return [
+        Reading(device_id, ref, time, _plain(value), level, count)
+        for time, value, count in minimisation.minimise(
+            rows, level, step=decision.coarse_step, window=decision.aggregate_seconds
+        )
+    ]
 
 
 def _plain(value: Value | None) -> float | str | bool | None:
     return value.hex() if isinstance(value, bytes) else value
-
-
-def _rounded(value: Value | None, step: float) -> float | str | bool | None:
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return round(value / step) * step
-    return _plain(value)
-
-
-def _mean(values: list[Value | None]) -> float | None:
-    """The mean of numbers (a yes/no counts as 1/0); None where values are not numbers."""
-    numbers = [float(v) for v in values if isinstance(v, float | int | bool)]
-    return sum(numbers) / len(numbers) if numbers and len(numbers) == len(values) else None
 
 
 def _encoded(reading: Reading) -> bytes:

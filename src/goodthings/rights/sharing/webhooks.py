@@ -27,6 +27,7 @@ from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
 from goodthings.policy import inputs
+from goodthings.policy.decisions import Level
 from goodthings.policy.gate import Choice, ConsentKey, decide
 from goodthings.rights.access.purpose_reads import minimise, stored_values
 from goodthings.rights.sharing.signing import HEADER, WebhookSecrets
@@ -77,7 +78,7 @@ def _recipient_choices(connection: Connection, recipient_id: str) -> dict[Consen
         .where(t.consents.c.recipient_id == recipient_id)
         .order_by(t.consents.c.id)
     ):
-        choices[(subject, stream_id, purpose)] = Choice(state == "given", level)
+        choices[(subject, stream_id, purpose)] = Choice(state == "given", Level(level))
     return choices
 
 
