@@ -10,11 +10,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from goodthings.core.manifest.schema import Manifest
 from goodthings.core.manifest.vocabulary import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
 from goodthings.core.store import tables as t
+from goodthings.core.store.readings import count_by_stream
 from goodthings.transparency.inference import evaluate
 from goodthings.transparency.notices.render import duration_words
 
@@ -101,11 +102,7 @@ def held_now(connection: Connection) -> dict[str, Held]:
             select(t.streams.c.id, t.streams.c.model_id, t.streams.c.name)
         )
     }
-    readings: dict[int, int] = dict(
-        connection.execute(
-            select(t.readings.c.stream_id, func.count()).group_by(t.readings.c.stream_id)
-        ).all()
-    )
+    readings = count_by_stream(connection)
     latest: dict[tuple[str, int, str, str | None], str] = {}
     for subject, stream_id, purpose, recipient, state in connection.execute(
         select(
