@@ -147,7 +147,8 @@ def select_readings(
 ) -> Iterator[StoredReading]:
     """The selected readings, streamed `batch` rows at a time rather than loaded all at once."""
     statement = _narrowed(select(*_COLUMNS), selection)
-    result = connection.execution_options(yield_per=batch).execute(statement)
+    # On the statement, not the connection: the connection's other statements must not stream.
+    result = connection.execute(statement, execution_options={"yield_per": batch})
     try:
         for row in result:
             yield StoredReading(*row)
