@@ -27,7 +27,7 @@ ROWS: list[ReadingRow] = [
     ("meter", 1, None, 100.0, 1.5, None, None),
     ("meter", 1, None, 101.0, 2.5, None, None),
     ("meter", 1, None, 102.0, None, "off", None),
-    ("meter", 2, None, 100.0, 9.0, None, None),
+    ("meter", 2, None, 100.5, 9.0, None, None),
     ("band", 3, "alex", 100.0, None, None, b"sealed-1"),
     ("band", 3, "alex", 105.0, None, None, b"sealed-2"),
     ("door", 4, "place:flat-4", 103.0, None, None, b"sealed-3"),
@@ -60,13 +60,13 @@ def test_an_empty_selection_reads_every_reading_oldest_first(store: Engine) -> N
     [
         (
             Selection(device_id="meter"),
-            [("meter", 1, 100.0), ("meter", 2, 100.0), ("meter", 1, 101.0), ("meter", 1, 102.0)],
+            [("meter", 1, 100.0), ("meter", 2, 100.5), ("meter", 1, 101.0), ("meter", 1, 102.0)],
         ),
         (
             Selection(device_id="meter", stream_ids=(1,)),
             [("meter", 1, 100.0), ("meter", 1, 101.0), ("meter", 1, 102.0)],
         ),
-        (Selection(stream_ids=(2, 4)), [("meter", 2, 100.0), ("door", 4, 103.0)]),
+        (Selection(stream_ids=(2, 4)), [("meter", 2, 100.5), ("door", 4, 103.0)]),
         (Selection(subject_id="alex"), [("band", 3, 100.0), ("band", 3, 105.0)]),
         (Selection(stream_ids=(1,), start=101.0), [("meter", 1, 101.0), ("meter", 1, 102.0)]),
         (Selection(stream_ids=(1,), end=101.0), [("meter", 1, 100.0)]),

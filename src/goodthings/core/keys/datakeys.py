@@ -57,9 +57,9 @@ def encode_value(value: Value) -> bytes:
 
 
 def decode_value(data: bytes) -> Value:
+    if data[:1] == _NUMBER:  # the usual case first: readings are mostly numbers
+        return float(_DOUBLE.unpack_from(data, 1)[0])
     tag, body = data[:1], data[1:]
-    if tag == _NUMBER:
-        return float(_DOUBLE.unpack(body)[0])
     if tag == _TEXT:
         return body.decode("utf-8")
     if tag == _BOOL:

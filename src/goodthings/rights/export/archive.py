@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -263,13 +264,8 @@ def _member(name: str) -> zipfile.ZipInfo:
 
 def _pages(rows: Iterable[_T]) -> Iterator[list[_T]]:
     """`rows` in lists of PAGE, so the archive is written and drained a page at a time."""
-    page: list[_T] = []
-    for row in rows:
-        page.append(row)
-        if len(page) == PAGE:
-            yield page
-            page = []
-    if page:
+    rows = iter(rows)
+    while page := list(itertools.islice(rows, PAGE)):
         yield page
 
 
