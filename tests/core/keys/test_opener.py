@@ -161,6 +161,8 @@ def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(
         StoredReading(alex.id, device, stream, "sam", moment, None, None, alex.sealed),
         StoredReading(alex.id, device, stream, None, moment, None, None, alex.sealed),
         StoredReading(alex.id, device, stream, holder, moment, None, None, flipped),
+        StoredReading(alex.id, device, stream, holder, moment, None, None, alex.sealed[:5]),
+        StoredReading(alex.id, device, stream, holder, moment, None, None, b""),
     ]
     with store.connect() as connection:
         opener = ReadingOpener(Keyring(MASTER), connection)

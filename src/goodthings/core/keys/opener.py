@@ -59,7 +59,7 @@ class ReadingOpener:
         context = self._context + repr(reading.time).encode()
         try:
             return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
             return UNREADABLE
 
     def readable(self, readings: Iterable[StoredReading]) -> Iterator[tuple[StoredReading, Opened]]:
