@@ -17,10 +17,16 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.store.readings import ReadingRow, insert_readings
+from goodthings.core.store.readings import (
+    ReadingRow,
+    Selection,
+    count_readings,
+    insert_readings,
+    last_id,
+)
 
 Say = Callable[[str], None]
 
@@ -157,16 +163,12 @@ class StoreWatch:
 
     def max_id(self) -> int:
         with self._engine.connect() as connection:
-            return int(connection.execute(text("SELECT max(id) FROM readings")).scalar() or 0)
+            return last_id(connection)
 
     def count(self, start: float, end: float) -> int:
         """Readings stored with a time in [start, end): one phase's readings, exactly."""
         with self._engine.connect() as connection:
-            found = connection.execute(
-                text("SELECT count(*) FROM readings WHERE time >= :start AND time < :end"),
-                {"start": start, "end": end},
-            ).scalar()
-        return int(found or 0)
+            return count_readings(connection, Selection(start=start, end=end))
 
     def wait_for(
         self,

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select
 
 from goodthings.bench.load import BenchError, Say
+from goodthings.core.store import tables as t
+from goodthings.core.store.readings import Selection, latest_time
 from goodthings.rights.consent import records as consent
 
 _SEND_INTERVAL = 0.005
@@ -138,14 +140,15 @@ def _storage_delays(
     delays = []
     ends = [*regiven_at, time.time() + 60]
     with engine.connect() as connection:
+        stream_ids = tuple(
+            connection.execute(
+                select(t.streams.c.id).where(t.streams.c.name == target.stream)
+            ).scalars()
+        )
         for start, end in zip(withdrawn_at, ends, strict=True):
-            last = connection.execute(
-                text(
-                    "SELECT max(r.time) FROM readings r JOIN streams s ON s.id = r.stream_id "
-                    "WHERE r.device_id = :device AND s.name = :stream "
-                    "AND r.time >= :start AND r.time < :end"
-                ),
-                {"device": target.device_id, "stream": target.stream, "start": start, "end": end},
-            ).scalar()
-            delays.append(0.0 if last is None else float(last) - start)
+            selection = Selection(
+                device_id=target.device_id, stream_ids=stream_ids, start=start, end=end
+            )
+            last = latest_time(connection, selection)
+            delays.append(0.0 if last is None else last - start)
     return delays

@@ -10,7 +10,7 @@ GoodthingsError                 anything goodthings refuses, with a message that
 
 Each area raises its own kinds too, defined beside the code that raises them and subclassing
 GoodthingsError directly, so the CLI turns every one into a plain `error: …` line:
-apply (ConfirmationNeeded), keys (KeyError_, HeldKeyError), security (UnknownDevice,
+apply (ConfirmationNeeded), keys (UnreadableError, HeldKeyError), security (UnknownDevice,
 PasswordRefused, BrokerAclError, BirthError, AdvisoryError, ReportError), portal (SignInError),
 receipts (ReceiptError), export (ExportError), erasure (ErasureError), notices
 (NoticeNotFound), access (AccessError), sharing (UnknownDelivery), bench (BenchError,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, or_, select
+from sqlalchemy import Connection, select
 
 from goodthings.core.manifest.vocabulary import PURPOSES
 from goodthings.core.store import tables as t
-from goodthings.policy import inputs
-from goodthings.policy.gate import people_concerned
+from goodthings.rights.ledger_about import conditions_for
 
 _ACTIONS = {
     "ingest": "Readings arrived from a device",
@@ -52,19 +51,6 @@ def _who(actor: str, subject_id: str) -> str:
     }.get(kind, actor)
 
 
-def devices_about(connection: Connection, subject_id: str) -> list[str]:
-    """Current devices with at least one stream about the person."""
-    facts = inputs.read_inputs(connection)
-    return sorted(
-        {
-            device.device_id
-            for device in facts.devices
-            for rule in facts.rules.get(device.model_id, ())
-            if subject_id in people_concerned(rule, device)
-        }
-    )
-
-
 def _purpose_words(purpose: str | None) -> str | None:
     if purpose is None or purpose not in PURPOSES:
         return purpose
@@ -96,23 +82,6 @@ def _detail(counts: dict[str, int]) -> str:
         elif name == "by_link":
             parts.append("with a link")
     return ", ".join(parts)
-
-
-def conditions_for(connection: Connection, subject_id: str) -> ColumnElement[bool]:
-    """Which ledger entries concern the person: their own actions, changes about them, and
-    batches from devices that measure them."""
-    e = t.ledger_entries
-    conditions = [
-        e.c.actor == f"subject:{subject_id}",
-        e.c.object.contains(f"subject:{subject_id}", autoescape=True),
-    ]
-    for device in devices_about(connection, subject_id):
-        conditions.append(e.c.actor == f"device:{device}")
-        conditions.append(
-            (e.c.action == "ingest") & e.c.object.contains(f"{device},", autoescape=True)
-        )
-        conditions.append((e.c.action == "ingest") & e.c.object.endswith(device, autoescape=True))
-    return or_(*conditions)
 
 
 def activity(connection: Connection, subject_id: str, limit: int = 200) -> list[Activity]:

@@ -1,42 +1,5 @@
 """A person's choices as the portal offers them, all through the consent service's one path."""
 
-from __future__ import annotations
+from goodthings.rights.consent.withdraw_all import stop_everything
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, select
-
-from goodthings.core.store import tables as t
-from goodthings.policy import inputs
-from goodthings.portal.view import share_choices
-from goodthings.rights.consent import records as consent
-
-
-def stop_everything(
-    engine: Engine, signer: Ed25519PrivateKey, subject_id: str, *, method: str
-) -> list[consent.ConsentRecord]:
-    """Withdraw every consent the person has given, to collect and to share, in one action."""
-    with engine.connect() as connection:
-        given = [
-            (stream_id, purpose)
-            for (_, stream_id, purpose), choice in inputs.current_choices(
-                connection, [subject_id]
-            ).items()
-            if choice.given
-        ]
-        shares = [key for key, on in share_choices(connection, subject_id).items() if on]
-        labels = {
-            row.id: f"{row.model_id}/{row.name}"
-            for row in connection.execute(
-                select(t.streams.c.id, t.streams.c.model_id, t.streams.c.name)
-            )
-        }
-    records = []
-    for stream_id, purpose, recipient in shares:
-        change = consent.ConsentChange(
-            subject_id, labels[stream_id], purpose, recipient, method=method
-        )
-        records.append(consent.withdraw(engine, signer, change))
-    for stream_id, purpose in given:
-        change = consent.ConsentChange(subject_id, labels[stream_id], purpose, method=method)
-        records.append(consent.withdraw(engine, signer, change))
-    return records
+__all__ = ["stop_everything"]

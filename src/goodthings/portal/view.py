@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
+from goodthings.core.keys.datakeys import Keyring
+from goodthings.core.keys.opener import ReadingOpener
 from goodthings.core.manifest.vocabulary import (
     CONSENT,
     LEGAL_BASES,
@@ -22,8 +23,10 @@ from goodthings.core.manifest.vocabulary import (
     PURPOSES,
 )
 from goodthings.core.store import tables as t
-from goodthings.policy import inputs
+from goodthings.core.store.readings import Order, Selection, select_readings
+from goodthings.policy import inputs, reads
 from goodthings.policy.gate import Choice, key_holder, people_concerned
+from goodthings.rights.consent.withdraw_all import share_choices
 from goodthings.transparency.notices.render import duration_words
 
 LATEST = 24
@@ -119,9 +122,9 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
     found: list[StreamAbout] = []
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
-            people = people_concerned(rule, device)
-            if subject_id not in people:
+            if not reads.for_person(rule, device, subject_id).allowed:
                 continue
+            people = people_concerned(rule, device)
             spec, model_id = specs[rule.stream_id]
             holder = key_holder(rule, device)
             uses = tuple(
@@ -158,9 +161,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                     levels=rule.levels,
                     automation=spec.get("automation"),
                     latest=tuple(
-                        latest_readings(
-                            connection, keyring, device.device_id, rule.stream_id, holder
-                        )
+                        latest_readings(connection, keyring, device.device_id, rule.stream_id)
                     ),
                     held=holder is not None and keyring.holds_own_key(holder),
                 )
@@ -186,50 +187,27 @@ def _use(use: dict[str, Any], choice: Choice | None) -> Use:
     )
 
 
-def share_choices(connection: Connection, subject_id: str) -> dict[tuple[int, str, str], bool]:
-    rows = connection.execute(
-        select(
-            t.consents.c.stream_id,
-            t.consents.c.purpose,
-            t.consents.c.recipient_id,
-            t.consents.c.state,
-        )
-        .where(t.consents.c.subject_id == subject_id, t.consents.c.recipient_id.is_not(None))
-        .order_by(t.consents.c.id)
-    )
-    return {(s, p, r): state == "given" for s, p, r, state in rows}
-
-
 def latest_readings(
     connection: Connection,
     keyring: Keyring,
     device_id: str,
     stream_id: int,
-    holder: str | None,
     limit: int = LATEST,
 ) -> list[Reading]:
-    """The newest readings of one stream, oldest first, decrypted with the holder's key."""
-    r = t.readings
-    rows = connection.execute(
-        select(r.c.time, r.c.value, r.c.value_text, r.c.sealed, r.c.subject_id)
-        .where(r.c.device_id == device_id, r.c.stream_id == stream_id)
-        .order_by(r.c.time.desc())
-        .limit(limit)
-    ).all()
-    found: list[Reading] = []
-    for time, value, text, sealed, row_holder in reversed(rows):
-        shown: float | str | bool | None = value if value is not None else text
-        if sealed is not None:
-            cipher = keyring.cipher(connection, row_holder or holder or "")
-            if cipher is None:
-                continue  # the key was destroyed: the reading can no longer be read by anyone
-            try:
-                opened = open_sealed(cipher, sealed, row_context(device_id, stream_id, time))
-            except KeyError_:
-                continue
-            shown = opened.hex() if isinstance(opened, bytes) else opened
-        found.append(Reading(datetime.fromtimestamp(time, UTC), shown))
-    return found
+    """The newest readings of one stream, oldest first, decrypted for the person they are about;
+    readings whose key was destroyed are left out (nobody can read them any more)."""
+    selection = Selection(
+        device_id=device_id, stream_ids=(stream_id,), order=Order.newest, limit=limit
+    )
+    opener = ReadingOpener(keyring, connection)
+    newest = list(opener.readable(select_readings(connection, selection)))
+    return [
+        Reading(
+            datetime.fromtimestamp(row.time, UTC),
+            value.hex() if isinstance(value, bytes) else value,
+        )
+        for row, value in reversed(newest)
+    ]
 
 
 def inferences(streams: Sequence[StreamAbout]) -> list[str]:

@@ -4,6 +4,7 @@ themselves, so readings stay sealed at rest and erasure can be a key's destructi
 from goodthings.core.keys.datakeys import (
     Keyring,
     Sealer,
+    UnreadableError,
     Value,
     decode_value,
     encode_value,
@@ -27,12 +28,18 @@ from goodthings.core.keys.held import (
     store_sealed_batch_keys,
     write_opened,
 )
+from goodthings.core.keys.opener import UNREADABLE, Opened, ReadingOpener, Unreadable
 
 __all__ = [
     "SIGNING_PUBLIC_KEY",
+    "UNREADABLE",
     "HeldKeyError",
     "Keyring",
+    "Opened",
+    "ReadingOpener",
     "Sealer",
+    "Unreadable",
+    "UnreadableError",
     "Value",
     "create_keys",
     "decode_value",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 import pyrage
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from goodthings.core.errors import GoodthingsError
@@ -37,8 +38,8 @@ _NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
 _DOUBLE = struct.Struct(">d")
 
 
-class KeyError_(GoodthingsError):
-    """A data key is missing, destroyed, or does not open what it should."""
+class UnreadableError(GoodthingsError):
+    """A sealed value cannot be read: its data key is missing, destroyed, or not its key."""
 
 
 Value = float | str | bool | bytes
@@ -56,9 +57,9 @@ def encode_value(value: Value) -> bytes:
 
 
 def decode_value(data: bytes) -> Value:
+    if data[:1] == _NUMBER:  # the usual case first: readings are mostly numbers
+        return float(_DOUBLE.unpack_from(data, 1)[0])
     tag, body = data[:1], data[1:]
-    if tag == _NUMBER:
-        return float(_DOUBLE.unpack(body)[0])
     if tag == _TEXT:
         return body.decode("utf-8")
     if tag == _BOOL:
@@ -92,16 +93,26 @@ def open_sealed(cipher: AESGCM, sealed: bytes, context: bytes) -> Value:
     try:
         return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
     except InvalidTag:
-        raise KeyError_("a sealed value does not match its key or its row") from None
+        raise UnreadableError("a sealed value does not match its key or its row") from None
 
 
 class Keyring:
-    """Data keys by holder, unwrapped once and kept in memory while the hub runs."""
+    """Data keys by holder, unwrapped once and kept in memory while the hub runs.
+
+    A key shredded through this keyring is never cached again by it, even by a read whose
+    transaction still sees the key's row: reads of that holder are unreadable from the moment
+    `shred` is called, and only a fresh key made at ingest (`load(create=True)`) lifts that.
+    Another process's keyring learns of a shred only when it restarts (a known limit).
+    """
 
     def __init__(self, master_key: bytes) -> None:
         self._master = AESGCM(master_key)
         self._ciphers: dict[str, AESGCM] = {}
         self._held: dict[str, pyrage.x25519.Recipient] = {}
+        self._shredded: set[str] = set()
+        self._lock = threading.Lock()
+        self.generation = 0
+        """Counts the shreds done through this keyring, so openers know to drop their caches."""
 
     def sealer(self, holder: str) -> Sealer:
         """A sealer for a fresh batch; the holder's key must have been loaded or created.
@@ -135,7 +146,7 @@ class Keyring:
 
     def cipher(self, connection: Connection, holder: str) -> AESGCM | None:
         """The holder's key for reading, or None when it does not exist (or was destroyed)."""
-        if holder in self._held:
+        if holder in self._held or holder in self._shredded:
             return None
         if holder not in self._ciphers:
             self.load(connection, [holder], create=False)
@@ -147,6 +158,8 @@ class Keyring:
     def load(self, connection: Connection, holders: Iterable[str], *, create: bool) -> None:
         """Unwrap the keys of `holders`, creating missing ones when `create` (never on reads)."""
         wanted = [h for h in holders if h not in self._ciphers and h not in self._held]
+        if not create:
+            wanted = [h for h in wanted if h not in self._shredded]
         if not wanted:
             return
         rows = connection.execute(
@@ -155,15 +168,34 @@ class Keyring:
             )
         )
         for holder, wrapped in rows:
-            self._ciphers[holder] = AESGCM(self._unwrap(holder, wrapped))
+            self._keep(holder, AESGCM(self._unwrap(holder, wrapped)))
         if create:
             for holder in wanted:
                 if holder not in self._ciphers:
                     self._create(connection, holder)
 
-    def forget(self, holder: str) -> None:
-        """Drop a key from memory (after it was destroyed in the store)."""
-        self._ciphers.pop(holder, None)
+    def shred(self, connection: Connection, holder: str) -> int:
+        """Destroy every key that opens the holder's readings (crypto-shredding); returns how
+        many were destroyed. Unreadable here at once, for everyone once `connection` commits."""
+        with self._lock:
+            self._shredded.add(holder)
+            self._ciphers.pop(holder, None)
+            self.generation += 1
+        destroyed = connection.execute(
+            delete(t.data_keys).where(t.data_keys.c.holder == holder)
+        ).rowcount
+        destroyed += connection.execute(
+            delete(tp.held_batch_keys).where(tp.held_batch_keys.c.holder == holder)
+        ).rowcount
+        connection.execute(delete(tp.held_keys).where(tp.held_keys.c.subject_id == holder))
+        return int(destroyed)
+
+    def _keep(self, holder: str, cipher: AESGCM) -> None:
+        # Checked under the lock that `shred` takes, so a key read just before a shred is not
+        # cached after it.
+        with self._lock:
+            if holder not in self._shredded:
+                self._ciphers[holder] = cipher
 
     def _create(self, connection: Connection, holder: str) -> None:
         key = AESGCM.generate_key(bit_length=256)
@@ -182,12 +214,14 @@ class Keyring:
                 select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
             ).scalar_one()
             key = self._unwrap(holder, existing)
-        self._ciphers[holder] = AESGCM(key)
+        with self._lock:
+            self._shredded.discard(holder)
+            self._ciphers[holder] = AESGCM(key)
 
     def _unwrap(self, holder: str, wrapped: bytes) -> bytes:
         try:
             return self._master.decrypt(wrapped[:12], wrapped[12:], _WRAP_CONTEXT + holder.encode())
         except InvalidTag:
-            raise KeyError_(
+            raise UnreadableError(
                 f"the data key of {holder!r} does not open with this deployment's master key"
             ) from None

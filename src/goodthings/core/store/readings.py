@@ -1,10 +1,23 @@
-"""Writing readings fast: one statement per batch on the database's own bulk path."""
+"""The one place that touches the readings table: a fast insert, and a streaming read side.
+
+Writing is the hot path: one statement per batch on the database's own bulk path. Reading
+streams rows (a server-side cursor on PostgreSQL) as `StoredReading` values whose personal
+values are still sealed; `goodthings.core.keys.opener` opens them. Deletes and counts are here
+too, so no other module names the table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, select
+
+from goodthings.core.store import tables as t
 
 ReadingRow = tuple[str, int, str | None, float, float | None, str | None, bytes | None]
 """(device_id, stream_id, subject_id, time, value, value_text, sealed)."""
@@ -37,3 +50,170 @@ def insert_readings(connection: Connection, rows: Sequence[ReadingRow]) -> int:
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+class Order(StrEnum):
+    """In which order selected readings come back."""
+
+    oldest = "oldest"
+    """By time: a stream's history as it happened."""
+    newest = "newest"
+    """By time, newest first: the latest readings."""
+    id = "id"
+    """By id: the order they were stored in, for walking a table while it grows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which stored readings to read, delete or count; a field left as None matches all."""
+
+    device_id: str | None = None
+    stream_ids: tuple[int, ...] | None = None
+    subject_id: str | None = None
+    """The key holder stored with the reading: a subject id or `place:<id>`."""
+    start: float | None = None
+    """Unix seconds, inclusive."""
+    end: float | None = None
+    """Unix seconds, exclusive."""
+    after_id: int | None = None
+    sealed_only: bool = False
+    limit: int | None = None
+    order: Order = Order.oldest
+
+
+class StoredReading(NamedTuple):
+    """One reading as stored: a personal value is still sealed (`sealed`), a plain one is not.
+
+    A named tuple rather than a dataclass: it is made once per row on every read path.
+    """
+
+    id: int
+    device_id: str
+    stream_id: int
+    subject_id: str | None
+    time: float
+    value: float | None
+    value_text: str | None
+    sealed: bytes | None
+
+    @property
+    def plain(self) -> float | str | None:
+        """The value of a reading that is not sealed (None for a sealed one)."""
+        return self.value if self.value is not None else self.value_text
+
+
+_r = t.readings.c
+_COLUMNS = (
+    _r.id,
+    _r.device_id,
+    _r.stream_id,
+    _r.subject_id,
+    _r.time,
+    _r.value,
+    _r.value_text,
+    _r.sealed,
+)
+_ORDER = {
+    # Time alone: the unique (stream, device, time) index then serves the order, no sort.
+    Order.oldest: (_r.time,),
+    Order.newest: (_r.time.desc(),),
+    Order.id: (_r.id,),
+}
+STREAM_BATCH = 2000
+_CURSORS = itertools.count()
+_S = TypeVar("_S", bound=Select[Any])
+
+
+def _conditions(selection: Selection) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if selection.device_id is not None:
+        found.append(_r.device_id == selection.device_id)
+    if selection.stream_ids is not None:
+        found.append(_r.stream_id.in_(selection.stream_ids))
+    if selection.subject_id is not None:
+        found.append(_r.subject_id == selection.subject_id)
+    if selection.start is not None:
+        found.append(_r.time >= selection.start)
+    if selection.end is not None:
+        found.append(_r.time < selection.end)
+    if selection.after_id is not None:
+        found.append(_r.id > selection.after_id)
+    if selection.sealed_only:
+        found.append(_r.sealed.is_not(None))
+    return found
+
+
+def _narrowed(statement: _S, selection: Selection) -> _S:
+    statement = statement.where(*_conditions(selection)).order_by(*_ORDER[selection.order])
+    return statement if selection.limit is None else statement.limit(selection.limit)
+
+
+def select_readings(
+    connection: Connection, selection: Selection, *, batch: int = STREAM_BATCH
+) -> Iterator[StoredReading]:
+    """The selected readings, streamed `batch` rows at a time rather than loaded all at once.
+
+    Runs on the driver's cursor (a server-side one on PostgreSQL): SQLAlchemy's per-row
+    processing would cost more than decrypting the values.
+    """
+    compiled = _narrowed(select(*_COLUMNS), selection).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    if connection.dialect.name == "sqlite":
+        cursor = dbapi.cursor()
+    else:
+        cursor = dbapi.cursor(name=f"readings_{next(_CURSORS)}")
+    try:
+        cursor.execute(str(compiled), params)
+        make = functools.partial(tuple.__new__, StoredReading)  # `_make` without its wrapper
+        while rows := cursor.fetchmany(batch):
+            yield from map(make, rows)
+    finally:
+        cursor.close()
+
+
+def count_readings(connection: Connection, selection: Selection = Selection()) -> int:
+    """How many readings match (the selection's limit and order are ignored)."""
+    statement = select(func.count()).select_from(t.readings).where(*_conditions(selection))
+    return int(connection.execute(statement).scalar_one())
+
+
+def count_by_stream(connection: Connection) -> dict[int, int]:
+    """How many readings are stored per stream id (streams with none are absent)."""
+    rows = connection.execute(select(_r.stream_id, func.count()).group_by(_r.stream_id))
+    return {int(stream_id): int(count) for stream_id, count in rows}
+
+
+def latest_time(connection: Connection, selection: Selection) -> float | None:
+    """The time of the newest matching reading, or None when none matches."""
+    statement = select(func.max(_r.time)).where(*_conditions(selection))
+    found = connection.execute(statement).scalar()
+    return None if found is None else float(found)
+
+
+def last_id(connection: Connection) -> int:
+    """The highest reading id stored so far (0 for an empty table)."""
+    return int(connection.execute(select(func.max(_r.id))).scalar() or 0)
+
+
+def delete_readings(connection: Connection, selection: Selection) -> int:
+    """Delete the matching readings (at most `limit` of them, in the selection's order);
+    returns how many were deleted."""
+    if selection.limit is None:
+        statement = delete(t.readings).where(*_conditions(selection))
+    else:
+        ids = _narrowed(select(_r.id), selection).scalar_subquery()
+        statement = delete(t.readings).where(_r.id.in_(ids))
+    return int(connection.execute(statement).rowcount)
+
+
+def delete_by_id(connection: Connection, ids: Sequence[int]) -> int:
+    """Delete the readings with these ids; returns how many were deleted."""
+    if not ids:
+        return 0
+    return int(connection.execute(delete(t.readings).where(_r.id.in_(ids))).rowcount)

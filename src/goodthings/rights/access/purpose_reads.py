@@ -18,16 +18,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, select
 
 from goodthings.core import ledger
-from goodthings.core.keys.datakeys import KeyError_, Keyring, Value, open_sealed, row_context
+from goodthings.core.keys.datakeys import Keyring, Value
+from goodthings.core.keys.opener import ReadingOpener
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
-from goodthings.policy import inputs
+from goodthings.core.store.readings import Selection, select_readings
+from goodthings.policy import inputs, reads
 from goodthings.policy import minimise as minimisation
 from goodthings.policy.decisions import Level, StreamDecision
-from goodthings.policy.gate import StreamRule, decide, people_concerned
+from goodthings.policy.gate import StreamRule
 from goodthings.rights.access.credentials import AccessError, Grant
 from goodthings.rights.objections import current as current_objections
-from goodthings.rights.objections import objected
 
 MAX_READINGS = 10_000
 
@@ -98,13 +99,16 @@ def read_readings(
             for device in facts.devices:
                 if device.model_id != target.rule.model_id:
                     continue
-                decision = decide(target.rule, device, facts.choices)
-                if not decision.collect:
-                    withheld[str(decision.reason or "no_consent")] += 1
-                    continue
-                people = people_concerned(target.rule, device)
-                if target.automated and objected(people, target.rule.stream_id, objections):
-                    withheld["objected"] += 1
+                read = reads.for_application(
+                    target.rule,
+                    device,
+                    facts.choices,
+                    query.purpose,
+                    automated=target.automated,
+                    objections=objections,
+                )
+                if not read.allowed:
+                    withheld[read.withheld or "no_consent"] += 1
                     continue
                 rows = stored_values(
                     connection,
@@ -115,7 +119,7 @@ def read_readings(
                     query.end,
                     limit + 1,
                 )
-                found.extend(minimise(rows, decision, target.ref, device.device_id))
+                found.extend(minimise(rows, read.gate, target.ref, device.device_id))
         found.sort(key=lambda reading: (reading.time, reading.device_id, reading.stream))
         truncated = len(found) > limit
         returned = tuple(found[:limit])
@@ -203,31 +207,13 @@ def stored_values(
     limit: int,
 ) -> list[tuple[float, Value | None]]:
     """(time, value) of a device's stored readings of a stream, decrypted, oldest first."""
-    r = t.readings.c
-    statement = (
-        select(r.time, r.value, r.value_text, r.sealed, r.subject_id)
-        .where(r.device_id == device_id, r.stream_id == stream_id)
-        .order_by(r.time)
-        .limit(limit)
+    selection = Selection(
+        device_id=device_id, stream_ids=(stream_id,), start=start, end=end, limit=limit
     )
-    if start is not None:
-        statement = statement.where(r.time >= start)
-    if end is not None:
-        statement = statement.where(r.time < end)
-    found: list[tuple[float, Value | None]] = []
-    for time, value, text, sealed, holder in connection.execute(statement):
-        if sealed is None:
-            found.append((time, value if value is not None else text))
-            continue
-        cipher = keyring.cipher(connection, holder)
-        if cipher is None:
-            continue  # the holder's key was destroyed: erased data stays unreadable
-        context = row_context(device_id, stream_id, time)
-        try:
-            found.append((time, open_sealed(cipher, sealed, context)))
-        except KeyError_:
-            continue
-    return found
+    opener = ReadingOpener(keyring, connection)
+    return [
+        (row.time, value) for row, value in opener.readable(select_readings(connection, selection))
+    ]
 
 
 def minimise(

@@ -32,12 +32,14 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
+from goodthings.core.keys.datakeys import Keyring
+from goodthings.core.keys.opener import UNREADABLE, ReadingOpener
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
+from goodthings.core.store.readings import Order, Selection, delete_readings, select_readings
 from goodthings.policy import changes
-from goodthings.portal.choices import stop_everything
 from goodthings.rights import signin
+from goodthings.rights.consent.withdraw_all import stop_everything
 from goodthings.rights.receipts.consent import controller
 from goodthings.rights.receipts.signing import sign
 
@@ -161,13 +163,7 @@ def make_unreadable(
     started = time.perf_counter()
     with engine.begin() as connection:
         _secure_delete(connection)
-        destroyed = connection.execute(
-            delete(t.data_keys).where(t.data_keys.c.holder == subject_id)
-        ).rowcount
-        destroyed += connection.execute(
-            delete(tp.held_batch_keys).where(tp.held_batch_keys.c.holder == subject_id)
-        ).rowcount
-        connection.execute(delete(tp.held_keys).where(tp.held_keys.c.subject_id == subject_id))
+        destroyed = keyring.shred(connection, subject_id)
         connection.execute(
             update(tp.erasure_requests)
             .where(tp.erasure_requests.c.id == request_id)
@@ -181,7 +177,6 @@ def make_unreadable(
             target=f"subject:{subject_id}",
             counts={"keys_destroyed": destroyed},
         )
-    keyring.forget(subject_id)
     with engine.connect() as connection:
         keyring.load_held(connection)
     return (time.perf_counter() - started) * 1000
@@ -190,13 +185,12 @@ def make_unreadable(
 def purge(engine: Engine, subject_id: str, *, batch: int = BATCH) -> int:
     """Delete the person's readings in batches (each its own transaction, so ingest goes on
     between them); returns how many were deleted."""
-    r = t.readings
+    selection = Selection(subject_id=subject_id, order=Order.id, limit=batch)
     total = 0
     while True:
         with engine.begin() as connection:
             _secure_delete(connection)
-            ids = select(r.c.id).where(r.c.subject_id == subject_id).limit(batch).scalar_subquery()
-            deleted = connection.execute(delete(r).where(r.c.id.in_(ids))).rowcount
+            deleted = delete_readings(connection, selection)
         total += deleted
         if deleted < batch:
             break
@@ -221,34 +215,20 @@ def _truncate_wal(engine: Engine) -> None:
 
 def _keep_aggregates(engine: Engine, keyring: Keyring, subject_id: str) -> int:
     """Daily count and mean per stream of the person's readings, with no link to them."""
-    r = t.readings
     sums: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     with engine.connect() as connection:
-        cipher = keyring.cipher(connection, subject_id)
-        last = 0
-        while True:
-            rows = connection.execute(
-                select(r.c.id, r.c.device_id, r.c.stream_id, r.c.time, r.c.sealed)
-                .where(r.c.subject_id == subject_id, r.c.id > last)
-                .order_by(r.c.id)
-                .limit(BATCH)
-            ).all()
-            if not rows:
-                break
-            last = rows[-1][0]
-            for _, device_id, stream_id, moment, sealed in rows:
-                day = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d")
-                entry = sums[(stream_id, day)]
-                entry[0] += 1
-                if cipher is None or sealed is None:
-                    continue
-                try:
-                    value = open_sealed(cipher, sealed, row_context(device_id, stream_id, moment))
-                except KeyError_:
-                    continue
-                if isinstance(value, float):
-                    entry[1] += value
-                    entry[2] += 1
+        opener = ReadingOpener(keyring, connection)
+        rows = select_readings(connection, Selection(subject_id=subject_id, order=Order.id))
+        for row in rows:
+            day = datetime.fromtimestamp(row.time, UTC).strftime("%Y-%m-%d")
+            entry = sums[(row.stream_id, day)]
+            entry[0] += 1
+            if row.sealed is None:
+                continue
+            value = opener.open(row)
+            if value is not UNREADABLE and isinstance(value, float):
+                entry[1] += value
+                entry[2] += 1
     now = datetime.now(UTC)
     with engine.begin() as connection:
         for (stream_id, day), (count, total, numeric) in sorted(sums.items()):

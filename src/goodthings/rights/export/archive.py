@@ -12,32 +12,33 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
-import struct
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pyrage
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, select
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import held
-from goodthings.core.keys.datakeys import Keyring, decode_value, row_context
+from goodthings.core.keys.datakeys import Keyring
+from goodthings.core.keys.opener import ReadingOpener
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.policy import inputs
-from goodthings.policy.gate import key_holder, people_concerned
-from goodthings.portal.activity import conditions_for
+from goodthings.core.store.readings import Order, Selection, select_readings
+from goodthings.policy import inputs, reads
+from goodthings.policy.gate import people_concerned
 from goodthings.rights.consent import records as consent
+from goodthings.rights.ledger_about import conditions_for
 
 PAGE = 5000
-_DOUBLE = struct.Struct(">d")
+_T = TypeVar("_T")
 
 README = """\
 Your data from {deployment}, exported on {when} UTC for {subject}.
@@ -222,34 +223,24 @@ def _held_members(
     count: ExportCount,
 ) -> Iterator[bytes]:
     """The person's readings as stored (sealed) and their sealed keys, for them to open."""
-    r = t.readings
     names = {
         row.id: row.name for row in connection.execute(select(t.streams.c.id, t.streams.c.name))
     }
+    selection = Selection(subject_id=subject_id, sealed_only=True, order=Order.id)
     with archive.open(_member("held-readings.csv"), "w", force_zip64=True) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(text)
         writer.writerow(["device", "stream", "stream_id", "time_unix", "sealed"])
-        last = 0
-        while True:
-            page = connection.execute(
-                select(r.c.id, r.c.device_id, r.c.stream_id, r.c.time, r.c.sealed)
-                .where(r.c.subject_id == subject_id, r.c.id > last, r.c.sealed.is_not(None))
-                .order_by(r.c.id)
-                .limit(PAGE)
-            ).all()
-            if not page:
-                break
-            last = page[-1][0]
+        for page in _pages(select_readings(connection, selection, batch=PAGE)):
             writer.writerows(
                 (
-                    device,
-                    names.get(stream, ""),
-                    stream,
-                    repr(moment),
-                    base64.b64encode(sealed).decode(),
+                    row.device_id,
+                    names.get(row.stream_id, ""),
+                    row.stream_id,
+                    repr(row.time),
+                    base64.b64encode(row.sealed or b"").decode(),
                 )
-                for _, device, stream, moment, sealed in page
+                for row in page
             )
             count.readings += len(page)
             text.flush()
@@ -271,89 +262,39 @@ def _member(name: str) -> zipfile.ZipInfo:
     return info
 
 
-_PAGE_SQL = (
-    "SELECT time, value, value_text, sealed, subject_id FROM readings "
-    "WHERE stream_id = {p} AND device_id = {p} AND time > {p} ORDER BY time LIMIT {p}"
-)
+def _pages(rows: Iterable[_T]) -> Iterator[list[_T]]:
+    """`rows` in lists of PAGE, so the archive is written and drained a page at a time."""
+    rows = iter(rows)
+    while page := list(itertools.islice(rows, PAGE)):
+        yield page
 
 
 def _reading_pages(
     connection: Connection, keyring: Keyring, subject_id: str
 ) -> Iterator[list[tuple[object, ...]]]:
+    """The CSV rows of every reading about the person that can still be read, page by page."""
     facts = inputs.read_inputs(connection)
-    # The hot loop reads through the driver's cursor: SQLAlchemy's per-row processing would
-    # cost more than decrypting.
-    sql = _PAGE_SQL.format(p="?" if connection.dialect.name == "sqlite" else "%s")
-    dbapi = connection.connection.driver_connection
-    assert dbapi is not None
+    opener = ReadingOpener(keyring, connection)
+    from_timestamp = datetime.fromtimestamp
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
-            people = people_concerned(rule, device)
-            if subject_id not in people:
+            if not reads.for_person(rule, device, subject_id).allowed:
                 continue
-            holder = key_holder(rule, device)
-            decoder = _Decoder(connection, keyring, device.device_id, rule.stream_id, rule.name)
-            decoder.shared = "yes" if len(people) > 1 else "no"
-            last = float("-inf")
-            while True:
-                cursor = dbapi.cursor()
-                try:
-                    cursor.execute(sql, (rule.stream_id, device.device_id, last, PAGE))
-                    page = cursor.fetchall()
-                finally:
-                    cursor.close()
-                if not page:
-                    break
-                last = page[-1][0]
-                yield decoder.rows(page, holder)
-
-
-class _Decoder:
-    """Turns one stream's stored rows into CSV rows, decrypting with the holder's key."""
-
-    def __init__(
-        self, connection: Connection, keyring: Keyring, device_id: str, stream_id: int, name: str
-    ) -> None:
-        self._connection = connection
-        self._keyring = keyring
-        self._ciphers: dict[str, Any] = {}
-        self.device_id = device_id
-        self.name = name
-        self.shared = "no"
-        self._context = row_context(device_id, stream_id, 0.0).rpartition(b"\x1f")[0] + b"\x1f"
-
-    def _cipher(self, holder: str) -> Any:
-        if holder not in self._ciphers:
-            self._ciphers[holder] = self._keyring.cipher(self._connection, holder)
-        return self._ciphers[holder]
-
-    def rows(self, page: Sequence[Any], holder: str | None) -> list[tuple[object, ...]]:
-        out: list[tuple[object, ...]] = []
-        append = out.append
-        device_id, name, shared, context = self.device_id, self.name, self.shared, self._context
-        from_timestamp = datetime.fromtimestamp
-        unpack = _DOUBLE.unpack_from
-        last_holder, cipher = None, None
-        for moment, value, text, sealed, row_holder in page:
-            when = repr(moment)
-            shown: object = value if value is not None else text
-            if sealed is not None:
-                if row_holder != last_holder:
-                    last_holder, cipher = row_holder, self._cipher(row_holder or holder or "")
-                if cipher is None:
-                    continue  # the key was destroyed: nobody can read this reading any more
-                try:
-                    plain = cipher.decrypt(sealed[:12], sealed[12:], context + when.encode())
-                except InvalidTag:
-                    continue
-                shown = unpack(plain, 1)[0] if plain[:1] == b"n" else _shown(decode_value(plain))
-            stamp = from_timestamp(moment, UTC).isoformat()
-            append((device_id, name, stamp, when, shown, shared))
-        return out
-
-
-def _shown(value: object) -> object:
-    return value.hex() if isinstance(value, bytes) else value
+            shared = "yes" if len(people_concerned(rule, device)) > 1 else "no"
+            selection = Selection(device_id=device.device_id, stream_ids=(rule.stream_id,))
+            rows = opener.readable(select_readings(connection, selection, batch=PAGE))
+            for page in _pages(rows):
+                yield [
+                    (
+                        row.device_id,
+                        rule.name,
+                        from_timestamp(row.time, UTC).isoformat(),
+                        repr(row.time),
+                        value.hex() if isinstance(value, bytes) else value,
+                        shared,
+                    )
+                    for row, value in page
+                ]
 
 
 def _ledger_lines(connection: Connection, subject_id: str) -> Iterator[bytes]:

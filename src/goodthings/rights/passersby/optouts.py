@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from goodthings.core import ledger
-from goodthings.core.keys.datakeys import KeyError_, Keyring, open_sealed, row_context
+from goodthings.core.keys.datakeys import Keyring
+from goodthings.core.keys.opener import ReadingOpener
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
+from goodthings.core.store.readings import Selection, delete_by_id, select_readings
 from goodthings.policy import changes
 from goodthings.policy.identifiers import IdentifierKey, normalise
 from goodthings.policy.optouts import identifier_streams
@@ -32,25 +34,13 @@ def _matching(
     streams = identifier_streams(connection)
     if not streams:
         return []
-    r = t.readings.c
-    found = []
-    for reading_id, device_id, stream_id, time, text, sealed, holder in connection.execute(
-        select(r.id, r.device_id, r.stream_id, r.time, r.value_text, r.sealed, r.subject_id).where(
-            r.stream_id.in_(streams)
-        )
-    ):
-        value: object = text
-        if sealed is not None:
-            cipher = keyring.cipher(connection, holder)
-            if cipher is None:
-                continue
-            try:
-                value = open_sealed(cipher, sealed, row_context(device_id, stream_id, time))
-            except KeyError_:
-                continue
-        if key.of_value(value) == digest:
-            found.append((reading_id, device_id))
-    return found
+    rows = select_readings(connection, Selection(stream_ids=tuple(streams)))
+    opener = ReadingOpener(keyring, connection)
+    return [
+        (row.id, row.device_id)
+        for row, value in opener.readable(rows)
+        if key.of_value(value) == digest
+    ]
 
 
 def held(
@@ -100,8 +90,7 @@ def opt_out(
                 )
             )
         ids = [reading_id for reading_id, _ in _matching(connection, keyring, key, digest)]
-        if ids:
-            connection.execute(delete(t.readings).where(t.readings.c.id.in_(ids)))
+        delete_by_id(connection, ids)
         ledger.append(
             connection,
             signer,

@@ -11,11 +11,12 @@ import time as clock
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from goodthings.core import ledger
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
+from goodthings.core.store.readings import Selection, delete_readings
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,7 @@ def purge_expired(
         cutoff = moment - float(seconds)
         ref = f"{model_id}/{name}"
         with engine.begin() as connection:
-            deleted = connection.execute(
-                delete(t.readings).where(
-                    t.readings.c.stream_id == stream_id, t.readings.c.time < cutoff
-                )
-            ).rowcount
+            deleted = delete_readings(connection, Selection(stream_ids=(stream_id,), end=cutoff))
             if not deleted:
                 continue
             statement = {"stream": ref, "cutoff": cutoff, "deleted": deleted}

@@ -26,9 +26,9 @@ from goodthings.core.keys.datakeys import Keyring
 from goodthings.core.ledger.chain import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
-from goodthings.policy import inputs
+from goodthings.policy import inputs, reads
 from goodthings.policy.decisions import Level
-from goodthings.policy.gate import Choice, ConsentKey, decide
+from goodthings.policy.gate import Choice, ConsentKey
 from goodthings.rights.access.purpose_reads import minimise, stored_values
 from goodthings.rights.sharing.signing import HEADER, WebhookSecrets
 
@@ -150,10 +150,11 @@ def _payload(
         for device in facts.devices:
             if device.model_id != rule.model_id or not rule.purposes:
                 continue
-            decision = decide(rule, device, choices)
-            if not decision.collect:
-                counts[f"withheld.{decision.reason or 'no_consent'}"] += 1
+            read = reads.for_recipient(rule, device, choices, row.purpose)
+            if not read.allowed:
+                counts[f"withheld.{read.withheld}"] += 1
                 continue
+            decision = read.gate
             values = stored_values(
                 connection,
                 keyring,

@@ -10,10 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES, Manifest
 from goodthings.core.store import tables as t
+from goodthings.core.store.readings import count_by_stream
 from goodthings.transparency.inference import evaluate
 from goodthings.transparency.notices import duration_words
 
@@ -100,11 +101,7 @@ def held_now(connection: Connection) -> dict[str, Held]:
             select(t.streams.c.id, t.streams.c.model_id, t.streams.c.name)
         )
     }
-    readings: dict[int, int] = dict(
-        connection.execute(
-            select(t.readings.c.stream_id, func.count()).group_by(t.readings.c.stream_id)
-        ).all()
-    )
+    readings = count_by_stream(connection)
     latest: dict[tuple[str, int, str, str | None], str] = {}
     for subject, stream_id, purpose, recipient, state in connection.execute(
         select(

@@ -1,0 +1,169 @@
+"""Opening stored readings: a value, or `UNREADABLE` when the key is gone, on both stores.
+
+The attacks: a destroyed key must never raise and never give plaintext, also to an opener (or
+a keyring) that had the key cached before the shred, and to a read still inside a transaction
+that began before it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
+from goodthings.core.keys.datakeys import row_context
+from goodthings.core.store import tables as t
+from goodthings.core.store.engine import migrate, open_engine
+from goodthings.core.store.readings import ReadingRow, Selection, StoredReading, insert_readings
+from goodthings.core.store.readings import select_readings as select_stored
+
+MASTER = os.urandom(32)
+VALUES: dict[str, list[float | str | bool]] = {
+    "alex": [61.5, "asleep", True],
+    "sam": [72.0],
+}
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Engine]:
+    engine = open_engine(database_url)
+    migrate(engine)
+    keyring = Keyring(MASTER)
+    rows: list[ReadingRow] = [("meter", 9, None, 1.0, 230.5, None, None)]
+    with engine.begin() as connection:
+        keyring.load(connection, sorted(VALUES), create=True)
+        for holder, values in VALUES.items():
+            sealer = keyring.sealer(holder)
+            for moment, value in enumerate(values, start=10):
+                context = row_context(f"band-{holder}", 1, float(moment))
+                sealed = sealer.seal(value, context)
+                rows.append((f"band-{holder}", 1, holder, float(moment), None, None, sealed))
+        insert_readings(connection, rows)
+    yield engine
+    engine.dispose()
+
+
+def _stored(engine: Engine, holder: str | None = None) -> list[StoredReading]:
+    with engine.connect() as connection:
+        return list(select_stored(connection, Selection(subject_id=holder)))
+
+
+def _opened(engine: Engine, keyring: Keyring, holder: str) -> list[object]:
+    with engine.connect() as connection:
+        opener = ReadingOpener(keyring, connection)
+        return [opener.open(reading) for reading in _stored(engine, holder)]
+
+
+def test_sealed_values_open_as_the_type_they_were_sent_as(store: Engine) -> None:
+    keyring = Keyring(MASTER)
+    assert _opened(store, keyring, "alex") == [61.5, "asleep", True]
+    assert _opened(store, keyring, "sam") == [72.0]
+
+
+def test_a_plain_reading_opens_without_a_key(store: Engine) -> None:
+    (meter,) = [r for r in _stored(store) if r.device_id == "meter"]
+    with store.connect() as connection:
+        assert ReadingOpener(Keyring(os.urandom(32)), connection).open(meter) == 230.5
+
+
+def test_readable_leaves_out_what_cannot_be_read(store: Engine) -> None:
+    keyring = Keyring(MASTER)
+    with store.begin() as connection:
+        keyring.shred(connection, "sam")
+    with store.connect() as connection:
+        opener = ReadingOpener(keyring, connection)
+        found = [(r.subject_id, v) for r, v in opener.readable(_stored(store))]
+    assert found == [(None, 230.5), ("alex", 61.5), ("alex", "asleep"), ("alex", True)]
+
+
+def test_a_shredded_key_is_unreadable_to_a_keyring_that_never_saw_it(store: Engine) -> None:
+    with store.begin() as connection:
+        assert Keyring(MASTER).shred(connection, "alex") == 1
+    assert _opened(store, Keyring(MASTER), "alex") == [UNREADABLE] * 3
+    assert _opened(store, Keyring(MASTER), "sam") == [72.0]
+
+
+def test_an_opener_that_cached_the_key_before_a_shred_elsewhere_opens_nothing_after(
+    store: Engine,
+) -> None:
+    keyring = Keyring(MASTER)
+    readings = _stored(store, "alex")
+    with store.connect() as reading:
+        opener = ReadingOpener(keyring, reading)
+        assert opener.open(readings[0]) == 61.5
+        # The key is destroyed through the same keyring, in another connection, mid-read.
+        with store.begin() as shredding:
+            keyring.shred(shredding, "alex")
+        assert [opener.open(r) for r in readings] == [UNREADABLE] * 3
+        assert keyring.cipher(reading, "alex") is None
+
+
+def test_a_read_in_a_transaction_older_than_the_shred_does_not_bring_the_key_back(
+    store: Engine,
+) -> None:
+    keyring = Keyring(MASTER)
+    readings = _stored(store, "alex")
+    with store.begin() as reading:
+        # This transaction saw the key before the shred committed (SQLite keeps that snapshot).
+        assert reading.execute(select(t.data_keys.c.holder)).all()
+        with store.begin() as shredding:
+            keyring.shred(shredding, "alex")
+        opener = ReadingOpener(keyring, reading)
+        assert [opener.open(r) for r in readings] == [UNREADABLE] * 3
+        keyring.load(reading, ["alex"], create=False)
+        assert not keyring.has("alex")
+
+
+def test_a_key_cached_before_a_shred_is_not_kept_after_it(store: Engine) -> None:
+    keyring = Keyring(MASTER)
+    with store.connect() as reading:
+        assert keyring.cipher(reading, "alex") is not None
+        with store.begin() as shredding:
+            assert keyring.shred(shredding, "alex") == 1
+        assert not keyring.has("alex")
+        assert keyring.cipher(reading, "alex") is None
+
+
+def test_a_rolled_back_shred_leaves_this_process_unable_to_read_fail_safe(store: Engine) -> None:
+    keyring = Keyring(MASTER)
+    with store.connect() as connection:
+        keyring.shred(connection, "alex")
+        connection.rollback()
+    # The key survives in the store, but this keyring does not open it again.
+    assert _opened(store, keyring, "alex") == [UNREADABLE] * 3
+    assert _opened(store, Keyring(MASTER), "alex") == [61.5, "asleep", True]
+
+
+def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(store: Engine) -> None:
+    keyring = Keyring(MASTER)
+    with store.begin() as connection:
+        keyring.shred(connection, "alex")
+    with store.begin() as connection:
+        keyring.load(connection, ["alex"], create=True)
+        sealed = keyring.sealer("alex").seal(80.0, row_context("band-alex", 1, 99.0))
+        insert_readings(connection, [("band-alex", 1, "alex", 99.0, None, None, sealed)])
+    assert _opened(store, keyring, "alex") == [UNREADABLE] * 3 + [80.0]
+
+
+def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(
+    store: Engine,
+) -> None:
+    alex = _stored(store, "alex")[0]
+    assert alex.sealed is not None
+    flipped = alex.sealed[:-1] + bytes([alex.sealed[-1] ^ 1])
+    device, stream, holder, moment = alex.device_id, alex.stream_id, alex.subject_id, alex.time
+    attacks = [
+        StoredReading(alex.id, device, stream, holder, moment + 1, None, None, alex.sealed),
+        StoredReading(alex.id, "band-sam", stream, holder, moment, None, None, alex.sealed),
+        StoredReading(alex.id, device, stream, "sam", moment, None, None, alex.sealed),
+        StoredReading(alex.id, device, stream, None, moment, None, None, alex.sealed),
+        StoredReading(alex.id, device, stream, holder, moment, None, None, flipped),
+        StoredReading(alex.id, device, stream, holder, moment, None, None, alex.sealed[:5]),
+        StoredReading(alex.id, device, stream, holder, moment, None, None, b""),
+    ]
+    with store.connect() as connection:
+        opener = ReadingOpener(Keyring(MASTER), connection)
+        assert [opener.open(r) for r in attacks] == [UNREADABLE] * len(attacks)

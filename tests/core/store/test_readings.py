@@ -1,0 +1,147 @@
+"""The readings table's read side: selections, streaming, deletes and counts, on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from goodthings.core.store.engine import migrate, open_engine
+from goodthings.core.store.readings import (
+    Order,
+    ReadingRow,
+    Selection,
+    StoredReading,
+    count_by_stream,
+    count_readings,
+    delete_by_id,
+    delete_readings,
+    insert_readings,
+    last_id,
+    latest_time,
+    select_readings,
+)
+
+ROWS: list[ReadingRow] = [
+    ("meter", 1, None, 100.0, 1.5, None, None),
+    ("meter", 1, None, 101.0, 2.5, None, None),
+    ("meter", 1, None, 102.0, None, "off", None),
+    ("meter", 2, None, 100.5, 9.0, None, None),
+    ("band", 3, "alex", 100.0, None, None, b"sealed-1"),
+    ("band", 3, "alex", 105.0, None, None, b"sealed-2"),
+    ("door", 4, "place:flat-4", 103.0, None, None, b"sealed-3"),
+]
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Engine]:
+    engine = open_engine(database_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        assert insert_readings(connection, ROWS) == len(ROWS)
+    yield engine
+    engine.dispose()
+
+
+def _times(engine: Engine, selection: Selection) -> list[tuple[str, int, float]]:
+    with engine.connect() as connection:
+        return [(r.device_id, r.stream_id, r.time) for r in select_readings(connection, selection)]
+
+
+def test_an_empty_selection_reads_every_reading_oldest_first(store: Engine) -> None:
+    found = _times(store, Selection())
+    assert len(found) == len(ROWS)
+    assert [time for _, _, time in found] == sorted(time for _, _, time in found)
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (
+            Selection(device_id="meter"),
+            [("meter", 1, 100.0), ("meter", 2, 100.5), ("meter", 1, 101.0), ("meter", 1, 102.0)],
+        ),
+        (
+            Selection(device_id="meter", stream_ids=(1,)),
+            [("meter", 1, 100.0), ("meter", 1, 101.0), ("meter", 1, 102.0)],
+        ),
+        (Selection(stream_ids=(2, 4)), [("meter", 2, 100.5), ("door", 4, 103.0)]),
+        (Selection(subject_id="alex"), [("band", 3, 100.0), ("band", 3, 105.0)]),
+        (Selection(stream_ids=(1,), start=101.0), [("meter", 1, 101.0), ("meter", 1, 102.0)]),
+        (Selection(stream_ids=(1,), end=101.0), [("meter", 1, 100.0)]),
+        (Selection(stream_ids=(1,), start=100.5, end=102.0), [("meter", 1, 101.0)]),
+        (Selection(sealed_only=True), [("band", 3, 100.0), ("door", 4, 103.0), ("band", 3, 105.0)]),
+        (
+            Selection(stream_ids=(1,), order=Order.newest, limit=2),
+            [("meter", 1, 102.0), ("meter", 1, 101.0)],
+        ),
+        (Selection(stream_ids=()), []),
+    ],
+)
+def test_a_selection_reads_only_what_it_names(
+    store: Engine, selection: Selection, expected: list[tuple[str, int, float]]
+) -> None:
+    assert _times(store, selection) == expected
+
+
+def test_after_an_id_reads_what_was_stored_since_in_store_order(store: Engine) -> None:
+    with store.connect() as connection:
+        every = list(select_readings(connection, Selection(order=Order.id)))
+        assert [r.id for r in every] == sorted(r.id for r in every)
+        later = list(select_readings(connection, Selection(after_id=every[2].id, order=Order.id)))
+    assert later == every[3:]
+
+
+def test_readings_come_back_as_stored_with_personal_values_still_sealed(store: Engine) -> None:
+    with store.connect() as connection:
+        (band,) = select_readings(connection, Selection(subject_id="alex", end=101.0))
+        (text,) = select_readings(connection, Selection(stream_ids=(1,), start=102.0))
+    assert isinstance(band, StoredReading)
+    assert (band.sealed, band.value, band.value_text, band.plain) == (b"sealed-1", None, None, None)
+    assert (text.plain, text.sealed, text.subject_id) == ("off", None, None)
+
+
+def test_a_streamed_read_sees_the_table_as_it_was_when_it_started(store: Engine) -> None:
+    with store.connect() as connection:
+        rows = select_readings(connection, Selection(order=Order.id), batch=2)
+        first = next(rows)
+        # More readings are stored while the stream is open, from another connection.
+        with store.begin() as writer:
+            insert_readings(writer, [("late", 9, None, 1.0, 1.0, None, None)])
+        rest = list(rows)
+        assert [first, *rest] == list(select_readings(connection, Selection(order=Order.id)))[:-1]
+    assert len(rest) + 1 == len(ROWS)
+
+
+def test_counts_by_selection_and_by_stream(store: Engine) -> None:
+    with store.connect() as connection:
+        assert count_readings(connection) == len(ROWS)
+        assert count_readings(connection, Selection(device_id="meter", start=101.0)) == 2
+        assert count_by_stream(connection) == {1: 3, 2: 1, 3: 2, 4: 1}
+        assert latest_time(connection, Selection(device_id="band")) == 105.0
+        assert latest_time(connection, Selection(device_id="nobody")) is None
+        assert last_id(connection) == max(r.id for r in select_readings(connection, Selection()))
+
+
+def test_deletes_remove_what_is_selected_and_say_how_many(store: Engine) -> None:
+    with store.begin() as connection:
+        assert delete_readings(connection, Selection(stream_ids=(1,), end=102.0)) == 2
+        assert (
+            delete_readings(connection, Selection(subject_id="alex", order=Order.id, limit=1)) == 1
+        )
+        (left,) = select_readings(connection, Selection(subject_id="alex"))
+        assert left.time == 105.0
+        door = [r.id for r in select_readings(connection, Selection(device_id="door"))]
+        assert delete_by_id(connection, door) == 1
+        assert delete_by_id(connection, []) == 0
+        assert count_by_stream(connection) == {1: 1, 2: 1, 3: 1}
+
+
+def test_an_empty_table_has_no_last_id(database_url: str) -> None:
+    engine = open_engine(database_url)
+    migrate(engine)
+    with engine.connect() as connection:
+        assert last_id(connection) == 0
+        assert count_readings(connection) == 0
+    engine.dispose()
