@@ -88,7 +88,7 @@ MaybeSession = Annotated[Session | None, Depends(_optional_session)]
 """The signed-in person, or None."""
 
 
-def _session(session: MaybeSession) -> Session:
+async def _session(session: MaybeSession) -> Session:
     if session is None:
         raise Redirected("/portal", HEADERS)
     return session
@@ -117,7 +117,7 @@ class FormRefused(Refused):
         )
 
 
-def _form_session(session: PortalSession, csrf: Annotated[str, Form()] = "") -> Session:
+async def _form_session(session: PortalSession, csrf: Annotated[str, Form()] = "") -> Session:
     if not signin.csrf_ok(session.token, csrf):
         raise FormRefused()
     return session

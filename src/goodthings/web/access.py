@@ -139,7 +139,7 @@ def token(
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
 
-def _grant(request: Request, token: BearerToken) -> Grant:
+async def _grant(request: Request, token: BearerToken) -> Grant:
     """What the application's access token allows; refused when there is none or it is bad."""
     if token is None:
         raise AccessError(

@@ -29,14 +29,14 @@ def hub_of(app: Starlette) -> Hub:
     return hub
 
 
-def _hub(request: Request) -> Hub:
+async def _hub(request: Request) -> Hub:
     return hub_of(request.app)
 
 
 HubDep = Annotated[Hub, Depends(_hub)]
 
 
-def _bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+async def _bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     """RFC 6750 §2.1: the token of `Authorization: Bearer <token>`; None for another scheme."""
     scheme, _, token = (authorization or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
@@ -50,7 +50,7 @@ def is_operator_token(hub: Hub, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(presented or "", hub.operator_token)
 
 
-def _operator(hub: HubDep, token: BearerToken) -> Hub:
+async def _operator(hub: HubDep, token: BearerToken) -> Hub:
     """The API takes the operator token as a bearer token only (a cookie could be replayed by
     another site's form)."""
     if token is None or not hmac.compare_digest(token, hub.operator_token):
@@ -66,7 +66,7 @@ Operator = Annotated[Hub, Depends(_operator)]
 """The hub, for a request that carries the operator's token as a bearer token."""
 
 
-def _console_operator(request: Request, hub: HubDep, token: BearerToken) -> Hub:
+async def _console_operator(request: Request, hub: HubDep, token: BearerToken) -> Hub:
     """The console also takes the operator's token from its cookie; else to the sign-in page."""
     presented = token if token is not None else request.cookies.get(OPERATOR_COOKIE, "")
     if not is_operator_token(hub, presented):

@@ -47,7 +47,7 @@ class IngestEndpoint:
         self.limiter = RateLimiter(settings.ingest_rate, settings.ingest_burst)
 
 
-def _endpoint(request: Request) -> IngestEndpoint:
+async def _endpoint(request: Request) -> IngestEndpoint:
     endpoint = request.app.state.ingest
     assert isinstance(endpoint, IngestEndpoint)
     return endpoint
