@@ -23,7 +23,7 @@ from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
 from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
 from goodthings.security import issue_token
-from goodthings.web import create_app
+from goodthings.web import create_app, hub_of
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]
 MqttOption = Annotated[
@@ -94,7 +94,7 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
     init_deployment(home, "smart-home")
     out.print(f"Demo deployment (smart-home example) in {home.root}")
     app = create_app(home)
-    hub: Hub = app.state.hub
+    hub = hub_of(app)
     given = give_every_consent(hub)
     out.print(f"Demo: every resident gave the {len(given)} consents the deployment asks for.")
     with hub.engine.begin() as connection:
@@ -151,7 +151,7 @@ def _run(
     port: int,
     then: Callable[[MqttIngest], Callable[[], None]] | None = None,
 ) -> None:
-    hub: Hub = app.state.hub
+    hub = hub_of(app)
     mqtt = MqttIngest(hub)
     try:
         mqtt.start()

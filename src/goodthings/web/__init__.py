@@ -2,5 +2,6 @@
 one FastAPI app over the running hub (`create_app`)."""
 
 from goodthings.web.app import create_app
+from goodthings.web.deps import hub_of
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "hub_of"]

@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from goodthings.core.errors import PolicyError
 from goodthings.portal import activity, view
 from goodthings.portal.chart import sparkline
-from goodthings.portal.choices import stop_everything
 from goodthings.portal.own_reads import record_own_read
 from goodthings.rights import signin
 from goodthings.rights.consent import records as consent
+from goodthings.rights.consent.withdraw_all import stop_everything
 from goodthings.rights.receipts import consent as receipts
 from goodthings.web import portal_rights
 from goodthings.web._portal_common import (

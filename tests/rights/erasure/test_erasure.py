@@ -70,9 +70,7 @@ def test_after_erasure_nothing_returns_or_decrypts_the_persons_readings(smart_ho
     _prepare(hub)
     before = _alexs_rows(hub)
     assert len(before) == 6
-    outcome = erase_subject(
-        hub.engine, hub.keyring, hub.signer, "alex", after_withdrawal=hub.pipeline.refresh
-    )
+    outcome = erase_subject(hub.engine, hub.keyring, hub.signer, "alex")
     assert outcome.readings_purged == 6
     assert _alexs_rows(hub) == []
     with hub.engine.connect() as connection:
@@ -104,14 +102,8 @@ def test_after_erasure_nothing_returns_or_decrypts_the_persons_readings(smart_ho
 
 def test_new_readings_from_the_persons_device_are_dropped_after_erasure(smart_home: Hub) -> None:
     _prepare(smart_home)
-    erase_subject(
-        smart_home.engine,
-        smart_home.keyring,
-        smart_home.signer,
-        "alex",
-        after_withdrawal=smart_home.pipeline.refresh,
-    )
-    smart_home.pipeline.refresh()
+    erase_subject(smart_home.engine, smart_home.keyring, smart_home.signer, "alex")
+    # No refresh by hand: the erasure announces itself and the hub's gate follows at once.
     assert send(smart_home, "band-alex", "heart_rate", [99.0]) == 0
 
 

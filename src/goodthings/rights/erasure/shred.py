@@ -22,7 +22,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -253,12 +252,11 @@ def erase_subject(
     method: str = "cli",
     days: int = 30,
     keep_aggregates: bool = False,
-    after_withdrawal: Callable[[], object] | None = None,
 ) -> ErasureOutcome:
     """Carry out (or finish) the erasure of a person; the portal and the CLI both call this.
 
     Each withdrawal, and the erasure when it is done, is announced (`policy.changes`), so a
-    running hub's gate follows at once; `after_withdrawal` runs before the key is destroyed.
+    running hub's gate stops collecting before the key is destroyed.
     """
     request_id = request_erasure(
         engine, signer, subject_id, method=method, days=days, keep_aggregates=keep_aggregates
@@ -277,8 +275,6 @@ def erase_subject(
     unreadable_ms = 0.0
     if request["state"] == "requested":
         stop_everything(engine, signer, subject_id, method=method)
-        if after_withdrawal is not None:
-            after_withdrawal()
         if mode == UNLINKED:
             aggregates = _keep_aggregates(engine, keyring, subject_id)
         unreadable_ms = make_unreadable(engine, keyring, signer, subject_id, request_id)
