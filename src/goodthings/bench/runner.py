@@ -40,8 +40,8 @@ from goodthings.bench.load import (
 )
 from goodthings.bench.mosquitto import private_mosquitto
 from goodthings.bench.withdrawal import Withdrawal, measure_withdrawal
-from goodthings.core.keys.files import load_signing_key
-from goodthings.core.store.engine import normalise_url, open_engine
+from goodthings.core.keys import load_signing_key
+from goodthings.core.store import normalise_url, open_engine
 
 _DAY = 86400.0
 

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 from goodthings.core.config import Home
-from goodthings.core.keys.files import load_operator_token, load_signing_key
-from goodthings.core.store.readings import ReadingRow
-from goodthings.deployment.directory import init_deployment, open_store
-from goodthings.policy import inputs
-from goodthings.policy.gate import decide_all
+from goodthings.core.keys import load_operator_token, load_signing_key
+from goodthings.core.store import ReadingRow
+from goodthings.deployment import init_deployment, open_store
+from goodthings.policy import decide_all, inputs
 from goodthings.rights.consent import records as consent
-from goodthings.security.tokens import issue_token
+from goodthings.security import issue_token
 
 EXAMPLE = "smart-home"
 OCCUPANTS = ("alex", "sam")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from goodthings.core.store.engine import sqlite_url
+from goodthings.core.store import sqlite_url
 
 MANIFEST_FILE = "goodthings.yaml"
 DATABASE_FILE = "goodthings.db"

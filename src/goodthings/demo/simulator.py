@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from goodthings.core.store.catalogue import Catalogue
+from goodthings.core.store import Catalogue
 from goodthings.demo.values import StreamShape, shape_for
 
 Say = Callable[[str], None]

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from goodthings.core.store import tables as t
-from goodthings.rights.consent.records import ConsentChange, consent_purposes, give, withdraw
-from goodthings.runtime.hub import Hub
+from goodthings.rights.consent import ConsentChange, consent_purposes, give, withdraw
+from goodthings.runtime import Hub
 
 Say = Callable[[str], None]
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from goodthings.core.config import DATABASE_FILE, Home
 from goodthings.core.errors import DeploymentError
-from goodthings.core.keys.files import create_keys
+from goodthings.core.keys import create_keys
 from goodthings.core.manifest import load_manifest
-from goodthings.core.store.engine import migrate, open_engine
+from goodthings.core.store import migrate, open_engine
 from goodthings.deployment.apply import ApplyResult, apply_manifest
 
 EXAMPLES: tuple[str, ...] = ("smart-home", "care-home", "city-street")

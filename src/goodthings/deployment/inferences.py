@@ -6,7 +6,7 @@ from sqlalchemy import Connection
 
 from goodthings.core.manifest import LoadedManifest
 from goodthings.transparency.inference import Inference, new_inferences
-from goodthings.transparency.notices.published import applied_manifest
+from goodthings.transparency.notices import applied_manifest
 
 
 def inference_warnings(connection: Connection, loaded: LoadedManifest) -> list[Inference]:

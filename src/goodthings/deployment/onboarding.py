@@ -11,10 +11,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from goodthings.core.errors import DeploymentError
-from goodthings.core.manifest import load_manifest, load_manifest_text
-from goodthings.core.manifest.edit import append_device
+from goodthings.core.manifest import append_device, load_manifest, load_manifest_text
 from goodthings.deployment.apply import apply_manifest
-from goodthings.security.credentials import (
+from goodthings.security import (
     CredentialKind,
     Issued,
     PasswordRefused,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from goodthings.core.manifest.schema import Manifest, period_of
+from goodthings.core.manifest import Manifest, period_of
 from goodthings.core.store.declared import OCCUPANTS
 
 Key = tuple[str, ...]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from goodthings.policy.decisions import DevicePolicy
+from goodthings.policy import DevicePolicy
 
 SENML_JSON = "application/senml+json"
 SENML_CBOR = "application/senml+cbor"

@@ -19,7 +19,7 @@ from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 
 from goodthings.core.lifecycle import Lifecycle
-from goodthings.security.amqtt_access import BrokerAccess, plugins_config
+from goodthings.security import BrokerAccess, plugins_config
 
 _LISTENER = "default"
 

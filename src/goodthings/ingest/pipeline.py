@@ -17,17 +17,14 @@ from sqlalchemy import Engine
 
 from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
-from goodthings.core.keys.datakeys import Keyring, Sealer, row_context
-from goodthings.core.keys.held import store_sealed_batch_keys
-from goodthings.core.ledger.chain import content_digest
-from goodthings.core.store.readings import ReadingRow, insert_readings
+from goodthings.core.keys import Keyring, Sealer, row_context, store_sealed_batch_keys
+from goodthings.core.ledger import content_digest
+from goodthings.core.store import ReadingRow, insert_readings
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
-from goodthings.policy import inputs
+from goodthings.policy import OptOutGate, decide_all, inputs
 from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
-from goodthings.policy.gate import decide_all
 from goodthings.policy.minimise import Point, minimise
-from goodthings.policy.optouts import OptOutGate
 
 MINIMISED = "minimised"
 _EVERY_1000_OR_10_S = ledger.CheckpointPolicy()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from goodthings.core.manifest.vocabulary import CONSENT
+from goodthings.core.manifest import CONSENT
 from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
 
 # From most to least detail; "off" collects nothing.

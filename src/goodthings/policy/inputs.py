@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
-from goodthings.core.manifest.schema import period_of
+from goodthings.core.manifest import period_of
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy.decisions import Level

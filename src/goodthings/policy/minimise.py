@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from goodthings.core.errors import PolicyError
-from goodthings.core.keys.datakeys import Value
+from goodthings.core.keys import Value
 from goodthings.policy.decisions import Level
 
 __all__ = ["Minimised", "Point", "aggregate", "coarse", "minimise"]

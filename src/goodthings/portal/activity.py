@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.manifest.vocabulary import PURPOSES
+from goodthings.core.manifest import PURPOSES
 from goodthings.core.store import tables as t
 from goodthings.rights.ledger_about import conditions_for
 

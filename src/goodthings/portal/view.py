@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.keys.datakeys import Keyring
-from goodthings.core.keys.opener import ReadingOpener
-from goodthings.core.manifest.vocabulary import (
+from goodthings.core.keys import Keyring, ReadingOpener
+from goodthings.core.manifest import (
     CONSENT,
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
@@ -24,10 +23,9 @@ from goodthings.core.manifest.vocabulary import (
 )
 from goodthings.core.store import tables as t
 from goodthings.core.store.readings import Order, Selection, select_readings
-from goodthings.policy import inputs, reads
-from goodthings.policy.gate import Choice, key_holder, people_concerned
+from goodthings.policy import Choice, inputs, key_holder, people_concerned, reads
 from goodthings.rights.consent.withdraw_all import share_choices
-from goodthings.transparency.notices.render import duration_words
+from goodthings.transparency.notices import duration_words
 
 LATEST = 24
 _LEVEL_WORDS = {

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, or_
 
 from goodthings.core.store import tables as t
-from goodthings.policy import inputs
-from goodthings.policy.gate import people_concerned
+from goodthings.policy import inputs, people_concerned
 
 
 def devices_about(connection: Connection, subject_id: str) -> list[str]:

@@ -9,8 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from goodthings.core import ledger
-from goodthings.core.keys import held
-from goodthings.core.keys.datakeys import Keyring
+from goodthings.core.keys import Keyring, held
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes
 from goodthings.rights.export import parse_recipient

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx2
 
-from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys import load_master_key
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.rights.retention import purge_expired
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule

@@ -13,15 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from goodthings.core.config import Home
-from goodthings.core.keys.datakeys import Keyring
-from goodthings.core.keys.files import load_master_key, load_operator_token, load_signing_key
-from goodthings.deployment.directory import open_store
-from goodthings.ingest.pipeline import Pipeline
+from goodthings.core.keys import Keyring, load_master_key, load_operator_token, load_signing_key
+from goodthings.deployment import open_store
+from goodthings.ingest import Pipeline
 from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
-from goodthings.security.credentials import fingerprint_key
-from goodthings.security.lockout import Lockout
-from goodthings.security.tokens import TokenVerifier
+from goodthings.security import Lockout, TokenVerifier, fingerprint_key
 
 
 @dataclass

@@ -13,11 +13,10 @@ from urllib.parse import unquote, urlsplit
 
 from goodthings.core.errors import DeploymentError
 from goodthings.core.lifecycle import Lifecycle
-from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
+from goodthings.ingest import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
-from goodthings.security import broker_acl, firmware, lockout
-from goodthings.security.amqtt_access import BrokerAccess
+from goodthings.security import BrokerAccess, broker_acl, firmware, lockout
 
 _DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, select
 
 from goodthings.core.config import Settings
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys.files import read_secret, write_secret
+from goodthings.core.keys import read_secret, write_secret
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.core.store import tables as t
 

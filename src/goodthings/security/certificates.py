@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from goodthings.core.errors import DeploymentError
-from goodthings.core.keys.files import read_secret, write_secret
+from goodthings.core.keys import read_secret, write_secret
 
 CA_KEY = "device-ca.key"
 CA_CERT = "device-ca.pem"

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys import load_master_key
 from goodthings.rights.access import (
+    MAX_READINGS,
     AccessError,
     Grant,
     ReadingsQuery,
@@ -20,7 +21,6 @@ from goodthings.rights.access import (
     authenticate,
     read_readings,
 )
-from goodthings.rights.access.purpose_reads import MAX_READINGS
 from goodthings.web.deps import BearerToken, HubDep, hub_of
 
 router = APIRouter(tags=["applications"])

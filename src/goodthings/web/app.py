@@ -15,11 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from goodthings import __version__
 from goodthings.core.config import Home
-from goodthings.core.store.catalogue import read_catalogue
-from goodthings.portal.view import plain_period
+from goodthings.core.store import read_catalogue
+from goodthings.portal import plain_period
 from goodthings.rights.access import AccessError
-from goodthings.runtime.hub import Hub
-from goodthings.runtime.mqtt_ingest import MqttIngest
+from goodthings.runtime import Hub, MqttIngest
 from goodthings.web import access, api, ingest, notices, passersby, portal, security
 from goodthings.web.refusals import Refused, answer_refused
 

@@ -13,9 +13,9 @@ from fastapi import Depends, Header, Request
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.runtime.hub import Hub
+from goodthings.runtime import Hub
+from goodthings.security import Authentication
 from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
-from goodthings.security.tokens import Authentication
 from goodthings.web.refusals import ApiRefused, Redirected, Refused
 
 OPERATOR_COOKIE = "gt_operator"

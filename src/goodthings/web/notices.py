@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from goodthings.core.errors import DeploymentError
-from goodthings.policy.identifiers import IDENTIFIER_CATEGORIES
+from goodthings.policy import IDENTIFIER_CATEGORIES
 from goodthings.transparency.notices import (
     LANGUAGES,
     NoticeNotFound,

@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys import load_master_key
 from goodthings.rights.passersby import IdentifierKey, held, normalise, opt_out
-from goodthings.transparency.notices import LANGUAGES
-from goodthings.transparency.notices.render import render_passersby_answer
+from goodthings.transparency.notices import LANGUAGES, render_passersby_answer
 from goodthings.web.deps import HubDep, hub_of
 from goodthings.web.ratelimit import RateLimiter
 

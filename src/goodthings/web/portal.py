@@ -13,8 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from goodthings.core.errors import PolicyError
-from goodthings.portal import activity, view
-from goodthings.portal.chart import sparkline
+from goodthings.portal import activity, sparkline, view
 from goodthings.portal.own_reads import record_own_read
 from goodthings.rights import signin
 from goodthings.rights.consent import records as consent

@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
-from goodthings.deployment.onboarding import add_device
+from goodthings.deployment import add_device
+from goodthings.security import BirthError, fleet_security, parse_birth, record_birth
 from goodthings.security.disclosure import (
     MAX_DETAILS,
     MAX_SUMMARY,
@@ -32,8 +33,6 @@ from goodthings.security.disclosure import (
     submit_report,
     triage,
 )
-from goodthings.security.firmware import BirthError, parse_birth, record_birth
-from goodthings.security.fleet import fleet_security
 from goodthings.web.deps import (
     OPERATOR_COOKIE,
     ConsoleOperator,

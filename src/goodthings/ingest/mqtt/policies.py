@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 from goodthings.ingest.batch import Ingestor
 from goodthings.ingest.mqtt.topics import policy_topic
-from goodthings.policy.decisions import DevicePolicy
+from goodthings.policy import DevicePolicy
 
 logger = logging.getLogger(__name__)
 

@@ -18,15 +18,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, select
 
 from goodthings.core import ledger
-from goodthings.core.keys.datakeys import Keyring, Value
-from goodthings.core.keys.opener import ReadingOpener
-from goodthings.core.ledger.chain import content_digest
+from goodthings.core.keys import Keyring, ReadingOpener, Value
+from goodthings.core.ledger import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store.readings import Selection, select_readings
-from goodthings.policy import inputs, reads
+from goodthings.policy import StreamRule, inputs, reads
 from goodthings.policy import minimise as minimisation
 from goodthings.policy.decisions import Level, StreamDecision
-from goodthings.policy.gate import StreamRule
 from goodthings.rights.access.credentials import AccessError, Grant
 from goodthings.rights.objections import current as current_objections
 

@@ -18,8 +18,8 @@ from sqlalchemy import Connection, Engine, insert, or_, select
 
 from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
-from goodthings.core.ledger.chain import content_digest
-from goodthings.core.manifest.vocabulary import CONSENT
+from goodthings.core.ledger import content_digest
+from goodthings.core.manifest import CONSENT
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes

@@ -31,16 +31,15 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys.datakeys import Keyring
-from goodthings.core.keys.opener import UNREADABLE, ReadingOpener
+from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.core.store.readings import Order, Selection, delete_readings, select_readings
 from goodthings.policy import changes
 from goodthings.rights import signin
 from goodthings.rights.consent.withdraw_all import stop_everything
+from goodthings.rights.receipts import sign
 from goodthings.rights.receipts.consent import controller
-from goodthings.rights.receipts.signing import sign
 
 BATCH = 20_000
 DELETED, UNLINKED = "deleted", "unlinked"

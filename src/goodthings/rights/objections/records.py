@@ -17,11 +17,10 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
-from goodthings.core.ledger.chain import content_digest
+from goodthings.core.ledger import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
-from goodthings.policy import inputs
-from goodthings.policy.gate import people_concerned
+from goodthings.policy import inputs, people_concerned
 
 OBJECTED, WITHDRAWN = "objected", "withdrawn"
 

@@ -1,7 +1,6 @@
 """Passers-by: opt out of sensors that see device identifiers, by a keyed hash of the address."""
 
-from goodthings.policy.identifiers import IdentifierKey, normalise
-from goodthings.policy.optouts import OptOutGate, identifier_streams
+from goodthings.policy import IdentifierKey, OptOutGate, identifier_streams, normalise
 from goodthings.rights.passersby.optouts import Held, held, opt_out
 
 __all__ = [

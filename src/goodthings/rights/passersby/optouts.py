@@ -10,15 +10,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, insert, select
 
 from goodthings.core import ledger
-from goodthings.core.keys.datakeys import Keyring
-from goodthings.core.keys.opener import ReadingOpener
-from goodthings.core.ledger.chain import content_digest
+from goodthings.core.keys import Keyring, ReadingOpener
+from goodthings.core.ledger import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
 from goodthings.core.store.readings import Selection, delete_by_id, select_readings
-from goodthings.policy import changes
-from goodthings.policy.identifiers import IdentifierKey, normalise
-from goodthings.policy.optouts import identifier_streams
+from goodthings.policy import IdentifierKey, changes, identifier_streams, normalise
 
 
 @dataclass(frozen=True)

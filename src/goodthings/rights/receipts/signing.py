@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.ledger.chain import key_id
+from goodthings.core.ledger import key_id
 
 PREFIX = b"goodthings-receipt:v1\n"
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
 from goodthings.core import ledger
-from goodthings.core.ledger.chain import content_digest
+from goodthings.core.ledger import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store.readings import Selection, delete_readings
 

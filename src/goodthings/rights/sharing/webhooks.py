@@ -22,13 +22,12 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys.datakeys import Keyring
-from goodthings.core.ledger.chain import content_digest
+from goodthings.core.keys import Keyring
+from goodthings.core.ledger import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
-from goodthings.policy import inputs, reads
+from goodthings.policy import Choice, ConsentKey, inputs, reads
 from goodthings.policy.decisions import Level
-from goodthings.policy.gate import Choice, ConsentKey
 from goodthings.rights.access.purpose_reads import minimise, stored_values
 from goodthings.rights.sharing.signing import HEADER, WebhookSecrets
 
