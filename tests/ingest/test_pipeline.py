@@ -177,13 +177,18 @@ def test_each_batch_is_one_verifiable_ledger_entry(smart_home: Hub) -> None:
     assert verify(entries, checkpoints, smart_home.signer.public_key()).ok
 
 
-def test_aggregate_level_keeps_one_summary_per_window(smart_home: Hub) -> None:
+def _aggregate_presence(hub: Hub) -> None:
+    """Both people in the living room agree to presence at the aggregate level."""
     for person in ("alex", "sam"):
         change = consent.ConsentChange(
             person, "presence", "OptimisationForConsumer", level="aggregate"
         )
-        consent.give(smart_home.engine, smart_home.signer, change)
-    smart_home.pipeline.refresh()
+        consent.give(hub.engine, hub.signer, change)
+    hub.pipeline.refresh()
+
+
+def test_aggregate_level_keeps_one_summary_per_window(smart_home: Hub) -> None:
+    _aggregate_presence(smart_home)
     records = [{"n": "presence", "vb": i % 2 == 0, "t": float(i)} for i in range(10)]
     refusal, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 500_000))
     assert (refusal, body["stored"]) == (None, 1)
@@ -205,12 +210,7 @@ def _stored(hub: Hub) -> list[tuple[float, object]]:
 def test_an_aggregate_is_stamped_at_its_windows_start_and_a_yes_no_summary_is_a_share(
     smart_home: Hub,
 ) -> None:
-    for person in ("alex", "sam"):
-        change = consent.ConsentChange(
-            person, "presence", "OptimisationForConsumer", level="aggregate"
-        )
-        consent.give(smart_home.engine, smart_home.signer, change)
-    smart_home.pipeline.refresh()
+    _aggregate_presence(smart_home)
     hour = 3600.0 * 500_000
     records = [{"n": "presence", "vb": i < 3, "t": 120.0 + i} for i in range(4)]
     refusal, body = send(smart_home, "presence-living", pack(*records, bt=hour))
@@ -247,12 +247,7 @@ def test_text_on_a_coarse_stream_is_withheld_and_counted_not_stored_exactly(
 def test_a_later_pack_in_a_window_already_summarised_is_counted_as_a_duplicate(
     smart_home: Hub,
 ) -> None:
-    for person in ("alex", "sam"):
-        change = consent.ConsentChange(
-            person, "presence", "OptimisationForConsumer", level="aggregate"
-        )
-        consent.give(smart_home.engine, smart_home.signer, change)
-    smart_home.pipeline.refresh()
+    _aggregate_presence(smart_home)
     hour = 3600.0 * 500_000
     first = send(smart_home, "presence-living", pack({"n": "presence", "vb": True}, bt=hour + 60))
     later = send(smart_home, "presence-living", pack({"n": "presence", "vb": False}, bt=hour + 90))

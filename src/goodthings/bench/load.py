@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.store.readings import (
+from goodthings.core.store import (
     ReadingRow,
     Selection,
     count_readings,

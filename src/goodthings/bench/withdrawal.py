@@ -22,8 +22,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select
 
 from goodthings.bench.load import BenchError, Say
+from goodthings.core.store import Selection, latest_time
 from goodthings.core.store import tables as t
-from goodthings.core.store.readings import Selection, latest_time
 from goodthings.rights.consent import records as consent
 
 _SEND_INTERVAL = 0.005

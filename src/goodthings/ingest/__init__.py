@@ -12,16 +12,19 @@ from goodthings.ingest.batch import (
     Incoming,
     Ingestor,
     PackResult,
+    Refusal,
 )
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
-from goodthings.ingest.mqtt import BridgeStats, MqttBridge, MqttBridgeError
+from goodthings.ingest.mqtt import Batching, BridgeStats, BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.ingest.pipeline import Pipeline
 
 __all__ = [
     "SENML_CBOR",
     "SENML_JSON",
     "BatchOutcome",
+    "Batching",
     "BridgeStats",
+    "BrokerSession",
     "EmbeddedBroker",
     "EmbeddedBrokerError",
     "Incoming",
@@ -30,5 +33,6 @@ __all__ = [
     "MqttBridgeError",
     "PackResult",
     "Pipeline",
+    "Refusal",
     "senml",
 ]

@@ -22,8 +22,15 @@ from goodthings.core.ledger import content_digest
 from goodthings.core.store import ReadingRow, insert_readings
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
-from goodthings.policy import OptOutGate, decide_all, inputs
-from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
+from goodthings.policy import (
+    DevicePolicy,
+    Level,
+    OptOutGate,
+    Reason,
+    StreamDecision,
+    decide_all,
+    inputs,
+)
 from goodthings.policy.minimise import Point, minimise
 
 MINIMISED = "minimised"

@@ -1,11 +1,12 @@
 """The gate: one engine for every decision about personal data, pure functions over what the
 store says (`inputs`), so ingest, application reads and sharing decide the same way.
 
-`inputs` is public as a namespace (`from goodthings.policy import inputs`).
+`inputs`, `reads`, `changes` and `minimise` are public as namespaces
+(`from goodthings.policy import reads`): their functions read best with the module's name.
 """
 
-from goodthings.policy import inputs
-from goodthings.policy.decisions import DevicePolicy, Reason, StreamDecision
+from goodthings.policy import changes, inputs, minimise, reads
+from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
 from goodthings.policy.gate import (
     Choice,
     ConsentKey,
@@ -19,6 +20,7 @@ from goodthings.policy.gate import (
 from goodthings.policy.identifiers import IDENTIFIER_CATEGORIES, IdentifierKey, normalise
 from goodthings.policy.inputs import PolicyInputs
 from goodthings.policy.optouts import OptOutGate, identifier_streams
+from goodthings.policy.reads import ReadDecision
 
 __all__ = [
     "IDENTIFIER_CATEGORIES",
@@ -27,16 +29,21 @@ __all__ = [
     "DeviceFacts",
     "DevicePolicy",
     "IdentifierKey",
+    "Level",
     "OptOutGate",
     "PolicyInputs",
+    "ReadDecision",
     "Reason",
     "StreamDecision",
     "StreamRule",
+    "changes",
     "decide",
     "decide_all",
     "identifier_streams",
     "inputs",
     "key_holder",
+    "minimise",
     "normalise",
     "people_concerned",
+    "reads",
 ]

@@ -21,10 +21,10 @@ from goodthings.core.manifest import (
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
 )
+from goodthings.core.store import Order, Selection, select_readings
 from goodthings.core.store import tables as t
-from goodthings.core.store.readings import Order, Selection, select_readings
 from goodthings.policy import Choice, inputs, key_holder, people_concerned, reads
-from goodthings.rights.consent.withdraw_all import share_choices
+from goodthings.rights.consent import share_choices
 from goodthings.transparency.notices import duration_words
 
 LATEST = 24

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.ingest.batch import SENML_CBOR, SENML_JSON, Incoming, Refusal
+from goodthings.ingest import SENML_CBOR, SENML_JSON, Incoming, Refusal
 from goodthings.runtime import Hub
 from goodthings.web.deps import DeviceId
 from goodthings.web.ratelimit import RateLimiter

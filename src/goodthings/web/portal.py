@@ -17,7 +17,7 @@ from goodthings.portal import activity, sparkline, view
 from goodthings.portal.own_reads import record_own_read
 from goodthings.rights import signin
 from goodthings.rights.consent import records as consent
-from goodthings.rights.consent.withdraw_all import stop_everything
+from goodthings.rights.consent import stop_everything
 from goodthings.rights.receipts import consent as receipts
 from goodthings.web import portal_rights
 from goodthings.web._portal_common import (

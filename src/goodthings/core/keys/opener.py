@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
 from goodthings.core.keys.datakeys import Keyring, Value, decode_value, row_context
-from goodthings.core.store.readings import StoredReading
+from goodthings.core.store import StoredReading
 
 
 class Unreadable(Enum):

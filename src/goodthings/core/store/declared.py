@@ -112,6 +112,15 @@ def _sync_occupants(connection: Connection, place_id: str, occupants: list[str])
         )
 
 
+def is_current_subject(connection: Connection, subject_id: str) -> bool:
+    """Whether the manifest declares this person now (a retired subject is kept, but gone)."""
+    s = t.subjects
+    found = connection.execute(
+        select(s.c.id).where(s.c.id == subject_id, s.c.retired_at.is_(None))
+    ).first()
+    return found is not None
+
+
 def write_operator(connection: Connection, values: Mapping[str, Any]) -> None:
     """Record the deployment and its operator (one row per database)."""
     connection.execute(delete(t.operator))

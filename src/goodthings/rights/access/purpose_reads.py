@@ -20,11 +20,10 @@ from sqlalchemy import Connection, Engine, select
 from goodthings.core import ledger
 from goodthings.core.keys import Keyring, ReadingOpener, Value
 from goodthings.core.ledger import content_digest
+from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
-from goodthings.core.store.readings import Selection, select_readings
-from goodthings.policy import StreamRule, inputs, reads
+from goodthings.policy import Level, StreamDecision, StreamRule, inputs, reads
 from goodthings.policy import minimise as minimisation
-from goodthings.policy.decisions import Level, StreamDecision
 from goodthings.rights.access.credentials import AccessError, Grant
 from goodthings.rights.objections import current as current_objections
 

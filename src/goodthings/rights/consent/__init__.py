@@ -13,6 +13,7 @@ from goodthings.rights.consent.records import (
     history,
     withdraw,
 )
+from goodthings.rights.consent.withdraw_all import share_choices, stop_everything
 
 __all__ = [
     "ConsentChange",
@@ -21,5 +22,7 @@ __all__ = [
     "give",
     "history",
     "records",
+    "share_choices",
+    "stop_everything",
     "withdraw",
 ]

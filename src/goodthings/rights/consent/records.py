@@ -20,6 +20,7 @@ from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
 from goodthings.core.ledger import content_digest
 from goodthings.core.manifest import CONSENT
+from goodthings.core.store import declared
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes
@@ -148,12 +149,7 @@ def _notice_version(connection: Connection, shown: str | None) -> str:
 
 def _subjects_stream(connection: Connection, subject_id: str, ref: str) -> _Stream:
     """The personal stream `ref` on a device that is about `subject_id`."""
-    subject = connection.execute(
-        select(t.subjects.c.id).where(
-            t.subjects.c.id == subject_id, t.subjects.c.retired_at.is_(None)
-        )
-    ).first()
-    if subject is None:
+    if not declared.is_current_subject(connection, subject_id):
         raise PolicyError(f"there is no subject {subject_id!r} in this deployment")
     candidates = _streams_about(connection, subject_id)
     model_id, _, name = ref.rpartition("/")

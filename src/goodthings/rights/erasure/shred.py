@@ -32,12 +32,12 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
+from goodthings.core.store import Order, Selection, declared, delete_readings, select_readings
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.core.store.readings import Order, Selection, delete_readings, select_readings
 from goodthings.policy import changes
 from goodthings.rights import signin
-from goodthings.rights.consent.withdraw_all import stop_everything
+from goodthings.rights.consent import stop_everything
 from goodthings.rights.receipts import sign
 from goodthings.rights.receipts.consent import controller
 
@@ -85,12 +85,7 @@ def request_erasure(
         existing = _open_request(connection, subject_id)
         if existing is not None:
             return existing.id
-        exists = connection.execute(
-            select(t.subjects.c.id).where(
-                t.subjects.c.id == subject_id, t.subjects.c.retired_at.is_(None)
-            )
-        ).first()
-        if exists is None:
+        if not declared.is_current_subject(connection, subject_id):
             raise ErasureError(f"there is no current subject {subject_id!r} to erase")
         now = datetime.now(UTC)
         request_id = str(uuid.uuid4())

@@ -27,9 +27,9 @@ from sqlalchemy import Connection, Engine, select
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import Keyring, ReadingOpener, held
+from goodthings.core.store import Order, Selection, select_readings
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.core.store.readings import Order, Selection, select_readings
 from goodthings.policy import inputs, people_concerned, reads
 from goodthings.rights.consent import records as consent
 from goodthings.rights.ledger_about import conditions_for

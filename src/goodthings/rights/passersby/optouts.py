@@ -12,9 +12,9 @@ from sqlalchemy import Connection, Engine, insert, select
 from goodthings.core import ledger
 from goodthings.core.keys import Keyring, ReadingOpener
 from goodthings.core.ledger import content_digest
+from goodthings.core.store import Selection, delete_by_id, select_readings
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
-from goodthings.core.store.readings import Selection, delete_by_id, select_readings
 from goodthings.policy import IdentifierKey, changes, identifier_streams, normalise
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, select
 
 from goodthings.core import ledger
 from goodthings.core.ledger import content_digest
+from goodthings.core.store import Selection, delete_readings
 from goodthings.core.store import tables as t
-from goodthings.core.store.readings import Selection, delete_readings
 
 
 @dataclass(frozen=True)

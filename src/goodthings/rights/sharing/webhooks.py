@@ -26,8 +26,7 @@ from goodthings.core.keys import Keyring
 from goodthings.core.ledger import content_digest
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
-from goodthings.policy import Choice, ConsentKey, inputs, reads
-from goodthings.policy.decisions import Level
+from goodthings.policy import Choice, ConsentKey, Level, inputs, reads
 from goodthings.rights.access.purpose_reads import minimise, stored_values
 from goodthings.rights.sharing.signing import HEADER, WebhookSecrets
 

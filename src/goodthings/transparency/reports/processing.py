@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select
 
 from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES, Manifest
+from goodthings.core.store import count_by_stream
 from goodthings.core.store import tables as t
-from goodthings.core.store.readings import count_by_stream
 from goodthings.transparency.inference import evaluate
 from goodthings.transparency.notices import duration_words
 
