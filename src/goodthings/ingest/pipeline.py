@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
-from goodthings.core.keys import Keyring, Sealer, row_context, store_sealed_batch_keys
+from goodthings.core.keys import Keyring, Sealer, context_at, row_prefix, store_sealed_batch_keys
 from goodthings.core.ledger import content_digest
 from goodthings.core.store import ReadingRow, insert_readings
 from goodthings.ingest import senml
@@ -285,10 +285,11 @@ def _sealed_rows(
     rows: list[ReadingRow] = []
     append = rows.append
     seal = sealer.seal
+    prefix = row_prefix(device_id, stream_id)
     for moment, value in points:
         if value is None:
             continue
-        sealed = seal(value, row_context(device_id, stream_id, moment))
+        sealed = seal(value, context_at(prefix, moment))
         append((device_id, stream_id, holder, moment, None, None, sealed))
     return rows
 

@@ -64,23 +64,19 @@ def for_application(
     objections: frozenset[tuple[str, int]],
 ) -> ReadDecision:
     """An application reading for `purpose`; `objections` holds (person, stream id) pairs."""
-    gate = decide(_only(rule, purpose), device, choices)
-    if not gate.collect:
-        return ReadDecision(False, gate, str(gate.reason or "no_consent"))
-    people = people_concerned(rule, device)
-    if automated and any((person, rule.stream_id) in objections for person in people):
-        return ReadDecision(False, gate, OBJECTED)
-    return ReadDecision(True, gate)
+    decision = _for_purpose(rule, device, choices, purpose)
+    if decision.allowed and automated:
+        people = people_concerned(rule, device)
+        if any((person, rule.stream_id) in objections for person in people):
+            return ReadDecision(False, decision.gate, OBJECTED)
+    return decision
 
 
 def for_recipient(
     rule: StreamRule, device: DeviceFacts, choices: Mapping[ConsentKey, Choice], purpose: str
 ) -> ReadDecision:
     """A recipient receiving the stream for `purpose`; `choices` are the consents to share."""
-    gate = decide(_only(rule, purpose), device, choices)
-    if not gate.collect:
-        return ReadDecision(False, gate, str(gate.reason or "no_consent"))
-    return ReadDecision(True, gate)
+    return _for_purpose(rule, device, choices, purpose)
 
 
 def for_person(rule: StreamRule, device: DeviceFacts, subject_id: str) -> ReadDecision:
@@ -95,6 +91,16 @@ def for_person(rule: StreamRule, device: DeviceFacts, subject_id: str) -> ReadDe
         key_holder(rule, device),
     )
     return ReadDecision(about, gate, None if about else NOT_ABOUT_THEM)
+
+
+def _for_purpose(
+    rule: StreamRule, device: DeviceFacts, choices: Mapping[ConsentKey, Choice], purpose: str
+) -> ReadDecision:
+    """The gate's decision for this one purpose alone."""
+    gate = decide(_only(rule, purpose), device, choices)
+    if not gate.collect:
+        return ReadDecision(False, gate, str(gate.reason or "no_consent"))
+    return ReadDecision(True, gate)
 
 
 def _only(rule: StreamRule, purpose: str) -> StreamRule:

@@ -14,6 +14,7 @@ __all__ = [
     "ledger_about",
     "objections",
     "own_key",
+    "own_reads",
     "passersby",
     "receipts",
     "retention",

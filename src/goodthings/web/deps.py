@@ -53,7 +53,7 @@ def is_operator_token(hub: Hub, presented: str | None) -> bool:
 async def _operator(hub: HubDep, token: BearerToken) -> Hub:
     """The API takes the operator token as a bearer token only (a cookie could be replayed by
     another site's form)."""
-    if token is None or not hmac.compare_digest(token, hub.operator_token):
+    if not is_operator_token(hub, token):
         raise ApiRefused(
             401,
             "send the operator token (keys/operator.token) as 'Authorization: Bearer <token>'",

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from goodthings.core.errors import PolicyError
 from goodthings.portal import activity, sparkline, view
-from goodthings.portal.own_reads import record_own_read
 from goodthings.rights import signin
 from goodthings.rights.consent import records as consent
 from goodthings.rights.consent import stop_everything
+from goodthings.rights.own_reads import record_own_read
 from goodthings.rights.receipts import consent as receipts
 from goodthings.web import portal_rights
 from goodthings.web._portal_common import (

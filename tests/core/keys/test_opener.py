@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
-from goodthings.core.keys.datakeys import row_context
+from goodthings.core.keys.datakeys import context_at, row_context, row_prefix
 from goodthings.core.store import tables as t
 from goodthings.core.store.engine import migrate, open_engine
 from goodthings.core.store.readings import ReadingRow, Selection, StoredReading, insert_readings
@@ -167,3 +167,12 @@ def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(
     with store.connect() as connection:
         opener = ReadingOpener(Keyring(MASTER), connection)
         assert [opener.open(r) for r in attacks] == [UNREADABLE] * len(attacks)
+
+
+def test_a_rows_associated_data_keeps_the_format_stored_readings_were_sealed_with() -> None:
+    """Sealing and opening build a row's associated data in pieces; the bytes must stay those
+    every stored reading was sealed under, or nothing already stored would open."""
+    prefix = row_prefix("band-alex", 3)
+    assert row_context("band-alex", 3, 1.5) == b"band-alex\x1f3\x1f1.5"
+    assert context_at(prefix, 1.5) == row_context("band-alex", 3, 1.5)
+    assert context_at(prefix, 1.0) != context_at(row_prefix("band-alex", 4), 1.0)

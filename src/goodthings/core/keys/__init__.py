@@ -6,10 +6,12 @@ from goodthings.core.keys.datakeys import (
     Sealer,
     UnreadableError,
     Value,
+    context_at,
     decode_value,
     encode_value,
     open_sealed,
     row_context,
+    row_prefix,
 )
 from goodthings.core.keys.files import (
     SIGNING_PUBLIC_KEY,
@@ -41,6 +43,7 @@ __all__ = [
     "Unreadable",
     "UnreadableError",
     "Value",
+    "context_at",
     "create_keys",
     "decode_value",
     "encode_value",
@@ -53,6 +56,7 @@ __all__ = [
     "open_sealed",
     "read_secret",
     "row_context",
+    "row_prefix",
     "store_sealed_batch_keys",
     "write_opened",
     "write_secret",

@@ -67,9 +67,20 @@ def decode_value(data: bytes) -> Value:
     return body
 
 
+def row_prefix(device_id: str, stream_id: int) -> bytes:
+    """The part of a row's associated data that all readings of one device's stream share, so
+    that sealing or opening many of them builds it once (`context_at`)."""
+    return f"{device_id}\x1f{stream_id}\x1f".encode()
+
+
+def context_at(prefix: bytes, time: float) -> bytes:
+    """The associated data of the reading at `time` of the stream whose `row_prefix` this is."""
+    return prefix + repr(time).encode()
+
+
 def row_context(device_id: str, stream_id: int, time: float) -> bytes:
     """Associated data that ties a sealed value to its row."""
-    return f"{device_id}\x1f{stream_id}\x1f{time!r}".encode()
+    return context_at(row_prefix(device_id, stream_id), time)
 
 
 @dataclass
@@ -92,7 +103,7 @@ class Sealer:
 def open_sealed(cipher: AESGCM, sealed: bytes, context: bytes) -> Value:
     try:
         return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
-    except InvalidTag:
+    except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
         raise UnreadableError("a sealed value does not match its key or its row") from None
 
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from enum import Enum
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
-from goodthings.core.keys.datakeys import Keyring, Value, decode_value, row_context
+from goodthings.core.keys.datakeys import (
+    Keyring,
+    UnreadableError,
+    Value,
+    context_at,
+    open_sealed,
+    row_prefix,
+)
 from goodthings.core.store import StoredReading
 
 
@@ -42,7 +48,7 @@ class ReadingOpener:
         self._ciphers: dict[str, AESGCM | None] = {}
         self._generation = keyring.generation
         self._row: tuple[str, int] | None = None
-        self._context = b""
+        self._prefix = b""
 
     def open(self, reading: StoredReading) -> Opened | Unreadable:
         """The reading's value in clear, or `UNREADABLE`."""
@@ -54,12 +60,10 @@ class ReadingOpener:
             return UNREADABLE
         row = (reading.device_id, reading.stream_id)
         if row != self._row:
-            # The associated data of one device's stream differs only in its time.
-            self._row, self._context = row, row_context(*row, 0.0).rpartition(b"\x1f")[0] + b"\x1f"
-        context = self._context + repr(reading.time).encode()
+            self._row, self._prefix = row, row_prefix(*row)
         try:
-            return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
-        except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
+            return open_sealed(cipher, sealed, context_at(self._prefix, reading.time))
+        except UnreadableError:
             return UNREADABLE
 
     def readable(self, readings: Iterable[StoredReading]) -> Iterator[tuple[StoredReading, Opened]]:

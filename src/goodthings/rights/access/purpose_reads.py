@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, select
@@ -176,12 +176,9 @@ def _targets(
         rule = next((r for r in rules.get(row.model_id, ()) if r.stream_id == row.id), None)
         if rule is None:
             continue
-        uses = tuple(use for use in rule.purposes if use[0] == query.purpose)
-        if uses:
+        if any(use[0] == query.purpose for use in rule.purposes):
             automated = _automated(app.spec) or _automated(row.spec)
-            targets.append(
-                _Target(replace(rule, purposes=uses), f"{row.model_id}/{name}", automated)
-            )
+            targets.append(_Target(rule, f"{row.model_id}/{name}", automated))
     if not targets:
         raise AccessError(f"{query.stream!r} is not collected for {query.purpose!r}")
     return targets
