@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from goodthings.core.keys.datakeys import Keyring, open_sealed, row_context
@@ -163,6 +164,24 @@ def test_a_redelivered_pack_is_stored_once(smart_home: Hub) -> None:
     assert count_readings(smart_home) == 2
 
 
+@pytest.mark.parametrize(
+    ("device", "stream"), [("thermostat-1", "temperature"), ("meter-1", "power")]
+)
+def test_distinct_readings_at_one_moment_are_all_stored_and_redelivery_still_stores_once(
+    smart_home: Hub, device: str, stream: str
+) -> None:
+    """Two phones seen at the same moment are two readings; the same pack again is none."""
+    payload = pack({"n": stream, "v": 1.0}, {"n": stream, "v": 2.0}, {"n": stream, "v": 2.0})
+    refusal, body = send(smart_home, device, payload)
+    assert (refusal, body["stored"], body["dropped"]) == (None, 3, {})
+    refusal, body = send(smart_home, device, payload)
+    assert (refusal, body["stored"], body["dropped"]) == (None, 0, {"duplicate": 3})
+    assert count_readings(smart_home) == 3
+    with smart_home.engine.connect() as connection:
+        rows = connection.execute(select(t.readings.c.time, t.readings.c.ordinal)).all()
+    assert sorted(rows) == [(NOW, 0), (NOW, 1), (NOW, 2)]
+
+
 def test_each_batch_is_one_verifiable_ledger_entry(smart_home: Hub) -> None:
     for offset in range(3):
         send(smart_home, "thermostat-1", pack({"n": "temperature", "v": 20.0}, bt=NOW + offset))
@@ -190,7 +209,7 @@ def _aggregate_presence(hub: Hub) -> None:
 def test_aggregate_level_keeps_one_summary_per_window(smart_home: Hub) -> None:
     _aggregate_presence(smart_home)
     records = [{"n": "presence", "vb": i % 2 == 0, "t": float(i)} for i in range(10)]
-    refusal, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 500_000))
+    refusal, body = send(smart_home, "presence-living", pack(*records, bt=3600 * 490_000))
     assert (refusal, body["stored"]) == (None, 1)
 
 
@@ -211,7 +230,7 @@ def test_an_aggregate_is_stamped_at_its_windows_start_and_a_yes_no_summary_is_a_
     smart_home: Hub,
 ) -> None:
     _aggregate_presence(smart_home)
-    hour = 3600.0 * 500_000
+    hour = 3600.0 * 490_000
     records = [{"n": "presence", "vb": i < 3, "t": 120.0 + i} for i in range(4)]
     refusal, body = send(smart_home, "presence-living", pack(*records, bt=hour))
     assert (refusal, body["stored"], body["dropped"]) == (None, 1, {})
@@ -248,7 +267,7 @@ def test_a_later_pack_in_a_window_already_summarised_is_counted_as_a_duplicate(
     smart_home: Hub,
 ) -> None:
     _aggregate_presence(smart_home)
-    hour = 3600.0 * 500_000
+    hour = 3600.0 * 490_000
     first = send(smart_home, "presence-living", pack({"n": "presence", "vb": True}, bt=hour + 60))
     later = send(smart_home, "presence-living", pack({"n": "presence", "vb": False}, bt=hour + 90))
     assert first[1]["dropped"] == {}

@@ -788,6 +788,12 @@ def test_resolve_ignores_labels_that_are_not_text() -> None:
 # Records
 
 
+def test_a_record_knows_where_it_stood_in_its_pack_but_is_equal_wherever_it_stands() -> None:
+    records = parse_json('[{"bn": "a:", "bt": 1}, {"n": "x", "v": 1}, {"n": "x", "v": 1}]', now=NOW)
+    assert [record.index for record in records] == [1, 2]
+    assert records[0] == records[1]
+
+
 def test_resolved_records_are_plain_frozen_records() -> None:
     [record] = parse_json('[{"n": "x", "u": "A", "v": 1, "s": 2, "ut": 3}]', now=NOW)
     assert type(record) is Record
@@ -795,7 +801,8 @@ def test_resolved_records_are_plain_frozen_records() -> None:
     assert hash(record) == hash(Record("x", NOW, "A", 1.0, 2.0, 3.0))
     assert (
         repr(record)
-        == "Record(name='x', time=1700000000.0, unit='A', value=1.0, sum=2.0, update_time=3.0)"
+        == "Record(name='x', time=1700000000.0, unit='A', value=1.0, sum=2.0, update_time=3.0, "
+        "index=0)"
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         record.value = 2.0  # type: ignore[misc]

@@ -81,6 +81,34 @@ def test_400_names_the_record_and_field_and_stores_nothing(client: TestClient, t
     assert stored(client) == 0
 
 
+@pytest.mark.parametrize("moment", ["1e300", "-1e300", str(2**64)])
+def test_400_for_a_time_the_hub_cannot_live_with_and_the_pages_still_answer(
+    client: TestClient, token: str, moment: str
+) -> None:
+    bad = f'[{{"n": "temperature", "v": 21.0}}, {{"n": "temperature", "v": 22.0, "t": {moment}}}]'
+    status, body = post(client, token, bad.encode())
+    assert status == 400
+    assert str(body["error"]).startswith("record 1, field 't': the time ")
+    assert stored(client) == 0
+    assert client.get("/").status_code == 200
+
+
+def test_400_for_a_unit_that_does_not_match_the_stream(client: TestClient, token: str) -> None:
+    bad = b'[{"n": "temperature", "u": "%RH", "v": 40.0}]'
+    status, body = post(client, token, bad)
+    assert status == 400
+    assert str(body["error"]).startswith(
+        "record 0, field 'u': unit '%RH' does not match stream 'temperature' (Cel)"
+    )
+    assert stored(client) == 0
+
+
+def test_two_records_without_a_time_are_two_readings(client: TestClient, token: str) -> None:
+    pack = b'[{"n": "temperature", "v": 21.0}, {"n": "temperature", "v": 21.5}]'
+    status, body = post(client, token, pack)
+    assert (status, body["stored"], body["dropped"]) == (202, 2, {})
+
+
 @pytest.mark.parametrize("token_value", [None, "gtd_not-a-real-token", "Basic abc"])
 def test_401_without_a_known_token(client: TestClient, token_value: str | None) -> None:
     status, body = post(client, token_value, PACK)

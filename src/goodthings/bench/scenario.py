@@ -187,11 +187,12 @@ def rows(pack: Sequence[Reading]) -> list[ReadingRow]:
         device, stream_id = target.device_id, target.stream_id
         if target.holder is not None:
             size = _SEALED_BOOLEAN if isinstance(value, bool) else _SEALED_NUMBER
-            out.append((device, stream_id, target.holder, time, None, None, os.urandom(size)))
+            out.append((device, stream_id, target.holder, time, 0, None, None, os.urandom(size)))
         elif isinstance(value, bool):
-            out.append((device, stream_id, None, time, None, "true" if value else "false", None))
+            text = "true" if value else "false"
+            out.append((device, stream_id, None, time, 0, None, text, None))
         else:
-            out.append((device, stream_id, None, time, value, None, None))
+            out.append((device, stream_id, None, time, 0, value, None, None))
     return out
 
 

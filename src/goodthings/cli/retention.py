@@ -34,7 +34,9 @@ def run(
     if not purges:
         out.print("Nothing was past its retention period.")
     for purge in purges:
+        future = f", {purge.future_dated} dated in the future" if purge.future_dated else ""
         out.print(
-            f"Purged {purge.deleted} reading(s) of {purge.stream} (ledger entry {purge.ledger_seq})",
+            f"Purged {purge.deleted} reading(s) of {purge.stream}{future} "
+            f"(ledger entry {purge.ledger_seq})",
             markup=False,
         )

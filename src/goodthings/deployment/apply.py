@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from goodthings.core.errors import DeploymentError, GoodthingsError
-from goodthings.core.manifest import LoadedManifest
+from goodthings.core.manifest import LoadedManifest, period_of
 from goodthings.core.store import declared
 from goodthings.deployment.plan import (
     Action,
@@ -70,6 +70,7 @@ def _execute(connection: Connection, plan: Plan, loaded: LoadedManifest) -> None
             "deployment_name": manifest.deployment.name,
             "legal_name": manifest.operator.legal_name,
             "spec": manifest.operator.model_dump(mode="json"),
+            "clock_skew_seconds": period_of(manifest.deployment.clock_skew).total_seconds(),
         },
     )
     for change in plan.changes:

@@ -19,9 +19,10 @@ from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
 from goodthings.core.keys import Keyring, Sealer, context_at, row_prefix, store_sealed_batch_keys
 from goodthings.core.ledger import content_digest
-from goodthings.core.store import ReadingRow, insert_readings
+from goodthings.core.store import ReadingRow, declared, insert_readings
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
+from goodthings.ingest.units import in_stream_unit
 from goodthings.policy import (
     DevicePolicy,
     Level,
@@ -70,6 +71,8 @@ class Pipeline:
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
         self._policies: dict[str, DevicePolicy] = {}
+        self._units: dict[int, str | None] = {}
+        self._clock_skew = 0.0
         self.refresh(force=True)
 
     def policies(self) -> Mapping[str, DevicePolicy]:
@@ -86,6 +89,7 @@ class Pipeline:
                 if current == self._version and not force:
                     return False
                 facts = inputs.read_inputs(connection)
+                skew = declared.clock_skew(connection)
             policies = decide_all(facts.devices, facts.rules, facts.choices)
             holders = {
                 decision.holder
@@ -97,6 +101,11 @@ class Pipeline:
                 self._keyring.load_held(connection)
                 self._keyring.load(connection, sorted(holders), create=True)
             changed = policies != self._policies
+            self._units = {
+                rule.stream_id: rule.unit for rules in facts.rules.values() for rule in rules
+            }
+            # No manifest applied yet means no device to accept readings from.
+            self._clock_skew = 0.0 if skew is None else skew
             self._policies = policies
             self._version = current
             return changed
@@ -161,21 +170,30 @@ class Pipeline:
                 records = senml.parse_cbor(item.payload, now=item.received_at)
             else:
                 records = senml.parse_json(item.payload, now=item.received_at)
+            senml.check_times(records, received_at=item.received_at, clock_skew=self._clock_skew)
         except SenMLError as exc:
             return _refused(Refusal.malformed, str(exc))
         streams = policy.streams
+        units = self._units
         for index, record in enumerate(records):
-            if record.name not in streams:
-                local = _without_device_prefix(record.name, item.device_id)
-                if local in streams:
-                    records[index] = replace(record, name=local)
-                    continue
-                known = ", ".join(sorted(streams)) or "none"
-                return _refused(
-                    Refusal.unknown_stream,
-                    f"record {index}: device {item.device_id!r} has no stream {record.name!r}; "
-                    f"its streams are: {known}",
-                )
+            name = record.name
+            if name not in streams:
+                name = _without_device_prefix(name, item.device_id)
+                if name not in streams:
+                    known = ", ".join(sorted(streams)) or "none"
+                    return _refused(
+                        Refusal.unknown_stream,
+                        f"record {record.index}: device {item.device_id!r} has no stream "
+                        f"{record.name!r}; its streams are: {known}",
+                    )
+                record = records[index] = replace(record, name=name)
+            if record.unit is not None:
+                unit = units.get(streams[name].stream_id)
+                if unit is not None and record.unit != unit:
+                    try:
+                        records[index] = in_stream_unit(record, name, unit)
+                    except SenMLError as exc:
+                        return _refused(Refusal.malformed, str(exc))
         return self._apply(item.device_id, records, streams, sealers)
 
     def _apply(
@@ -267,11 +285,15 @@ def _points(records: list[senml.Record]) -> list[Point]:
 def _plain_rows(device_id: str, stream_id: int, points: list[Point]) -> list[ReadingRow]:
     rows: list[ReadingRow] = []
     append = rows.append
+    ordinals: dict[float, int] = {}
     for moment, value in points:
+        # The ordinal: how many readings of this pack's stream came before at this moment.
+        ordinal = ordinals.get(moment, 0)
+        ordinals[moment] = ordinal + 1
         if isinstance(value, float):
-            append((device_id, stream_id, None, moment, value, None, None))
+            append((device_id, stream_id, None, moment, ordinal, value, None, None))
         else:
-            append((device_id, stream_id, None, moment, None, _as_text(value), None))
+            append((device_id, stream_id, None, moment, ordinal, None, _as_text(value), None))
     return rows
 
 
@@ -286,11 +308,16 @@ def _sealed_rows(
     append = rows.append
     seal = sealer.seal
     prefix = row_prefix(device_id, stream_id)
+    ordinals: dict[float, int] = {}
     for moment, value in points:
         if value is None:
             continue
+        ordinal = ordinals.get(moment, 0)
+        ordinals[moment] = ordinal + 1
+        # The ordinal is not in the associated data: readings of one stream at one moment are
+        # interchangeable, and rows sealed before the ordinal existed open as they always did.
         sealed = seal(value, context_at(prefix, moment))
-        append((device_id, stream_id, holder, moment, None, None, sealed))
+        append((device_id, stream_id, holder, moment, ordinal, None, None, sealed))
     return rows
 
 

@@ -41,6 +41,8 @@ class StreamRule:
     levels: tuple[Level, ...]
     coarse_step: float | None = None
     aggregate_seconds: float | None = None
+    unit: str | None = None
+    """The SenML unit the stream's readings are stored in, if the manifest declares one."""
 
 
 @dataclass(frozen=True)

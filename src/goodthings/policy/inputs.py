@@ -67,6 +67,7 @@ def _rule(stream_id: int, model_id: str, spec: dict[str, object]) -> StreamRule:
     step = spec.get("coarse_step")
     levels = spec.get("minimisation") or ["exact", "off"]
     assert isinstance(levels, list)
+    unit = spec.get("unit")
     return StreamRule(
         stream_id=stream_id,
         model_id=model_id,
@@ -77,6 +78,7 @@ def _rule(stream_id: int, model_id: str, spec: dict[str, object]) -> StreamRule:
         levels=tuple(Level(level) for level in levels),
         coarse_step=float(step) if isinstance(step, int | float) else None,
         aggregate_seconds=period_of(window).total_seconds() if isinstance(window, str) else None,
+        unit=unit if isinstance(unit, str) and unit else None,
     )
 
 

@@ -7,19 +7,23 @@ their data, shaped for the portal's pages (the pages themselves are in `web`).
 from goodthings.portal import activity, view
 from goodthings.portal.chart import sparkline
 from goodthings.portal.view import (
+    NOT_A_DATE,
     Reading,
     StreamAbout,
     latest_readings,
     plain_period,
+    shown_moment,
     streams_about,
 )
 
 __all__ = [
+    "NOT_A_DATE",
     "Reading",
     "StreamAbout",
     "activity",
     "latest_readings",
     "plain_period",
+    "shown_moment",
     "sparkline",
     "streams_about",
     "view",

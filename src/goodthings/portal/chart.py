@@ -21,7 +21,11 @@ def _number(value: object) -> float | None:
 
 def sparkline(readings: Sequence[Reading], title: str, unit: str | None) -> Markup:
     """The readings as a line; an empty string when fewer than two are numbers."""
-    points = [(r.time.timestamp(), v) for r in readings if (v := _number(r.value)) is not None]
+    points = [
+        (r.time.timestamp(), v)
+        for r in readings
+        if r.time is not None and (v := _number(r.value)) is not None
+    ]
     if len(points) < 2:
         return Markup("")
     times = [p[0] for p in points]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,7 +21,7 @@ from goodthings.core.manifest import (
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
 )
-from goodthings.core.store import Order, Selection, select_readings
+from goodthings.core.store import Order, Selection, moment_of, select_readings
 from goodthings.core.store import tables as t
 from goodthings.policy import Choice, inputs, key_holder, people_concerned, reads
 from goodthings.rights.consent import share_choices
@@ -60,7 +60,8 @@ class Share:
 
 @dataclass(frozen=True)
 class Reading:
-    time: datetime
+    time: datetime | None
+    """None when the stored time is not a valid date (see `core.store.moment_of`)."""
     value: float | str | bool | None
 
 
@@ -91,6 +92,16 @@ class StreamAbout:
 def plain_period(duration: str | None) -> str:
     """`P13M` as "13 months", the same words the notices use."""
     return duration_words(duration) if duration else "not stated"
+
+
+NOT_A_DATE = "not a valid date"
+"""How a page shows a stored time that is no date (see `core.store.moment_of`)."""
+
+
+def shown_moment(seconds: float) -> str:
+    """A stored time as `2026-09-21 14:13:20 UTC`, or "not a valid date"."""
+    moment = moment_of(seconds)
+    return NOT_A_DATE if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def level_words(level: str) -> str:
@@ -201,7 +212,7 @@ def latest_readings(
     newest = list(opener.readable(select_readings(connection, selection)))
     return [
         Reading(
-            datetime.fromtimestamp(row.time, UTC),
+            moment_of(row.time),
             value.hex() if isinstance(value, bytes) else value,
         )
         for row, value in reversed(newest)

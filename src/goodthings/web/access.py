@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from goodthings.core.keys import load_master_key
+from goodthings.core.store import moment_of
 from goodthings.rights.access import (
     MAX_READINGS,
     AccessError,
@@ -41,7 +42,10 @@ class OAuthError(BaseModel):
 class ReadingOut(BaseModel):
     device: str
     stream: str = Field(description="model-id/stream-name")
-    time: datetime
+    time: datetime | None = Field(
+        description="null when the stored time is not a valid date (stored before the hub "
+        "checked times)"
+    )
     value: float | str | bool | None
     level: Literal["exact", "coarse", "aggregate"]
     count: int = Field(description="How many readings the value summarises (aggregate level)")
@@ -186,7 +190,7 @@ def readings(
             ReadingOut(
                 device=r.device_id,
                 stream=r.stream,
-                time=datetime.fromtimestamp(r.time, UTC),
+                time=moment_of(r.time),
                 value=r.value,
                 level=r.level,
                 count=r.count,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
@@ -16,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from goodthings import __version__
 from goodthings.core.config import Home
 from goodthings.core.store import read_catalogue
-from goodthings.portal import plain_period
+from goodthings.portal import plain_period, shown_moment
 from goodthings.rights.access import AccessError
 from goodthings.runtime import Hub, MqttIngest
 from goodthings.web import access, api, ingest, notices, passersby, portal, security
@@ -25,9 +24,7 @@ from goodthings.web.refusals import Refused, answer_refused
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
 templates.env.filters["period"] = plain_period
-templates.env.filters["timestamp"] = lambda seconds: datetime.fromtimestamp(seconds, UTC).strftime(
-    "%Y-%m-%d %H:%M:%S UTC"
-)
+templates.env.filters["timestamp"] = shown_moment
 
 
 def create_app(home: Home) -> FastAPI:

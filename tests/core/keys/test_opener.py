@@ -32,7 +32,7 @@ def store(database_url: str) -> Iterator[Engine]:
     engine = open_engine(database_url)
     migrate(engine)
     keyring = Keyring(MASTER)
-    rows: list[ReadingRow] = [("meter", 9, None, 1.0, 230.5, None, None)]
+    rows: list[ReadingRow] = [("meter", 9, None, 1.0, 0, 230.5, None, None)]
     with engine.begin() as connection:
         keyring.load(connection, sorted(VALUES), create=True)
         for holder, values in VALUES.items():
@@ -40,7 +40,7 @@ def store(database_url: str) -> Iterator[Engine]:
             for moment, value in enumerate(values, start=10):
                 context = row_context(f"band-{holder}", 1, float(moment))
                 sealed = sealer.seal(value, context)
-                rows.append((f"band-{holder}", 1, holder, float(moment), None, None, sealed))
+                rows.append((f"band-{holder}", 1, holder, float(moment), 0, None, None, sealed))
         insert_readings(connection, rows)
     yield engine
     engine.dispose()
@@ -144,7 +144,7 @@ def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(store:
     with store.begin() as connection:
         keyring.load(connection, ["alex"], create=True)
         sealed = keyring.sealer("alex").seal(80.0, row_context("band-alex", 1, 99.0))
-        insert_readings(connection, [("band-alex", 1, "alex", 99.0, None, None, sealed)])
+        insert_readings(connection, [("band-alex", 1, "alex", 99.0, 0, None, None, sealed)])
     assert _opened(store, keyring, "alex") == [UNREADABLE] * 3 + [80.0]
 
 

@@ -119,6 +119,13 @@ MISTAKES = {
         "passers-by cannot be asked for consent",
         "legal_basis: Consent\n            how: The wellbeing app shows how",
     ),
+    "a clock skew of more than a day": Mistake(
+        "  languages: [en]\n",
+        "  languages: [en]\n  clock_skew: P2D\n",
+        "deployment.clock_skew",
+        "'P2D' is more than a day; a device clock that far ahead is wrong, not skewed",
+        "clock_skew: P2D",
+    ),
     "unknown field": Mistake(
         '    firmware: "2.0.5"\n    subject: alex\n',
         '    firmware: "2.0.5"\n    colour: red\n    subject: alex\n',

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from alembic import command
+from sqlalchemy import Engine, text
 
-from goodthings.core.store.engine import migrate, open_engine
+from goodthings.core.store.engine import _alembic_config, migrate, open_engine
 from goodthings.core.store.readings import (
     Order,
     ReadingRow,
@@ -24,13 +25,13 @@ from goodthings.core.store.readings import (
 )
 
 ROWS: list[ReadingRow] = [
-    ("meter", 1, None, 100.0, 1.5, None, None),
-    ("meter", 1, None, 101.0, 2.5, None, None),
-    ("meter", 1, None, 102.0, None, "off", None),
-    ("meter", 2, None, 100.5, 9.0, None, None),
-    ("band", 3, "alex", 100.0, None, None, b"sealed-1"),
-    ("band", 3, "alex", 105.0, None, None, b"sealed-2"),
-    ("door", 4, "place:flat-4", 103.0, None, None, b"sealed-3"),
+    ("meter", 1, None, 100.0, 0, 1.5, None, None),
+    ("meter", 1, None, 101.0, 0, 2.5, None, None),
+    ("meter", 1, None, 102.0, 0, None, "off", None),
+    ("meter", 2, None, 100.5, 0, 9.0, None, None),
+    ("band", 3, "alex", 100.0, 0, None, None, b"sealed-1"),
+    ("band", 3, "alex", 105.0, 0, None, None, b"sealed-2"),
+    ("door", 4, "place:flat-4", 103.0, 0, None, None, b"sealed-3"),
 ]
 
 
@@ -108,7 +109,7 @@ def test_a_streamed_read_sees_the_table_as_it_was_when_it_started(store: Engine)
         first = next(rows)
         # More readings are stored while the stream is open, from another connection.
         with store.begin() as writer:
-            insert_readings(writer, [("late", 9, None, 1.0, 1.0, None, None)])
+            insert_readings(writer, [("late", 9, None, 1.0, 0, 1.0, None, None)])
         rest = list(rows)
         assert [first, *rest] == list(select_readings(connection, Selection(order=Order.id)))[:-1]
     assert len(rest) + 1 == len(ROWS)
@@ -144,4 +145,44 @@ def test_an_empty_table_has_no_last_id(database_url: str) -> None:
     with engine.connect() as connection:
         assert last_id(connection) == 0
         assert count_readings(connection) == 0
+    engine.dispose()
+
+
+def test_the_same_reading_twice_is_stored_once_and_distinct_ones_at_one_time_are_kept(
+    store: Engine,
+) -> None:
+    """The key is (stream, device, time, ordinal): a redelivered pack maps to the same keys,
+    two different records of one pack at the same moment do not collide."""
+    same_moment = [
+        ("probe", 7, "place:street", 200.0, 0, None, None, b"phone-a"),
+        ("probe", 7, "place:street", 200.0, 1, None, None, b"phone-b"),
+    ]
+    with store.begin() as connection:
+        assert insert_readings(connection, same_moment) == 2
+        assert insert_readings(connection, same_moment) == 0
+        assert (
+            insert_readings(connection, [("probe", 7, "place:street", 200.0, 2, None, None, b"c")])
+            == 1
+        )
+    with store.connect() as connection:
+        assert count_readings(connection, Selection(device_id="probe")) == 3
+
+
+def test_readings_stored_before_the_ordinal_keep_their_key(database_url: str) -> None:
+    """Upgrading from revision 0005 gives every stored reading ordinal 0 and keeps it unique."""
+    engine = open_engine(database_url)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.execute(
+            text(
+                "INSERT INTO readings (device_id, stream_id, subject_id, time, value) "
+                "VALUES ('meter', 1, NULL, 100.0, 1.5)"
+            )
+        )
+    migrate(engine)
+    with engine.begin() as connection:
+        assert insert_readings(connection, [("meter", 1, None, 100.0, 0, 1.5, None, None)]) == 0
+        assert insert_readings(connection, [("meter", 1, None, 100.0, 1, 2.5, None, None)]) == 1
     engine.dispose()

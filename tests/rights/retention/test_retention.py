@@ -12,6 +12,7 @@ from cli_helpers import run
 from goodthings.core.config import Home
 from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.ledger.verify import verify
+from goodthings.core.store import insert_readings
 from goodthings.core.store import tables as t
 from goodthings.ingest.batch import Incoming
 from goodthings.rights.retention import purge_expired
@@ -77,3 +78,21 @@ def test_retention_run_command(capsys: pytest.CaptureFixture[str], home: Home) -
     assert [(p["stream"], p["deleted"]) for p in json.loads(ran.out)] == [
         ("thermia-t5/temperature", 1)
     ]
+
+
+def test_a_reading_dated_beyond_the_clock_skew_allowance_is_due_at_once(smart_home: Hub) -> None:
+    """A time the hub would now refuse cannot be trusted to say when retention ends."""
+    with smart_home.engine.begin() as connection:
+        stream_id = connection.execute(
+            select(t.streams.c.id).where(t.streams.c.name == "temperature")
+        ).scalar_one()
+        rows = [
+            ("thermostat-1", stream_id, None, moment, 0, 20.0, None, None)
+            for moment in (NOW - DAY, NOW + 200.0, NOW + 10 * 365 * DAY, 1e300)
+        ]
+        insert_readings(connection, rows)
+    purges = purge_expired(smart_home.engine, smart_home.signer, now=NOW)
+    assert [(p.stream, p.deleted, p.future_dated) for p in purges] == [
+        ("thermia-t5/temperature", 2, 2)
+    ]
+    assert _times(smart_home) == [NOW - DAY, NOW + 200.0]

@@ -325,11 +325,29 @@ class Application(_Model):
     automation: Automation = Automation()
 
 
+def _clock_skew(value: str) -> str:
+    if period_of(value) > _MAX_CLOCK_SKEW:
+        raise ValueError(
+            f"{value!r} is more than a day; a device clock that far ahead is wrong, not skewed: "
+            "allow at most P1D (the default, PT5M, suits devices that keep time with NTP)"
+        )
+    return value
+
+
+_MAX_CLOCK_SKEW = timedelta(days=1)
+DEFAULT_CLOCK_SKEW = "PT5M"
+"""How far ahead of the hub's clock a reading may be dated when the manifest does not say
+(the store's default for a database migrated before the setting existed is the same 300 s)."""
+ClockSkew = Annotated[Duration, AfterValidator(_clock_skew)]
+
+
 class DeploymentInfo(_Model):
     id: Identifier
     name: Text
     description: Text
     languages: list[str] = ["en"]
+    clock_skew: ClockSkew = DEFAULT_CLOCK_SKEW
+    """How far ahead of the hub's clock a reading may be dated; later ones are refused."""
 
 
 class Manifest(_Model):

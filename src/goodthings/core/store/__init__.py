@@ -31,6 +31,7 @@ from goodthings.core.store.readings import (
     insert_readings,
     last_id,
     latest_time,
+    moment_of,
     select_readings,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "last_id",
     "latest_time",
     "migrate",
+    "moment_of",
     "normalise_url",
     "open_engine",
     "read_catalogue",

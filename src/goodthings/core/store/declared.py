@@ -131,6 +131,13 @@ def deployment_id(connection: Connection) -> str | None:
     return connection.execute(select(t.operator.c.deployment_id)).scalar_one_or_none()
 
 
+def clock_skew(connection: Connection) -> float | None:
+    """Seconds a reading may be dated ahead of the hub's clock, as the applied manifest says
+    (None before any manifest is applied)."""
+    found = connection.execute(select(t.operator.c.clock_skew_seconds)).scalar_one_or_none()
+    return None if found is None else float(found)
+
+
 def record_manifest(connection: Connection, *, sha256: str, source: str, content: str) -> bool:
     """Keep each applied manifest version; False when this exact version is already the latest."""
     latest = connection.execute(

@@ -12,6 +12,7 @@ import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 
@@ -19,24 +20,29 @@ from sqlalchemy import ColumnElement, Connection, Select, delete, func, select
 
 from goodthings.core.store import tables as t
 
-ReadingRow = tuple[str, int, str | None, float, float | None, str | None, bytes | None]
-"""(device_id, stream_id, subject_id, time, value, value_text, sealed)."""
+ReadingRow = tuple[str, int, str | None, float, int, float | None, str | None, bytes | None]
+"""(device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed).
+
+The ordinal tells apart readings of one stream and device at the same time: it is the reading's
+place among those of its pack that share the stream and the time (0 for the first)."""
 
 _SQLITE = (
     "INSERT OR IGNORE INTO readings "
-    "(device_id, stream_id, subject_id, time, value, value_text, sealed) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "(device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _POSTGRES = (
     "INSERT INTO readings "
-    "(device_id, stream_id, subject_id, time, value, value_text, sealed) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (stream_id, device_id, time) DO NOTHING"
+    "(device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (stream_id, device_id, time, ordinal) DO NOTHING"
 )
 
 
 def insert_readings(connection: Connection, rows: Sequence[ReadingRow]) -> int:
-    """Insert `rows`, skipping any already stored (same stream, device, time); returns how many
-    were new. Bypasses SQLAlchemy's per-row parameter processing: this is the hot path."""
+    """Insert `rows`, skipping any already stored (same stream, device, time and ordinal);
+    returns how many were new. Bypasses SQLAlchemy's per-row parameter processing: this is the
+    hot path."""
     if not rows:
         return 0
     dbapi = connection.connection.driver_connection
@@ -50,6 +56,18 @@ def insert_readings(connection: Connection, rows: Sequence[ReadingRow]) -> int:
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+def moment_of(seconds: float) -> datetime | None:
+    """A stored reading's time as a UTC date, or None when the number is no date.
+
+    Ingest refuses such times now, but rows stored before it did, or written by hand, can hold
+    1e300, -1e300 or infinity; every reader shows those as "not a valid date" instead of failing.
+    """
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 class Order(StrEnum):
@@ -114,7 +132,7 @@ _COLUMNS = (
     _r.sealed,
 )
 _ORDER = {
-    # Time alone: the unique (stream, device, time) index then serves the order, no sort.
+    # Time alone: the unique (stream, device, time, ordinal) index then serves the order.
     Order.oldest: (_r.time,),
     Order.newest: (_r.time.desc(),),
     Order.id: (_r.id,),

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -59,6 +60,8 @@ operator = Table(
     Column("deployment_name", Text, nullable=False),
     Column("legal_name", Text, nullable=False),
     Column("spec", JSON, nullable=False),
+    # How far ahead of the hub's clock a reading may be dated (the manifest's clock_skew).
+    Column("clock_skew_seconds", Float, nullable=False, server_default="300"),
 )
 
 places = Table(
@@ -184,11 +187,16 @@ readings = Table(
     Column("stream_id", Integer, nullable=False),
     Column("subject_id", String(_ID)),
     Column("time", Float, nullable=False),
+    # Which of a pack's readings of this stream at this time it is (0, 1, ...): two people seen
+    # at the same moment are two readings, while a redelivered pack maps to the same keys.
+    Column("ordinal", SmallInteger, nullable=False, server_default="0"),
     Column("value", Float),
     Column("value_text", Text),
     Column("sealed", LargeBinary),
-    # One reading per device, stream and time: a pack redelivered after a crash is not stored twice.
-    UniqueConstraint("stream_id", "device_id", "time", name="uq_readings_stream_device_time"),
+    # One reading per key: a pack redelivered after a crash is not stored twice.
+    UniqueConstraint(
+        "stream_id", "device_id", "time", "ordinal", name="uq_readings_stream_device_time_ordinal"
+    ),
     Index("ix_readings_subject", "subject_id"),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Final
 
 
@@ -24,10 +24,14 @@ class Record:
     """``s`` plus ``bs``, or None when neither is present."""
     update_time: float | None
     """``ut``: the longest time, in seconds, before the sensor sends an updated reading."""
+    index: int = field(default=0, compare=False)
+    """Where the record stands in its pack (0-based; a record of base fields only counts too),
+    so that a check made after resolving names the record the device sent. Not part of the
+    value: the same record is equal wherever it stands."""
 
 
 def _record_builder() -> Callable[
-    [str, float, str | None, object, float | None, float | None], Record
+    [str, float, str | None, object, float | None, float | None, int], Record
 ]:
     """A constructor for Record that is twice as fast as the frozen dataclass's ``__init__``.
 
@@ -37,10 +41,10 @@ def _record_builder() -> Callable[
     forgotten).
     """
     slots = tuple(field.name for field in fields(Record))
-    if slots != ("name", "time", "unit", "value", "sum", "update_time"):
+    if slots != ("name", "time", "unit", "value", "sum", "update_time", "index"):
         raise RuntimeError(f"_record_builder does not fill the fields {slots} of Record")
     new = object.__new__
-    set_name, set_time, set_unit, set_value, set_sum, set_update_time = (
+    set_name, set_time, set_unit, set_value, set_sum, set_update_time, set_index = (
         getattr(Record, slot).__set__ for slot in slots
     )
 
@@ -51,6 +55,7 @@ def _record_builder() -> Callable[
         value: object,
         sum: float | None,
         update_time: float | None,
+        index: int,
     ) -> Record:
         record: Record = new(Record)
         set_name(record, name)
@@ -59,6 +64,7 @@ def _record_builder() -> Callable[
         set_value(record, value)
         set_sum(record, sum)
         set_update_time(record, update_time)
+        set_index(record, index)
         return record
 
     return build

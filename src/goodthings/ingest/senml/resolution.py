@@ -227,5 +227,7 @@ def resolve(pack: Sequence[Mapping[str, object]], *, now: float) -> list[Record]
         else:
             refuse_type(u, index, "u")
 
-        append(new_record(name, time, unit, value, base_sum if s is None else s, update_time))
+        append(
+            new_record(name, time, unit, value, base_sum if s is None else s, update_time, index)
+        )
     return records

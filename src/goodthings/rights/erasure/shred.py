@@ -32,7 +32,14 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
-from goodthings.core.store import Order, Selection, declared, delete_readings, select_readings
+from goodthings.core.store import (
+    Order,
+    Selection,
+    declared,
+    delete_readings,
+    moment_of,
+    select_readings,
+)
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes
@@ -42,6 +49,8 @@ from goodthings.rights.receipts import sign
 from goodthings.rights.receipts.consent import controller
 
 BATCH = 20_000
+UNKNOWN_DAY = "unknown"
+"""The day under which aggregates count readings whose stored time is not a valid date."""
 DELETED, UNLINKED = "deleted", "unlinked"
 
 
@@ -213,7 +222,8 @@ def _keep_aggregates(engine: Engine, keyring: Keyring, subject_id: str) -> int:
         opener = ReadingOpener(keyring, connection)
         rows = select_readings(connection, Selection(subject_id=subject_id, order=Order.id))
         for row in rows:
-            day = datetime.fromtimestamp(row.time, UTC).strftime("%Y-%m-%d")
+            moment = moment_of(row.time)
+            day = UNKNOWN_DAY if moment is None else moment.strftime("%Y-%m-%d")
             entry = sums[(row.stream_id, day)]
             entry[0] += 1
             if row.sealed is None:

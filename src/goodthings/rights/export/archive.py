@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, select
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import Keyring, ReadingOpener, held
-from goodthings.core.store import Order, Selection, select_readings
+from goodthings.core.store import Order, Selection, moment_of, select_readings
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import inputs, people_concerned, reads
@@ -48,6 +48,7 @@ Files in this archive:
                     device      the device that measured it
                     stream      what it measures (see the portal for a description)
                     time_utc    when, in UTC (ISO 8601); time_unix is the same in seconds
+                                (time_utc is empty when the stored time is not a valid date)
                     value       the value, decrypted for you
                     shared      "yes" when the reading is about your household, not only you
   choices.json    every choice you or the operator recorded for you, oldest first, with the
@@ -272,7 +273,6 @@ def _reading_pages(
     """The CSV rows of every reading about the person that can still be read, page by page."""
     facts = inputs.read_inputs(connection)
     opener = ReadingOpener(keyring, connection)
-    from_timestamp = datetime.fromtimestamp
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
             if not reads.for_person(rule, device, subject_id).allowed:
@@ -285,13 +285,19 @@ def _reading_pages(
                     (
                         row.device_id,
                         rule.name,
-                        from_timestamp(row.time, UTC).isoformat(),
+                        _iso(row.time),
                         repr(row.time),
                         value.hex() if isinstance(value, bytes) else value,
                         shared,
                     )
                     for row, value in page
                 ]
+
+
+def _iso(seconds: float) -> str:
+    """The reading's date in ISO 8601, or empty when its stored time is not a valid date."""
+    moment = moment_of(seconds)
+    return "" if moment is None else moment.isoformat()
 
 
 def _ledger_lines(connection: Connection, subject_id: str) -> Iterator[bytes]:

@@ -2,11 +2,17 @@
 
 Retired streams keep their retention: their readings stay until it ends, then go like the rest.
 One transaction per stream, so a purge and its ledger entry commit together.
+
+A reading dated further ahead of the purge than the deployment's clock-skew allowance is due at
+once: ingest refuses such times now, so one can only come from before it did (or from direct
+SQL), and a date that cannot be true cannot say when the retention ends; keeping it until then
+would keep it for ever. These are counted apart as `future_dated`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time as clock
 from dataclasses import dataclass
 
@@ -15,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from goodthings.core import ledger
 from goodthings.core.ledger import content_digest
-from goodthings.core.store import Selection, delete_readings
+from goodthings.core.store import Selection, declared, delete_readings
 from goodthings.core.store import tables as t
 
 
@@ -27,6 +33,8 @@ class Purge:
     cutoff: float
     """Readings timed before this (Unix seconds) were deleted."""
     ledger_seq: int | None
+    future_dated: int = 0
+    """How many of the deleted were dated beyond the clock-skew allowance after the purge time."""
 
 
 def purge_expired(
@@ -45,23 +53,29 @@ def purge_expired(
             .where(t.streams.c.retention_seconds.is_not(None))
             .order_by(t.streams.c.id)
         ).all()
+        skew = declared.clock_skew(connection) or 0.0
+    beyond = math.nextafter(moment + skew, math.inf)
     purges: list[Purge] = []
     for stream_id, model_id, name, seconds in streams:
         cutoff = moment - float(seconds)
         ref = f"{model_id}/{name}"
         with engine.begin() as connection:
-            deleted = delete_readings(connection, Selection(stream_ids=(stream_id,), end=cutoff))
+            expired = delete_readings(connection, Selection(stream_ids=(stream_id,), end=cutoff))
+            future = delete_readings(connection, Selection(stream_ids=(stream_id,), start=beyond))
+            deleted = expired + future
             if not deleted:
                 continue
             statement = {"stream": ref, "cutoff": cutoff, "deleted": deleted}
+            if future:
+                statement["future_dated"] = future
             entry = ledger.append(
                 connection,
                 signer,
                 actor="hub:retention",
                 action="purge",
                 target=f"stream:{ref}",
-                counts={"deleted": int(deleted)},
+                counts={"deleted": int(deleted), **({"future_dated": future} if future else {})},
                 digest=content_digest([json.dumps(statement, sort_keys=True).encode()]),
             )
-        purges.append(Purge(ref, int(deleted), cutoff, entry.seq))
+        purges.append(Purge(ref, int(deleted), cutoff, entry.seq, future))
     return purges
