@@ -4,10 +4,12 @@ says where, never another exception (which would be a 500, a traceback, or a fai
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cbor2
 import pytest
 
+from cli_helpers import run
 from goodthings.core.errors import SenMLError
 from goodthings.ingest.senml import parse_cbor, parse_json
 
@@ -152,3 +154,16 @@ def test_poison_cbor_is_refused_as_senml(
         assert caught.value.index == index
     if field is not None:
         assert caught.value.field == field
+
+
+def test_senml_resolve_prints_the_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "poison.json"
+    path.write_bytes(b'[{"n":"temperature","v":NaN},]')
+    ran = run(capsys, "senml", "resolve", str(path))
+    assert ran.code == 1
+    assert ran.err.strip() == (
+        "error: record 0, field 'v': NaN is not a JSON number; SenML numbers must be finite "
+        "(RFC 8428 §5)"
+    )

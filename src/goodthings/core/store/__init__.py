@@ -33,11 +33,13 @@ from goodthings.core.store.readings import (
     latest_time,
     select_readings,
 )
+from goodthings.core.store.refused import RefusedPack, record_refused, select_refused
 
 __all__ = [
     "Catalogue",
     "Order",
     "ReadingRow",
+    "RefusedPack",
     "Selection",
     "StoredReading",
     "count_by_stream",
@@ -52,8 +54,10 @@ __all__ = [
     "normalise_url",
     "open_engine",
     "read_catalogue",
+    "record_refused",
     "schema_is_current",
     "select_readings",
+    "select_refused",
     "sqlite_url",
     "tables",
     "tables_portal",

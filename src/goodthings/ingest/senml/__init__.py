@@ -12,13 +12,23 @@ One job per module; each lists the choices it makes where RFC 8428 leaves room:
 * ``cbor_codec``: :func:`parse_cbor` (§6, integer labels).
 * ``resolution``: :func:`resolve` (§4.6), the base-field rules, on the hot path of ingest.
 * ``fields``: the check of each field's item (numbers, names, text, data, version).
-* ``describe``: how an offending item is named in an error message.
+* ``describe``: how an offending item is named in an error message, and
+  :func:`without_values`, inside which no message quotes what was sent.
 """
 
 from goodthings.ingest.senml.cbor_codec import parse_cbor
+from goodthings.ingest.senml.describe import without_values
 from goodthings.ingest.senml.fields import SUPPORTED_VERSION
 from goodthings.ingest.senml.json_codec import parse_json, to_json
 from goodthings.ingest.senml.records import Record
 from goodthings.ingest.senml.resolution import resolve
 
-__all__ = ["SUPPORTED_VERSION", "Record", "parse_cbor", "parse_json", "resolve", "to_json"]
+__all__ = [
+    "SUPPORTED_VERSION",
+    "Record",
+    "parse_cbor",
+    "parse_json",
+    "resolve",
+    "to_json",
+    "without_values",
+]

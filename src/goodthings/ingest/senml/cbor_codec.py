@@ -16,7 +16,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Final
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest.senml.describe import kind_of
+from goodthings.ingest.senml.describe import kind_of, shown
 from goodthings.ingest.senml.records import Record
 from goodthings.ingest.senml.resolution import resolve
 
@@ -163,7 +163,5 @@ def _from_cbor(record: Mapping[object, object], index: int) -> dict[str, object]
 def _decimal(item: Decimal, index: int, field: str) -> float:
     number = float(item)
     if not math.isfinite(number):
-        raise SenMLError(
-            f"the decimal fraction {item} is not a finite double", index=index, field=field
-        )
+        raise SenMLError(f"{shown(item)} is not a finite double", index=index, field=field)
     return number
