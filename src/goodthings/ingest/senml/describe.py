@@ -36,6 +36,12 @@ def quoted(text: str) -> str:
     return json.dumps(text)
 
 
+def label(name: str) -> str:
+    """A member name or map label as JSON would show it: a field's name, not a value, so it is
+    shown even without values (the error's prefix names the field anyway)."""
+    return json.dumps(name if len(name) <= 60 else name[:57] + "...")
+
+
 def character(char: str) -> str:
     """One character of a name or text, quoted as Python would."""
     return "a character" if _kind_only.get() else repr(char)

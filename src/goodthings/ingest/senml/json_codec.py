@@ -22,7 +22,7 @@ from operator import attrgetter
 from typing import Final, NoReturn, cast
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest.senml.describe import kind_of, quoted
+from goodthings.ingest.senml.describe import kind_of, label
 from goodthings.ingest.senml.records import Record
 from goodthings.ingest.senml.resolution import resolve
 
@@ -126,13 +126,13 @@ def _refuse_twice(pairs: Pairs, index: int, field: str | None) -> NoReturn:
         seen.add(name)
     if field is None:
         raise SenMLError(
-            f"the member name {quoted(name)} appears twice in the record; a SenML record "
+            f"the member name {label(name)} appears twice in the record; a SenML record "
             "names each field once (CBOR packs are refused for it too)",
             index=index,
             field=name,
         )
     raise SenMLError(
-        f"the member name {quoted(name)} appears twice in an object inside this field; "
+        f"the member name {label(name)} appears twice in an object inside this field; "
         "a JSON object in a SenML pack names each member once",
         index=index,
         field=field,
