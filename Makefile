@@ -34,7 +34,7 @@ fuzz: $(STAMP)
 		-dict=fuzz/senml_json.dict -artifact_prefix=.fuzz/ .fuzz/senml_json fuzz/corpus/senml_json
 	$(BIN)/python fuzz/fuzz_senml.py cbor -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-artifact_prefix=.fuzz/ .fuzz/senml_cbor fuzz/corpus/senml_cbor
-	GOODTHINGS_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest tests/ingest/test_senml_fuzz.py -q
+	GOODTHINGS_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/ingest/test_senml_fuzz.py -q
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests

@@ -126,9 +126,9 @@ def test_no_refusal_message_recorded_quotes_the_pack(
 
 
 def test_the_record_keeps_only_the_newest(smart_home: Hub) -> None:
-    smart_home.pipeline._refused_kept = 3
+    pipeline = Pipeline(smart_home.engine, smart_home.keyring, smart_home.signer, refused_kept=3)
     for size in range(1, 6):
-        smart_home.pipeline.ingest([incoming(b"[" * size)])
+        pipeline.ingest([incoming(b"[" * size)])
     assert [pack.size for pack in refused(smart_home)] == [5, 4, 3]
     assert [pack.size for pack in refused(smart_home, limit=2)] == [5, 4]
 
