@@ -218,7 +218,7 @@ class Pipeline:
                 if not caused_by_data(alone):
                     raise
                 logger.error(
-                    "the store refused a pack from %s (%s); refused alone",
+                    "the store refused a pack from %r (%s); refused alone",
                     item.device_id,
                     type(alone).__name__,
                 )
@@ -252,7 +252,7 @@ class Pipeline:
         except Exception as error:
             # Only the type: an error's text can quote the values, and readings are personal.
             logger.error(
-                "a pack from %s could not be prepared (%s); refused alone",
+                "a pack from %r could not be prepared (%s); refused alone",
                 item.device_id,
                 type(error).__name__,
             )
