@@ -21,10 +21,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from brokers import mosquitto
 from goodthings.core.config import Home
+from goodthings.core.store import select_refused
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, Ingestor, PackResult
@@ -466,3 +467,76 @@ def test_a_batch_holds_at_least_one_message_and_waits_no_negative_time(
 def test_policies_are_refreshed_at_a_positive_interval(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="refresh_interval must be more than 0"):
         MqttBridge(SqliteIngestor(tmp_path / "packs.db"), BrokerSession(), refresh_interval=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Poison: one device's bad packs hurt nobody else, and are not delivered again and again
+
+POISON = [
+    b'[{"n":"temperature","v":NaN},]',
+    bytes(range(256)),
+    b'[{"n":"x","v":NaN,"x":' + b"[" * 5000 + b"]" * 5000 + b"}]",
+    json.dumps([{"bt": 1_790_000_000, "n": "temperature", "vs": "a\u0000b"}]).encode(),
+]
+CBOR_BOMB = b"\x81" * 100_000
+
+
+@pytest.fixture
+def poisoned_hub(tmp_path: Path) -> Iterator[Hub]:
+    """The smart-home hub on SQLite, whose store refuses a NUL in text as PostgreSQL's does."""
+    home = Home(tmp_path / "smart-home")
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    with hub.engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TRIGGER refuse_nul BEFORE INSERT ON readings "
+                "WHEN instr(NEW.value_text, char(0)) > 0 "
+                "BEGIN SELECT RAISE(ABORT, 'NUL in text'); END"
+            )
+        )
+    yield hub
+    hub.close()
+
+
+def test_one_device_sending_poison_does_not_stop_another_being_stored(
+    target: Target, poisoned_hub: Hub
+) -> None:
+    hub = poisoned_hub
+    good = [
+        ("gt/meter-1/up", json.dumps([{"bt": 1_790_000_000 + i, "n": "power", "v": i}]).encode())
+        for i in range(200)
+    ]
+    poison = [("gt/thermostat-1/up", payload) for payload in POISON]
+    messages = [message for pair in zip(good[::50], poison, strict=True) for message in pair]
+    messages += [m for m in good if m not in messages]
+    with bridge(target, hub.pipeline, "hub-poison", max_batch=20) as running:
+        publish(target, messages)
+        if target.mqtt5:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.ContentType = SENML_CBOR
+            publish(target, [("gt/thermostat-1/up", CBOR_BOMB)], properties=properties)
+        else:  # MQTT 3.1.1 has no content type: the bomb arrives as (invalid) JSON
+            publish(target, [("gt/thermostat-1/up", CBOR_BOMB)])
+        sent = len(messages) + 1
+        eventually(lambda: running.stats().acked == sent)
+        stats = settled(running.stats)
+    with hub.engine.connect() as connection:
+        power = connection.execute(
+            select(func.count()).select_from(t.readings).where(t.readings.c.device_id == "meter-1")
+        ).scalar_one()
+        record = select_refused(connection)
+    assert power == len(good)
+    assert (stats.received, stats.acked, stats.refused, stats.failed_batches) == (
+        sent,
+        sent,
+        len(POISON) + 1,
+        0,
+    )
+    assert sorted(pack.size for pack in record) == sorted(
+        [len(payload) for payload in POISON] + [len(CBOR_BOMB)]
+    )
+    assert {pack.device_id for pack in record} == {"thermostat-1"}
+    assert {pack.refusal for pack in record} == {"malformed", "unprocessable"}
+    with bridge(target, hub.pipeline, "hub-poison") as again:  # nothing left to deliver again
+        assert settled(again.stats).received == 0

@@ -165,6 +165,7 @@ REFUSAL_STATUSES = {
     Refusal.malformed: 400,
     Refusal.unknown_stream: 403,
     Refusal.unknown_device: 404,
+    Refusal.unprocessable: 422,
 }
 
 

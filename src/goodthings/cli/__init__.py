@@ -17,6 +17,7 @@ from goodthings.cli import (
     consent,
     deployment,
     device,
+    ingest,
     ledger,
     manifest,
     notice,
@@ -59,6 +60,7 @@ app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(senml.app, name="senml")
+app.add_typer(ingest.app, name="ingest")
 app.add_typer(password.app, name="password")
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(campaign.app, name="campaign")

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     """Packs per second each device may send over HTTP, on average (429 above it)."""
     ingest_burst: int = 400
     """Packs a device may send at once before the rate applies."""
+    refused_packs_kept: int = 10_000
+    """How many of the newest refused packs `goodthings ingest rejected` can show (older ones
+    are forgotten as new ones arrive)."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
     mqtt_port: int = 1883

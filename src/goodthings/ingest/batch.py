@@ -1,9 +1,10 @@
 """The values a transport hands to the ingest pipeline, and what it gets back.
 
 A transport (HTTP, MQTT) collects packs into a batch and calls `Ingestor.ingest`; when that
-returns, everything stored is durably committed, so the transport may acknowledge. Each pack is
-accepted or refused whole: a malformed pack, or one naming a stream its device does not have,
-stores nothing of itself and does not affect the other packs of the batch. Why a pack was
+returns, everything stored is durably committed, so the transport may acknowledge, refused packs
+too (sent again, they would be refused again). Each pack is accepted or refused whole: a
+malformed pack, one naming a stream its device does not have, or one the hub fails on, stores
+nothing of itself and does not affect the other packs of the batch. Why a pack was
 refused is a `Refusal`, in the domain's words; each transport says it in its own (HTTP maps it
 to a status code in `web/ingest.py`).
 """
@@ -40,6 +41,9 @@ class Refusal(StrEnum):
     """The payload is not a valid SenML pack (RFC 8428) in the content type it came as."""
     unknown_stream = "unknown_stream"
     """A record names a stream the device does not have: the manifest must declare it first."""
+    unprocessable = "unprocessable"
+    """The hub failed on the pack, or its store would not take what the pack holds: refused
+    alone, so that it cannot stop the other packs being stored; the hub logs the error's type."""
 
 
 @dataclass(frozen=True)

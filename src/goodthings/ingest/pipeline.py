@@ -2,10 +2,18 @@
 
 Batch first: every stage works on the whole batch, one transaction stores it, one ledger entry
 records it. Per-reading work is kept to a loop over records with local lookups only.
+
+Nothing one pack holds stops the others: a pack that cannot be parsed or prepared, whatever the
+reason, is refused alone; when the store refuses the batch for what a pack holds (a value the
+database cannot take), the packs are stored one by one and only the ones it still refuses are
+refused. The store's own faults (locked, unreachable) fail the whole batch, so that MQTT does
+not acknowledge it and the broker delivers it again. Every refused pack is recorded, without its
+payload (`core.store.refused`), in the batch's transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -13,15 +21,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
 from goodthings.core.keys import Keyring, Sealer, context_at, row_prefix, store_sealed_batch_keys
 from goodthings.core.ledger import content_digest
-from goodthings.core.store import ReadingRow, declared, insert_readings
+from goodthings.core.store import ReadingRow, declared, insert_readings, record_refused
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
+from goodthings.ingest.isolation import caused_by_data, refusals
 from goodthings.ingest.units import in_stream_unit
 from goodthings.policy import (
     DevicePolicy,
@@ -34,6 +44,8 @@ from goodthings.policy import (
 )
 from goodthings.policy.minimise import Point, minimise
 
+logger = logging.getLogger(__name__)
+
 MINIMISED = "minimised"
 _EVERY_1000_OR_10_S = ledger.CheckpointPolicy()
 STORED = "stored"
@@ -43,6 +55,12 @@ STORED = "stored"
 class _Prepared:
     rows: list[ReadingRow]
     result: PackResult
+    recorded: str | None = None
+    """For a refused pack, the message to record when the device's quotes what it sent."""
+
+    @property
+    def accepted(self) -> bool:
+        return self.result.refusal is None
 
 
 class Pipeline:
@@ -57,8 +75,10 @@ class Pipeline:
         refresh_interval: float = 0.05,
         checkpoints: ledger.CheckpointPolicy = _EVERY_1000_OR_10_S,
         optouts: OptOutGate | None = None,
+        refused_kept: int = 10_000,
     ) -> None:
         self._engine = engine
+        self._refused_kept = refused_kept
         self._keyring = keyring
         self._signer = signer
         self._refresh_interval = refresh_interval
@@ -118,45 +138,138 @@ class Pipeline:
         if time.monotonic() - self._checked_at >= self._refresh_interval:
             self.refresh()
         policies = self._policies
-        results: list[PackResult] = []
-        rows: list[ReadingRow] = []
-        parts: list[bytes] = []
-        totals: Counter[str] = Counter()
         sealers: dict[str, Sealer] = {}
-        for item in batch:
-            prepared = self._prepare(item, policies.get(item.device_id), sealers)
-            results.append(prepared.result)
-            if prepared.result.refusal is None:
-                rows.extend(prepared.rows)
-                parts.append(item.device_id.encode())
-                parts.append(item.payload)
-                totals["received"] += prepared.result.received
-                totals[STORED] += prepared.result.stored
-                totals[MINIMISED] += prepared.result.minimised
-                totals.update({f"dropped.{k}": v for k, v in prepared.result.dropped.items()})
-        if not parts:
-            return BatchOutcome(tuple(results), None)
+        prepared = [
+            self._prepare_alone(item, policies.get(item.device_id), sealers) for item in batch
+        ]
+        accepted = [(item, p) for item, p in zip(batch, prepared, strict=True) if p.accepted]
+        if not accepted:
+            self._record_refusals(batch, prepared)
+            return BatchOutcome(tuple(p.result for p in prepared), None)
         devices = sorted({item.device_id for item in batch})
-        with self._engine.begin() as connection:
-            inserted = insert_readings(connection, rows)
-            store_sealed_batch_keys(connection, sealers)
-            duplicates = len(rows) - inserted
-            if duplicates:
-                totals[STORED] -= duplicates
-                totals[f"dropped.{Reason.duplicate.value}"] += duplicates
-            entry = ledger.append(
-                connection,
-                self._signer,
-                actor=f"device:{devices[0]}" if len(devices) == 1 else "hub:ingest",
-                action="ingest",
-                target=f"devices:{','.join(devices)}" if len(devices) > 1 else "readings",
-                counts={key: value for key, value in totals.items() if value},
-                digest=content_digest(parts),
-                policy=self._checkpoints,
-            )
+        try:
+            with self._engine.begin() as connection:
+                entry, duplicates = self._store(connection, accepted, devices, sealers)
+                record_refused(connection, refusals(batch, prepared), keep=self._refused_kept)
+        except Exception as error:
+            if not caused_by_data(error):
+                raise  # the store's own fault: nothing is committed, and MQTT redelivers
+            return self._store_one_by_one(batch, prepared, sealers, error)
+        results = [p.result for p in prepared]
         if duplicates and len(results) == 1:
             results = [_with_duplicates(results[0], duplicates)]
         return BatchOutcome(tuple(results), entry.seq)
+
+    def _store(
+        self,
+        connection: Connection,
+        accepted: Sequence[tuple[Incoming, _Prepared]],
+        devices: Sequence[str],
+        sealers: Mapping[str, Sealer],
+    ) -> tuple[ledger.Entry, int]:
+        """Insert the accepted packs' rows and their ledger entry; returns it and the duplicates."""
+        rows: list[ReadingRow] = []
+        parts: list[bytes] = []
+        totals: Counter[str] = Counter()
+        for item, prepared in accepted:
+            result = prepared.result
+            rows.extend(prepared.rows)
+            parts.append(item.device_id.encode())
+            parts.append(item.payload)
+            totals["received"] += result.received
+            totals[STORED] += result.stored
+            totals[MINIMISED] += result.minimised
+            totals.update({f"dropped.{k}": v for k, v in result.dropped.items()})
+        inserted = insert_readings(connection, rows)
+        store_sealed_batch_keys(connection, sealers)
+        duplicates = len(rows) - inserted
+        if duplicates:
+            totals[STORED] -= duplicates
+            totals[f"dropped.{Reason.duplicate.value}"] += duplicates
+        entry = ledger.append(
+            connection,
+            self._signer,
+            actor=f"device:{devices[0]}" if len(devices) == 1 else "hub:ingest",
+            action="ingest",
+            target=f"devices:{','.join(devices)}" if len(devices) > 1 else "readings",
+            counts={key: value for key, value in totals.items() if value},
+            digest=content_digest(parts),
+            policy=self._checkpoints,
+        )
+        return entry, duplicates
+
+    def _store_one_by_one(
+        self,
+        batch: Sequence[Incoming],
+        prepared: Sequence[_Prepared],
+        sealers: Mapping[str, Sealer],
+        error: Exception,
+    ) -> BatchOutcome:
+        """The store refused the batch for what a pack holds: store each accepted pack in its
+        own transaction, and refuse the ones it still refuses. Rare, so slow is fine here."""
+        logger.warning(
+            "the store refused a batch of %d packs (%s); storing them one by one",
+            len(batch),
+            type(error).__name__,
+        )
+        settled = list(prepared)
+        keys = sealers  # the batch's sealed keys are stored once, with the first pack stored
+        seq = None
+        for index, (item, pack) in enumerate(zip(batch, prepared, strict=True)):
+            if not pack.accepted:
+                continue
+            try:
+                with self._engine.begin() as connection:
+                    entry, duplicates = self._store(
+                        connection, [(item, pack)], [item.device_id], keys
+                    )
+            except Exception as alone:
+                if not caused_by_data(alone):
+                    raise
+                logger.error(
+                    "the store refused a pack from %r (%s); refused alone",
+                    item.device_id,
+                    type(alone).__name__,
+                )
+                settled[index] = _refused(
+                    Refusal.unprocessable,
+                    f"the store could not take what this pack holds ({type(alone).__name__}); "
+                    "nothing of it was stored",
+                )
+                continue
+            keys, seq = {}, entry.seq
+            if duplicates:
+                settled[index] = replace(pack, result=_with_duplicates(pack.result, duplicates))
+        self._record_refusals(batch, settled)
+        return BatchOutcome(tuple(p.result for p in settled), seq)
+
+    def _record_refusals(self, batch: Sequence[Incoming], prepared: Sequence[_Prepared]) -> None:
+        """Record a batch's refused packs in a small transaction of their own."""
+        refused = refusals(batch, prepared)
+        if refused:
+            with self._engine.begin() as connection:
+                record_refused(connection, refused, keep=self._refused_kept)
+
+    def _prepare_alone(
+        self, item: Incoming, policy: DevicePolicy | None, sealers: dict[str, Sealer]
+    ) -> _Prepared:
+        """Prepare one pack; anything unforeseen refuses that pack and no other."""
+        try:
+            return self._prepare(item, policy, sealers)
+        except SQLAlchemyError:
+            raise  # the store's fault, not the pack's: the whole batch fails
+        except Exception as error:
+            # Only the type: an error's text can quote the values, and readings are personal.
+            logger.error(
+                "a pack from %r could not be prepared (%s); refused alone",
+                item.device_id,
+                type(error).__name__,
+            )
+            return _refused(
+                Refusal.unprocessable,
+                f"the hub failed on this pack ({type(error).__name__}); nothing of it was "
+                "stored, and the hub's log has the error",
+            )
 
     def _prepare(
         self, item: Incoming, policy: DevicePolicy | None, sealers: dict[str, Sealer]
@@ -166,13 +279,11 @@ class Pipeline:
                 Refusal.unknown_device, f"there is no device {item.device_id!r} in this deployment"
             )
         try:
-            if item.content_type == SENML_CBOR:
-                records = senml.parse_cbor(item.payload, now=item.received_at)
-            else:
-                records = senml.parse_json(item.payload, now=item.received_at)
-            senml.check_times(records, received_at=item.received_at, clock_skew=self._clock_skew)
+            records = _parse(item, self._clock_skew)
         except SenMLError as exc:
-            return _refused(Refusal.malformed, str(exc))
+            return _refused(
+                Refusal.malformed, str(exc), recorded=_value_free_error(item, self._clock_skew)
+            )
         streams = policy.streams
         units = self._units
         for index, record in enumerate(records):
@@ -254,8 +365,28 @@ def _without_device_prefix(name: str, device_id: str) -> str:
     return name
 
 
-def _refused(refusal: Refusal, message: str) -> _Prepared:
-    return _Prepared([], PackResult(refusal=refusal, error=message))
+def _parse(item: Incoming, clock_skew: float) -> list[senml.Record]:
+    """The pack's records, refused (SenMLError) when malformed or dated outside the window."""
+    if item.content_type == SENML_CBOR:
+        records = senml.parse_cbor(item.payload, now=item.received_at)
+    else:
+        records = senml.parse_json(item.payload, now=item.received_at)
+    senml.check_times(records, received_at=item.received_at, clock_skew=clock_skew)
+    return records
+
+
+def _value_free_error(item: Incoming, clock_skew: float) -> str:
+    """The refusal's message again, quoting nothing the pack holds: for the record kept of it."""
+    with senml.without_values():
+        try:
+            _parse(item, clock_skew)
+        except SenMLError as exc:
+            return str(exc)
+    return "the pack is not valid SenML"  # the same pack parsed twice: not reached
+
+
+def _refused(refusal: Refusal, message: str, *, recorded: str | None = None) -> _Prepared:
+    return _Prepared([], PackResult(refusal=refusal, error=message), recorded)
 
 
 def _with_duplicates(result: PackResult, duplicates: int) -> PackResult:

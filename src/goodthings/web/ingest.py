@@ -33,6 +33,8 @@ def refusal_status(refusal: Refusal) -> int:
             return 403
         case Refusal.unknown_device:
             return 404
+        case Refusal.unprocessable:
+            return 422
         case _:
             assert_never(refusal)
 
@@ -71,6 +73,7 @@ Endpoint = Annotated[IngestEndpoint, Depends(_endpoint)]
         403: {"description": "The pack names a stream this device does not have"},
         404: {"description": "The device is no longer part of this deployment"},
         413: {"description": "The pack is larger than the hub accepts"},
+        422: {"description": "The hub could not store this pack (it logs why); nothing was stored"},
     },
 )
 async def ingest(

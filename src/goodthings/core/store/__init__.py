@@ -34,11 +34,13 @@ from goodthings.core.store.readings import (
     moment_of,
     select_readings,
 )
+from goodthings.core.store.refused import RefusedPack, record_refused, select_refused
 
 __all__ = [
     "Catalogue",
     "Order",
     "ReadingRow",
+    "RefusedPack",
     "Selection",
     "StoredReading",
     "count_by_stream",
@@ -54,8 +56,10 @@ __all__ = [
     "normalise_url",
     "open_engine",
     "read_catalogue",
+    "record_refused",
     "schema_is_current",
     "select_readings",
+    "select_refused",
     "sqlite_url",
     "tables",
     "tables_portal",

@@ -274,3 +274,19 @@ alerts = Table(
     Column("message", Text, nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
 )
+
+refused_packs = Table(
+    "refused_packs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(_ID), nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("refusal", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Index("ix_refused_packs_device_id", "device_id", "id"),
+)
+"""Packs the hub refused whole, newest kept (a bounded number): who sent them, when, why, their
+size and SHA-256, and never their payload or a value from it (migration 0006)."""

@@ -2,7 +2,10 @@
 
 A message is acknowledged only after the batch holding it is committed, so a crash loses no
 acknowledged reading: the broker redelivers the rest to the same persistent session. A
-redelivered pack may already be stored; the pipeline drops it as a duplicate.
+redelivered pack may already be stored; the pipeline drops it as a duplicate. A pack the
+pipeline refuses is acknowledged too: the pipeline refuses a bad pack alone and records it, so
+a batch fails (and is delivered again) only when the store itself cannot take it, never
+because of what one device sent.
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@ One job per module; each lists the choices it makes where RFC 8428 leaves room:
 * ``fields``: the check of each field's item (numbers, names, text, data, version).
 * ``window``: :func:`check_times`, the window of times a hub accepts (1970 to a little after
   the pack was received).
-* ``describe``: how an offending item is named in an error message.
+* ``describe``: how an offending item is named in an error message, and
+  :func:`without_values`, inside which no message quotes what was sent.
 """
 
 from goodthings.ingest.senml.cbor_codec import parse_cbor
+from goodthings.ingest.senml.describe import without_values
 from goodthings.ingest.senml.fields import SUPPORTED_VERSION
 from goodthings.ingest.senml.json_codec import parse_json, to_json
 from goodthings.ingest.senml.records import Record
@@ -32,4 +34,5 @@ __all__ = [
     "parse_json",
     "resolve",
     "to_json",
+    "without_values",
 ]

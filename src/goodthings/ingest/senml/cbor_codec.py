@@ -1,21 +1,27 @@
 """SenML CBOR (RFC 8428 §6): decode an ``application/senml+cbor`` pack.
 
 Choices where RFC 8428 leaves room (each one is tested in tests/ingest/test_senml.py): a map
-with a key twice is refused (cbor2 does it for free); the rest is in :func:`parse_cbor`.
+with a key twice is refused (cbor2 does it for free, and SenML JSON refuses a member name given
+twice too); the rest is in :func:`parse_cbor`. Records are decoded one by one, so that anything
+the decoder refuses (a bad tag, nesting beyond cbor2's limit of 400) names its record.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from io import BytesIO
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest.senml.describe import kind_of
+from goodthings.ingest.senml.describe import kind_of, shown
 from goodthings.ingest.senml.records import Record
 from goodthings.ingest.senml.resolution import resolve
+
+if TYPE_CHECKING:
+    import cbor2
 
 # CBOR (RFC 8428 §6): integer labels for the fields of Table 4, native byte strings for vd.
 _CBOR_LABELS: Final[Mapping[int, str]] = {
@@ -46,33 +52,73 @@ def parse_cbor(payload: bytes, *, now: float) -> list[Record]:
     """
     import cbor2  # deferred: only CBOR ingest pays for the import
 
-    decoder = cbor2.CBORDecoder(
-        BytesIO(payload), allow_indefinite=False, allow_duplicate_keys=False
-    )
-    try:
-        pack = decoder.decode()
-    except cbor2.CBORDecodeEOF:
-        raise SenMLError("invalid CBOR: the payload ends before the pack does") from None
-    except cbor2.CBORDecodeError as exc:
-        raise SenMLError(f"invalid CBOR: {exc}") from None
-    except RecursionError:
-        raise SenMLError("invalid CBOR: nested too deeply") from None
-    try:
-        decoder.decode()
-    except cbor2.CBORDecodeEOF:
-        pass
-    except cbor2.CBORError:
-        raise SenMLError("invalid CBOR: more data follows the pack") from None
-    else:
-        raise SenMLError("invalid CBOR: more data follows the pack")
-    if not isinstance(pack, list):
+    stream = BytesIO(payload)
+    decoder = cbor2.CBORDecoder(stream, allow_indefinite=False, allow_duplicate_keys=False)
+    count, offset = _array_head(payload)
+    if count is None:  # not a definite array: decode the item whole, to say what it is
+        pack = _decode(decoder, None)
+        _refuse_more(decoder)
         raise SenMLError(f"a SenML pack is a CBOR array of records, got {kind_of(pack)}")
+    stream.seek(offset)
     records: list[Mapping[str, object]] = []
-    for index, record in enumerate(pack):
+    for index in range(count):
+        record = _decode(decoder, index)
         if not isinstance(record, Mapping):
             raise SenMLError(f"expected a record (a CBOR map), got {kind_of(record)}", index=index)
         records.append(_from_cbor(record, index))
+    _refuse_more(decoder)
     return resolve(records, now=now)
+
+
+def _array_head(payload: bytes) -> tuple[int | None, int]:
+    """The item count of a definite-length array at the start (RFC 8949 §3), and its end."""
+    if not payload or payload[0] >> 5 != 4:
+        return None, 0
+    info = payload[0] & 0x1F
+    if info < 24:
+        return info, 1
+    size = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    if size is None or len(payload) < 1 + size:
+        return None, 0  # indefinite or cut short: the decoder says which
+    return int.from_bytes(payload[1 : 1 + size], "big"), 1 + size
+
+
+def _decode(decoder: cbor2.CBORDecoder, index: int | None) -> object:
+    """The next item; any failure of the decoder is a SenMLError naming the record."""
+    import cbor2
+
+    try:
+        return decoder.decode()
+    except cbor2.CBORDecodeEOF:
+        raise SenMLError(
+            "invalid CBOR: the payload ends before the pack does", index=index
+        ) from None
+    except cbor2.CBORDecodeError as exc:
+        twice = _DUPLICATE.search(str(exc))
+        if twice is not None:
+            raise SenMLError(
+                f"the label {twice.group(1)} appears twice in the record; a SenML record names "
+                "each field once (a CBOR map with a key twice is not valid, RFC 8949 §5.6)",
+                index=index,
+            ) from None
+        raise SenMLError(f"invalid CBOR: {exc}", index=index) from None
+    except RecursionError:
+        raise SenMLError("invalid CBOR: nested too deeply", index=index) from None
+
+
+def _refuse_more(decoder: cbor2.CBORDecoder) -> None:
+    import cbor2
+
+    try:
+        decoder.decode()
+    except cbor2.CBORDecodeEOF:
+        return
+    except (cbor2.CBORError, RecursionError):
+        pass
+    raise SenMLError("invalid CBOR: more data follows the pack")
+
+
+_DUPLICATE: Final = re.compile(r"Duplicate map key: (.{1,60})")
 
 
 def _from_cbor(record: Mapping[object, object], index: int) -> dict[str, object]:
@@ -117,7 +163,5 @@ def _from_cbor(record: Mapping[object, object], index: int) -> dict[str, object]
 def _decimal(item: Decimal, index: int, field: str) -> float:
     number = float(item)
     if not math.isfinite(number):
-        raise SenMLError(
-            f"the decimal fraction {item} is not a finite double", index=index, field=field
-        )
+        raise SenMLError(f"{shown(item)} is not a finite double", index=index, field=field)
     return number

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Final, NoReturn
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest.senml.describe import quoted, shown
+from goodthings.ingest.senml.describe import character, quoted, shown
 
 SUPPORTED_VERSION: Final = 10
 """The SenML version this codec reads (RFC 8428 §4.4: the default when ``bver`` is absent)."""
@@ -168,7 +168,7 @@ def check_name(name: str, base_name: str, index: int) -> None:
     if name[0] not in _NAME_CHARS or not name[0].isalnum():
         part = f" (from the base name {quoted(base_name)})" if base_name else ""
         raise SenMLError(
-            f"the name {quoted(name)} starts with {name[0]!r}{part}; {rules}",
+            f"the name {quoted(name)} starts with {character(name[0])}{part}; {rules}",
             index=index,
             field=field,
         )
@@ -177,7 +177,8 @@ def check_name(name: str, base_name: str, index: int) -> None:
     if position >= len(base_name):
         field, part = "n", ""
     raise SenMLError(
-        f"the name {quoted(name)} holds {name[position]!r} at position {position}{part}; {rules}",
+        f"the name {quoted(name)} holds {character(name[position])} at position {position}"
+        f"{part}; {rules}",
         index=index,
         field=field,
     )
@@ -197,9 +198,11 @@ def data_bytes(item: object, index: int) -> bytes:
         if bad == "=":
             why = "padding '=' must be left out"
         elif bad in "+/":
-            why = f"{bad!r} is from the standard base64 alphabet; base64url uses '-' and '_'"
+            why = (
+                f"{character(bad)} is from the standard base64 alphabet; base64url uses '-' and '_'"
+            )
         else:
-            why = f"{bad!r} is not a base64url character"
+            why = f"{character(bad)} is not a base64url character"
         raise SenMLError(
             f"expected base64url text without padding (RFC 8428 §4.3), but {why}",
             index=index,

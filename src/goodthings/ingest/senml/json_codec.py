@@ -3,20 +3,26 @@
 Choices where RFC 8428 leaves room (each one is tested in tests/ingest/test_senml.py):
 
 * JSON must be UTF-8 (§5); NaN and Infinity are not JSON numbers and are refused wherever they
-  appear. A JSON object with a member name twice keeps the last one, as the stdlib json module
-  does (refusing it would cost a Python hook per object).
+  appear.
+* A JSON object with a member name twice is refused, at any depth, as SenML CBOR refuses a map
+  with a key twice: RFC 8259 §4 leaves the meaning of such an object to the reader, so a pack
+  would mean different things to different readers. The check costs nothing on the common
+  pack: objects are decoded as tuples of pairs (faster than dicts in the stdlib decoder), each
+  record becomes a dict, and only a record whose dict is shorter than its pairs had a name twice.
+* A pack nested more deeply than the stdlib decoder allows (about 1,000 levels) is refused.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Mapping, Sequence
 from operator import attrgetter
-from typing import Final, NoReturn
+from typing import Final, NoReturn, cast
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest.senml.describe import kind_of
+from goodthings.ingest.senml.describe import kind_of, label
 from goodthings.ingest.senml.records import Record
 from goodthings.ingest.senml.resolution import resolve
 
@@ -41,8 +47,8 @@ def parse_json(payload: bytes | str, *, now: float) -> list[Record]:
         raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
     try:
         pack = _decode_json(text)
-    except _NonFiniteConstant:
-        _refuse_non_finite(text)
+    except _NonFiniteConstant as exc:
+        _refuse_non_finite(text, str(exc))
     except json.JSONDecodeError as exc:
         raise SenMLError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -51,12 +57,13 @@ def parse_json(payload: bytes | str, *, now: float) -> list[Record]:
         raise SenMLError(f"invalid JSON: {exc}") from None
     except RecursionError:
         raise SenMLError("invalid JSON: nested too deeply") from None
-    if not isinstance(pack, list):
+    if type(pack) is not list:
         raise SenMLError(
-            f"a SenML pack is a JSON array of records, got {kind_of(pack)}"
-            + ("; wrap a single record in [ ]" if isinstance(pack, dict) else "")
+            f"a SenML pack is a JSON array of records, got {_kind(pack)}"
+            + ("; wrap a single record in [ ]" if type(pack) is tuple else "")
         )
-    return resolve(pack, now=now)
+    # resolve refuses, with its index, any item of the pack that is not a record
+    return resolve(cast(list[Mapping[str, object]], _records(pack, text)), now=now)
 
 
 class _NonFiniteConstant(ValueError):
@@ -67,7 +74,73 @@ def _refuse_constant(constant: str) -> NoReturn:
     raise _NonFiniteConstant(constant)
 
 
-_decode_json: Final = json.JSONDecoder(parse_constant=_refuse_constant).decode
+# Objects come out as tuples of (name, value) pairs, so that a name given twice can be seen.
+_decode_json: Final = json.JSONDecoder(
+    object_pairs_hook=tuple, parse_constant=_refuse_constant
+).decode
+
+Pairs = tuple[tuple[str, object], ...]
+"""A decoded JSON object: its (name, value) pairs in order."""
+
+
+def _records(pack: list[object], text: str) -> list[object]:
+    """The pack with every decoded object made a dict; a name given twice is refused."""
+    if text.count("{") == len(pack) and set(map(type, pack)) <= {tuple}:
+        # The common pack: flat records, no object inside one (each "{" opens a record).
+        objects = cast(list[Pairs], pack)
+        records: list[dict[str, object]] = list(map(dict, objects))
+        if sum(map(len, records)) != sum(map(len, objects)):
+            for index, (pairs, record) in enumerate(zip(objects, records, strict=True)):
+                if len(record) != len(pairs):
+                    _refuse_twice(pairs, index, None)
+        return cast(list[object], records)
+    converted: list[object] = []
+    for index, item in enumerate(pack):
+        try:
+            converted.append(_objects(item, index, None))
+        except RecursionError:
+            raise SenMLError("invalid JSON: nested too deeply", index=index) from None
+    return converted
+
+
+def _objects(item: object, index: int, field: str | None) -> object:
+    """``item`` with its objects made dicts, refusing a name given twice at any depth."""
+    if type(item) is tuple:
+        pairs = cast(Pairs, item)
+        record: dict[str, object] = {}
+        for name, value in pairs:
+            record[name] = _objects(value, index, name if field is None else field)
+        if len(record) != len(pairs):
+            _refuse_twice(pairs, index, field)
+        return record
+    if type(item) is list:
+        return [_objects(child, index, field) for child in item]
+    return item
+
+
+def _refuse_twice(pairs: Pairs, index: int, field: str | None) -> NoReturn:
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            break
+        seen.add(name)
+    if field is None:
+        raise SenMLError(
+            f"the member name {label(name)} appears twice in the record; a SenML record "
+            "names each field once (CBOR packs are refused for it too)",
+            index=index,
+            field=name,
+        )
+    raise SenMLError(
+        f"the member name {label(name)} appears twice in an object inside this field; "
+        "a JSON object in a SenML pack names each member once",
+        index=index,
+        field=field,
+    )
+
+
+def _kind(item: object) -> str:
+    return "an object" if type(item) is tuple else kind_of(item)
 
 
 class _Marked:
@@ -80,45 +153,72 @@ class _Marked:
 
 
 def _contains_marked(item: object) -> _Marked | None:
-    if isinstance(item, _Marked):
-        return item
-    if isinstance(item, dict):
-        for key, child in item.items():
-            found = _contains_marked(key) or _contains_marked(child)
-            if found is not None:
-                return found
-    elif isinstance(item, list):
-        for child in item:
-            found = _contains_marked(child)
-            if found is not None:
-                return found
+    """The first _Marked item in ``item``, searched without recursion (a pack may nest deeply)."""
+    stack = [item]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _Marked):
+            return current
+        if isinstance(current, dict):
+            stack.extend(reversed(current.values()))  # names are text: never marked
+        elif isinstance(current, list):
+            stack.extend(reversed(current))
     return None
 
 
-def _locate(pack: object, message: Callable[[str], str]) -> NoReturn:
-    """Raise SenMLError naming the record and field that hold the first _Marked item."""
-    if isinstance(pack, list):
-        for index, record in enumerate(pack):
-            if isinstance(record, dict):
-                for key, item in record.items():
-                    if isinstance(key, _Marked):
-                        raise SenMLError(message(key.what), index=index, field=key.what)
-                    found = _contains_marked(item)
-                    if found is not None:
-                        raise SenMLError(message(found.what), index=index, field=key)
+_marking: Final = json.JSONDecoder(parse_constant=_Marked)
+
+
+_SPACE: Final = re.compile(r"[ \t\n\r]*")
+
+
+def _space_after(text: str, position: int) -> int:
+    """Where JSON white space starting at ``position`` ends (RFC 8259 §2)."""
+    return _SPACE.match(text, position).end()  # type: ignore[union-attr]  # * always matches
+
+
+def _refuse_non_finite(text: str, constant: str) -> NoReturn:
+    """Refuse a pack holding NaN or Infinity, naming the record and field that hold it.
+
+    The text is decoded again record by record, with the constant marked: a record that does
+    not decode (the constant may be followed by a syntax error, or nest too deeply) is still
+    named, since the first decode met the constant before anything else went wrong.
+    """
+
+    def refuse(what: str, index: int | None = None, field: str | None = None) -> NoReturn:
+        raise SenMLError(
+            f"{what} is not a JSON number; SenML numbers must be finite (RFC 8428 §5)",
+            index=index,
+            field=field,
+        )
+
+    position = _space_after(text, 0)
+    if not text.startswith("[", position):
+        refuse(constant)
+    position += 1
+    index = 0
+    while True:
+        position = _space_after(text, position)
+        try:
+            record, position = _marking.raw_decode(text, position)
+        except (ValueError, RecursionError):
+            refuse(constant, index)
+        if isinstance(record, _Marked):
+            refuse(record.what, index)
+        if isinstance(record, dict):
+            for key, item in record.items():
+                found = _contains_marked(item)
+                if found is not None:
+                    refuse(found.what, index, key)
+        else:
             found = _contains_marked(record)
             if found is not None:
-                raise SenMLError(message(found.what), index=index)
-    found = _contains_marked(pack)
-    raise SenMLError(message(found.what if found is not None else "?"))
-
-
-def _refuse_non_finite(text: str) -> NoReturn:
-    pack = json.JSONDecoder(parse_constant=_Marked).decode(text)
-    _locate(
-        pack,
-        lambda what: f"{what} is not a JSON number; SenML numbers must be finite (RFC 8428 §5)",
-    )
+                refuse(found.what, index)
+        position = _space_after(text, position)
+        if not text.startswith(",", position):
+            refuse(constant)
+        position += 1
+        index += 1
 
 
 def to_json(records: Sequence[Record]) -> list[dict[str, object]]:

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from goodthings.core.errors import SenMLError
-from goodthings.ingest.senml.describe import kind_of
+from goodthings.ingest.senml.describe import kind_of, shown
 from goodthings.ingest.senml.fields import (
     check_name,
     check_text,
@@ -152,7 +152,7 @@ def resolve(pack: Sequence[Mapping[str, object]], *, now: float) -> list[Record]
                     update_time = finite_number(item, index, key)
                     if update_time < 0.0:
                         raise SenMLError(
-                            f"expected a period of time (zero or more seconds), got {item!r}",
+                            f"expected a period of time (zero or more seconds), got {shown(item)}",
                             index=index,
                             field=key,
                         )
