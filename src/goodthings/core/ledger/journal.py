@@ -8,12 +8,14 @@ the chain never forks. The entry commits or rolls back with the data it records.
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, insert, select, update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from goodthings.core.ledger.anchors import Anchor, Head
 from goodthings.core.ledger.chain import (
     Checkpoint,
     Entry,
@@ -22,12 +24,17 @@ from goodthings.core.ledger.chain import (
     sign_checkpoint,
     utc_timestamp,
 )
+from goodthings.core.ledger.verify import VerifyResult, verify
+from goodthings.core.ledger.witness import note_checkpoint
 from goodthings.core.store import tables as t
 
 
 @dataclass(frozen=True)
 class CheckpointPolicy:
-    """Sign at least every `every_entries` entries or `every_seconds` seconds."""
+    """Sign at least every `every_entries` entries or `every_seconds` seconds.
+
+    `every_entries` is also the longest unsigned tail `goodthings ledger verify` accepts.
+    """
 
     every_entries: int = 1000
     every_seconds: float = 10.0
@@ -75,6 +82,7 @@ def append(
     ):
         checkpoint = sign_checkpoint(entry, signer, entry.time)
         connection.execute(_INSERT_CHECKPOINT, _checkpoint_row(checkpoint))
+        note_checkpoint(connection, checkpoint)
         values.update(checkpoint_seq=entry.seq, checkpoint_at=now)
     connection.execute(_MOVE_HEAD, values)
     return entry
@@ -171,3 +179,47 @@ _ENTRY_FIELDS = (
 def checkpoints(connection: Connection) -> list[Checkpoint]:
     rows = connection.execute(select(t.ledger_checkpoints).order_by(t.ledger_checkpoints.c.seq))
     return [Checkpoint(**row) for row in rows.mappings()]
+
+
+def head(connection: Connection) -> Head:
+    """The store's head row: the newest entry (seq 0 before the first) and newest checkpoint."""
+    row = connection.execute(_READ_HEAD).mappings().one()
+    return Head(seq=row["seq"], hash=row["hash"], checkpoint_seq=row["checkpoint_seq"])
+
+
+def check(
+    engine: Engine,
+    public_key: Ed25519PublicKey,
+    *,
+    max_unsigned_tail: int | None = None,
+    anchors: Sequence[Anchor] = (),
+    witness: Sequence[Checkpoint] = (),
+) -> VerifyResult:
+    """Verify the stored ledger against its head and the anchors, from one consistent snapshot:
+    entries a running hub appends meanwhile are neither counted nor mistaken for tampering."""
+    with _snapshot(engine) as connection:
+        return verify(
+            entries(connection),
+            checkpoints(connection),
+            public_key,
+            max_unsigned_tail=max_unsigned_tail,
+            head=head(connection),
+            anchors=anchors,
+            witness=witness,
+        )
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            # pysqlite starts no transaction for reads; in WAL mode an explicit one is a snapshot.
+            connection.exec_driver_sql("BEGIN")
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+        return
+    repeatable = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with repeatable as connection, connection.begin():
+        yield connection
