@@ -91,7 +91,7 @@ class Pipeline:
                 decision.holder
                 for policy in policies.values()
                 for decision in policy.streams.values()
-                if decision.holder is not None
+                if decision.holder is not None and decision.collect
             }
             with self._engine.begin() as connection:
                 self._keyring.load_held(connection)

@@ -148,6 +148,44 @@ def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(store:
     assert _opened(store, keyring, "alex") == [UNREADABLE] * 3 + [80.0]
 
 
+def test_a_key_destroyed_through_another_keyring_is_not_opened_with_by_the_next_read(
+    store: Engine,
+) -> None:
+    """Another keyring stands for another process: it learns only from the store."""
+    holding = Keyring(MASTER)
+    assert _opened(store, holding, "alex") == [61.5, "asleep", True]
+    with store.begin() as connection:
+        assert Keyring(MASTER).shred(connection, "alex") == 1
+    assert _opened(store, holding, "alex") == [UNREADABLE] * 3
+    assert _opened(store, holding, "sam") == [72.0]
+
+
+def test_a_keyring_stops_sealing_with_a_destroyed_key_at_the_gates_refresh(store: Engine) -> None:
+    holding = Keyring(MASTER)
+    with store.connect() as connection:
+        holding.load(connection, ["alex"], create=False)
+    with store.begin() as connection:
+        Keyring(MASTER).shred(connection, "alex")
+    with store.connect() as connection:
+        holding.load_held(connection)
+    with pytest.raises(KeyError):
+        holding.sealer("alex")
+
+
+def test_a_fresh_key_made_after_a_destroyed_one_is_not_forgotten_with_it(store: Engine) -> None:
+    holding = Keyring(MASTER)
+    with store.begin() as connection:
+        Keyring(MASTER).shred(connection, "alex")
+    with store.begin() as connection:
+        holding.load(connection, ["alex"], create=True)
+        sealed = holding.sealer("alex").seal(80.0, row_context("band-alex", 1, 99.0))
+        insert_readings(connection, [("band-alex", 1, "alex", 99.0, None, None, sealed)])
+    with store.connect() as connection:
+        holding.load_held(connection)
+    assert _opened(store, holding, "alex") == [UNREADABLE] * 3 + [80.0]
+    assert _opened(store, Keyring(MASTER), "alex") == [UNREADABLE] * 3 + [80.0]
+
+
 def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(
     store: Engine,
 ) -> None:
