@@ -34,7 +34,7 @@ from goodthings.policy import (
 from goodthings.policy.minimise import Point, minimise
 
 MINIMISED = "minimised"
-_EVERY_1000_OR_10_S = ledger.CheckpointPolicy()
+_CHECKPOINTS = ledger.CheckpointPolicy()
 STORED = "stored"
 
 
@@ -54,7 +54,7 @@ class Pipeline:
         signer: Ed25519PrivateKey,
         *,
         refresh_interval: float = 0.05,
-        checkpoints: ledger.CheckpointPolicy = _EVERY_1000_OR_10_S,
+        checkpoints: ledger.CheckpointPolicy = _CHECKPOINTS,
         optouts: OptOutGate | None = None,
     ) -> None:
         self._engine = engine

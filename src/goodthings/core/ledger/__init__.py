@@ -7,7 +7,14 @@ file (`attach_witness`, `read_witness`).
 """
 
 from goodthings.core.ledger.anchors import Anchor, Head
-from goodthings.core.ledger.chain import Checkpoint, Entry, content_digest, key_id
+from goodthings.core.ledger.chain import (
+    Checkpoint,
+    Entry,
+    content_digest,
+    key_id,
+    sign_checkpoint,
+    utc_timestamp,
+)
 from goodthings.core.ledger.journal import (
     CheckpointPolicy,
     append,
@@ -15,6 +22,7 @@ from goodthings.core.ledger.journal import (
     checkpoints,
     entries,
     head,
+    sign_head,
 )
 from goodthings.core.ledger.verify import VerifyResult, verify
 from goodthings.core.ledger.witness import attach_witness, read_witness
@@ -35,5 +43,8 @@ __all__ = [
     "head",
     "key_id",
     "read_witness",
+    "sign_checkpoint",
+    "sign_head",
+    "utc_timestamp",
     "verify",
 ]
