@@ -8,6 +8,7 @@ that began before it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -158,6 +159,20 @@ def test_a_key_destroyed_through_another_keyring_is_not_opened_with_by_the_next_
         assert Keyring(MASTER).shred(connection, "alex") == 1
     assert _opened(store, holding, "alex") == [UNREADABLE] * 3
     assert _opened(store, holding, "sam") == [72.0]
+
+
+def test_a_read_under_way_stops_opening_a_key_destroyed_elsewhere(store: Engine) -> None:
+    holding = Keyring(MASTER)
+    readings = _stored(store, "alex")
+    with store.connect() as reading:
+        opener = ReadingOpener(holding, reading)
+        assert opener.open(readings[0]) == 61.5
+        with store.begin() as connection:
+            Keyring(MASTER).shred(connection, "alex")
+        deadline = time.monotonic() + 10  # the read looks again within 50 ms; never this long
+        while opener.open(readings[0]) != UNREADABLE and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [opener.open(r) for r in readings] == [UNREADABLE] * 3
 
 
 def test_a_keyring_stops_sealing_with_a_destroyed_key_at_the_gates_refresh(store: Engine) -> None:

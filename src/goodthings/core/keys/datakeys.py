@@ -20,6 +20,7 @@ import hashlib
 import os
 import struct
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 import pyrage
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from goodthings.core.errors import GoodthingsError
@@ -37,6 +38,8 @@ from goodthings.core.store import tables_portal as tp
 _WRAP_CONTEXT = b"goodthings-data-key:v1:"
 _NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
 _DOUBLE = struct.Struct(">d")
+FOLLOW_INTERVAL = 0.05
+"""Seconds between two looks for keys destroyed elsewhere during reads: the gate's own poll."""
 
 
 class UnreadableError(GoodthingsError):
@@ -139,6 +142,8 @@ class Keyring:
         self._destroyed_seen = 0
         """The newest `destroyed_keys` id this keyring has acted on."""
         self._lock = threading.Lock()
+        self._following = threading.Lock()
+        self._next_follow = 0.0
         self.generation = 0
         """Counts shreds done here and keys found destroyed elsewhere, so openers drop caches."""
 
@@ -257,6 +262,23 @@ class Keyring:
             self._destroyed.update(fingerprint for _, fingerprint in rows)
             self._destroyed_seen = max(self._destroyed_seen, rows[-1][0])
             self.generation += 1
+
+    def follow(self, engine: Engine) -> None:
+        """Look for keys destroyed elsewhere while reads run: at most every `FOLLOW_INTERVAL`,
+        by one thread at a time, on a connection of its own (a SQLite read keeps the snapshot
+        it started with, so its own connection would not see the shred).
+
+        A thread that finds another one looking goes on reading instead of waiting: only one
+        reader at a time ever holds a second connection, so reads cannot exhaust the pool.
+        """
+        if time.monotonic() < self._next_follow or not self._following.acquire(blocking=False):
+            return
+        try:
+            self._next_follow = time.monotonic() + FOLLOW_INTERVAL
+            with engine.connect() as connection:
+                self.forget_destroyed(connection)
+        finally:
+            self._following.release()
 
     def _keep(self, holder: str, cipher: AESGCM, fingerprint: str) -> None:
         # Checked under the lock that `shred` and `forget_destroyed` take, so a key read just

@@ -7,13 +7,11 @@ destroyed key never raises and never yields plaintext. The opener keeps each hol
 for the length of one read, and drops them all as soon as its keyring shreds or forgets any
 key, so a shred takes effect even in the middle of a read that started before it. A shred in
 another process reaches a read when it starts (the keyring looks at `destroyed_keys` on the
-read's connection) and, for a read under way, within `FOLLOW_INTERVAL` (the keyring looks again
-on a connection of its own, since a SQLite read keeps the snapshot it started with).
+read's connection) and, for a read under way, within 50 ms (`Keyring.follow`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from enum import Enum
 
@@ -29,9 +27,6 @@ from goodthings.core.keys.datakeys import (
     row_prefix,
 )
 from goodthings.core.store import StoredReading
-
-FOLLOW_INTERVAL = 0.05
-"""Seconds between two looks for keys destroyed elsewhere during one read: the gate's own."""
 
 
 class Unreadable(Enum):
@@ -53,7 +48,7 @@ class ReadingOpener:
         self._keyring = keyring
         self._connection = connection
         keyring.forget_destroyed(connection)
-        self._next_look = time.monotonic() + FOLLOW_INTERVAL
+        self._engine = connection.engine
         self._ciphers: dict[str, AESGCM | None] = {}
         self._generation = keyring.generation
         self._row: tuple[str, int] | None = None
@@ -85,11 +80,7 @@ class ReadingOpener:
     def _cipher(self, holder: str | None) -> AESGCM | None:
         if holder is None:
             return None
-        now = time.monotonic()
-        if now >= self._next_look:
-            self._next_look = now + FOLLOW_INTERVAL
-            with self._connection.engine.connect() as fresh:
-                self._keyring.forget_destroyed(fresh)
+        self._keyring.follow(self._engine)
         if self._generation != self._keyring.generation:
             self._ciphers.clear()
             self._generation = self._keyring.generation
