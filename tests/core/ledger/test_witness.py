@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
 
 from goodthings.core.errors import LedgerError
 from goodthings.core.ledger import CheckpointPolicy, append, attach_witness, read_witness
 from goodthings.core.ledger import checkpoints as stored_checkpoints
 from goodthings.core.store import migrate, open_engine
+from goodthings.core.store import tables as t
 
 SIGNER = Ed25519PrivateKey.generate()
 EVERY_2 = CheckpointPolicy(every_entries=2, every_seconds=3600)
@@ -82,3 +84,22 @@ def test_a_malformed_witness_line_is_named(
 def test_a_missing_witness_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="does not exist"):
         read_witness(tmp_path / "nowhere.jsonl")
+
+
+def test_a_checkpoint_whose_commit_fails_is_not_witnessed(tmp_path: Path) -> None:
+    """SQLite checks deferred foreign keys at COMMIT: the commit itself fails, after every
+    statement of the transaction succeeded."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine)
+    path = tmp_path / "witness.jsonl"
+    attach_witness(engine, path)
+    try:
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            append(connection, SIGNER, actor="test", action="ingest", target="readings")
+            connection.execute(insert(t.place_occupants).values(place_id="no", subject_id="no"))
+        assert not path.exists()
+        _append(engine)
+        assert [c.seq for c in read_witness(path)] == [1]
+    finally:
+        engine.dispose()
