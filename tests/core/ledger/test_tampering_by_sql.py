@@ -206,3 +206,17 @@ def test_a_rollback_of_rows_and_head_together_is_caught_by_a_persons_receipt(
     ran = deployment.verify(capsys, "--receipts", str(receipts), "--no-witness")
     assert ran.code == 1
     assert "consent.json" in ran.err and "entry 8" in ran.err
+
+
+def test_an_unsigned_tail_longer_than_the_bound_is_refused(
+    capsys: pytest.CaptureFixture[str], deployment: Deployment
+) -> None:
+    signer = load_signing_key(deployment.home.keys_dir)
+    rarely = store.CheckpointPolicy(every_entries=100, every_seconds=3600)
+    for _ in range(2):
+        with deployment.engine.begin() as connection:
+            store.append(connection, signer, actor="t", action="a", target="x", policy=rarely)
+    assert deployment.verify(capsys, "--max-unsigned", "2").code == 0
+    ran = deployment.verify(capsys, "--max-unsigned", "1")
+    assert ran.code == 1
+    assert "entries 8 to 9 are not covered by any signed checkpoint" in ran.err
