@@ -220,3 +220,18 @@ def test_an_unsigned_tail_longer_than_the_bound_is_refused(
     ran = deployment.verify(capsys, "--max-unsigned", "1")
     assert ran.code == 1
     assert "entries 8 to 9 are not covered by any signed checkpoint" in ran.err
+
+
+def test_an_emptied_ledger_with_its_head_reset_is_caught_only_by_the_witness(
+    capsys: pytest.CaptureFixture[str], deployment: Deployment
+) -> None:
+    deployment.sql(
+        delete(t.ledger_entries),
+        delete(t.ledger_checkpoints),
+        update(t.ledger_head).values(seq=0, hash="0" * 64, checkpoint_seq=0),
+    )
+    alone = deployment.verify(capsys, "--no-witness")
+    assert alone.code == 0 and "0 entries" in alone.out  # a fresh ledger looks just like this
+    ran = deployment.verify(capsys)
+    assert ran.code == 1
+    assert "ends at entry 0, but the witness file saw entry 7" in ran.err
