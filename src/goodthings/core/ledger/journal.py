@@ -94,8 +94,8 @@ def append(
 def sign_head(engine: Engine, signer: Ed25519PrivateKey) -> Checkpoint | None:
     """Sign the newest entry if no checkpoint covers it yet; returns the checkpoint, if any.
 
-    A running hub calls this every second, so entries appended just before a quiet spell (or
-    a shutdown) do not stay unsigned until the next append.
+    `goodthings serve` calls this every second, so entries appended just before a quiet spell
+    do not stay unsigned until the next append.
     """
     with engine.connect() as connection:
         current = head(connection)
