@@ -33,6 +33,9 @@ FIGURES = (
     "ingest_latency_p50_ms",
     "ingest_latency_p99_ms",
     "withdrawal_delay_p99_ms",
+    "ledger_sign_ms",
+    "ledger_sign_ratio",
+    "erase_unreadable_ms",
     "peak_rss_mb",
 )
 
@@ -71,6 +74,7 @@ def _assert_consistent(report: dict[str, object]) -> None:
     assert report["full_to_raw_ratio"] == pytest.approx(ratio, abs=0.002)
     assert report["ingest_latency_p50_ms"] <= report["ingest_latency_p99_ms"]  # type: ignore[operator]
     assert report["peak_rss_mb"] <= report["peak_rss_mb_2_workers"]  # type: ignore[operator]
+    assert isinstance(report["erase_readings"], int) and report["erase_readings"] > 0
     machine = report["machine"]
     assert isinstance(machine, dict)
     assert {"cpu_model", "cpu_cores", "ram_gb", "python", "sqlite", "database"} <= set(machine)
@@ -173,6 +177,10 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         withdrawal_rounds=20,
         withdrawal_delay_p99_ms=55.0,
         withdrawal_storage_delay_p99_ms=30.0,
+        ledger_sign_ms=0.061,
+        ledger_sign_ratio=0.0123,
+        erase_unreadable_ms=27.0,
+        erase_readings=31,
         peak_rss_mb=100.0,
         peak_rss_mb_2_workers=200.0,
         machine={
@@ -197,6 +205,10 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         "p99 of 20",
         "55 ms",
         "30 ms",
+        "0.06 ms",
+        "1.2%",
+        "(31 readings)",
+        "27 ms",
         "100 MiB",
         "200 MiB",
     ):

@@ -4,7 +4,9 @@
 2. http: the full path, packs POSTed to a `goodthings serve` worker;
 3. mqtt, one worker: the same packs published to a private Mosquitto;
 4. mqtt, two workers: a second `serve` joins the shared subscription;
-5. withdrawal: consent given and withdrawn while both workers run.
+5. withdrawal: consent given and withdrawn while both workers run;
+6. ledger: what signing the ledger head adds to one append;
+7. erasure: the withdrawal's person is erased while another process holds their key.
 
 Each phase writes readings with times of its own (a day apart), so the store can be counted per
 phase afterwards: every phase must have stored exactly what it sent, or the bench fails.
@@ -27,6 +29,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from goodthings.bench import scenario
+from goodthings.bench.erasure import measure_erasure, measure_signing
 from goodthings.bench.hubs import HubProcess
 from goodthings.bench.load import (
     BenchError,
@@ -44,6 +47,8 @@ from goodthings.core.keys import load_signing_key
 from goodthings.core.store import normalise_url, open_engine
 
 _DAY = 86400.0
+_DIGITS = {"ledger_sign_ms": 3}
+"""Figures rounded finer than a tenth: signing takes some hundredths of a millisecond."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,16 @@ class BenchReport:
     """From the withdrawal's commit to the retained policy saying collect=false."""
     withdrawal_storage_delay_p99_ms: float
     """From the withdrawal's commit to the last reading of the stream stored."""
+    ledger_sign_ms: float
+    """What signing the ledger head (a checkpoint) adds to one ledger append."""
+    ledger_sign_ratio: float
+    """`ledger_sign_ms` over the HTTP full path's time per pack: what signing the head after
+    every batch would cost (the hub signs every 100 entries or every second, less often)."""
+    erase_unreadable_ms: float
+    """From an erasure request to the moment another process holding the person's key opens
+    none of their readings, with the store holding 4 times `readings` readings."""
+    erase_readings: int
+    """How many readings of the erased person the erasure purged afterwards."""
     peak_rss_mb: float
     """The largest peak resident memory of any hub worker."""
     peak_rss_mb_2_workers: float
@@ -90,7 +105,7 @@ class BenchReport:
     def as_dict(self) -> dict[str, object]:
         """The figures rounded to what the measurement can tell apart."""
         return {
-            key: round(value, 3 if key == "full_to_raw_ratio" else 1)
+            key: round(value, _DIGITS.get(key, 4 if key.endswith("_ratio") else 1))
             if isinstance(value, float)
             else value
             for key, value in asdict(self).items()
@@ -155,6 +170,7 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
             ]
             say(f"http: {len(packs):,} packs over {options.http_concurrency} connections")
             result = send_http(first.port, packs, options.http_concurrency)
+            pack_count = len(packs)
             del packs
             _check(watch, "http", starts["http"], n, reported=result.stored)
             http_rate = n / result.elapsed
@@ -188,6 +204,14 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
                 options.withdrawal_rounds,
                 say,
             )
+            say("ledger: the cost of signing the head")
+            signer = load_signing_key(setting.home.keys_dir)
+            sign_ms = measure_signing(engine, signer)
+            say(
+                f"erasure: erasing {scenario.WITHDRAWAL_SUBJECT} while another process holds the key"
+            )
+            erasure = measure_erasure(setting.home, engine, signer, scenario.WITHDRAWAL_SUBJECT)
+            say(f"erasure: unreadable everywhere after {erasure.unreadable_ms:.0f} ms")
             for hub in hubs:
                 hub.check_alive()
         # Leaving the stack stopped the workers (and read their peak memory) and the broker.
@@ -209,6 +233,10 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
         withdrawal_rounds=options.withdrawal_rounds,
         withdrawal_delay_p99_ms=percentile(withdrawal.policy_delays, 0.99) * 1000,
         withdrawal_storage_delay_p99_ms=percentile(withdrawal.storage_delays, 0.99) * 1000,
+        ledger_sign_ms=sign_ms,
+        ledger_sign_ratio=sign_ms / (result.elapsed * 1000 / pack_count),
+        erase_unreadable_ms=erasure.unreadable_ms,
+        erase_readings=erasure.readings_erased,
         peak_rss_mb=max(peaks),
         peak_rss_mb_2_workers=sum(peaks),
         machine=machine,

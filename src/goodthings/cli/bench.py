@@ -88,6 +88,13 @@ def _print(report: BenchReport) -> None:
             f"{report.withdrawal_storage_delay_p99_ms:.0f}",
             "ms",
         ),
+        ("signing the ledger head, per append", f"{report.ledger_sign_ms:.2f}", "ms"),
+        ("  as a share of the full path per pack", f"{report.ledger_sign_ratio:.1%}", ""),
+        (
+            f"erasure → unreadable in every process ({report.erase_readings:,} readings)",
+            f"{report.erase_unreadable_ms:.0f}",
+            "ms",
+        ),
         ("peak RSS of a worker", f"{report.peak_rss_mb:.0f}", "MiB"),
         ("peak RSS of both workers", f"{report.peak_rss_mb_2_workers:.0f}", "MiB"),
     ]

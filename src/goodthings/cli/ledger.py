@@ -1,4 +1,5 @@
-"""`goodthings ledger verify`: check the tamper-evident ledger offline, with the public key."""
+"""`goodthings ledger verify`: check the tamper-evident ledger offline, with the public key,
+against its head, the witness file and the receipts people kept."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.core import ledger
 from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
-from goodthings.core.ledger import journal as store
-from goodthings.core.ledger import verify as verify_chain
 from goodthings.deployment import open_store
+from goodthings.rights.receipts import read_anchors
 
 app = typer.Typer(
     help="Check the ledger of every decision about personal data.", no_args_is_help=True
@@ -25,18 +26,49 @@ def verify(
         Path | None,
         typer.Option(help="The hub's signing public key (default: keys/signing.pub)."),
     ] = None,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            help="A witness file of signed checkpoints, e.g. the copy kept elsewhere "
+            "(default: the deployment's own, when it exists)."
+        ),
+    ] = None,
+    no_witness: Annotated[
+        bool, typer.Option("--no-witness", help="Check without any witness file.")
+    ] = False,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(help="A folder of consent and erasure receipts (*.json) to check against."),
+    ] = None,
+    max_unsigned: Annotated[
+        int,
+        typer.Option(
+            help="The most entries allowed after the newest signed checkpoint "
+            "(the hub signs at least every this many)."
+        ),
+    ] = ledger.CheckpointPolicy().every_entries,
 ) -> None:
-    """Check the hash chain and every signed checkpoint; exit 1 naming the first bad entry."""
+    """Check the chain, every checkpoint, the head, the witness and the receipts; exit 1
+    naming the first bad entry."""
     deployment = home_of(home)
     key = load_public_key(public_key or deployment.keys_dir / SIGNING_PUBLIC_KEY)
+    if witness is None and not no_witness and deployment.witness_path.exists():
+        witness = deployment.witness_path
+    witnessed = [] if witness is None or no_witness else ledger.read_witness(witness)
+    kept = read_anchors(receipts, key) if receipts is not None else None
     engine = open_store(deployment)
     try:
-        with engine.connect() as connection:
-            result = verify_chain(store.entries(connection), store.checkpoints(connection), key)
+        result = ledger.check(
+            engine,
+            key,
+            max_unsigned_tail=max_unsigned,
+            anchors=kept.anchors if kept is not None else (),
+            witness=witnessed,
+        )
     finally:
         engine.dispose()
     if not result.ok:
-        err.print(f"The ledger is NOT intact: {result.reason}")
+        err.print(f"The ledger is NOT intact: {result.reason}", markup=False)
         raise typer.Exit(1)
     out.print(
         f"The ledger is intact: {result.entries} entries, {result.checkpoints} signed checkpoints"
@@ -44,5 +76,23 @@ def verify(
             f"; the newest {result.unsigned_tail} entries are chained but not yet signed."
             if result.unsigned_tail
             else "."
-        )
+        ),
+        markup=False,
     )
+    if witness is not None and not no_witness:
+        out.print(
+            f"It holds every one of the {len(witnessed)} checkpoints in the witness {witness}.",
+            markup=False,
+        )
+    if kept is not None:
+        out.print(
+            f"It holds what each of {len(kept.anchors)} receipt(s) saw.",
+            markup=False,
+        )
+        if kept.without_position:
+            err.print(
+                f"{len(kept.without_position)} receipt(s) carry no ledger position (issued "
+                "before receipts did) and prove nothing about it: "
+                + ", ".join(kept.without_position),
+                markup=False,
+            )

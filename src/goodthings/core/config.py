@@ -12,6 +12,7 @@ from goodthings.core.store import sqlite_url
 MANIFEST_FILE = "goodthings.yaml"
 DATABASE_FILE = "goodthings.db"
 KEYS_DIR = "keys"
+WITNESS_FILE = "ledger-witness.jsonl"
 
 
 class Settings(BaseSettings):
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     erasure_review: bool = False
     """Portal erasure requests wait for the operator (`goodthings erase`), e.g. under a legal
     hold, instead of running at once."""
+    ledger_witness: Path | None = None
+    """The append-only file every signed ledger checkpoint is also written to (default
+    `ledger-witness.jsonl` in the deployment directory); keep a copy elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ class Home:
     @property
     def keys_dir(self) -> Path:
         return self.root / KEYS_DIR
+
+    @property
+    def witness_path(self) -> Path:
+        return self.settings.ledger_witness or self.root / WITNESS_FILE
 
     @property
     def database_url(self) -> str:

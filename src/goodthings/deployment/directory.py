@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from goodthings.core.config import DATABASE_FILE, Home
 from goodthings.core.errors import DeploymentError
 from goodthings.core.keys import create_keys
+from goodthings.core.ledger import attach_witness
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import migrate, open_engine
 from goodthings.deployment.apply import ApplyResult, apply_manifest
@@ -59,7 +60,8 @@ def _remove_partial(home: Home) -> None:
 
 
 def open_store(home: Home) -> Engine:
-    """The deployment's database, created or upgraded to the current schema."""
+    """The deployment's database, created or upgraded to the current schema, with every
+    checkpoint signed through it also written to the deployment's witness file."""
     if home.database_url_override is None and not home.root.is_dir():
         raise DeploymentError(
             f"{home.root} is not a deployment directory; create one with `goodthings init DIR`"
@@ -68,6 +70,7 @@ def open_store(home: Home) -> Engine:
         _create_private(home.root / DATABASE_FILE)
     engine = open_engine(home.database_url)
     migrate(engine)
+    attach_witness(engine, home.witness_path)
     return engine
 
 

@@ -47,7 +47,7 @@ from goodthings.policy.minimise import Point, minimise
 logger = logging.getLogger(__name__)
 
 MINIMISED = "minimised"
-_EVERY_1000_OR_10_S = ledger.CheckpointPolicy()
+_CHECKPOINTS = ledger.CheckpointPolicy()
 STORED = "stored"
 
 
@@ -73,7 +73,7 @@ class Pipeline:
         signer: Ed25519PrivateKey,
         *,
         refresh_interval: float = 0.05,
-        checkpoints: ledger.CheckpointPolicy = _EVERY_1000_OR_10_S,
+        checkpoints: ledger.CheckpointPolicy = _CHECKPOINTS,
         optouts: OptOutGate | None = None,
         refused_kept: int = 10_000,
     ) -> None:
@@ -115,7 +115,7 @@ class Pipeline:
                 decision.holder
                 for policy in policies.values()
                 for decision in policy.streams.values()
-                if decision.holder is not None
+                if decision.holder is not None and decision.collect
             }
             with self._engine.begin() as connection:
                 self._keyring.load_held(connection)

@@ -22,12 +22,14 @@ class PolicyInputs:
 
 
 def version(connection: Connection) -> tuple[int, ...]:
-    """Changes whenever a consent is recorded, a manifest is applied or a person takes their
-    own key, in any process."""
+    """Changes whenever a consent is recorded, a manifest is applied, a person takes their
+    own key or a data key is destroyed (an erasure), in any process: a refresh then reloads
+    the gate and makes the keyring forget destroyed keys."""
     consents = connection.execute(select(func.max(t.consents.c.id))).scalar()
     manifests = connection.execute(select(func.max(t.manifest_versions.c.id))).scalar()
     held = connection.execute(select(func.count()).select_from(tp.held_keys)).scalar()
-    return (consents or 0, manifests or 0, held or 0)
+    destroyed = connection.execute(select(func.max(t.destroyed_keys.c.id))).scalar()
+    return (consents or 0, manifests or 0, held or 0, destroyed or 0)
 
 
 def read_inputs(connection: Connection) -> PolicyInputs:

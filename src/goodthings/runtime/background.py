@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx2
 
+from goodthings.core import ledger
 from goodthings.core.keys import load_master_key
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.rights.retention import purge_expired
@@ -66,7 +67,8 @@ class BackgroundJobs(Lifecycle):
 
 
 def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
-    """What a running hub does on its own: purge past retention, deliver to recipients."""
+    """What a running hub does on its own: purge past retention, deliver to recipients, sign
+    the ledger's newest entries when no append has signed them for a second."""
     settings = hub.home.settings
     secrets = WebhookSecrets(load_master_key(hub.home.keys_dir))
 
@@ -79,4 +81,9 @@ def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
             "retention", settings.retention_interval, lambda: purge_expired(hub.engine, hub.signer)
         ),
         Job("sharing", settings.sharing_interval, share),
+        Job(
+            "ledger",
+            ledger.CheckpointPolicy().every_seconds,
+            lambda: ledger.sign_head(hub.engine, hub.signer),
+        ),
     ]

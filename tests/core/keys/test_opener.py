@@ -8,6 +8,7 @@ that began before it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -146,6 +147,58 @@ def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(store:
         sealed = keyring.sealer("alex").seal(80.0, row_context("band-alex", 1, 99.0))
         insert_readings(connection, [("band-alex", 1, "alex", 99.0, 0, None, None, sealed)])
     assert _opened(store, keyring, "alex") == [UNREADABLE] * 3 + [80.0]
+
+
+def test_a_key_destroyed_through_another_keyring_is_not_opened_with_by_the_next_read(
+    store: Engine,
+) -> None:
+    """Another keyring stands for another process: it learns only from the store."""
+    holding = Keyring(MASTER)
+    assert _opened(store, holding, "alex") == [61.5, "asleep", True]
+    with store.begin() as connection:
+        assert Keyring(MASTER).shred(connection, "alex") == 1
+    assert _opened(store, holding, "alex") == [UNREADABLE] * 3
+    assert _opened(store, holding, "sam") == [72.0]
+
+
+def test_a_read_under_way_stops_opening_a_key_destroyed_elsewhere(store: Engine) -> None:
+    holding = Keyring(MASTER)
+    readings = _stored(store, "alex")
+    with store.connect() as reading:
+        opener = ReadingOpener(holding, reading)
+        assert opener.open(readings[0]) == 61.5
+        with store.begin() as connection:
+            Keyring(MASTER).shred(connection, "alex")
+        deadline = time.monotonic() + 10  # the read looks again within 50 ms; never this long
+        while opener.open(readings[0]) != UNREADABLE and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [opener.open(r) for r in readings] == [UNREADABLE] * 3
+
+
+def test_a_keyring_stops_sealing_with_a_destroyed_key_at_the_gates_refresh(store: Engine) -> None:
+    holding = Keyring(MASTER)
+    with store.connect() as connection:
+        holding.load(connection, ["alex"], create=False)
+    with store.begin() as connection:
+        Keyring(MASTER).shred(connection, "alex")
+    with store.connect() as connection:
+        holding.load_held(connection)
+    with pytest.raises(KeyError):
+        holding.sealer("alex")
+
+
+def test_a_fresh_key_made_after_a_destroyed_one_is_not_forgotten_with_it(store: Engine) -> None:
+    holding = Keyring(MASTER)
+    with store.begin() as connection:
+        Keyring(MASTER).shred(connection, "alex")
+    with store.begin() as connection:
+        holding.load(connection, ["alex"], create=True)
+        sealed = holding.sealer("alex").seal(80.0, row_context("band-alex", 1, 99.0))
+        insert_readings(connection, [("band-alex", 1, "alex", 99.0, 0, None, None, sealed)])
+    with store.connect() as connection:
+        holding.load_held(connection)
+    assert _opened(store, holding, "alex") == [UNREADABLE] * 3 + [80.0]
+    assert _opened(store, Keyring(MASTER), "alex") == [UNREADABLE] * 3 + [80.0]
 
 
 def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(

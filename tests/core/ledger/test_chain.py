@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from goodthings.core.errors import LedgerError
+from goodthings.core.ledger.anchors import Anchor, Head
 from goodthings.core.ledger.chain import (
     GENESIS_HASH,
     Checkpoint,
@@ -412,13 +413,11 @@ def test_forged_chain_signed_by_another_key_fails_at_the_first_checkpoint() -> N
     assert failed(verify(forged, sign_every_tenth(forged, OTHER_KEY), PUBLIC), 10, "another key")
 
 
-def test_forged_chain_without_checkpoints_is_all_unsigned_tail() -> None:
+def test_a_chain_with_entries_but_no_checkpoint_is_refused() -> None:
     forged = extend(None, LENGTH, note="-forged")
     result = verify(forged, [], PUBLIC)
-    assert result.ok  # nothing contradicts it: only the report shows that nothing vouches for it
+    assert failed(result, 1, "53 entries but no signed checkpoint", "deleted")
     assert (result.last_checkpoint_seq, result.unsigned_tail) == (None, LENGTH)
-    strict = verify(forged, [], PUBLIC, max_unsigned_tail=10)
-    assert failed(strict, 1, "entries 1 to 53 are not covered by any signed checkpoint")
 
 
 def test_an_unsigned_tail_within_the_allowed_limit_passes() -> None:
@@ -508,7 +507,7 @@ def test_entry_keeps_its_own_copy_of_counts() -> None:
     entry = make_entry(None, **{**GOOD, "counts": counts})  # type: ignore[arg-type]
     counts["stored"] = 99
     assert entry.counts == {"stored": 1}
-    assert verify([entry], [], PUBLIC).ok
+    assert verify([entry], [sign_checkpoint(entry, KEY, at(1))], PUBLIC).ok
 
 
 @pytest.mark.parametrize(
@@ -582,10 +581,10 @@ def test_sign_checkpoint_refuses_a_malformed_time() -> None:
         pytest.param(0, 0.0, 0, 5.0, False, id="empty-ledger"),
         pytest.param(0, 100.0, 1, 100.0, True, id="first-entry-at-once"),
         pytest.param(10, 100.0, 10, 500.0, False, id="nothing-new"),
-        pytest.param(10, 100.0, 11, 105.0, False, id="few-and-recent"),
-        pytest.param(10, 100.0, 11, 110.0, True, id="old-enough"),
-        pytest.param(10, 100.0, 1010, 100.0, True, id="many-enough"),
-        pytest.param(10, 100.0, 1009, 100.0, False, id="one-short"),
+        pytest.param(10, 100.0, 11, 100.5, False, id="few-and-recent"),
+        pytest.param(10, 100.0, 11, 101.0, True, id="old-enough"),
+        pytest.param(10, 100.0, 110, 100.0, True, id="many-enough"),
+        pytest.param(10, 100.0, 109, 100.0, False, id="one-short"),
         pytest.param(10, 100.0, 11, 50.0, True, id="clock-went-back"),
     ],
 )
@@ -687,3 +686,75 @@ def test_private_key_from_pem_refuses_anything_but_a_readable_ed25519_key(
 ) -> None:
     with pytest.raises(LedgerError, match=message):
         private_key_from_pem(data, password=password)
+
+
+# ---------------------------------------------------------------- the head and outside anchors
+
+
+def head_of(entries: list[Entry], checkpoint_seq: int = 50) -> Head:
+    return Head(entries[-1].seq, entries[-1].hash, checkpoint_seq)
+
+
+def test_a_head_that_names_the_last_entry_and_checkpoint_passes() -> None:
+    entries, checkpoints = build()
+    assert verify(entries, checkpoints, PUBLIC, head=head_of(entries)).ok
+    assert verify([], [], PUBLIC, head=Head(0, GENESIS_HASH, 0)).ok
+
+
+@pytest.mark.parametrize(
+    ("head", "first_bad", "words"),
+    [
+        (Head(55, "a" * 64, 50), 54, ("ends at entry 53", "head says entry 55")),
+        (Head(52, "a" * 64, 50), 53, ("head says entry 52", "holds 53 entries")),
+        (Head(53, "a" * 64, 50), 54, ("head's hash does not match entry 53",)),
+    ],
+)
+def test_a_head_that_does_not_name_the_last_entry_is_caught(
+    head: Head, first_bad: int, words: tuple[str, ...]
+) -> None:
+    entries, checkpoints = build()
+    assert failed(verify(entries, checkpoints, PUBLIC, head=head), first_bad, *words)
+
+
+def test_an_emptied_ledger_with_its_head_left_is_caught() -> None:
+    assert failed(verify([], [], PUBLIC, head=Head(6, "a" * 64, 4)), 1, "empty", "6 entries")
+
+
+def test_a_head_naming_a_deleted_checkpoint_is_caught() -> None:
+    entries, checkpoints = build()
+    head = head_of(entries, checkpoint_seq=60)
+    assert failed(verify(entries, checkpoints, PUBLIC, head=head), 54, "checkpoint is at entry 60")
+
+
+def test_an_anchor_that_matches_its_entry_passes_and_one_beyond_the_end_is_a_rollback() -> None:
+    entries, checkpoints = build()
+    seen = Anchor(52, entries[51].hash, "receipt alex.json")
+    assert verify(entries, checkpoints, PUBLIC, anchors=[seen]).ok
+    result = verify(entries[:50], checkpoints, PUBLIC, anchors=[seen])
+    assert failed(result, 51, "receipt alex.json saw entry 52", "rolled back")
+
+
+def test_an_anchor_whose_entry_was_rewritten_is_caught_even_in_the_unsigned_tail() -> None:
+    entries, checkpoints = build()
+    forged = entries[:50] + extend(entries[49], 3, note="-forged")
+    seen = Anchor(52, entries[51].hash, "receipt alex.json")
+    assert failed(verify(forged, checkpoints, PUBLIC, anchors=[seen]), 52, "rewritten")
+
+
+def test_a_witness_checkpoint_beyond_the_end_is_a_rollback() -> None:
+    entries, checkpoints = build()
+    result = verify(entries[:40], checkpoints[:4], PUBLIC, witness=checkpoints)
+    assert failed(result, 41, "the witness file saw entry 50", "rolled back")
+
+
+def test_a_witness_checkpoint_the_database_lost_is_caught() -> None:
+    entries, checkpoints = build()
+    result = verify(entries, checkpoints[:4], PUBLIC, witness=checkpoints)
+    assert failed(result, 50, "witness holds a signed checkpoint at entry 50", "deleted")
+
+
+def test_a_forged_witness_line_is_refused() -> None:
+    entries, checkpoints = build()
+    forged = replace(checkpoints[-1], seq=60)
+    result = verify(entries, checkpoints, PUBLIC, witness=[forged])
+    assert failed(result, None, "witness", "does not verify")

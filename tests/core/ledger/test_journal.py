@@ -32,3 +32,27 @@ def test_appends_chain_and_sign_a_checkpoint_every_n_entries(smart_home: Hub) ->
     result = verify(entries, checkpoints, smart_home.signer.public_key())
     assert result.ok, result.reason
     assert result.entries == before + 7
+
+
+def test_signing_the_head_covers_an_unsigned_tail_once(smart_home: Hub) -> None:
+    policy = store.CheckpointPolicy(every_entries=100, every_seconds=3600)
+    for _ in range(3):
+        with smart_home.engine.begin() as connection:
+            store.append(
+                connection, smart_home.signer, actor="t", action="a", target="x", policy=policy
+            )
+    with smart_home.engine.connect() as connection:
+        assert (
+            store.verify(
+                store.entries(connection),
+                store.checkpoints(connection),
+                smart_home.signer.public_key(),
+            ).unsigned_tail
+            > 0
+        )
+    signed = store.sign_head(smart_home.engine, smart_home.signer)
+    assert signed is not None
+    assert store.sign_head(smart_home.engine, smart_home.signer) is None  # nothing new to sign
+    result = store.check(smart_home.engine, smart_home.signer.public_key(), max_unsigned_tail=0)
+    assert result.ok, result.reason
+    assert result.last_checkpoint_seq == signed.seq == result.entries

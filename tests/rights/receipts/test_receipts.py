@@ -11,10 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from cli_helpers import run
+from goodthings.core import ledger
 from goodthings.core.keys.files import SIGNING_PUBLIC_KEY
 from goodthings.core.store import tables_portal as tp
 from goodthings.rights.consent import records as consent
-from goodthings.rights.receipts import ReceiptError, sign, verify
+from goodthings.rights.erasure import erase_subject
+from goodthings.rights.receipts import ReceiptError, read_anchors, sign, verify
 from goodthings.rights.receipts.consent import document
 from goodthings.runtime.hub import Hub
 
@@ -139,3 +141,45 @@ def test_the_embedded_key_is_the_signers(smart_home: Hub) -> None:
     envelope = json.loads(_receipt(smart_home))
     raw = base64.b64decode(envelope["signature"]["public_key"])
     assert len(raw) == 32
+
+
+def test_a_receipt_carries_the_ledger_position_of_its_own_entry(smart_home: Hub) -> None:
+    receipt = json.loads(_receipt(smart_home))["receipt"]
+    with smart_home.engine.connect() as connection:
+        entries = list(ledger.entries(connection))
+    consent_entry = next(e for e in reversed(entries) if e.action == "consent.give")
+    assert receipt["ledger"] == {"seq": consent_entry.seq, "hash": consent_entry.hash}
+
+
+def test_an_erasure_receipt_carries_the_position_of_the_erasure_done_entry(
+    smart_home: Hub,
+) -> None:
+    outcome = erase_subject(smart_home.engine, smart_home.keyring, smart_home.signer, "sam")
+    receipt = verify(outcome.receipt, smart_home.signer.public_key()).receipt
+    with smart_home.engine.connect() as connection:
+        last = list(ledger.entries(connection))[-1]
+    assert last.action == "erase.done"
+    assert receipt["ledger"] == {"seq": last.seq, "hash": last.hash}
+
+
+def test_reading_anchors_refuses_a_changed_receipt_and_names_receipts_without_a_position(
+    smart_home: Hub, tmp_path: Path
+) -> None:
+    public = smart_home.signer.public_key()
+    text = _receipt(smart_home)
+    (tmp_path / "good.json").write_text(text)
+    envelope = json.loads(text)
+    del envelope["receipt"]["ledger"]
+    envelope["signature"]["value"] = json.loads(sign(envelope["receipt"], smart_home.signer))[
+        "signature"
+    ]["value"]
+    (tmp_path / "old" / "before-positions.json").parent.mkdir()
+    (tmp_path / "old" / "before-positions.json").write_text(json.dumps(envelope))
+    found = read_anchors(tmp_path, public)
+    assert [a.source for a in found.anchors] == ["receipt good.json"]
+    assert found.without_position == ["old/before-positions.json"]
+    changed = json.loads(text)
+    changed["receipt"]["ledger"]["seq"] += 1
+    (tmp_path / "good.json").write_text(json.dumps(changed))
+    with pytest.raises(ReceiptError, match=r"receipt good\.json: the signature does not match"):
+        read_anchors(tmp_path, public)

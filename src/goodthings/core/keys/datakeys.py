@@ -16,9 +16,11 @@ that opens their readings.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +28,7 @@ from datetime import UTC, datetime
 import pyrage
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from goodthings.core.errors import GoodthingsError
@@ -36,6 +38,8 @@ from goodthings.core.store import tables_portal as tp
 _WRAP_CONTEXT = b"goodthings-data-key:v1:"
 _NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
 _DOUBLE = struct.Struct(">d")
+FOLLOW_INTERVAL = 0.05
+"""Seconds between two looks for keys destroyed elsewhere during reads: the gate's own poll."""
 
 
 class UnreadableError(GoodthingsError):
@@ -100,6 +104,11 @@ class Sealer:
         return nonce + self.cipher.encrypt(nonce, encode_value(value), context)
 
 
+def _fingerprint(wrapped: bytes) -> str:
+    """Names one wrapped key without revealing anything about it."""
+    return hashlib.sha256(wrapped).hexdigest()
+
+
 def open_sealed(cipher: AESGCM, sealed: bytes, context: bytes) -> Value:
     try:
         return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
@@ -113,7 +122,13 @@ class Keyring:
     A key shredded through this keyring is never cached again by it, even by a read whose
     transaction still sees the key's row: reads of that holder are unreadable from the moment
     `shred` is called, and only a fresh key made at ingest (`load(create=True)`) lifts that.
-    Another process's keyring learns of a shred only when it restarts (a known limit).
+
+    Every shred also leaves a row in `destroyed_keys` (the holder and the fingerprint of the
+    wrapped key). Another process's keyring forgets a key it holds as soon as it sees that row
+    (`forget_destroyed`), which the gate's refresh (every 50 ms, through `load_held`) and every
+    read (`ReadingOpener`, at its start and every 50 ms while it runs) ask it to do; a key
+    whose fingerprint was destroyed is never cached again, while a fresh key of the same
+    holder has another fingerprint and is not affected.
     """
 
     def __init__(self, master_key: bytes) -> None:
@@ -121,9 +136,16 @@ class Keyring:
         self._ciphers: dict[str, AESGCM] = {}
         self._held: dict[str, pyrage.x25519.Recipient] = {}
         self._shredded: set[str] = set()
+        self._fingerprints: dict[str, str] = {}
+        self._destroyed: set[str] = set()
+        """Fingerprints of keys the store says were destroyed: never cached again."""
+        self._destroyed_seen = 0
+        """The newest `destroyed_keys` id this keyring has acted on."""
         self._lock = threading.Lock()
+        self._following = threading.Lock()
+        self._next_follow = 0.0
         self.generation = 0
-        """Counts the shreds done through this keyring, so openers know to drop their caches."""
+        """Counts shreds done here and keys found destroyed elsewhere, so openers drop caches."""
 
     def sealer(self, holder: str) -> Sealer:
         """A sealer for a fresh batch; the holder's key must have been loaded or created.
@@ -138,7 +160,14 @@ class Keyring:
         return Sealer(self._ciphers[holder], os.urandom(8))
 
     def load_held(self, connection: Connection) -> None:
-        """Learn who holds their own key (and forget the hub's copies of those keys)."""
+        """Learn who holds their own key (and forget the hub's copies of those keys), and
+        forget every key the store says was destroyed since the last look."""
+        self.forget_destroyed(connection)
+        with self._lock:
+            for holder, fingerprint in list(self._fingerprints.items()):
+                if fingerprint in self._destroyed:
+                    self._ciphers.pop(holder, None)
+                    del self._fingerprints[holder]
         rows = connection.execute(select(tp.held_keys.c.subject_id, tp.held_keys.c.age_recipient))
         held = {holder: pyrage.x25519.Recipient.from_str(text) for holder, text in rows}
         for holder in held:
@@ -161,6 +190,8 @@ class Keyring:
             return None
         if holder not in self._ciphers:
             self.load(connection, [holder], create=False)
+        if self._fingerprints.get(holder) in self._destroyed:
+            return None
         return self._ciphers.get(holder)
 
     def has(self, holder: str) -> bool:
@@ -179,7 +210,7 @@ class Keyring:
             )
         )
         for holder, wrapped in rows:
-            self._keep(holder, AESGCM(self._unwrap(holder, wrapped)))
+            self._keep(holder, AESGCM(self._unwrap(holder, wrapped)), _fingerprint(wrapped))
         if create:
             for holder in wanted:
                 if holder not in self._ciphers:
@@ -187,11 +218,22 @@ class Keyring:
 
     def shred(self, connection: Connection, holder: str) -> int:
         """Destroy every key that opens the holder's readings (crypto-shredding); returns how
-        many were destroyed. Unreadable here at once, for everyone once `connection` commits."""
+        many were destroyed. Unreadable here at once, for everyone once `connection` commits:
+        other processes forget the key when they see its `destroyed_keys` row."""
         with self._lock:
             self._shredded.add(holder)
             self._ciphers.pop(holder, None)
+            self._fingerprints.pop(holder, None)
             self.generation += 1
+        wrapped = connection.execute(
+            select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
+        ).scalar_one_or_none()
+        if wrapped is not None:
+            connection.execute(
+                insert(t.destroyed_keys).values(
+                    holder=holder, fingerprint=_fingerprint(wrapped), destroyed_at=datetime.now(UTC)
+                )
+            )
         destroyed = connection.execute(
             delete(t.data_keys).where(t.data_keys.c.holder == holder)
         ).rowcount
@@ -201,12 +243,50 @@ class Keyring:
         connection.execute(delete(tp.held_keys).where(tp.held_keys.c.subject_id == holder))
         return int(destroyed)
 
-    def _keep(self, holder: str, cipher: AESGCM) -> None:
-        # Checked under the lock that `shred` takes, so a key read just before a shred is not
-        # cached after it.
+    def forget_destroyed(self, connection: Connection) -> None:
+        """Stop opening with every key destroyed (in any process) since the last look.
+
+        One indexed query that finds nothing in the usual case, so it can run on every refresh
+        and at the start of every read. Sealing with such a key stops at the gate's next
+        refresh (`load_held`), which also stops collecting for its holder: dropping the key
+        here, under a batch already deciding with the old gate, would fail that batch.
+        """
+        rows = connection.execute(
+            select(t.destroyed_keys.c.id, t.destroyed_keys.c.fingerprint)
+            .where(t.destroyed_keys.c.id > self._destroyed_seen)
+            .order_by(t.destroyed_keys.c.id)
+        ).all()
+        if not rows:
+            return
         with self._lock:
-            if holder not in self._shredded:
+            self._destroyed.update(fingerprint for _, fingerprint in rows)
+            self._destroyed_seen = max(self._destroyed_seen, rows[-1][0])
+            self.generation += 1
+
+    def follow(self, engine: Engine) -> None:
+        """Look for keys destroyed elsewhere while reads run: at most every `FOLLOW_INTERVAL`,
+        by one thread at a time, on a connection of its own (a SQLite read keeps the snapshot
+        it started with, so its own connection would not see the shred).
+
+        A thread that finds another one looking goes on reading instead of waiting: only one
+        reader at a time ever holds a second connection, so reads cannot exhaust the pool.
+        """
+        if time.monotonic() < self._next_follow or not self._following.acquire(blocking=False):
+            return
+        try:
+            self._next_follow = time.monotonic() + FOLLOW_INTERVAL
+            with engine.connect() as connection:
+                self.forget_destroyed(connection)
+        finally:
+            self._following.release()
+
+    def _keep(self, holder: str, cipher: AESGCM, fingerprint: str) -> None:
+        # Checked under the lock that `shred` and `forget_destroyed` take, so a key read just
+        # before a shred (here or elsewhere) is not cached after it.
+        with self._lock:
+            if holder not in self._shredded and fingerprint not in self._destroyed:
                 self._ciphers[holder] = cipher
+                self._fingerprints[holder] = fingerprint
 
     def _create(self, connection: Connection, holder: str) -> None:
         key = AESGCM.generate_key(bit_length=256)
@@ -221,13 +301,14 @@ class Keyring:
                 )
         except IntegrityError:
             # Another worker created it first: use theirs, so both encrypt under one key.
-            existing = connection.execute(
+            wrapped = connection.execute(
                 select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
             ).scalar_one()
-            key = self._unwrap(holder, existing)
+            key = self._unwrap(holder, wrapped)
         with self._lock:
             self._shredded.discard(holder)
             self._ciphers[holder] = AESGCM(key)
+            self._fingerprints[holder] = _fingerprint(wrapped)
 
     def _unwrap(self, holder: str, wrapped: bytes) -> bytes:
         try:

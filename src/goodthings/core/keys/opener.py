@@ -4,8 +4,10 @@ Every read path opens sealed values here, so none of them catches key errors or 
 its own. A value is unreadable when its holder's key was destroyed (erasure), when the person
 holds the key themselves, or when the ciphertext does not match its key or its row; a
 destroyed key never raises and never yields plaintext. The opener keeps each holder's cipher
-for the length of one read, and drops them all as soon as its keyring shreds any key, so a
-shred takes effect even in the middle of a read that started before it.
+for the length of one read, and drops them all as soon as its keyring shreds or forgets any
+key, so a shred takes effect even in the middle of a read that started before it. A shred in
+another process reaches a read when it starts (the keyring looks at `destroyed_keys` on the
+read's connection) and, for a read under way, within 50 ms (`Keyring.follow`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class ReadingOpener:
     def __init__(self, keyring: Keyring, connection: Connection) -> None:
         self._keyring = keyring
         self._connection = connection
+        keyring.forget_destroyed(connection)
+        self._engine = connection.engine
         self._ciphers: dict[str, AESGCM | None] = {}
         self._generation = keyring.generation
         self._row: tuple[str, int] | None = None
@@ -76,6 +80,7 @@ class ReadingOpener:
     def _cipher(self, holder: str | None) -> AESGCM | None:
         if holder is None:
             return None
+        self._keyring.follow(self._engine)
         if self._generation != self._keyring.generation:
             self._ciphers.clear()
             self._generation = self._keyring.generation

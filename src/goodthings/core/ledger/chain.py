@@ -285,8 +285,8 @@ def checkpoint_due(
     last_checkpoint_time: float,
     seq: int,
     now: float,
-    every_entries: int = 1000,
-    every_seconds: float = 10.0,
+    every_entries: int = 100,
+    every_seconds: float = 1.0,
 ) -> bool:
     """Whether to sign now: bounds how many entries, and for how long, are only chain-protected.
 

@@ -6,12 +6,26 @@ use does not grow with the ledger. The first fault found stops verification, and
 reported in chain order, so `first_bad_seq` is the earliest point from which the ledger cannot
 be trusted.
 
+The rules, in the order they are checked:
+
+1. every checkpoint is signed by the ledger's key, and checkpoints are in increasing order;
+2. entries are numbered 1, 2, 3 … with no gap, each `prev_hash` is the hash of the entry before
+   it, and each hash matches its content;
+3. each checkpoint's hash is the hash of the entry it names, and none names an entry beyond the
+   end (the end was cut off);
+4. each anchor (an entry's hash as a receipt or the witness file saw it) matches the entry at
+   its seq, and none is beyond the end (the ledger was rolled back);
+5. a witness checkpoint the database no longer holds means checkpoints were deleted;
+6. a ledger with entries has at least one checkpoint: the hub signs its first entry at once;
+7. the store's head names the last entry, its hash and the newest checkpoint;
+8. with `max_unsigned_tail`, at most that many entries follow the newest checkpoint.
+
 What a passing result proves: entries 1..`last_checkpoint_seq` are exactly those the key holder
-signed. The `unsigned_tail` after that is protected only by the chain, which anyone can
-recompute: until the next checkpoint signs them, those entries can be rewritten or cut off the
-end without trace (and if every checkpoint is removed, so can the whole ledger). Callers that
-know the checkpoint policy can pass `max_unsigned_tail` to turn a tail longer than the policy
-allows into a failure.
+signed, and the ledger is no shorter than any anchor it was given. The `unsigned_tail` after
+the newest checkpoint is protected only by the chain and the head, which anyone with write
+access to the database can recompute; and without anchors, deleting the newest entries and
+checkpoints together with moving the head back leaves nothing to detect. docs/operations.md
+(the threat model) says what each anchor adds.
 """
 
 from __future__ import annotations
@@ -25,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from goodthings.core.errors import LedgerError
+from goodthings.core.ledger.anchors import Anchor, Head
 from goodthings.core.ledger.chain import (
     GENESIS_HASH,
     Checkpoint,
@@ -108,12 +123,17 @@ def verify(
     public_key: Ed25519PublicKey,
     *,
     max_unsigned_tail: int | None = None,
+    head: Head | None = None,
+    anchors: Sequence[Anchor] = (),
+    witness: Sequence[Checkpoint] = (),
 ) -> VerifyResult:
-    """Check the chain and every checkpoint; see the module docstring for what a pass proves.
+    """Check the chain, every checkpoint, the head and every anchor (see the module docstring).
 
     `entries` may be any iterable (a database cursor, a file reader) and is consumed once.
     Checkpoints are few, so they are all judged up front, but each fault is only reported when
-    the stream reaches its seq, so the earliest fault wins whichever list it is in.
+    the stream reaches its seq, so the earliest fault wins whichever list it is in. `witness`
+    holds the checkpoints of a witness file: each must be signed, and the ledger must still
+    hold it.
     """
     ours = key_id(public_key)
     # seq -> (the checkpoint whose hash the entry must match, the first fault at that seq)
@@ -121,16 +141,10 @@ def verify(
     highest = 0
     for index, checkpoint in enumerate(checkpoints):
         seq = checkpoint.seq
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-            return VerifyResult(
-                ok=False,
-                entries=0,
-                checkpoints=0,
-                first_bad_seq=None,
-                reason=f"checkpoint {index + 1} in the list names entry {seq!r}, which cannot "
-                "exist (the checkpoint was changed)",
-                last_checkpoint_seq=None,
-                unsigned_tail=0,
+        if not _is_seq(seq):
+            return _refused(
+                f"checkpoint {index + 1} in the list names entry {seq!r}, which cannot "
+                "exist (the checkpoint was changed)"
             )
         problem = _signature_problem(checkpoint, public_key, ours)
         if problem is None and seq <= highest:
@@ -141,6 +155,10 @@ def verify(
         highest = max(highest, seq)
         first, earlier_problem = pending.get(seq, (checkpoint, None))
         pending[seq] = (first, earlier_problem or problem)
+    expected_anchors, witness_problem = _anchors(anchors, witness, public_key, ours)
+    if witness_problem is not None:
+        return _refused(witness_problem)
+    stored_checkpoints = {checkpoint.seq for checkpoint in checkpoints}
 
     count = 0
     verified_checkpoints = 0
@@ -160,28 +178,9 @@ def verify(
 
     for entry in entries:
         expected = count + 1
-        if entry.seq != expected:
-            return result(expected, _sequence_problem(expected, entry.seq))
-        if entry.prev_hash != prev_hash:
-            if expected == 1:
-                why = "entry 1: its prev_hash is not the genesis value of 64 zeros (changed)"
-            else:
-                why = (
-                    f"entry {expected}: its prev_hash does not match the hash of entry "
-                    f"{expected - 1} (an entry before it was replaced, inserted or removed, "
-                    "or its prev_hash was changed)"
-                )
-            return result(expected, why)
-        try:
-            actual = entry_hash(entry)
-        except LedgerError as exc:
-            return result(expected, f"entry {expected}: its content cannot be encoded ({exc})")
-        if actual != entry.hash:
-            return result(
-                expected,
-                f"entry {expected}: its hash does not match its content "
-                "(changed after it was written)",
-            )
+        problem = _entry_problem(entry, expected, prev_hash)
+        if problem is not None:
+            return result(expected, problem)
         count = expected
         prev_hash = entry.hash
         if expected in pending:
@@ -197,6 +196,14 @@ def verify(
             # Exactly one checkpoint names this seq: a duplicate would have been a problem above.
             verified_checkpoints += 1
             last_checkpoint = expected
+        for anchor in expected_anchors.pop(expected, ()):
+            if anchor.hash != entry.hash:
+                return result(
+                    expected,
+                    f"{anchor.source} saw entry {expected} with hash {anchor.hash[:16]}…, but "
+                    f"the ledger's entry {expected} now has hash {entry.hash[:16]}… (the ledger "
+                    f"was rewritten at or before entry {expected})",
+                )
 
     if pending:
         # A checkpoint beyond the end: either it is forged, or the end was cut off.
@@ -209,6 +216,32 @@ def verify(
             f"the ledger ends at entry {count}, but a signed checkpoint covers entry {seq}: "
             f"entries {count + 1} to {seq} at least were removed from the end",
         )
+    if expected_anchors:
+        seq = max(expected_anchors)
+        return result(
+            count + 1,
+            f"the ledger ends at entry {count}, but {expected_anchors[seq][0].source} saw entry "
+            f"{seq}: the ledger was rolled back (entries {count + 1} to {seq} at least were "
+            "removed)",
+        )
+    lost = sorted(c.seq for c in witness if c.seq not in stored_checkpoints)
+    if lost:
+        return result(
+            lost[0],
+            f"the witness holds a signed checkpoint at entry {lost[0]} that the database no "
+            "longer has (checkpoints were deleted)",
+        )
+    if count and last_checkpoint is None:
+        return result(
+            1,
+            f"the ledger has {count} entr{'y' if count == 1 else 'ies'} but no signed checkpoint: the hub signs its first "
+            "entry at once, so the checkpoints were deleted (and entries may have been "
+            "rewritten)",
+        )
+    if head is not None:
+        problem = _head_problem(head, count, prev_hash, last_checkpoint or 0)
+        if problem is not None:
+            return result(min(head.seq, count) + 1, problem)
     if max_unsigned_tail is not None and count - (last_checkpoint or 0) > max_unsigned_tail:
         start = (last_checkpoint or 0) + 1
         return result(
@@ -217,3 +250,96 @@ def verify(
             f"{max_unsigned_tail} may be (checkpoints were removed, or the hub stopped signing)",
         )
     return result()
+
+
+def _is_seq(seq: object) -> bool:
+    return isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1
+
+
+def _refused(reason: str) -> VerifyResult:
+    """A fault in the lists given, before any entry was read."""
+    return VerifyResult(
+        ok=False,
+        entries=0,
+        checkpoints=0,
+        first_bad_seq=None,
+        reason=reason,
+        last_checkpoint_seq=None,
+        unsigned_tail=0,
+    )
+
+
+def _entry_problem(entry: Entry, expected: int, prev_hash: str) -> str | None:
+    """Why `entry` cannot be entry `expected` of the chain whose last hash is `prev_hash`."""
+    if entry.seq != expected:
+        return _sequence_problem(expected, entry.seq)
+    if entry.prev_hash != prev_hash:
+        if expected == 1:
+            return "entry 1: its prev_hash is not the genesis value of 64 zeros (changed)"
+        return (
+            f"entry {expected}: its prev_hash does not match the hash of entry "
+            f"{expected - 1} (an entry before it was replaced, inserted or removed, "
+            "or its prev_hash was changed)"
+        )
+    try:
+        actual = entry_hash(entry)
+    except LedgerError as exc:
+        return f"entry {expected}: its content cannot be encoded ({exc})"
+    if actual != entry.hash:
+        return (
+            f"entry {expected}: its hash does not match its content (changed after it was written)"
+        )
+    return None
+
+
+def _anchors(
+    anchors: Sequence[Anchor],
+    witness: Sequence[Checkpoint],
+    public_key: Ed25519PublicKey,
+    ours: str,
+) -> tuple[dict[int, list[Anchor]], str | None]:
+    """Every anchor by seq, the witness's checkpoints among them once their signatures hold."""
+    by_seq: dict[int, list[Anchor]] = {}
+    for checkpoint in witness:
+        if not _is_seq(checkpoint.seq):
+            return {}, f"the witness names entry {checkpoint.seq!r}, which cannot exist"
+        problem = _signature_problem(checkpoint, public_key, ours)
+        if problem is not None:
+            return {}, f"the witness's {problem} (the witness file was changed)"
+        source = "the witness file"
+        by_seq.setdefault(checkpoint.seq, []).append(
+            Anchor(checkpoint.seq, checkpoint.hash, source)
+        )
+    for anchor in anchors:
+        if not _is_seq(anchor.seq):
+            return {}, f"{anchor.source} names entry {anchor.seq!r}, which cannot exist"
+        by_seq.setdefault(anchor.seq, []).append(anchor)
+    return by_seq, None
+
+
+def _head_problem(head: Head, count: int, last_hash: str, last_checkpoint: int) -> str | None:
+    """Why the store's head row does not describe this chain, or None when it does."""
+    if head.seq > count:
+        if count == 0:
+            return (
+                f"the ledger is empty, but its head says it holds {head.seq} entries "
+                "(every entry was deleted)"
+            )
+        return (
+            f"the ledger ends at entry {count}, but its head says entry {head.seq} is the "
+            f"newest: entries {count + 1} to {head.seq} were removed from the end"
+        )
+    if head.seq < count:
+        return (
+            f"the head says entry {head.seq} is the newest, but the ledger holds {count} "
+            "entries (the head was moved back, or entries were added around it)"
+        )
+    if count and head.hash != last_hash:
+        return f"the head's hash does not match entry {count} (the head or the entry was changed)"
+    if head.checkpoint_seq != last_checkpoint:
+        return (
+            f"the head says the newest checkpoint is at entry {head.checkpoint_seq}, but the "
+            f"newest one in the ledger is at entry {last_checkpoint} (checkpoints were "
+            "deleted or added)"
+        )
+    return None

@@ -224,6 +224,18 @@ data_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+destroyed_keys = Table(
+    "destroyed_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("holder", String(80), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("destroyed_at", DateTime(timezone=True), nullable=False),
+)
+"""One row per data key destroyed (crypto-shredding): its holder and the SHA-256 of its wrapped
+form, never the key. Every process polls the newest id and forgets a key it still holds in
+memory once it appears here; a newer key of the same holder has another fingerprint."""
+
 ledger_head = Table(
     "ledger_head",
     metadata,

@@ -45,7 +45,7 @@ from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes
 from goodthings.rights import signin
 from goodthings.rights.consent import stop_everything
-from goodthings.rights.receipts import sign
+from goodthings.rights.receipts import position, sign
 from goodthings.rights.receipts.consent import controller
 
 BATCH = 20_000
@@ -332,6 +332,15 @@ def _finish(
             "the record of your choices and this hub's ledger entries about you, which hold no "
             "readings: the operator must be able to show that it respected your choices"
         )
+        # Appended before the receipt is signed, so the receipt's ledger position is this entry.
+        ledger.append(
+            connection,
+            signer,
+            actor="hub",
+            action="erase.done",
+            target=f"subject:{subject_id}",
+            counts={"readings": purged, "aggregates_kept": aggregates},
+        )
         receipt = {
             "kind": "erasure",
             "schema": "goodthings erasure receipt v1",
@@ -349,6 +358,7 @@ def _finish(
                 "unlinked_daily_aggregates_kept": aggregates,
                 "kept": kept,
             },
+            "ledger": position(connection),
         }
         document = sign(receipt, signer)
         connection.execute(
@@ -365,13 +375,5 @@ def _finish(
                 readings_purged=int(previous) + purged,
                 receipt=document,
             )
-        )
-        ledger.append(
-            connection,
-            signer,
-            actor="hub",
-            action="erase.done",
-            target=f"subject:{subject_id}",
-            counts={"readings": purged, "aggregates_kept": aggregates},
         )
     return document

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select
 
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
+from goodthings.rights.receipts.ledger_position import position
 from goodthings.rights.receipts.signing import sign
 
 SCHEMA = "goodthings consent receipt v1 (after ISO/IEC TS 27560)"
@@ -40,7 +41,10 @@ def issue(
     stream_label: str,
     spec: Mapping[str, Any],
 ) -> str:
-    """Sign and store the receipt of one consent change; returns the receipt's id."""
+    """Sign and store the receipt of one consent change; returns the receipt's id.
+
+    Called after the change's ledger entry is appended, so the receipt's `ledger` position is
+    that entry."""
     purpose = str(values["purpose"])
     use: Mapping[str, Any] = next(
         (u for u in spec.get("purposes", []) if u.get("purpose") == purpose), {}
@@ -79,6 +83,7 @@ def issue(
         "time": created.isoformat(),
         "method": values["method"],
         "state": values["state"],
+        "ledger": position(connection),
     }
     connection.execute(
         insert(tp.consent_receipts).values(

@@ -125,6 +125,13 @@ def _check_content(receipt: Mapping[str, Any]) -> None:
     missing = [name for name in REQUIRED[kind] if name not in receipt]
     if missing:
         raise ReceiptError(f"the {kind} receipt lacks: {', '.join(missing)}")
+    where = receipt.get("ledger")
+    if where is not None and (
+        not isinstance(where, dict)
+        or not isinstance(where.get("seq"), int)
+        or not isinstance(where.get("hash"), str)
+    ):
+        raise ReceiptError("'ledger' must be an object with the entry's 'seq' and 'hash'")
     subject = receipt["subject"]
     if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):
         raise ReceiptError("'subject' must be an object with the person's 'id'")
