@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     """Packs per second each device may send over HTTP, on average (429 above it)."""
     ingest_burst: int = 400
     """Packs a device may send at once before the rate applies."""
+    argon2_concurrency: int = 2
+    """argon2id credential checks this process runs at once (each takes 64 MiB)."""
+    argon2_wait: float = 10.0
+    """Seconds a sign-in waits for a free check before it is refused (503 over HTTP)."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
     mqtt_port: int = 1883

@@ -71,6 +71,11 @@ Endpoint = Annotated[IngestEndpoint, Depends(_endpoint)]
         403: {"description": "The pack names a stream this device does not have"},
         404: {"description": "The device is no longer part of this deployment"},
         413: {"description": "The pack is larger than the hub accepts"},
+        415: {"description": "The body is neither SenML JSON nor SenML CBOR"},
+        503: {
+            "description": "The hub is checking many credentials at once; retry after "
+            "Retry-After seconds"
+        },
     },
 )
 async def ingest(
