@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Annotated, Any, assert_never
@@ -9,6 +10,7 @@ from typing import Annotated, Any, assert_never
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from goodthings.ingest import SENML_CBOR, SENML_JSON, Incoming, Refusal
 from goodthings.runtime import Hub
@@ -16,6 +18,7 @@ from goodthings.web.deps import DeviceId
 from goodthings.web.ratelimit import RateLimiter
 
 router = APIRouter(tags=["devices"])
+logger = logging.getLogger(__name__)
 
 _ACCEPTED_TYPES = {SENML_JSON, SENML_CBOR, "application/json"}
 
@@ -99,10 +102,20 @@ async def ingest(
     if declared is not None and declared.isdigit() and int(declared) > endpoint.max_bytes:
         return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > endpoint.max_bytes:
-            return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > endpoint.max_bytes:
+                return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
+    except ClientDisconnect:
+        # A flaky link, not a fault of the hub: one line, and nobody left to answer.
+        logger.warning(
+            "device %r disconnected after %d of %s bytes of its pack; nothing stored",
+            device,
+            len(body),
+            declared if declared is not None else "unknown",
+        )
+        return Response(status_code=400)
     item = Incoming(
         device, bytes(body), time.time(), media if media != "application/json" else SENML_JSON
     )
