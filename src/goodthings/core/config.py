@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     """Seconds a sign-in waits for a free check before it is refused (503 over HTTP)."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
+    mqtt_ca: Path | None = None
+    """A PEM file of the CA that signed the broker's certificate (mqtts:// with a private CA)."""
     mqtt_port: int = 1883
     """Port of the embedded broker on 127.0.0.1, when no broker URL is set (0: any free port)."""
     worker: str = "1"

@@ -7,7 +7,6 @@ shared subscription, so several `goodthings serve` processes split the load.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
@@ -16,7 +15,7 @@ from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
-from goodthings.security import BrokerAccess, broker_acl, firmware, lockout
+from goodthings.security import BrokerAccess, broker_acl, broker_tls, firmware, lockout
 
 _DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
@@ -88,6 +87,13 @@ class MqttIngest(Lifecycle):
 
     def start(self) -> None:
         hub_password = broker_acl.hub_broker_password(self._hub.home.keys_dir)
+        tls = None
+        if self._external is not None and self._external.tls:
+            tls = broker_tls.broker_context(self._hub.home.settings.mqtt_ca)
+            try:
+                broker_tls.check_broker_certificate(self._external.host, self._external.port, tls)
+            except DeploymentError as error:
+                raise DeploymentError(f"MQTT broker {self._external.display()}: {error}") from None
         address = (
             self._start_embedded(hub_password)
             if self._external is None
@@ -101,7 +107,7 @@ class MqttIngest(Lifecycle):
             client_id=f"goodthings-hub-{self._worker}",
             username=address.username,
             password=address.password,
-            tls=ssl.create_default_context() if address.tls else None,
+            tls=tls,
             shared=external,
             mqtt5=external,
         )
