@@ -44,7 +44,9 @@ MqttCaOption = Annotated[
 ]
 MqttPortOption = Annotated[
     int | None,
-    typer.Option("--mqtt-port", help="Port of the hub's own broker (default 1883)."),
+    typer.Option(
+        "--mqtt-port", min=0, max=65535, help="Port of the hub's own broker (default 1883)."
+    ),
 ]
 WorkerOption = Annotated[
     str | None,
@@ -59,7 +61,9 @@ WorkerOption = Annotated[
 def serve(
     home: HomeOption = None,
     host: HostOption = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the web pages and the API.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port for the web pages and the API.")
+    ] = 8080,
     mqtt: MqttOption = None,
     mqtt_ca: MqttCaOption = None,
     mqtt_port: MqttPortOption = None,
@@ -74,7 +78,10 @@ def serve(
 
 def demo(
     port: Annotated[
-        int, typer.Option(help="Port for the demo (0 picks a free one; 8080 if it is free).")
+        int,
+        typer.Option(
+            min=0, max=65535, help="Port for the demo (0 picks a free one; 8080 if it is free)."
+        ),
     ] = 0,
     directory: Annotated[
         Path | None,
