@@ -6,7 +6,8 @@ Duplicate keys, which PyYAML would silently overwrite, are reported instead.
 
 Whatever the input, the answer is a value or a ManifestError naming line and column: every
 error class of PyYAML (reader, scanner, parser, composer, constructor) and the ValueErrors its
-constructors let through (a date like 2001-13-45, an integer of 5,000 digits) become Problems.
+constructors let through (a date like 2001-13-45, an integer of 5,000 digits, `!!timestamp x`)
+become Problems.
 Aliases are allowed, but a file that expands to more than MAX_VALUES values (a "billion
 laughs" bomb) is refused while walking it, before it takes memory; nesting deeper than
 MAX_DEPTH is refused while composing, before it takes the stack.
@@ -206,9 +207,12 @@ class _Walk:
     def _scalar(self, node: yaml.Node) -> Any:
         try:
             return self.loader.construct_object(node, deep=True)
-        except (ValueError, OverflowError) as exc:
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:
             # PyYAML's constructors let these through for values its patterns match but
-            # Python refuses: a date like 2001-13-45, an integer of 5,000 digits.
+            # Python refuses (a date like 2001-13-45, an integer of 5,000 digits), and for
+            # explicit tags on text they cannot read (`!!timestamp x` is an AttributeError).
             shown = str(node.value)
             shown = shown if len(shown) <= 40 else f"{shown[:37]}..."
             message = f"{shown} is not a valid value ({exc})"
