@@ -215,3 +215,13 @@ def test_an_unexpected_error_is_one_line_with_a_hint(
     monkeypatch.setenv("GOODTHINGS_TRACEBACK", "1")
     with pytest.raises(ZeroDivisionError):
         run(capsys, "manifest", "schema")
+
+
+@pytest.mark.parametrize("url", ["ftp://hub:hunter2@broker", "mqtt://hub:hunter2@127.0.0.1:99999"])
+def test_a_bad_broker_url_is_refused_without_repeating_its_password(
+    capsys: pytest.CaptureFixture[str], deployment: Path, url: str
+) -> None:
+    ran = run(capsys, "serve", "--home", str(deployment), "--mqtt", url)
+    _refused_plainly(ran)
+    assert "the broker URL (--mqtt, GOODTHINGS_MQTT_URL)" in ran.err
+    assert "hunter2" not in ran.err + ran.out

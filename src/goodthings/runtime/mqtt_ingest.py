@@ -39,19 +39,22 @@ class BrokerAddress:
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """`mqtt://[user[:password]@]host[:port]` or `mqtts://…`, with a clear error otherwise."""
+    """`mqtt://[user[:password]@]host[:port]` or `mqtts://…`, with a clear error otherwise (that
+    never repeats the URL: it may hold a password)."""
     parts = urlsplit(url)
     if parts.scheme not in _DEFAULT_PORTS:
         raise DeploymentError(
-            f"GOODTHINGS_MQTT_URL {parts.scheme or url!r}: use mqtt://host:port or mqtts://host:port"
+            f"the broker URL (--mqtt, GOODTHINGS_MQTT_URL) has the scheme {parts.scheme or '(none)'!r}: "
+            "use mqtt://host:port or mqtts://host:port"
         )
     try:
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
     except ValueError as error:
-        raise DeploymentError(f"GOODTHINGS_MQTT_URL: {error}") from None
+        raise DeploymentError(f"the broker URL (--mqtt, GOODTHINGS_MQTT_URL): {error}") from None
     if not parts.hostname:
         raise DeploymentError(
-            "GOODTHINGS_MQTT_URL names no host, for example mqtt://127.0.0.1:1883"
+            "the broker URL (--mqtt, GOODTHINGS_MQTT_URL) names no host, for example "
+            "mqtt://127.0.0.1:1883"
         )
     return BrokerAddress(
         host=parts.hostname,

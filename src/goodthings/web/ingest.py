@@ -133,7 +133,7 @@ async def ingest(
             "device %r disconnected after %d of %s bytes of its pack; nothing stored",
             device,
             len(body),
-            declared if declared is not None else "unknown",
+            declared if declared is not None and declared.isdigit() else "unknown",
         )
         return Response(status_code=400)
     item = Incoming(
