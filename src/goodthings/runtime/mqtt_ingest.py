@@ -44,8 +44,8 @@ def parse_broker_url(url: str) -> BrokerAddress:
     parts = urlsplit(url)
     if parts.scheme not in _DEFAULT_PORTS:
         raise DeploymentError(
-            f"the broker URL (--mqtt, GOODTHINGS_MQTT_URL) has the scheme {parts.scheme or '(none)'!r}: "
-            "use mqtt://host:port or mqtts://host:port"
+            "the broker URL (--mqtt, GOODTHINGS_MQTT_URL) has the scheme "
+            f"{parts.scheme or '(none)'!r}: use mqtt://host:port or mqtts://host:port"
         )
     try:
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
