@@ -75,26 +75,32 @@ def _dynamic_security(directory: Path, password: str) -> list[str]:
     ]
 
 
-def _tls_listener(files: TlsFiles, port: int) -> list[str]:
-    # Mutual TLS: a client must show a certificate from the CA; its common name is its username.
-    return [
+def _tls_listener(files: TlsFiles, port: int, client_certificates: bool) -> list[str]:
+    listener = [
         f"listener {port} {HOST}",
         f"cafile {files.cafile}",
         f"certfile {files.certfile}",
         f"keyfile {files.keyfile}",
-        "require_certificate true",
-        "use_identity_as_username true",
     ]
+    if not client_certificates:
+        return listener
+    # Mutual TLS: a client must show a certificate from the CA; its common name is its username.
+    return [*listener, "require_certificate true", "use_identity_as_username true"]
 
 
 @contextmanager
 def mosquitto(
-    tmp_path: Path, *, dynamic_security: bool = False, tls: TlsFiles | None = None
+    tmp_path: Path,
+    *,
+    dynamic_security: bool = False,
+    tls: TlsFiles | None = None,
+    client_certificates: bool = True,
 ) -> Iterator[Broker]:
     """A private Mosquitto (never the machine's own on 1883), stopped and waited for at the end.
 
     With `dynamic_security`, the plugin is loaded with a fresh admin client and nothing else:
-    every other client must be provisioned through it."""
+    every other client must be provisioned through it. With `tls`, a second listener speaks
+    TLS; it asks clients for a certificate unless `client_certificates` is False."""
     binary = install_mosquitto()
     directory = tmp_path / "mosquitto"
     directory.mkdir(parents=True, exist_ok=True)
@@ -102,7 +108,7 @@ def mosquitto(
     settings = (
         _dynamic_security(directory, admin_password) if admin_password else ["allow_anonymous true"]
     )
-    second = (lambda port: _tls_listener(tls, port)) if tls else None
+    second = (lambda port: _tls_listener(tls, port, client_certificates)) if tls else None
     with private_mosquitto(directory, binary, settings=settings, second_listener=second) as running:
         yield Broker(
             running.host,

@@ -262,3 +262,30 @@ def test_the_embedded_broker_locks_out_repeated_failures(home: Home) -> None:
         assert scopes == [("address", "127.0.0.1"), ("device", "meter-1")]
     finally:
         hub.close()
+
+
+def test_a_success_on_the_embedded_broker_does_not_reset_its_address(home: Home) -> None:
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        with hub.engine.begin() as connection:
+            secret = issue_token(connection, "meter-1")
+        access = BrokerAccess(
+            new_hub_password(),
+            TokenVerifier(hub.engine, ttl=0).check_password,
+            lockout=Lockout(threshold=3, base=60),
+        )
+        with EmbeddedBroker(access=access) as broker:
+            outcomes = []
+            for username, password in [
+                ("meter-2", "guess-0"),
+                ("meter-3", "guess-1"),
+                ("meter-1", secret),  # a valid sign-in between guesses…
+                ("meter-2", "guess-2"),
+                ("meter-1", secret),  # …bought the address no more guesses
+            ]:
+                with Peer(broker.host, broker.port, username, password, mqtt5=False) as peer:
+                    outcomes.append(peer.connect())
+        assert outcomes == [False, False, True, False, False]
+    finally:
+        hub.close()

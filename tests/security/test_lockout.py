@@ -103,3 +103,27 @@ def test_wrong_secrets_for_a_device_lock_that_device_out(client: TestClient) -> 
     hub.lockout.succeeded((Scope.address, "testclient"))  # another address now…
     status, body, _ = _post(client, good)
     assert status == 429 and "device 'thermostat-1' is locked out" in body
+
+
+def test_a_recently_used_token_is_refused_while_its_address_is_locked(client: TestClient) -> None:
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    with hub.engine.begin() as connection:
+        good = issue_token(connection, "thermostat-1")
+    assert _post(client, good)[0] == 202  # verified once: remembered for the next packs
+    for i in range(3):
+        assert _post(client, f"gtd_{'a' * 12}_guess{i}")[0] == 401
+    status, body, retry = _post(client, good)
+    assert status == 429 and "too many failed sign-ins from this address" in body
+    assert retry is not None and int(retry) >= 29
+    assert hub.lockout.retry_after((Scope.address, "testclient")) >= 29  # still locked
+
+
+def test_a_success_does_not_reset_the_count_of_its_address(client: TestClient) -> None:
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    with hub.engine.begin() as connection:
+        good = issue_token(connection, "thermostat-1")
+    for i in range(2):
+        assert _post(client, f"gtd_{'a' * 12}_guess{i}")[0] == 401
+    assert _post(client, good)[0] == 202  # a valid token between guesses…
+    assert _post(client, f"gtd_{'a' * 12}_guess2")[0] == 401
+    assert _post(client, good)[0] == 429  # …does not buy the address more guesses

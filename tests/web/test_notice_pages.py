@@ -85,6 +85,6 @@ def test_served_versions_are_kept_and_consents_record_the_one_shown(client: Test
         json={**body, "notice_hash": "0" * 64},
         headers=_operator(client),
     )
-    assert unknown.status_code == 422
+    assert unknown.status_code == 404
     assert "there is no notice version" in unknown.json()["detail"]
     assert client.get(f"/notice/versions/{'0' * 64}").status_code == 404

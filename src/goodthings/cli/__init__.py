@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -35,7 +36,7 @@ from goodthings.cli import (
 )
 from goodthings.core.errors import GoodthingsError
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_BUG", "TRACEBACK_VARIABLE", "app", "main"]
 
 app = typer.Typer(
     name="goodthings",
@@ -91,10 +92,38 @@ def _root(
     """goodthings: an IoT data hub where good practice is the default."""
 
 
+TRACEBACK_VARIABLE = "GOODTHINGS_TRACEBACK"
+"""Set it (to anything) to see the traceback of an unexpected error instead of one line."""
+EXIT_BUG = 70
+"""sysexits' EX_SOFTWARE: the command failed because of a bug, not because of its input."""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; errors goodthings raises on purpose become a message and exit status 1."""
+    """Run the CLI; errors goodthings raises on purpose become a message and exit status 1.
+
+    A file the command could not read or write (missing, a directory, no permission) or a
+    port it could not use is the user's to fix too: one line naming it, exit status 1. Anything else is a bug: one line
+    saying so and how to see the traceback, exit status 70.
+    """
     try:
         app(args=list(argv) if argv is not None else None, prog_name="goodthings")
     except GoodthingsError as exc:
         _common.err.print(f"error: {exc}", markup=False)
         sys.exit(1)
+    except OSError as exc:
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        _common.err.print(f"error: {where}{exc.strerror or exc}", markup=False)
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        what = " ".join(str(exc).split())
+        _common.err.print(
+            f"error: unexpected {type(exc).__name__}{': ' + what if what else ''}. This is a "
+            f"bug in goodthings: run the command again with {TRACEBACK_VARIABLE}=1 to see "
+            "where it happened, and please report it.",
+            markup=False,
+        )
+        sys.exit(EXIT_BUG)

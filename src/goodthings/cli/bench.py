@@ -37,7 +37,7 @@ def bench(
         ),
     ] = None,
     rounds: Annotated[
-        int, typer.Option("--rounds", help="Consent withdrawals to time.")
+        int, typer.Option("--rounds", min=1, help="Consent withdrawals to time.")
     ] = BenchOptions.withdrawal_rounds,
 ) -> None:
     """Measure ingest throughput, latency, withdrawal delay and memory on this machine."""

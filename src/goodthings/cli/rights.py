@@ -124,17 +124,20 @@ def open_export(
     ],
 ) -> None:
     """Decrypt the readings in an export that only their owner can read (held-readings.csv)."""
-    secret = next(
-        (
-            line.strip()
-            for line in identity.read_text().splitlines()
-            if line.startswith("AGE-SECRET-KEY-")
-        ),
-        None,
-    )
+    no_identity = f"{identity} holds no age identity (a line starting AGE-SECRET-KEY-)"
+    lines = identity.read_bytes().decode("utf-8", "replace").splitlines()
+    secret = next((line.strip() for line in lines if line.startswith("AGE-SECRET-KEY-")), None)
     if secret is None:
-        raise HeldKeyError(f"{identity} holds no age identity (a line starting AGE-SECRET-KEY-)")
-    opened = open_held(zipfile.ZipFile(archive), pyrage.x25519.Identity.from_str(secret))
+        raise HeldKeyError(no_identity)
+    try:
+        key = pyrage.x25519.Identity.from_str(secret)
+    except pyrage.IdentityError:
+        raise HeldKeyError(no_identity) from None
+    try:
+        zipped = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile:
+        raise HeldKeyError(f"{archive} is not an export (not a ZIP archive)") from None
+    opened = open_held(zipped, key)
     fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
         count = write_opened(opened, handle)

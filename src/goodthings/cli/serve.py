@@ -34,9 +34,19 @@ MqttOption = Annotated[
         "without it (and without GOODTHINGS_MQTT_URL) the hub runs its own on 127.0.0.1.",
     ),
 ]
+MqttCaOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mqtt-ca",
+        help="PEM file of the CA that signed the broker's certificate, for mqtts:// with a "
+        "private CA (default: the system's CAs; or GOODTHINGS_MQTT_CA).",
+    ),
+]
 MqttPortOption = Annotated[
     int | None,
-    typer.Option("--mqtt-port", help="Port of the hub's own broker (default 1883)."),
+    typer.Option(
+        "--mqtt-port", min=0, max=65535, help="Port of the hub's own broker (default 1883)."
+    ),
 ]
 WorkerOption = Annotated[
     str | None,
@@ -51,19 +61,27 @@ WorkerOption = Annotated[
 def serve(
     home: HomeOption = None,
     host: HostOption = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the web pages and the API.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port for the web pages and the API.")
+    ] = 8080,
     mqtt: MqttOption = None,
+    mqtt_ca: MqttCaOption = None,
     mqtt_port: MqttPortOption = None,
     worker: WorkerOption = None,
 ) -> None:
     """Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C)."""
-    chosen = _with_settings(home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker)
+    chosen = _with_settings(
+        home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker, mqtt_ca=mqtt_ca
+    )
     _run(create_app(chosen), host, port)
 
 
 def demo(
     port: Annotated[
-        int, typer.Option(help="Port for the demo (0 picks a free one; 8080 if it is free).")
+        int,
+        typer.Option(
+            min=0, max=65535, help="Port for the demo (0 picks a free one; 8080 if it is free)."
+        ),
     ] = 0,
     directory: Annotated[
         Path | None,
@@ -132,10 +150,17 @@ def _demo_invite(hub: Hub, port: int) -> str:
 
 
 def _with_settings(
-    home: Home, *, mqtt_url: str | None, mqtt_port: int | None, worker: str | None = None
+    home: Home,
+    *,
+    mqtt_url: str | None,
+    mqtt_port: int | None,
+    worker: str | None = None,
+    mqtt_ca: Path | None = None,
 ) -> Home:
     """`home` with the command line's choices over the environment's (an empty URL: embedded)."""
     update: dict[str, object] = {}
+    if mqtt_ca is not None:
+        update["mqtt_ca"] = mqtt_ca
     if mqtt_url is not None:
         update["mqtt_url"] = mqtt_url or None
     if mqtt_port is not None:

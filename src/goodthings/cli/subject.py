@@ -28,7 +28,9 @@ def invite(
     hours: Annotated[
         float | None,
         typer.Option(
-            help="How long the link and code work (default: $GOODTHINGS_INVITE_HOURS, 168)."
+            min=0.25,
+            max=24 * 366,
+            help="How long the link and code work (default: $GOODTHINGS_INVITE_HOURS, 168).",
         ),
     ] = None,
     outbox: Annotated[

@@ -31,8 +31,14 @@ class Settings(BaseSettings):
     refused_packs_kept: int = 10_000
     """How many of the newest refused packs `goodthings ingest rejected` can show (older ones
     are forgotten as new ones arrive)."""
+    argon2_concurrency: int = 2
+    """argon2id credential checks this process runs at once (each takes 64 MiB)."""
+    argon2_wait: float = 10.0
+    """Seconds a sign-in waits for a free check before it is refused (503 over HTTP)."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
+    mqtt_ca: Path | None = None
+    """A PEM file of the CA that signed the broker's certificate (mqtts:// with a private CA)."""
     mqtt_port: int = 1883
     """Port of the embedded broker on 127.0.0.1, when no broker URL is set (0: any free port)."""
     worker: str = "1"

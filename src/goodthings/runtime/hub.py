@@ -18,7 +18,7 @@ from goodthings.deployment import open_store
 from goodthings.ingest import Pipeline
 from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
-from goodthings.security import Lockout, TokenVerifier, fingerprint_key
+from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key
 
 
 @dataclass
@@ -61,7 +61,10 @@ class Hub:
                 optouts=optouts,
                 refused_kept=home.settings.refused_packs_kept,
             ),
-            tokens=TokenVerifier(engine),
+            tokens=TokenVerifier(
+                engine,
+                slots=Argon2Slots(home.settings.argon2_concurrency, home.settings.argon2_wait),
+            ),
             operator_token=load_operator_token(home.keys_dir),
             password_key=fingerprint_key(master),
         )

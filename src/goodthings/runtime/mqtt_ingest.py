@@ -7,7 +7,6 @@ shared subscription, so several `goodthings serve` processes split the load.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
@@ -16,7 +15,7 @@ from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
-from goodthings.security import BrokerAccess, broker_acl, firmware, lockout
+from goodthings.security import BrokerAccess, broker_acl, broker_tls, firmware, lockout
 
 _DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
@@ -40,19 +39,22 @@ class BrokerAddress:
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """`mqtt://[user[:password]@]host[:port]` or `mqtts://…`, with a clear error otherwise."""
+    """`mqtt://[user[:password]@]host[:port]` or `mqtts://…`, with a clear error otherwise (that
+    never repeats the URL: it may hold a password)."""
     parts = urlsplit(url)
     if parts.scheme not in _DEFAULT_PORTS:
         raise DeploymentError(
-            f"GOODTHINGS_MQTT_URL {parts.scheme or url!r}: use mqtt://host:port or mqtts://host:port"
+            "the broker URL (--mqtt, GOODTHINGS_MQTT_URL) has the scheme "
+            f"{parts.scheme or '(none)'!r}: use mqtt://host:port or mqtts://host:port"
         )
     try:
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
     except ValueError as error:
-        raise DeploymentError(f"GOODTHINGS_MQTT_URL: {error}") from None
+        raise DeploymentError(f"the broker URL (--mqtt, GOODTHINGS_MQTT_URL): {error}") from None
     if not parts.hostname:
         raise DeploymentError(
-            "GOODTHINGS_MQTT_URL names no host, for example mqtt://127.0.0.1:1883"
+            "the broker URL (--mqtt, GOODTHINGS_MQTT_URL) names no host, for example "
+            "mqtt://127.0.0.1:1883"
         )
     return BrokerAddress(
         host=parts.hostname,
@@ -88,6 +90,13 @@ class MqttIngest(Lifecycle):
 
     def start(self) -> None:
         hub_password = broker_acl.hub_broker_password(self._hub.home.keys_dir)
+        tls = None
+        if self._external is not None and self._external.tls:
+            tls = broker_tls.broker_context(self._hub.home.settings.mqtt_ca)
+            try:
+                broker_tls.check_broker_certificate(self._external.host, self._external.port, tls)
+            except DeploymentError as error:
+                raise DeploymentError(f"MQTT broker {self._external.display()}: {error}") from None
         address = (
             self._start_embedded(hub_password)
             if self._external is None
@@ -101,7 +110,7 @@ class MqttIngest(Lifecycle):
             client_id=f"goodthings-hub-{self._worker}",
             username=address.username,
             password=address.password,
-            tls=ssl.create_default_context() if address.tls else None,
+            tls=tls,
             shared=external,
             mqtt5=external,
         )

@@ -15,6 +15,7 @@ from goodthings.security.advisories import (
     store_advisory,
 )
 from goodthings.security.amqtt_access import BrokerAccess, plugins_config
+from goodthings.security.argon2_slots import Argon2Slots, Busy
 from goodthings.security.broker_acl import (
     BrokerAclError,
     DynamicSecurity,
@@ -67,10 +68,12 @@ from goodthings.security.tokens import Authentication, TokenVerifier
 
 __all__ = [
     "AdvisoryError",
+    "Argon2Slots",
     "Authentication",
     "BirthError",
     "BrokerAccess",
     "BrokerAclError",
+    "Busy",
     "Campaign",
     "CredentialKind",
     "DynamicSecurity",

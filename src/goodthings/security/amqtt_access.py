@@ -16,6 +16,7 @@ from typing import Any
 from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
+from goodthings.security.argon2_slots import Busy
 from goodthings.security.broker_acl import (
     HUB_USERNAME,
     acls_for,
@@ -65,12 +66,15 @@ class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
         else:
             # argon2id takes tens of milliseconds: keep it off the broker's event loop.
             loop = asyncio.get_running_loop()
-            accepted = bool(
-                await loop.run_in_executor(None, access.check_device, username, password)
-            )
+            try:
+                accepted = bool(
+                    await loop.run_in_executor(None, access.check_device, username, password)
+                )
+            except Busy:
+                return False  # not a failed sign-in: the device reconnects and tries again
         if access.lockout is not None:
             if accepted:
-                access.lockout.succeeded(*keys)
+                access.lockout.succeeded(keys[1])  # the device's count; its address's stays
             else:
                 events = access.lockout.failed(*keys)
                 if events and access.on_lockout is not None:

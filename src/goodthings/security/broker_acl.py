@@ -31,6 +31,7 @@ from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import read_secret, write_secret
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.core.store import tables as t
+from goodthings.security.broker_tls import broker_context
 
 HUB_USERNAME = "goodthings-hub"
 HUB_ROLE = "goodthings-hub"
@@ -298,7 +299,7 @@ def admin_session(settings: Settings) -> DynamicSecurity | None:
         return None
     url = urlsplit(settings.mqtt_url)
     password = read_secret(settings.mqtt_admin_password_file).decode().strip()
-    tls = ssl.create_default_context() if url.scheme == "mqtts" else None
+    tls = broker_context(settings.mqtt_ca) if url.scheme == "mqtts" else None
     return DynamicSecurity(
         url.hostname or "127.0.0.1",
         url.port or (8883 if tls else 1883),

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import ColumnElement, Connection, insert, or_, select, update
@@ -21,14 +20,12 @@ from sqlalchemy import ColumnElement, Connection, insert, or_, select, update
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
+from goodthings.security.argon2_slots import hasher
 from goodthings.security.passwords import Verdict, check_password, fingerprint
 
 PREFIX = "gtd_"
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _ID_LENGTH = 12
-
-hasher = PasswordHasher()
-"""argon2id with RFC 9106's low-memory parameters (64 MiB, 3 passes, 4 lanes)."""
 
 
 class UnknownDevice(GoodthingsError):

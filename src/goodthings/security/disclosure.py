@@ -26,6 +26,10 @@ class ReportError(GoodthingsError):
     """A vulnerability report or a triage step is refused; the message says why."""
 
 
+class UnknownReport(ReportError):
+    """No vulnerability report has this number."""
+
+
 class ReportState(StrEnum):
     received = "received"
     confirmed = "confirmed"
@@ -110,7 +114,7 @@ def triage(connection: Connection, report_id: int, state: ReportState) -> Report
     """Move a report forward (received, confirmed, fixed, published); never back."""
     current = reports(connection, report_id)
     if not current:
-        raise ReportError(f"there is no vulnerability report {report_id}")
+        raise UnknownReport(f"there is no vulnerability report {report_id}")
     before = current[0].state
     if _ORDER.index(state) <= _ORDER.index(before):
         raise ReportError(

@@ -1,8 +1,9 @@
 """Brute-force protection: failed sign-ins counted per device and per source address.
 
 After `threshold` failures in a row the device (or address) is locked out for `base` seconds,
-doubling with each further failure up to `cap`; a success clears the count, and so does
-`forget_after` seconds without failures. Counts live in the process that saw them (each hub
+doubling with each further failure up to `cap`; `forget_after` seconds without failures clear
+the count, and so does a success for the keys it names (callers clear a device's count on its
+success, never its address's: a valid token must not buy an address more guesses). Counts live in the process that saw them (each hub
 worker counts on its own); each lockout is recorded in the store with an operator alert.
 """
 

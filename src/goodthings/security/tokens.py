@@ -1,6 +1,7 @@
 """Checking a device's credential, fast: argon2id once, then a short-lived memory of the answer.
 
-argon2id is slow on purpose (tens of milliseconds). A device sends many packs with the same
+argon2id is slow on purpose (tens of milliseconds, 64 MiB each), so every check takes one of
+the process's `Argon2Slots` (a few at once; `Busy` past a bounded wait). A device sends many packs with the same
 token, so a verified token is remembered in this process for `ttl` seconds, keyed by a SHA-256
 of the token that never leaves memory; a revoked credential stops working within `ttl`, an
 expired one exactly at its expiry. Failures are never remembered: each one is checked and
@@ -15,11 +16,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, or_, select
 
 from goodthings.core.store import tables as t
-from goodthings.security.credentials import PREFIX, UnknownDevice, hasher, issue_token, parse_token
+from goodthings.security.argon2_slots import Argon2Slots
+from goodthings.security.credentials import PREFIX, UnknownDevice, issue_token, parse_token
 
 __all__ = ["PREFIX", "Authentication", "TokenVerifier", "UnknownDevice", "issue_token"]
 
@@ -45,19 +46,13 @@ def _deadline(expires_at: datetime | None, ttl: float) -> float:
     return now + min(ttl, left)
 
 
-def _matches(secret_hash: str, secret: str) -> bool:
-    try:
-        return hasher.verify(secret_hash, secret)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 class TokenVerifier:
     """Maps a presented token (or device and password) to its device."""
 
-    def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 60.0, slots: Argon2Slots | None = None) -> None:
         self._engine = engine
         self._ttl = ttl
+        self.slots = slots or Argon2Slots()
         self._cache: dict[bytes, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
@@ -96,7 +91,7 @@ class TokenVerifier:
         if row is None:
             return _NOBODY
         device, secret_hash, expires_at = str(row[0]), str(row[1]), row[2]
-        if not _matches(secret_hash, secret):
+        if not self.slots.verify(secret_hash, secret):
             return Authentication(None, device)
         self._remember(token, device, expires_at)
         return Authentication(device, device)
@@ -130,7 +125,7 @@ class TokenVerifier:
             rows = connection.execute(query).all()
         presented = parsed[1] if parsed is not None else secret
         for secret_hash, expires_at in rows:
-            if _matches(str(secret_hash), presented):
+            if self.slots.verify(str(secret_hash), presented):
                 self._remember(memo, device_id, expires_at)
                 return True
         return False

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.core.errors import PolicyError
 from goodthings.rights.consent import records as consent
 from goodthings.web.deps import Operator
+from goodthings.web.refusals import ApiProblem, ApiRefused
 
 router = APIRouter(prefix="/api/v1", tags=["consent"])
 
@@ -43,7 +44,24 @@ class ConsentOut(BaseModel):
     created_at: datetime
 
 
-@router.post("/subjects/{subject_id}/consents", status_code=201, response_model=ConsentOut)
+_OPERATOR_ONLY: dict[int | str, dict[str, object]] = {
+    401: {"model": ApiProblem, "description": "No operator token"}
+}
+
+
+@router.post(
+    "/subjects/{subject_id}/consents",
+    status_code=201,
+    response_model=ConsentOut,
+    responses={
+        **_OPERATOR_ONLY,
+        404: {
+            "model": ApiProblem,
+            "description": "The deployment declares no such consent: the subject, the stream "
+            "about them, its purpose, the recipient or the notice version is not known",
+        },
+    },
+)
 async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> ConsentOut:
     """Give or withdraw a person's consent; every hub worker enforces it within its bound."""
     change = consent.ConsentChange(
@@ -59,11 +77,13 @@ async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> Con
     try:
         record = await run_in_threadpool(action, hub.engine, hub.signer, change)
     except PolicyError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise ApiRefused(404, str(exc)) from None
     return ConsentOut.model_validate(record, from_attributes=True)
 
 
-@router.get("/subjects/{subject_id}/consents", response_model=list[ConsentOut])
+@router.get(
+    "/subjects/{subject_id}/consents", response_model=list[ConsentOut], responses=_OPERATOR_ONLY
+)
 def consent_history(subject_id: str, hub: Operator) -> list[ConsentOut]:
     """Every consent change of a person, oldest first."""
     with hub.engine.connect() as connection:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.runtime import Hub
-from goodthings.security import Authentication
+from goodthings.security import Authentication, Busy
 from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
 from goodthings.web.refusals import ApiRefused, Redirected, Refused
 
@@ -78,18 +78,28 @@ ConsoleOperator = Annotated[Hub, Depends(_console_operator)]
 
 
 async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
-    """The device a token belongs to; refuses with 401, or 429 while locked out."""
+    """The device a token belongs to; refuses with 401, 429 while locked out, or 503 while
+    every credential check is taken for too long.
+
+    A locked address is refused before its token is looked at, remembered or not: while an
+    address is locked nothing from it is accepted. A success clears the device's count only,
+    so a valid token cannot buy its address more guesses at other credentials.
+    """
     address: Key = (Scope.address, request.client.host if request.client else "unknown")
+    wait = hub.lockout.retry_after(address)
+    if wait:
+        raise _locked(wait, "too many failed sign-ins from this address")
     device = hub.tokens.cached(token) if token else None
     if device is None:
-        wait = hub.lockout.retry_after(address)
-        if wait:
-            raise _locked(wait, "too many failed sign-ins from this address")
-        auth = (
-            await run_in_threadpool(hub.tokens.verify, token)
-            if token
-            else Authentication(None, None)
-        )
+        try:
+            auth = (
+                await run_in_threadpool(hub.tokens.verify, token)
+                if token
+                else Authentication(None, None)
+            )
+        except Busy as busy:
+            seconds = str(max(1, math.ceil(busy.wait)))
+            raise Refused(503, f"{busy}; retry later", {"Retry-After": seconds}) from None
         if auth.device is None:
             keys = [address] + ([(Scope.device, auth.claimed)] if auth.claimed else [])
             events = hub.lockout.failed(*keys)
@@ -104,7 +114,7 @@ async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
     wait = hub.lockout.retry_after((Scope.device, device))
     if wait:
         raise _locked(wait, f"device {device!r} is locked out after failed sign-ins")
-    hub.lockout.succeeded(address, (Scope.device, device))
+    hub.lockout.succeeded((Scope.device, device))
     return device
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Annotated, Any, assert_never
@@ -9,13 +10,16 @@ from typing import Annotated, Any, assert_never
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from goodthings.ingest import SENML_CBOR, SENML_JSON, Incoming, Refusal
 from goodthings.runtime import Hub
 from goodthings.web.deps import DeviceId
 from goodthings.web.ratelimit import RateLimiter
+from goodthings.web.refusals import DEVICE_AUTH_RESPONSES, DeviceProblem
 
 router = APIRouter(tags=["devices"])
+logger = logging.getLogger(__name__)
 
 _ACCEPTED_TYPES = {SENML_JSON, SENML_CBOR, "application/json"}
 
@@ -58,22 +62,49 @@ async def _endpoint(request: Request) -> IngestEndpoint:
 Endpoint = Annotated[IngestEndpoint, Depends(_endpoint)]
 
 
+_SENML_PACK = {
+    "description": "A SenML pack (RFC 8428): an array of records, as JSON or CBOR",
+    "required": True,
+    "content": {
+        SENML_JSON: {
+            "schema": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": True},
+                "example": [{"bn": "thermostat-1:", "bt": 1790000000, "n": "temperature",
+                             "u": "Cel", "v": 21.5}],
+            }
+        },
+        SENML_CBOR: {"schema": {"type": "string", "format": "binary"}},
+    },
+}  # fmt: skip
+
+
 @router.post(
     "/ingest",
     status_code=202,
     summary="Send readings (a SenML pack)",
+    openapi_extra={"requestBody": _SENML_PACK},
     responses={
+        **DEVICE_AUTH_RESPONSES,
         202: {"description": "Accepted: counts of readings stored, minimised and dropped"},
-        400: {"description": "The pack is malformed; nothing of it was stored"},
-        401: {"description": "No token, or a token the hub does not know"},
-        429: {
-            "description": "Too many packs from this device, or locked out after failed "
-            "sign-ins; retry after Retry-After seconds"
+        400: {"model": DeviceProblem, "description": "The pack is malformed; nothing was stored"},
+        403: {
+            "model": DeviceProblem,
+            "description": "The pack names a stream this device does not have",
         },
-        403: {"description": "The pack names a stream this device does not have"},
-        404: {"description": "The device is no longer part of this deployment"},
-        413: {"description": "The pack is larger than the hub accepts"},
-        422: {"description": "The hub could not store this pack (it logs why); nothing was stored"},
+        404: {
+            "model": DeviceProblem,
+            "description": "The device is no longer part of this deployment",
+        },
+        413: {"model": DeviceProblem, "description": "The pack is larger than the hub accepts"},
+        415: {
+            "model": DeviceProblem,
+            "description": "The body is neither SenML JSON nor SenML CBOR",
+        },
+        422: {
+            "model": DeviceProblem,
+            "description": "The hub could not store this pack (it logs why); nothing was stored",
+        },
     },
 )
 async def ingest(
@@ -97,10 +128,20 @@ async def ingest(
     if declared is not None and declared.isdigit() and int(declared) > endpoint.max_bytes:
         return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > endpoint.max_bytes:
-            return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > endpoint.max_bytes:
+                return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")
+    except ClientDisconnect:
+        # A flaky link, not a fault of the hub: one line, and nobody left to answer.
+        logger.warning(
+            "device %r disconnected after %d of %s bytes of its pack; nothing stored",
+            device,
+            len(body),
+            declared if declared is not None and declared.isdigit() else "unknown",
+        )
+        return Response(status_code=400)
     item = Incoming(
         device, bytes(body), time.time(), media if media != "application/json" else SENML_JSON
     )
@@ -123,7 +164,13 @@ async def ingest(
 @router.get(
     "/device/policy",
     summary="What this device may collect now",
-    responses={401: {"description": "No token, or a token the hub does not know"}},
+    responses={
+        **DEVICE_AUTH_RESPONSES,
+        404: {
+            "model": DeviceProblem,
+            "description": "The device is no longer part of this deployment",
+        },
+    },
 )
 async def device_policy(endpoint: Endpoint, device: DeviceId) -> Any:
     """The same policy MQTT devices receive retained on gt/<device>/policy, for HTTP devices."""

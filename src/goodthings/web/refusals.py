@@ -15,6 +15,35 @@ from collections.abc import Mapping
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+
+class DeviceProblem(BaseModel):
+    """The body of a refusal to a device, for the OpenAPI document."""
+
+    error: str
+
+
+class ApiProblem(BaseModel):
+    """The body of a refusal of the API, for the OpenAPI document."""
+
+    detail: str
+
+
+DEVICE_AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": DeviceProblem, "description": "No token, or a token the hub does not know"},
+    429: {
+        "model": DeviceProblem,
+        "description": "Locked out after failed sign-ins, or sending too fast; retry after "
+        "Retry-After seconds",
+    },
+    503: {
+        "model": DeviceProblem,
+        "description": "The hub is checking many credentials at once; retry after Retry-After "
+        "seconds",
+    },
+}
+"""What every route that takes a device's token may answer before it looks at the request."""
 
 
 class Refused(Exception):

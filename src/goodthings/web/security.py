@@ -4,11 +4,11 @@ operator's fleet-security page."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import segno
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -28,6 +28,7 @@ from goodthings.security.disclosure import (
     MAX_SUMMARY,
     ReportError,
     ReportState,
+    UnknownReport,
     operator_spec,
     security_txt,
     submit_report,
@@ -43,12 +44,28 @@ from goodthings.web.deps import (
     is_operator_token,
 )
 from goodthings.web.ratelimit import RateLimiter
+from goodthings.web.refusals import DEVICE_AUTH_RESPONSES, ApiProblem, ApiRefused, DeviceProblem
 
 router = APIRouter(tags=["security"])
 
 
 def _templates(request: Request) -> Any:
     return request.app.state.templates
+
+
+_BIRTH = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["firmware"],
+                "properties": {"firmware": {"type": "string", "maxLength": 64, "pattern": r"\S"}},
+                "example": {"firmware": "5.1.0"},
+            }
+        }
+    },
+}
 
 
 @router.post(
@@ -58,6 +75,12 @@ def _templates(request: Request) -> Any:
     response_model=None,
     tags=["devices"],
     summary="Report the device's firmware",
+    openapi_extra={"requestBody": _BIRTH},
+    responses={
+        **DEVICE_AUTH_RESPONSES,
+        204: {"description": "Recorded"},
+        400: {"model": DeviceProblem, "description": "Not a birth message"},
+    },
 )
 async def birth(request: Request, hub: HubDep, device: DeviceId) -> Any:
     """A device's birth message after it starts: JSON `{"firmware": "5.1.0"}`, with its token."""
@@ -95,6 +118,10 @@ def report_form(request: Request) -> HTMLResponse:
     )
 
 
+class _TooManyReports(ReportError):
+    """Five reports from one address, then one a minute."""
+
+
 def _submit(request: Request, summary: str, details: str, contact: str | None) -> int:
     hub = hub_of(request.app)
     address = request.client.host if request.client else "unknown"
@@ -102,7 +129,9 @@ def _submit(request: Request, summary: str, details: str, contact: str | None) -
     if limiter is None:  # five reports, then one a minute, per address
         limiter = request.app.state.report_limiter = RateLimiter(rate=1 / 60, burst=5)
     if limiter.allow(address):
-        raise ReportError("too many reports from this address; please wait a minute and try again")
+        raise _TooManyReports(
+            "too many reports from this address; please wait a minute and try again"
+        )
     with hub.engine.begin() as connection:
         return submit_report(connection, summary, details, contact)
 
@@ -132,20 +161,36 @@ async def report_submitted(request: Request) -> HTMLResponse:
 
 
 class ReportIn(BaseModel):
+    # Each must hold more than spaces. The document says so; the hub checks it itself (after
+    # stripping), to answer 400 in plain words rather than pydantic's pattern message.
     summary: str = Field(
-        max_length=MAX_SUMMARY, examples=["Device tokens accepted after retirement"]
+        max_length=MAX_SUMMARY,
+        json_schema_extra={"pattern": r"\S"},
+        examples=["Device tokens accepted after retirement"],
     )
-    details: str = Field(max_length=MAX_DETAILS)
+    details: str = Field(max_length=MAX_DETAILS, json_schema_extra={"pattern": r"\S"})
     contact: str | None = Field(default=None, description="How to reach you (optional)")
 
 
-@router.post("/api/v1/security/reports", status_code=201)
+@router.post(
+    "/api/v1/security/reports",
+    status_code=201,
+    responses={
+        400: {"model": ApiProblem, "description": "The report is empty or too long"},
+        429: {
+            "model": ApiProblem,
+            "description": "Too many reports from this address; retry after Retry-After seconds",
+        },
+    },
+)
 async def report_api(request: Request, body: ReportIn) -> dict[str, Any]:
     """Report a vulnerability; the answer carries the report's number."""
     try:
         number = await run_in_threadpool(_submit, request, body.summary, body.details, body.contact)
+    except _TooManyReports as exc:
+        raise ApiRefused(429, str(exc), {"Retry-After": "60"}) from None
     except ReportError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise ApiRefused(400, str(exc)) from None
     return {"report": number, "state": ReportState.received.value}
 
 
@@ -153,14 +198,25 @@ class TriageIn(BaseModel):
     state: ReportState
 
 
-@router.post("/api/v1/security/reports/{report_id}/state")
-def report_triage(report_id: int, body: TriageIn, hub: Operator) -> dict[str, Any]:
+@router.post(
+    "/api/v1/security/reports/{report_id}/state",
+    responses={
+        401: {"model": ApiProblem, "description": "No operator token"},
+        404: {"model": ApiProblem, "description": "No report has this number"},
+        409: {"model": ApiProblem, "description": "The report is already in this state or past it"},
+    },
+)
+def report_triage(
+    report_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: TriageIn, hub: Operator
+) -> dict[str, Any]:
     """Move a report forward: received, confirmed, fixed, published (operator only)."""
     try:
         with hub.engine.begin() as connection:
             report = triage(connection, report_id, body.state)
+    except UnknownReport as exc:
+        raise ApiRefused(404, str(exc)) from None
     except ReportError as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise ApiRefused(409, str(exc)) from None
     return {"report": report.id, "state": report.state.value, "updated_at": report.updated_at}
 
 

@@ -95,6 +95,10 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(path.read_bytes())
     except FileNotFoundError:
         raise DeploymentError(f"{path} is missing") from None
+    except ValueError:
+        raise DeploymentError(
+            f"{path} is not a PEM public key (-----BEGIN PUBLIC KEY-----)"
+        ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise DeploymentError(f"{path} is not an Ed25519 public key")
     return key

@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from goodthings.core.errors import ManifestError, Problem
 from goodthings.core.manifest.checks import check
 from goodthings.core.manifest.schema import Manifest
-from goodthings.core.manifest.source import Located, load_yaml, load_yaml_file
+from goodthings.core.manifest.source import Located, load_yaml, read_text
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,8 @@ class LoadedManifest:
 
 def load_manifest(path: Path) -> LoadedManifest:
     """Parse and validate `path`; raise ManifestError listing every problem found."""
-    located = load_yaml_file(path)
-    text = path.read_text(encoding="utf-8")
-    return _validated(located, text)
+    text = read_text(path)
+    return _validated(load_yaml(text, str(path)), text)
 
 
 def load_manifest_text(text: str, file: str = "goodthings.yaml") -> LoadedManifest:
