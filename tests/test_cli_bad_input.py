@@ -122,8 +122,6 @@ def test_every_command_that_reads_a_file_refuses_a_bad_one_plainly(
     argv = command.format(
         f=files[kind], garbage=files["garbage"], home=deployment, tmp=tmp_path
     ).split()
-    if kind == "missing" and command.startswith("advisories"):
-        pytest.skip("a missing advisory file is a usage error, checked by click")
     _refused_plainly(run(capsys, *argv))
 
 
