@@ -9,8 +9,10 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from sqlalchemy import Engine
 
 from goodthings.core.config import Home
+from goodthings.core.store import migrate, open_engine
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from services import ensure_postgres
@@ -46,6 +48,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Engine]:
+    """An empty store at the newest migration, on SQLite and on PostgreSQL."""
+    engine = open_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

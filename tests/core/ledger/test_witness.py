@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,6 @@ from goodthings.core.store import tables as t
 
 SIGNER = Ed25519PrivateKey.generate()
 EVERY_2 = CheckpointPolicy(every_entries=2, every_seconds=3600)
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Engine]:
-    engine = open_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def _append(engine: Engine) -> None:

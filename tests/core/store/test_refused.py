@@ -3,30 +3,18 @@ it; on both stores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 from goodthings.core.store import RefusedPack, record_refused, select_refused
 from goodthings.core.store import tables as t
-from goodthings.core.store.engine import migrate, open_engine
 
 
 def pack(n: int, device: str = "thermostat-1", message: str = "record 0: bad") -> RefusedPack:
     return RefusedPack(
         device, 1_790_000_000.0 + n, "malformed", message, "application/senml+json", n, "ab" * 32
     )
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Engine]:
-    engine = open_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_migration_0006_makes_the_table_the_code_describes(store: Engine) -> None:
