@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES, Manifest
+from goodthings.core.manifest import (
+    LEGAL_BASES,
+    PERSONAL_DATA_CATEGORIES,
+    PURPOSES,
+    Manifest,
+    is_special,
+)
 from goodthings.core.store import count_by_stream
 from goodthings.core.store import tables as t
 from goodthings.transparency.inference import evaluate
@@ -23,17 +29,6 @@ _SUBJECTS = {
     "occupant": "people who live or work in the places",
     "wearer": "people who wear the devices",
     "passers-by": "members of the public passing by",
-}
-_SPECIAL = {
-    "Health",
-    "PhysicalHealth",
-    "MentalHealth",
-    "MedicalHealth",
-    "HealthRecord",
-    "Disability",
-    "Biometric",
-    "FacialPrint",
-    "Fingerprint",
 }
 
 
@@ -234,7 +229,7 @@ def _risks(manifest: Manifest, activities: list[Activity]) -> list[Risk]:
             f"{model.id}/{stream.name}"
             for model in manifest.device_models
             for stream in model.streams
-            if stream.personal and stream.data_category in _SPECIAL
+            if stream.personal and is_special(stream.data_category)
         }
     )
     if special:
