@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodthings.core.manifest.checks import Finding
 from goodthings.core.manifest.released import RELEASE
 from goodthings.core.manifest.vocabulary import RENAMED
 
-Finding = tuple[tuple[str | int, ...], str]
+__all__ = ["follow_renames"]
 
 _TERM_KEYS = frozenset({"purpose", "legal_basis", "data_category"})
 """Keys whose value is one DPV term (a stream's purposes, bases, category; a share's purpose)."""

@@ -156,12 +156,12 @@ def _load() -> Mapping[str, Any]:
 _DATA = _load()
 
 
-def _renamed(data: Mapping[str, Any], known: Mapping[str, Vocabulary]) -> Mapping[str, str]:
+def _renamed(data: Mapping[str, Any], *known: Vocabulary) -> Mapping[str, str]:
     block = data.get("renamed")
     if not isinstance(block, Mapping):
         raise ValueError(f"{_DATA_FILE}: 'renamed' must map old names to released ones")
     for old, new in block.items():
-        if not any(new in vocabulary for vocabulary in known.values()):
+        if not any(new in vocabulary for vocabulary in known):
             raise ValueError(f"{_DATA_FILE}: renamed.{old}: {new!r} is not one of our terms")
     return MappingProxyType({str(old): str(new) for old, new in block.items()})
 
@@ -174,7 +174,7 @@ LEGAL_BASES = _vocabulary(_DATA, "legal_bases")
 ART9_CONDITIONS = _vocabulary(_DATA, "art9_conditions")
 """GDPR Art. 9(2)'s conditions, as DPV's GDPR extension names them (A9-2-a … A9-2-j)."""
 
-RENAMED = _renamed(_DATA, {"p": PURPOSES, "c": PERSONAL_DATA_CATEGORIES, "l": LEGAL_BASES})
+RENAMED = _renamed(_DATA, PURPOSES, PERSONAL_DATA_CATEGORIES, LEGAL_BASES)
 """Pre-release DPV spellings (`Behavioral`) and the released term that replaces each."""
 
 CONSENT = "Consent"
