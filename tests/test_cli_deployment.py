@@ -79,6 +79,20 @@ def test_manifest_check_exits_1_and_lists_problems_on_stderr(
     assert good.code == 0 and "is valid: 1 places, 5 devices" in good.out
 
 
+def test_manifest_check_warns_of_a_pre_release_dpv_name_with_its_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    old = tmp_path / "old.yaml"
+    example = Path(__file__).resolve().parent.parent / "examples" / "smart-home.yaml"
+    text = example.read_text().replace("data_category: Behavioural", "data_category: Behavioral")
+    old.write_text(text)
+    line = text[: text.index("data_category: Behavioral")].count("\n") + 1
+    ran = run(capsys, "manifest", "check", str(old))
+    assert ran.code == 0 and "is valid" in ran.out
+    assert f"warning: {old}:{line}: device_models[2].streams[0].data_category: " in ran.err
+    assert "DPV 2.3 calls it 'Behavioural'" in ran.err
+
+
 def test_manifest_schema_is_json_schema_with_the_dpv_terms(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -35,7 +35,10 @@ def test_notice_as_json_ld(capsys: pytest.CaptureFixture[str], deployment: Home)
     )
     assert ran.code == 0
     document = json.loads(ran.out)
-    assert document["goodthings:scope"] == {"kind": "stream", "id": "probe"}
+    assert document["goodthings:scope"] == {
+        "goodthings:scopeKind": "stream",
+        "dct:identifier": "probe",
+    }
     categories = {p.get("dpv:hasPersonalData", {}).get("@id") for p in document["dpv:hasProcess"]}
     assert "https://w3id.org/dpv/pd#MACAddress" in categories
 

@@ -51,6 +51,15 @@ def test_withdrawn_consent_stops_collection() -> None:
     assert not decide(rule("wearer", CONSENT), WEARABLE, choices).collect
 
 
+@pytest.mark.parametrize(
+    "basis", ["Consent", "InformedConsent", "ExpressedConsent", "ExplicitlyExpressedConsent"]
+)
+def test_every_dpv_consent_type_waits_for_consent(basis: str) -> None:
+    use = ("OptimisationForConsumer", basis)
+    assert decide(rule("wearer", use), WEARABLE, {}).reason == Reason.no_consent
+    assert decide(rule("wearer", use), WEARABLE, given("alex")).collect
+
+
 def test_a_purpose_on_another_legal_basis_collects_without_consent() -> None:
     decision = decide(rule("occupant", CONTRACT, CONSENT), SHARED_FLAT, {})
     assert (decision.collect, decision.level) == (True, "exact")

@@ -43,11 +43,43 @@ def test_json_ld_version_of_a_notice(client: TestClient) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/ld+json")
     document = answer.json()
-    assert document["goodthings:scope"] == {"kind": "device", "id": "band-alex"}
+    assert document["goodthings:scope"] == {
+        "goodthings:scopeKind": "device",
+        "dct:identifier": "band-alex",
+    }
     purposes = {
         p["dpv:hasPurpose"]["@id"] for p in document["dpv:hasProcess"] if "dpv:hasPurpose" in p
     }
     assert purposes == {"https://w3id.org/dpv#ServicePersonalisation"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/ld+json", "application/ld+json"),
+        ("text/html;q=0.5, application/ld+json", "application/ld+json"),
+        ("application/ld+json, */*;q=0.1", "application/ld+json"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/ld+json;q=0.5, text/html", "text/html"),
+        ("application/ld+json, text/html", "text/html"),  # a tie goes to people
+        ("*/*", "text/html"),
+        ("application/ld+json;q=0, */*", "text/html"),
+    ],
+)
+def test_the_accept_header_chooses_json_ld_or_html(
+    client: TestClient, accept: str, media_type: str
+) -> None:
+    answer = client.get("/notice/place/flat-4", headers={"Accept": accept})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith(media_type)
+    assert "Accept" in answer.headers["vary"]
+
+
+def test_format_in_the_query_wins_over_the_accept_header(client: TestClient) -> None:
+    asked = client.get(
+        "/notice", params={"format": "html"}, headers={"Accept": "application/ld+json"}
+    )
+    assert asked.headers["content-type"].startswith("text/html")
 
 
 def test_language_from_query_or_browser(client: TestClient) -> None:

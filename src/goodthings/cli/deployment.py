@@ -65,6 +65,8 @@ def apply(
     """Validate the manifest and bring the store in line with it, printing the plan first."""
     deployment = home_of(home)
     loaded = load_manifest(manifest_path(deployment, manifest))
+    for warning in loaded.warnings:
+        err.print(f"warning: {warning}", markup=False)
     engine = open_store(deployment)
     try:
         plan = apply_manifest(engine, loaded, dry_run=True).plan

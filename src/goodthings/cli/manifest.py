@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.manifest import Manifest, load_manifest
 from goodthings.deployment import manifest_path
 
@@ -26,6 +26,8 @@ def check(
 ) -> None:
     """Validate a manifest; exit 1 and list every problem (file:line, field) when it is invalid."""
     loaded = load_manifest(manifest_path(home_of(home), file))
+    for warning in loaded.warnings:
+        err.print(f"warning: {warning}", markup=False)
     manifest = loaded.manifest
     streams = sum(len(model.streams) for model in manifest.device_models)
     out.print(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from goodthings.core.manifest import CONSENT
+from goodthings.core.manifest import is_consent
 from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
 
 # From most to least detail; "off" collects nothing.
@@ -100,7 +100,7 @@ def decide(
     allowed: list[Level] = []
     someone_chose_off = False
     for purpose, basis in rule.purposes:
-        if basis != CONSENT:
+        if not is_consent(basis):
             allowed.append(finest_offered)
             continue
         if not people:

@@ -16,10 +16,10 @@ from sqlalchemy import Connection, select
 
 from goodthings.core.keys import Keyring, ReadingOpener
 from goodthings.core.manifest import (
-    CONSENT,
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
+    is_consent,
 )
 from goodthings.core.store import Order, Selection, moment_of, select_readings
 from goodthings.core.store import tables as t
@@ -181,7 +181,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
 def _use(use: dict[str, Any], choice: Choice | None) -> Use:
     label, why = _term_words(PURPOSES, use["purpose"])
     basis = use.get("legal_basis")
-    needs = basis == CONSENT
+    needs = is_consent(basis)
     given = choice is not None and choice.given and choice.level != "off"
     return Use(
         purpose=use["purpose"],
@@ -224,7 +224,7 @@ def inferences(streams: Sequence[StreamAbout]) -> list[str]:
     names = {s.name for s in streams}
     categories = {s.category for s in streams}
     said: list[str] = []
-    if "Behavioral" in categories and len([s for s in streams if s.category == "Behavioral"]) > 1:
+    if "Behavioural" in categories and len([s for s in streams if s.category == "Behavioural"]) > 1:
         said.append(
             "Together, the sensors that notice movement and doors could show your daily "
             "routine: when you get up, go out and come home."

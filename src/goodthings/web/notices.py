@@ -1,4 +1,9 @@
-"""Notices at `/notice/...`: open to anyone, no sign-in, HTML for people and JSON-LD for machines."""
+"""Notices at `/notice/...`: open to anyone, no sign-in, HTML for people and JSON-LD for machines.
+
+JSON-LD is served for `format=json`, or, without `format`, when the Accept header prefers
+`application/ld+json` to `text/html` (RFC 9110 §12.5.1 quality values; a tie goes to HTML,
+since browsers send `*/*`).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,12 @@ router = APIRouter(tags=["notices"])
 Lang = Annotated[
     str | None, Query(description=f"Language: {', '.join(LANGUAGES)}; else Accept-Language")
 ]
-Format = Annotated[Literal["html", "json"], Query(description="html for people, json for JSON-LD")]
+Format = Annotated[
+    Literal["html", "json"] | None,
+    Query(description="html for people, json for JSON-LD; else the Accept header decides"),
+]
+_JSONLD = "application/ld+json"
+_HTML = "text/html"
 
 
 class JSONLDResponse(JSONResponse):
@@ -44,7 +54,9 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
             "text/html": {"schema": {"type": "string"}},
             "application/ld+json": {"schema": {"type": "object"}},
         },
-        "description": "The notice: HTML for people, or JSON-LD (format=json)",
+        "description": (
+            "The notice: HTML for people, or JSON-LD (format=json, or Accept: application/ld+json)"
+        ),
     },
     404: {
         "description": "No such place, device, stream or language",
@@ -53,8 +65,43 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _quality(accept: str, media_type: str) -> float:
+    """The q `accept` gives `media_type`: that of its most specific matching range (RFC 9110)."""
+    ranges = {media_type: 3, f"{media_type.split('/')[0]}/*": 2, "*/*": 1}
+    specificity, quality = 0, 0.0
+    for entry in accept.split(","):
+        name, *parameters = (part.strip() for part in entry.split(";"))
+        rank = ranges.get(name.lower(), 0)
+        if rank > specificity:
+            specificity, quality = rank, _q(parameters)
+    return quality
+
+
+def _q(parameters: list[str]) -> float:
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def wants_jsonld(accept: str | None) -> bool:
+    """Whether an Accept header prefers JSON-LD to HTML (a tie goes to HTML)."""
+    if not accept:
+        return False
+    return _quality(accept, _JSONLD) > _quality(accept, _HTML)
+
+
 def _serve(
-    hub: HubDep, scope: Scope, lang: str | None, format: str, accept_language: str | None
+    hub: HubDep,
+    scope: Scope,
+    lang: str | None,
+    format: str | None,
+    accept_language: str | None,
+    accept: str | None,
 ) -> Response:
     if lang is not None and lang not in LANGUAGES:
         raise HTTPException(
@@ -67,8 +114,12 @@ def _serve(
             notices.record_version(connection, notice)
     except (NoticeNotFound, DeploymentError) as exc:
         raise HTTPException(404, str(exc)) from None
-    headers = {"ETag": f'"{notice.hash}"', "Content-Language": language, "Vary": "Accept-Language"}
-    if format == "json":
+    headers = {
+        "ETag": f'"{notice.hash}"',
+        "Content-Language": language,
+        "Vary": "Accept, Accept-Language",
+    }
+    if format == "json" or (format is None and wants_jsonld(accept)):
         return JSONLDResponse(to_jsonld(notice, language), headers=headers)
     identifiers = any(s.data_category in IDENTIFIER_CATEGORIES for s in notice.streams)
     place = scope.id if scope.kind is ScopeKind.place else None
@@ -87,11 +138,12 @@ def _serve(
 def deployment_notice(
     hub: HubDep,
     lang: Lang = None,
-    format: Format = "html",
+    format: Format = None,
     accept_language: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """What the whole deployment collects, why, who receives it and for how long."""
-    return _serve(hub, Scope(), lang, format, accept_language)
+    return _serve(hub, Scope(), lang, format, accept_language, accept)
 
 
 @router.get("/notice/versions/{digest}", responses={404: {"model": Problem}})
@@ -110,8 +162,9 @@ def scoped_notice(
     kind: Literal["place", "device", "stream"],
     scope_id: str,
     lang: Lang = None,
-    format: Format = "html",
+    format: Format = None,
     accept_language: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The notice of one place, device or stream (`name` or `model-id/name`)."""
-    return _serve(hub, Scope(ScopeKind(kind), scope_id), lang, format, accept_language)
+    return _serve(hub, Scope(ScopeKind(kind), scope_id), lang, format, accept_language, accept)

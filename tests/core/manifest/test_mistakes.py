@@ -110,14 +110,46 @@ MISTAKES = {
         '    firmware: "2.0.5"\n',
         "device_models[4].streams[0].purposes[0].legal_basis",
         "consent is needed from the wearer of device 'band-alex', but the device names no subject",
-        "legal_basis: Consent\n            how: The wellbeing app shows your resting",
+        "legal_basis: ExplicitlyExpressedConsent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows your resting",
     ),
     "passers-by asked for consent": Mistake(
-        "about: wearer\n        data_category: PhysicalHealth\n        purposes:\n          - purpose: ServicePersonalisation\n            legal_basis: Consent\n            how: The wellbeing app shows how",
-        "about: passers-by\n        data_category: PhysicalHealth\n        purposes:\n          - purpose: ServicePersonalisation\n            legal_basis: Consent\n            how: The wellbeing app shows how",
+        "about: wearer\n        data_category: PhysicalHealth\n        purposes:\n          - purpose: ServicePersonalisation\n            legal_basis: ExplicitlyExpressedConsent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+        "about: passers-by\n        data_category: PhysicalHealth\n        purposes:\n          - purpose: ServicePersonalisation\n            legal_basis: ExplicitlyExpressedConsent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
         "device_models[4].streams[1].purposes[0].legal_basis",
         "passers-by cannot be asked for consent",
-        "legal_basis: Consent\n            how: The wellbeing app shows how",
+        "legal_basis: ExplicitlyExpressedConsent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+    ),
+    "special category without an Art. 9 condition": Mistake(
+        "special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+        "how: The wellbeing app shows how",
+        "device_models[4].streams[1].purposes[0].special_category_condition",
+        "PhysicalHealth is a special category of personal data (GDPR Art. 9), so purpose "
+        "ServicePersonalisation needs a special_category_condition",
+        "- purpose: ServicePersonalisation\n            legal_basis: ExplicitlyExpressedConsent\n"
+        "            how: The wellbeing app shows how",
+    ),
+    "Art. 9 condition where no special category is processed": Mistake(
+        "legal_basis: Contract\n            how: Your supplier",
+        "legal_basis: Contract\n            special_category_condition: A9-2-h\n            how: Your supplier",
+        "device_models[0].streams[0].purposes[0].special_category_condition",
+        "only a special category of personal data (GDPR Art. 9), such as Health, needs a "
+        "special_category_condition; remove it",
+        "special_category_condition: A9-2-h",
+    ),
+    "explicit-consent condition on plain consent": Mistake(
+        "legal_basis: ExplicitlyExpressedConsent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+        "legal_basis: Consent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+        "device_models[4].streams[1].purposes[0].legal_basis",
+        "A9-2-a is explicit consent, so purpose ServicePersonalisation needs the legal basis "
+        "ExplicitlyExpressedConsent",
+        "legal_basis: Consent\n            special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+    ),
+    "unknown Art. 9 condition": Mistake(
+        "special_category_condition: A9-2-a\n            how: The wellbeing app shows how",
+        "special_category_condition: A9-2-k\n            how: The wellbeing app shows how",
+        "device_models[4].streams[1].purposes[0].special_category_condition",
+        "'A9-2-k' is not a DPV GDPR Art. 9 condition term",
+        "special_category_condition: A9-2-k",
     ),
     "a clock skew of more than a day": Mistake(
         "  languages: [en]\n",

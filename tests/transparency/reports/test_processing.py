@@ -61,8 +61,19 @@ def test_risks_include_inferences_health_data_and_passers_by() -> None:
     assert any(title.startswith("Inference: the route a person takes") for title in titles)
     assert "People who cannot be asked" in titles
     home = build_record(load_manifest_text((EXAMPLES_DIR / "smart-home.yaml").read_text()).manifest)
-    assert "Special category data (health)" in [risk.title for risk in home.risks]
+    assert "Special category data (GDPR Art. 9)" in [risk.title for risk in home.risks]
     assert "Automated decisions and profiling" in [risk.title for risk in home.risks]
+
+
+def test_special_category_activities_name_their_art9_condition() -> None:
+    care = build_record(load_manifest_text((EXAMPLES_DIR / "care-home.yaml").read_text()).manifest)
+    bases = {(a.stream, a.purpose): a.legal_basis for a in care.activities}
+    assert bases[("somnia-bs200/in_bed", "ServiceProvision")] == (
+        "Contract; GDPR Art. 9(2)(h) health or social care"
+    )
+    assert bases[("vigil-fr60/fall", "LegalCompliance")] == (
+        "Legal obligation; GDPR Art. 9(2)(h) health or social care"
+    )
 
 
 def test_held_now_counts_readings_and_consents(smart_home: Hub) -> None:

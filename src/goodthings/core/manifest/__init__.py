@@ -3,29 +3,44 @@ other layer reads one checked description of what is collected, why and by whom.
 
 from goodthings.core.manifest.edit import append_device
 from goodthings.core.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
+from goodthings.core.manifest.released import RELEASE, Release
 from goodthings.core.manifest.schema import Contact, Device, Manifest, Stream, period_of
 from goodthings.core.manifest.vocabulary import (
+    ART9_CONDITIONS,
     CONSENT,
+    CONSENT_TYPES,
+    EXPLICIT_CONSENT,
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
+    RENAMED,
     Term,
     Vocabulary,
+    is_consent,
+    is_special,
 )
 
 __all__ = [
+    "ART9_CONDITIONS",
     "CONSENT",
+    "CONSENT_TYPES",
+    "EXPLICIT_CONSENT",
     "LEGAL_BASES",
     "PERSONAL_DATA_CATEGORIES",
     "PURPOSES",
+    "RELEASE",
+    "RENAMED",
     "Contact",
     "Device",
     "LoadedManifest",
     "Manifest",
+    "Release",
     "Stream",
     "Term",
     "Vocabulary",
     "append_device",
+    "is_consent",
+    "is_special",
     "load_manifest",
     "load_manifest_text",
     "period_of",

@@ -11,7 +11,7 @@ from itertools import chain
 from typing import Protocol
 
 from goodthings.core.manifest.schema import About, Level, Manifest, Stream, ValueType
-from goodthings.core.manifest.vocabulary import CONSENT
+from goodthings.core.manifest.vocabulary import EXPLICIT_CONSENT, is_consent, is_special
 
 Finding = tuple[tuple[str | int, ...], str]
 
@@ -152,6 +152,44 @@ def _personal_streams(manifest: Manifest) -> Iterator[Finding]:
             )
 
 
+def _special_categories(manifest: Manifest) -> Iterator[Finding]:
+    """GDPR Art. 9: a special category is processed only under one of Art. 9(2)'s conditions."""
+    for path, stream in _each_stream(manifest):
+        special = stream.personal and is_special(stream.data_category)
+        for u, use in enumerate(stream.purposes):
+            where = (*path, "purposes", u, "special_category_condition")
+            condition = use.special_category_condition
+            if special and condition is None:
+                yield (
+                    where,
+                    (
+                        f"{stream.data_category} is a special category of personal data "
+                        f"(GDPR Art. 9), so purpose {use.purpose} needs a "
+                        "special_category_condition, such as A9-2-a (explicit consent) or "
+                        "A9-2-h (health or social care)"
+                    ),
+                )
+            elif not special and condition is not None:
+                yield (
+                    where,
+                    (
+                        "only a special category of personal data (GDPR Art. 9), such as Health, "
+                        "needs a special_category_condition; remove it"
+                    ),
+                )
+            elif condition == _ART9_EXPLICIT_CONSENT and use.legal_basis != EXPLICIT_CONSENT:
+                yield (
+                    (*path, "purposes", u, "legal_basis"),
+                    (
+                        f"A9-2-a is explicit consent, so purpose {use.purpose} needs the legal "
+                        f"basis {EXPLICIT_CONSENT}"
+                    ),
+                )
+
+
+_ART9_EXPLICIT_CONSENT = "A9-2-a"
+
+
 def _purposes(manifest: Manifest) -> Iterator[Finding]:
     for path, stream in _each_stream(manifest):
         yield from _duplicates(
@@ -199,7 +237,7 @@ def _consent_reachable(manifest: Manifest) -> Iterator[Finding]:
         devices = [device for device in manifest.devices if device.model == model.id]
         for s, stream in enumerate(model.streams):
             consent_uses = [
-                u for u, use in enumerate(stream.purposes) if use.legal_basis == CONSENT
+                u for u, use in enumerate(stream.purposes) if is_consent(use.legal_basis)
             ]
             if not stream.personal or not consent_uses:
                 continue
@@ -327,6 +365,7 @@ _RULES: tuple[Callable[[Manifest], Iterator[Finding]], ...] = (
     _references,
     _firmware,
     _personal_streams,
+    _special_categories,
     _purposes,
     _minimisation,
     _consent_reachable,

@@ -1,4 +1,8 @@
-"""Load a manifest and report every mistake with its file, line and field."""
+"""Load a manifest and report every mistake with its file, line and field.
+
+A mistake is a Problem in a ManifestError; what is accepted but should change (a pre-release DPV
+spelling) is a Problem in `LoadedManifest.warnings`, located the same way.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pydantic_core import ErrorDetails
 
 from goodthings.core.errors import ManifestError, Problem
 from goodthings.core.manifest.checks import check
+from goodthings.core.manifest.renames import follow_renames
 from goodthings.core.manifest.schema import Manifest
 from goodthings.core.manifest.source import Located, load_yaml, read_text
 
@@ -26,6 +31,8 @@ class LoadedManifest:
     source: str
     sha256: str
     text: str
+    warnings: tuple[Problem, ...] = ()
+    """What was accepted but should be changed, such as a pre-release DPV name."""
 
 
 def load_manifest(path: Path) -> LoadedManifest:
@@ -39,15 +46,17 @@ def load_manifest_text(text: str, file: str = "goodthings.yaml") -> LoadedManife
 
 
 def _validated(located: Located, text: str) -> LoadedManifest:
+    data, renamed = follow_renames(located.data)
+    warnings = tuple(located.problem(path, message) for path, message in renamed)
     try:
-        manifest = Manifest.model_validate(located.data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         raise ManifestError([_problem(located, error) for error in exc.errors()]) from None
     findings = check(manifest)
     if findings:
         raise ManifestError([located.problem(path, message) for path, message in findings])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return LoadedManifest(manifest, located.file, digest, text)
+    return LoadedManifest(manifest, located.file, digest, text, warnings)
 
 
 def _problem(located: Located, error: ErrorDetails) -> Problem:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from goodthings.core.manifest.vocabulary import (
+    ART9_CONDITIONS,
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
@@ -98,6 +99,7 @@ def _term_schema(vocabulary: Vocabulary) -> WithJsonSchema:
 
 PurposeTerm = Annotated[str, _term_of(PURPOSES), _term_schema(PURPOSES)]
 LegalBasisTerm = Annotated[str, _term_of(LEGAL_BASES), _term_schema(LEGAL_BASES)]
+Art9ConditionTerm = Annotated[str, _term_of(ART9_CONDITIONS), _term_schema(ART9_CONDITIONS)]
 DataCategoryTerm = Annotated[
     str, _term_of(PERSONAL_DATA_CATEGORIES), _term_schema(PERSONAL_DATA_CATEGORIES)
 ]
@@ -245,6 +247,8 @@ class Level(StrEnum):
 class PurposeUse(_Model):
     purpose: PurposeTerm
     legal_basis: LegalBasisTerm | None = None
+    special_category_condition: Art9ConditionTerm | None = None
+    """GDPR Art. 9(2)'s condition (A9-2-a … A9-2-j) for a special category, such as Health."""
     how: Text
     """In plain words, how the data is used for this purpose."""
 

@@ -6,9 +6,9 @@ A name that is not in DPV would silently break that second reading, so only term
 accepted, each with a plain-English explanation for the people the data is about, and a mistyped
 name gets the nearest valid ones as a hint.
 
-The terms live in `dpv_terms.yaml` beside this module. Every name was checked against DPV 2.2
-(w3c/dpv: 2.2/dpv/modules/purposes.csv, 2.2/dpv/modules/legal_basis.csv, 2.2/pd/pd.csv) and the
-DPV 2.0 files of the same names; the YAML header records the commits.
+The terms live in `dpv_terms.yaml` beside this module, with the explanations; each must be a
+term of DPV as released (`released.py`), or loading fails. Names DPV used before its release
+(`Behavioral`) are kept as `RENAMED`, so a manifest written with one can be read with a warning.
 """
 
 from __future__ import annotations
@@ -22,13 +22,21 @@ from typing import Any
 
 import yaml
 
+from goodthings.core.manifest.released import RELEASE
+
 __all__ = [
+    "ART9_CONDITIONS",
     "CONSENT",
+    "CONSENT_TYPES",
+    "EXPLICIT_CONSENT",
     "LEGAL_BASES",
     "PERSONAL_DATA_CATEGORIES",
     "PURPOSES",
+    "RENAMED",
     "Term",
     "Vocabulary",
+    "is_consent",
+    "is_special",
 ]
 
 _DATA_FILE = "dpv_terms.yaml"
@@ -123,6 +131,11 @@ def _vocabulary(data: Mapping[str, Any], section: str) -> Vocabulary:
         name = _text(entry, "name", where)
         if name in terms:
             raise ValueError(f"{_DATA_FILE}: {where}: {name!r} is listed twice")
+        if not RELEASE.defines(namespace + name):
+            raise ValueError(
+                f"{_DATA_FILE}: {where}: {name!r} is not a term of DPV {RELEASE.version} "
+                f"({namespace}); see scripts/refresh_dpv_terms.py"
+            )
         terms[name] = Term(
             name=name,
             iri=namespace + name,
@@ -142,9 +155,47 @@ def _load() -> Mapping[str, Any]:
 
 _DATA = _load()
 
+
+def _renamed(data: Mapping[str, Any], *known: Vocabulary) -> Mapping[str, str]:
+    block = data.get("renamed")
+    if not isinstance(block, Mapping):
+        raise ValueError(f"{_DATA_FILE}: 'renamed' must map old names to released ones")
+    for old, new in block.items():
+        if not any(new in vocabulary for vocabulary in known):
+            raise ValueError(f"{_DATA_FILE}: renamed.{old}: {new!r} is not one of our terms")
+    return MappingProxyType({str(old): str(new) for old, new in block.items()})
+
+
+_DATA = _load()
+
 PURPOSES = _vocabulary(_DATA, "purposes")
 PERSONAL_DATA_CATEGORIES = _vocabulary(_DATA, "personal_data_categories")
 LEGAL_BASES = _vocabulary(_DATA, "legal_bases")
+ART9_CONDITIONS = _vocabulary(_DATA, "art9_conditions")
+"""GDPR Art. 9(2)'s conditions, as DPV's GDPR extension names them (A9-2-a … A9-2-j)."""
+
+RENAMED = _renamed(_DATA, PURPOSES, PERSONAL_DATA_CATEGORIES, LEGAL_BASES)
+"""Pre-release DPV spellings (`Behavioral`) and the released term that replaces each."""
 
 CONSENT = "Consent"
 """The legal basis whose purposes stay off until the person agrees, and stop when they withdraw."""
+
+EXPLICIT_CONSENT = "ExplicitlyExpressedConsent"
+"""The consent GDPR Art. 9(2)(a) asks for (DPV's eu-gdpr:A9-2-a is a kind of it)."""
+
+CONSENT_TYPES = frozenset({CONSENT, "InformedConsent", "ExpressedConsent", EXPLICIT_CONSENT})
+"""dpv:Consent and the kinds of it (DPV's consent types) a manifest may name; each is consent."""
+if not all(name in LEGAL_BASES for name in CONSENT_TYPES):
+    raise ValueError(f"{_DATA_FILE}: every consent type must be a legal basis")
+
+
+def is_consent(legal_basis: str | None) -> bool:
+    """Whether a purpose on this legal basis waits for the person's yes, and stops at their no."""
+    return legal_basis in CONSENT_TYPES
+
+
+def is_special(data_category: str | None) -> bool:
+    """Whether DPV as released marks this personal data category special (GDPR Art. 9)."""
+    if data_category is None or data_category not in PERSONAL_DATA_CATEGORIES:
+        return False
+    return RELEASE.is_special(PERSONAL_DATA_CATEGORIES.get(data_category).iri)

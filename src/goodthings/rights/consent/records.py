@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, insert, or_, select
 from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
 from goodthings.core.ledger import content_digest
-from goodthings.core.manifest import CONSENT
+from goodthings.core.manifest import is_consent
 from goodthings.core.store import declared
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
@@ -215,7 +215,7 @@ def _check_purpose(stream: _Stream, change: ConsentChange) -> None:
             raise PolicyError(
                 f"{stream.label} is not shared with {change.recipient!r} for {change.purpose}"
             )
-    elif use.get("legal_basis") != CONSENT:
+    elif not is_consent(use.get("legal_basis")):
         raise PolicyError(
             f"{stream.label} is used for {change.purpose} on the legal basis "
             f"{use.get('legal_basis')}, not consent, so there is no consent to give or withdraw"
@@ -236,7 +236,7 @@ def consent_purposes(
         ConsentChange(subject_id, stream.label, use["purpose"], method=method)
         for stream in sorted(_streams_about(connection, subject_id), key=lambda s: s.label)
         for use in stream.spec["purposes"]
-        if use.get("legal_basis") == CONSENT
+        if is_consent(use.get("legal_basis"))
     ]
 
 

@@ -1,23 +1,35 @@
-"""The machine-readable notice: JSON-LD in the W3C Data Privacy Vocabulary (DPV).
+"""The machine-readable notice: JSON-LD in the W3C Data Privacy Vocabulary (DPV) as released.
 
-One `dpv:Process` per stream and purpose, with its purpose, personal data category, legal
-basis, controller, recipients, storage duration and, where declared, automated decision-making
-and profiling; one `dpv:Infer` process per correlation the rule catalogue finds.
+The notice is a `dpv:Process` (DPV 2.2 retired `dpv:PersonalDataHandling` in its favour) made of
+one `dpv:Process` per stream and purpose, with its purpose, data (`dpv:hasPersonalData` with the
+category, or `dpv:hasData dpv:NonPersonalData`), legal basis and, for a special category, the
+GDPR Art. 9 condition (both `dpv:hasLegalBasis`), controller, recipients, storage duration
+(`dpv:TemporalDuration` whose `rdf:value` is an `xsd:duration`, as DPV's example E0050 writes
+it) and, where declared, automated decision-making and profiling; one `dpv:Infer` process per
+correlation the rule catalogue finds. Every key is a compact IRI of the context, so nothing is
+lost when the document is expanded; every DPV IRI is a term of the release (tests check both).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.core.manifest import (
+    ART9_CONDITIONS,
+    LEGAL_BASES,
+    PERSONAL_DATA_CATEGORIES,
+    PURPOSES,
+)
 from goodthings.transparency.notices.model import ContactEntry, Notice, StreamEntry
 
 CONTEXT = {
     "dpv": "https://w3id.org/dpv#",
     "pd": "https://w3id.org/dpv/pd#",
+    "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
     "dct": "http://purl.org/dc/terms/",
     "schema": "https://schema.org/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
     "goodthings": "urn:goodthings:",
 }
 
@@ -51,13 +63,19 @@ def _processes(stream: StreamEntry, controller: dict[str, Any]) -> list[dict[str
                 "@id": PERSONAL_DATA_CATEGORIES.get(stream.data_category).iri
             }
         elif not stream.personal:
-            process["dpv:hasNonPersonalData"] = {"@id": "dpv:NonPersonalData"}
-        if use.legal_basis:
-            process["dpv:hasLegalBasis"] = {"@id": LEGAL_BASES.get(use.legal_basis).iri}
+            process["dpv:hasData"] = {"@id": "dpv:NonPersonalData"}
+        bases = [LEGAL_BASES.get(use.legal_basis).iri] if use.legal_basis else []
+        if use.special_category_condition:
+            bases.append(ART9_CONDITIONS.get(use.special_category_condition).iri)
+        if bases:
+            process["dpv:hasLegalBasis"] = [{"@id": iri} for iri in bases]
         if stream.retention:
             process["dpv:hasStorageCondition"] = {
                 "@type": "dpv:StorageDuration",
-                "dpv:hasDuration": {"@type": "dpv:Duration", "rdf:value": stream.retention},
+                "dpv:hasDuration": {
+                    "@type": "dpv:TemporalDuration",
+                    "rdf:value": {"@value": stream.retention, "@type": "xsd:duration"},
+                },
             }
         recipients = [
             {
@@ -80,6 +98,13 @@ def _processes(stream: StreamEntry, controller: dict[str, Any]) -> list[dict[str
                 processing.append({"@id": "dpv:Profiling"})
         found.append(process)
     return found
+
+
+def _scope(notice: Notice) -> dict[str, Any]:
+    scope = {"goodthings:scopeKind": notice.scope.kind.value}
+    if notice.scope.id is not None:
+        scope["dct:identifier"] = notice.scope.id
+    return scope
 
 
 def to_jsonld(notice: Notice, language: str = "en") -> dict[str, Any]:
@@ -106,13 +131,13 @@ def to_jsonld(notice: Notice, language: str = "en") -> dict[str, Any]:
     return {
         "@context": CONTEXT,
         "@id": f"urn:sha256:{notice.hash}",
-        "@type": "dpv:PersonalDataHandling",
+        "@type": "dpv:Process",
         "dct:identifier": notice.hash,
         "dct:title": notice.title,
         "dct:language": language,
         "dct:isPartOf": notice.deployment_id,
         "dct:description": notice.description,
-        "goodthings:scope": {"kind": notice.scope.kind.value, "id": notice.scope.id},
+        "goodthings:scope": _scope(notice),
         "dpv:hasDataController": controller,
         "dpv:hasDataProtectionOfficer": _contact(notice.data_protection_contact),
         "dpv:hasResponsibleEntity": _contact(notice.accountable_person),

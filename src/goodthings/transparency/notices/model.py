@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.manifest import Contact, Device, Manifest, Stream
+from goodthings.core.manifest import Contact, Device, Manifest, Stream, is_consent
 from goodthings.transparency.inference import evaluate
 
 
@@ -70,6 +70,12 @@ class PurposeEntry:
     purpose: str
     legal_basis: str | None
     how: str
+    special_category_condition: str | None = None
+
+    @property
+    def needs_consent(self) -> bool:
+        """Whether this use waits for the person's yes (any of DPV's consent types)."""
+        return is_consent(self.legal_basis)
 
 
 @dataclass(frozen=True)
@@ -196,7 +202,10 @@ def _stream_entry(
         about=stream.about.value if stream.about else None,
         data_category=stream.data_category,
         devices=tuple(DeviceEntry(d.id, d.name or d.id, d.place) for d in devices),
-        purposes=tuple(PurposeEntry(u.purpose, u.legal_basis, u.how) for u in stream.purposes),
+        purposes=tuple(
+            PurposeEntry(u.purpose, u.legal_basis, u.how, u.special_category_condition)
+            for u in stream.purposes
+        ),
         retention=stream.retention,
         levels=tuple(level.value for level in stream.minimisation),
         recipients=shares,

@@ -20,7 +20,12 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES
+from goodthings.core.manifest import (
+    ART9_CONDITIONS,
+    LEGAL_BASES,
+    PERSONAL_DATA_CATEGORIES,
+    PURPOSES,
+)
 from goodthings.transparency.notices.jsonld import to_jsonld
 from goodthings.transparency.notices.model import AutomationEntry, Notice, StreamEntry
 
@@ -32,7 +37,12 @@ _DURATION = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
 )
-_VOCABULARIES = {"purpose": PURPOSES, "category": PERSONAL_DATA_CATEGORIES, "basis": LEGAL_BASES}
+_VOCABULARIES = {
+    "purpose": PURPOSES,
+    "category": PERSONAL_DATA_CATEGORIES,
+    "basis": LEGAL_BASES,
+    "condition": ART9_CONDITIONS,
+}
 
 
 def catalogue_path(language: str) -> str:

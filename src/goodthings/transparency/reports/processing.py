@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.manifest import LEGAL_BASES, PERSONAL_DATA_CATEGORIES, PURPOSES, Manifest
+from goodthings.core.manifest import (
+    ART9_CONDITIONS,
+    LEGAL_BASES,
+    PERSONAL_DATA_CATEGORIES,
+    PURPOSES,
+    Manifest,
+    is_special,
+)
 from goodthings.core.store import count_by_stream
 from goodthings.core.store import tables as t
 from goodthings.transparency.inference import evaluate
@@ -23,17 +30,6 @@ _SUBJECTS = {
     "occupant": "people who live or work in the places",
     "wearer": "people who wear the devices",
     "passers-by": "members of the public passing by",
-}
-_SPECIAL = {
-    "Health",
-    "PhysicalHealth",
-    "MentalHealth",
-    "MedicalHealth",
-    "HealthRecord",
-    "Disability",
-    "Biometric",
-    "FacialPrint",
-    "Fingerprint",
 }
 
 
@@ -171,7 +167,10 @@ def build_record(
                     automated = " and ".join(kinds) + (
                         f": {automation.description}" if automation.description else ""
                     )
-                basis = use.legal_basis or ""
+                basis = LEGAL_BASES.get(use.legal_basis).label if use.legal_basis else ""
+                if use.special_category_condition:
+                    condition = ART9_CONDITIONS.get(use.special_category_condition).label
+                    basis = f"{basis}; GDPR {condition}" if basis else f"GDPR {condition}"
                 activities.append(
                     Activity(
                         stream=f"{model.id}/{stream.name}",
@@ -179,7 +178,7 @@ def build_record(
                         purpose=use.purpose,
                         purpose_text=PURPOSES.get(use.purpose).label,
                         how=use.how,
-                        legal_basis=f"{LEGAL_BASES.get(basis).label}" if basis else "",
+                        legal_basis=basis,
                         data_category=PERSONAL_DATA_CATEGORIES.get(stream.data_category).label
                         if stream.data_category
                         else "",
@@ -234,15 +233,15 @@ def _risks(manifest: Manifest, activities: list[Activity]) -> list[Risk]:
             f"{model.id}/{stream.name}"
             for model in manifest.device_models
             for stream in model.streams
-            if stream.personal and stream.data_category in _SPECIAL
+            if stream.personal and is_special(stream.data_category)
         }
     )
     if special:
         risks.append(
             Risk(
-                "Special category data (health)",
-                f"Streams: {', '.join(special)}. GDPR Art. 9 needs an exception, such as explicit "
-                "consent or care provision.",
+                "Special category data (GDPR Art. 9)",
+                f"Streams: {', '.join(special)}. GDPR Art. 9 allows them only under a condition "
+                "of Art. 9(2); each purpose names its own (see its legal basis).",
                 "Encrypted per person; shortest useful retention; explicit consent where the "
                 "legal basis is consent.",
             )

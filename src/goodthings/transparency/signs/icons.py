@@ -157,7 +157,7 @@ _PURPOSE_GROUPS: dict[str, str] = {
     "ImproveTransportMobility": "transport",
     "LegalCompliance": "law",
     "RecordManagement": "law",
-    "RightsFulfillment": "law",
+    "RightsFulfilment": "law",
     "ImproveHealthcare": "health-care",
 }
 
