@@ -108,7 +108,7 @@ def demo(
 
 def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> None:
     # The demo always runs its own broker, on a free port, whatever the environment says.
-    home = _with_settings(home, mqtt_url="", mqtt_port=0)
+    home = _with_settings(home, mqtt_url="", mqtt_port=0, public_url=f"http://127.0.0.1:{port}")
     init_deployment(home, "smart-home")
     out.print(f"Demo deployment (smart-home example) in {home.root}")
     app = create_app(home)
@@ -121,7 +121,7 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
             device.id: issue_token(connection, device.id) for device in catalogue.devices
         }
     devices = devices_from(catalogue, credentials)
-    out.print(f"  Alex's portal         {_demo_invite(hub, port)}  (the link works once)")
+    out.print(f"  Alex's portal         {_demo_invite(hub)}  (the link works once)")
     story = Story(hub, given, delay=withdraw_after, say=out.print)
 
     def started(mqtt: MqttIngest) -> Callable[[], None]:
@@ -142,10 +142,10 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
     out.print("Demo stopped.")
 
 
-def _demo_invite(hub: Hub, port: int) -> str:
+def _demo_invite(hub: Hub) -> str:
     """A sign-in link for the demo's resident, so the portal can be tried at once."""
     with hub.engine.begin() as connection:
-        made = issue_invite(connection, "alex", f"http://127.0.0.1:{port}", timedelta(hours=24))
+        made = issue_invite(connection, "alex", hub.home.settings.public_url, timedelta(hours=24))
     return made.link
 
 
@@ -156,6 +156,7 @@ def _with_settings(
     mqtt_port: int | None,
     worker: str | None = None,
     mqtt_ca: Path | None = None,
+    public_url: str | None = None,
 ) -> Home:
     """`home` with the command line's choices over the environment's (an empty URL: embedded)."""
     update: dict[str, object] = {}
@@ -167,6 +168,8 @@ def _with_settings(
         update["mqtt_port"] = mqtt_port
     if worker is not None:
         update["worker"] = worker
+    if public_url is not None:
+        update["public_url"] = public_url
     return replace(home, settings=home.settings.model_copy(update=update))
 
 
