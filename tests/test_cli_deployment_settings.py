@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cli_helpers import run
+from goodthings.cli.serve import address_mismatch
 from goodthings.core.store import tables as t
 from goodthings.core.store.engine import open_engine
 
@@ -198,3 +199,23 @@ def test_a_deployment_without_settings_takes_the_environment(
     ran = run(capsys, "apply", "--home", str(root))
     assert ran.code == 0, ran.err
     assert "No changes" in ran.out
+
+
+@pytest.mark.parametrize(
+    ("public_url", "port", "warned"),
+    [
+        ("http://127.0.0.1:8080", 8080, False),
+        ("http://127.0.0.1:8080", 18200, True),
+        ("http://localhost", 80, False),
+        ("https://[::1]", 8443, True),
+        ("https://hub.example.test", 8080, False),  # behind a reverse proxy: not ours to judge
+    ],
+)
+def test_serve_warns_when_the_public_address_is_this_machine_on_another_port(
+    public_url: str, port: int, warned: bool
+) -> None:
+    said = address_mismatch(public_url, port)
+    assert (said is not None) == warned
+    if said is not None:
+        assert f"serves on port {port}" in said
+        assert f"goodthings deployment set public-url http://127.0.0.1:{port}" in said

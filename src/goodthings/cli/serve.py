@@ -9,13 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import httpx2
 import typer
 import uvicorn
 from fastapi import FastAPI
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.store import read_catalogue
 from goodthings.demo import Simulator, Story, devices_from, give_every_consent
@@ -24,6 +25,8 @@ from goodthings.rights.signin import issue_invite
 from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
 from goodthings.security import issue_token
 from goodthings.web import create_app, hub_of
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]
 MqttOption = Annotated[
@@ -73,7 +76,28 @@ def serve(
     chosen = _with_settings(
         home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker, mqtt_ca=mqtt_ca
     )
+    mismatch = address_mismatch(chosen.settings.public_url, port)
+    if mismatch is not None:
+        err.print(f"warning: {mismatch}", markup=False)
     _run(create_app(chosen), host, port)
+
+
+def address_mismatch(public_url: str, port: int) -> str | None:
+    """What is wrong when the deployment's public address is this machine on another port
+    than the hub serves on: the links and QR codes it hands out would lead nowhere. A public
+    address elsewhere (a reverse proxy, another name) is the operator's to know."""
+    parts = urlsplit(public_url)
+    if parts.hostname not in _LOOPBACK:
+        return None
+    expected = parts.port or (443 if parts.scheme == "https" else 80)
+    if expected == port:
+        return None
+    return (
+        f"the deployment's public address is {public_url}, but the hub serves on port {port}: "
+        "the links `subject invite` prints and the signs' QR codes would not reach it. Serve "
+        f"with --port {expected}, or record the address with "
+        f"`goodthings deployment set public-url http://127.0.0.1:{port}`"
+    )
 
 
 def demo(
