@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from cli_helpers import run
 from goodthings.cli.serve import address_mismatch
@@ -206,6 +206,7 @@ def test_a_deployment_without_settings_takes_the_environment(
     [
         ("http://127.0.0.1:8080", 8080, False),
         ("http://127.0.0.1:8080", 18200, True),
+        ("http://127.0.0.1:8080", 0, False),
         ("http://localhost", 80, False),
         ("https://[::1]", 8443, True),
         ("https://hub.example.test", 8080, False),  # behind a reverse proxy: not ours to judge
@@ -219,3 +220,25 @@ def test_serve_warns_when_the_public_address_is_this_machine_on_another_port(
     if said is not None:
         assert f"serves on port {port}" in said
         assert f"goodthings deployment set public-url http://127.0.0.1:{port}" in said
+
+
+def test_an_empty_database_for_a_deployment_set_up_elsewhere_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
+) -> None:
+    """`deployment set database` to the wrong, empty database: nothing is created there."""
+    root = tmp_path / "deployment"
+    run(capsys, "init", str(root))
+    if database_url.startswith("sqlite"):
+        Path(database_url.removeprefix("sqlite:///")).touch()
+    moved = run(capsys, "deployment", "set", "database", database_url, "--home", str(root))
+    assert moved.code == 0, moved.err
+    ran = run(capsys, "apply", "--home", str(root))
+    assert ran.code == 1
+    assert "holds no goodthings deployment: nothing was changed" in ran.err
+    assert f"as {root / 'settings.env'} says" in ran.err
+    engine = open_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert not inspect(connection).has_table("devices")
+    finally:
+        engine.dispose()

@@ -87,7 +87,7 @@ def address_mismatch(public_url: str, port: int) -> str | None:
     than the hub serves on: the links and QR codes it hands out would lead nowhere. A public
     address elsewhere (a reverse proxy, another name) is the operator's to know."""
     parts = urlsplit(public_url)
-    if parts.hostname not in _LOOPBACK:
+    if parts.hostname not in _LOOPBACK or port == 0:  # port 0: any free one, not known yet
         return None
     expected = parts.port or (443 if parts.scheme == "https" else 80)
     if expected == port:

@@ -153,8 +153,8 @@ def resolve_home(home: Path | None = None) -> Home:
         raise DeploymentError(
             f"the deployment in {root} runs on {shown_url(configured)} ({root / SETTINGS_FILE}), "
             f"but {DATABASE_VARIABLE} names {shown_url(settings.database_url)}; unset "
-            f"{DATABASE_VARIABLE} to use the deployment's database, or move the deployment "
-            "with `goodthings deployment set database URL`"
+            f"{DATABASE_VARIABLE} to use the deployment's database, or, if the deployment now "
+            "lives in that one, record it with `goodthings deployment set database URL`"
         )
     update: dict[str, object] = {"database_url": stored.database_url}
     if stored.public_url is not None:

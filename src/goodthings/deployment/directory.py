@@ -7,7 +7,7 @@ import shutil
 from importlib.resources import files
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -71,8 +71,9 @@ def open_store(home: Home) -> Engine:
     """The deployment's database, upgraded to the current schema, with every checkpoint signed
     through it also written to the deployment's witness file.
 
-    A SQLite database that should be there and is not is an error, not a new empty database
-    that `apply` would fill again from the manifest.
+    A database that should be there and is not (a missing SQLite file, an empty PostgreSQL
+    database) is an error, not a new empty database that `apply` would fill again from the
+    manifest.
     """
     return _open(home, create=False)
 
@@ -88,9 +89,18 @@ def _open(home: Home, *, create: bool) -> Engine:
             raise DeploymentError(_missing_database(home, sqlite_file))
         _create_private(sqlite_file)
     engine = open_engine(home.database_url)
+    if not create and home.keys_dir.exists() and not _holds_a_deployment(engine):
+        engine.dispose()
+        raise DeploymentError(_empty_database(home))
     migrate(engine)
     attach_witness(engine, home.witness_path)
     return engine
+
+
+def _holds_a_deployment(engine: Engine) -> bool:
+    """Whether goodthings ever set this database up: `init` leaves Alembic's version table."""
+    with engine.connect() as connection:
+        return inspect(connection).has_table("alembic_version")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -105,19 +115,30 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _missing_database(home: Home, path: Path) -> str:
-    where = (
-        f"as {home.settings_path} says"
-        if home.stored is not None
-        else "the embedded default"
-        if home.database_url_override is None
-        else "as GOODTHINGS_DATABASE_URL says"
-    )
     return (
         f"the database of the deployment in {home.root} is missing: it runs on "
-        f"{shown_url(home.database_url)} ({where}), and {path} does not exist; restore it "
+        f"{shown_url(home.database_url)} ({_where(home)}), and {path} does not exist; restore it "
         "from a backup, or, if the deployment's database is elsewhere, say where with "
         "`goodthings deployment set database URL`"
     )
+
+
+def _empty_database(home: Home) -> str:
+    return (
+        f"the deployment in {home.root} has been set up, but its database "
+        f"{shown_url(home.database_url)} ({_where(home)}) holds no goodthings deployment: "
+        "nothing was changed. Restore the database from a backup, or point the deployment at "
+        "the database it was set up in with `goodthings deployment set database URL`; to start "
+        "afresh, make a new deployment with `goodthings init DIR`"
+    )
+
+
+def _where(home: Home) -> str:
+    if home.stored is not None:
+        return f"as {home.settings_path} says"
+    if home.database_url_override is None:
+        return "the embedded default"
+    return "as GOODTHINGS_DATABASE_URL says"
 
 
 def _create_private(path: Path) -> None:
