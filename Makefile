@@ -1,4 +1,5 @@
 # Two commands a new user needs: `make demo` and `make test`. Each makes .venv and installs what it needs.
+# `make demo ARGS='--port 18200'` passes options to `goodthings demo`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
-	$(BIN)/goodthings demo
+	$(BIN)/goodthings demo $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from goodthings.policy.decisions import Reason
-from goodthings.policy.gate import Choice, DeviceFacts, StreamRule, decide, key_holder
+from goodthings.policy.gate import (
+    Choice,
+    DeviceFacts,
+    StreamRule,
+    agreement,
+    decide,
+    key_holder,
+)
 
 WEARABLE = DeviceFacts("band", "band-model", "flat", "alex")
 SHARED_FLAT = DeviceFacts("sensor", "sensor-model", "flat", None, ("alex", "sam"))
@@ -114,3 +121,23 @@ def test_non_consent_purposes_collect_at_the_finest_level_the_stream_offers() ->
 )
 def test_key_holder(device: DeviceFacts, about: str, holder: str) -> None:
     assert key_holder(rule(about, CONTRACT), device) == holder
+
+
+@pytest.mark.parametrize(
+    ("choices", "agreed", "complete", "collect"),
+    [
+        ({}, 0, False, False),
+        (given("alex"), 1, False, False),
+        ({**given("alex"), ("sam", 7, CONSENT[0]): Choice(True, "off")}, 1, False, False),
+        ({**given("alex"), ("sam", 7, CONSENT[0]): Choice(False, "off")}, 1, False, False),
+        (given("alex", "sam"), 2, True, True),
+    ],
+    ids=["nobody", "one", "one-and-one-off", "one-and-one-withdrawn", "both"],
+)
+def test_agreement_counts_the_occupants_the_gate_waits_for(
+    choices: dict[tuple[str, int, str], Choice], agreed: int, complete: bool, collect: bool
+) -> None:
+    shared = rule("occupant", CONSENT)
+    counted = agreement(shared, SHARED_FLAT, CONSENT[0], choices)
+    assert (counted.agreed, counted.concerned, counted.complete) == (agreed, 2, complete)
+    assert decide(shared, SHARED_FLAT, choices).collect is collect

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 
 from goodthings.cli.serve import _demo_invite
@@ -13,10 +15,13 @@ from portal_helpers import csrf_of
 
 
 def test_the_demo_link_opens_alexs_portal(home: Home) -> None:
+    home = replace(
+        home, settings=home.settings.model_copy(update={"public_url": "http://127.0.0.1:8765"})
+    )
     init_deployment(home, "smart-home")
     hub = Hub.open(home)
     try:
-        link = _demo_invite(hub, 8765)
+        link = _demo_invite(hub)
     finally:
         hub.close()
     prefix = "http://127.0.0.1:8765"

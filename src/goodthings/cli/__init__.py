@@ -17,6 +17,7 @@ from goodthings.cli import (
     campaign,
     consent,
     deployment,
+    deployment_settings,
     device,
     ingest,
     ledger,
@@ -57,6 +58,7 @@ app.command()(bench.bench)
 app.command()(notice.notice)
 app.command()(sign.sign)
 app.add_typer(manifest.app, name="manifest")
+app.add_typer(deployment_settings.app, name="deployment")
 app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")

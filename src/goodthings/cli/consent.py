@@ -10,7 +10,7 @@ import typer
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.keys import load_signing_key
 from goodthings.deployment import open_store
-from goodthings.rights.consent import records
+from goodthings.rights.consent import records, shared_agreements, waiting_words
 
 app = typer.Typer(help="Record a person's consent, or show their choices.", no_args_is_help=True)
 
@@ -31,6 +31,12 @@ def _change(state: str, home: HomeOption, change: records.ConsentChange) -> None
         signer = load_signing_key(deployment.keys_dir)
         action = records.give if state == "given" else records.withdraw
         record = action(engine, signer, change)
+        with engine.connect() as connection:
+            shared = (
+                shared_agreements(connection, record.subject_id, record.stream, record.purpose)
+                if record.recipient is None
+                else []
+            )
     finally:
         engine.dispose()
     target = f" with {record.recipient}" if record.recipient else ""
@@ -38,6 +44,8 @@ def _change(state: str, home: HomeOption, change: records.ConsentChange) -> None
         f"Recorded: {record.subject_id} {record.state} consent for {record.stream} "
         f"({record.purpose}{target}) at level {record.level}; record {record.id}."
     )
+    for waiting in shared:
+        out.print(waiting_words(waiting), markup=False)
 
 
 @app.command()

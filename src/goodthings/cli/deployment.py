@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.device import provision_on_broker
-from goodthings.core.config import Home, resolve_home
+from goodthings.core.config import DEFAULT_PUBLIC_URL, Home, new_home, shown_url
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import (
     EXAMPLES,
@@ -37,13 +37,34 @@ def init(
         str,
         typer.Option(help=f"Which example deployment to start from: {', '.join(EXAMPLES)}."),
     ] = "smart-home",
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="The database it runs on, e.g. postgresql://user@host/dbname (default: "
+            "$GOODTHINGS_DATABASE_URL, else goodthings.db in DIR). Recorded in DIR/settings.env.",
+            show_default=False,
+        ),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="Where people reach the hub, the start of the links and QR codes it hands out "
+            f"(default: $GOODTHINGS_PUBLIC_URL, else {DEFAULT_PUBLIC_URL}). Recorded in "
+            "DIR/settings.env.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Create a working deployment: manifest, database, master key and signing key."""
-    home = resolve_home(directory)
+    """Create a working deployment: manifest, settings, database, master key and signing key."""
+    home = new_home(directory, database, public_url)
     result = init_deployment(home, example)
     out.print(f"Created a deployment from the {example!r} example in {home.root}")
     out.print(f"  manifest   {home.manifest_path}  (edit it, then run `goodthings apply`)")
-    out.print(f"  database   {home.database_url}")
+    out.print(f"  settings   {home.settings_path}  (mode 0600; `goodthings deployment set`)")
+    out.print(f"  database   {shown_url(home.database_url)}")
+    out.print(f"  address    {home.settings.public_url}")
     out.print(f"  keys       {home.keys_dir}  (mode 0600; back them up, never share them)")
     out.print(f"Applied: {len(result.plan.changes)} declared items.")
     out.print(f"Next: `goodthings serve --home {home.root}`")

@@ -9,13 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import httpx2
 import typer
 import uvicorn
 from fastapi import FastAPI
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.store import read_catalogue
 from goodthings.demo import Simulator, Story, devices_from, give_every_consent
@@ -24,6 +25,8 @@ from goodthings.rights.signin import issue_invite
 from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
 from goodthings.security import issue_token
 from goodthings.web import create_app, hub_of
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1 keeps it local).")]
 MqttOption = Annotated[
@@ -73,7 +76,28 @@ def serve(
     chosen = _with_settings(
         home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker, mqtt_ca=mqtt_ca
     )
+    mismatch = address_mismatch(chosen.settings.public_url, port)
+    if mismatch is not None:
+        err.print(f"warning: {mismatch}", markup=False)
     _run(create_app(chosen), host, port)
+
+
+def address_mismatch(public_url: str, port: int) -> str | None:
+    """What is wrong when the deployment's public address is this machine on another port
+    than the hub serves on: the links and QR codes it hands out would lead nowhere. A public
+    address elsewhere (a reverse proxy, another name) is the operator's to know."""
+    parts = urlsplit(public_url)
+    if parts.hostname not in _LOOPBACK or port == 0:  # port 0: any free one, not known yet
+        return None
+    expected = parts.port or (443 if parts.scheme == "https" else 80)
+    if expected == port:
+        return None
+    return (
+        f"the deployment's public address is {public_url}, but the hub serves on port {port}: "
+        "the links `subject invite` prints and the signs' QR codes would not reach it. Serve "
+        f"with --port {expected}, or record the address with "
+        f"`goodthings deployment set public-url http://127.0.0.1:{port}`"
+    )
 
 
 def demo(
@@ -108,7 +132,7 @@ def demo(
 
 def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> None:
     # The demo always runs its own broker, on a free port, whatever the environment says.
-    home = _with_settings(home, mqtt_url="", mqtt_port=0)
+    home = _with_settings(home, mqtt_url="", mqtt_port=0, public_url=f"http://127.0.0.1:{port}")
     init_deployment(home, "smart-home")
     out.print(f"Demo deployment (smart-home example) in {home.root}")
     app = create_app(home)
@@ -121,7 +145,7 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
             device.id: issue_token(connection, device.id) for device in catalogue.devices
         }
     devices = devices_from(catalogue, credentials)
-    out.print(f"  Alex's portal         {_demo_invite(hub, port)}  (the link works once)")
+    out.print(f"  Alex's portal         {_demo_invite(hub)}  (the link works once)")
     story = Story(hub, given, delay=withdraw_after, say=out.print)
 
     def started(mqtt: MqttIngest) -> Callable[[], None]:
@@ -142,10 +166,10 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
     out.print("Demo stopped.")
 
 
-def _demo_invite(hub: Hub, port: int) -> str:
+def _demo_invite(hub: Hub) -> str:
     """A sign-in link for the demo's resident, so the portal can be tried at once."""
     with hub.engine.begin() as connection:
-        made = issue_invite(connection, "alex", f"http://127.0.0.1:{port}", timedelta(hours=24))
+        made = issue_invite(connection, "alex", hub.home.settings.public_url, timedelta(hours=24))
     return made.link
 
 
@@ -156,6 +180,7 @@ def _with_settings(
     mqtt_port: int | None,
     worker: str | None = None,
     mqtt_ca: Path | None = None,
+    public_url: str | None = None,
 ) -> Home:
     """`home` with the command line's choices over the environment's (an empty URL: embedded)."""
     update: dict[str, object] = {}
@@ -167,6 +192,8 @@ def _with_settings(
         update["mqtt_port"] = mqtt_port
     if worker is not None:
         update["worker"] = worker
+    if public_url is not None:
+        update["public_url"] = public_url
     return replace(home, settings=home.settings.model_copy(update=update))
 
 

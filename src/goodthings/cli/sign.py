@@ -20,16 +20,20 @@ def sign(
         Path, typer.Option("--out", help="Where to write the sign: FILE.pdf or FILE.svg.")
     ],
     base_url: Annotated[
-        str,
-        typer.Option(help="The hub's public address, for the QR code to the place's notice."),
-    ] = "http://127.0.0.1:8080",
+        str | None,
+        typer.Option(
+            help="The hub's public address, for the QR code to the place's notice (default: "
+            "the deployment's, see `goodthings deployment show`)."
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Make a printable A4 sign for a place: icons, the accountable operator, a QR code."""
     kind = out_file.suffix.lower()
     if kind not in {".pdf", ".svg"}:
         raise GoodthingsError(f"write the sign to a .pdf or .svg file, not {out_file.name!r}")
-    engine = open_store(home_of(home))
+    deployment = home_of(home)
+    engine = open_store(deployment)
     try:
         with engine.connect() as connection:
             manifest = applied_manifest(connection)
@@ -42,7 +46,7 @@ def sign(
         raise GoodthingsError(
             f"there is no place {place_id!r} in this deployment; its places are: {', '.join(places)}"
         )
-    made = build_sign(manifest, place_id, base_url)
+    made = build_sign(manifest, place_id, base_url or deployment.settings.public_url)
     if kind == ".pdf":
         out_file.write_bytes(to_pdf(made))
     else:

@@ -23,7 +23,10 @@ def invite(
     home: HomeOption = None,
     base_url: Annotated[
         str | None,
-        typer.Option(help="Where people reach the portal (default: $GOODTHINGS_PUBLIC_URL)."),
+        typer.Option(
+            help="Where people reach the portal (default: the deployment's, see "
+            "`goodthings deployment show`)."
+        ),
     ] = None,
     hours: Annotated[
         float | None,

@@ -1,18 +1,41 @@
-"""Where a deployment lives and which database it uses, from flags or the environment."""
+"""Where a deployment lives and which database and public address it uses.
+
+The deployment's own settings file (`settings.env`, written by `init` and `goodthings deployment
+set`) says how it runs. The environment may repeat what the file says but not contradict it:
+a command that would otherwise guess between two databases refuses and says which is which.
+A deployment without the file (made before it existed) takes the environment as before.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from dotenv import dotenv_values, set_key, unset_key
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from goodthings.core.store import sqlite_url
+from goodthings.core.errors import DeploymentError
+from goodthings.core.store import normalise_url, sqlite_url
 
 MANIFEST_FILE = "goodthings.yaml"
 DATABASE_FILE = "goodthings.db"
 KEYS_DIR = "keys"
 WITNESS_FILE = "ledger-witness.jsonl"
+SETTINGS_FILE = "settings.env"
+DATABASE_VARIABLE = "GOODTHINGS_DATABASE_URL"
+PUBLIC_URL_VARIABLE = "GOODTHINGS_PUBLIC_URL"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+_SETTINGS_HEADER = """\
+# How this deployment runs; every goodthings command reads it. Change it with
+# `goodthings deployment set database URL` or `goodthings deployment set public-url URL`.
+# Without GOODTHINGS_DATABASE_URL the database is goodthings.db in this directory.
+# Mode 0600: a database URL may hold a password. Keep it out of version control.
+"""
 
 
 class Settings(BaseSettings):
@@ -51,7 +74,7 @@ class Settings(BaseSettings):
     """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""
     mqtt_admin_password_file: Path | None = None
     """A file (mode 0600) holding that admin client's password."""
-    public_url: str = "http://127.0.0.1:8080"
+    public_url: str = DEFAULT_PUBLIC_URL
     """Where people reach the portal: the start of the sign-in links `subject invite` prints."""
     invite_hours: float = 168.0
     """How long a sign-in link or code works (a week: long enough for a letter to arrive)."""
@@ -70,12 +93,27 @@ class Settings(BaseSettings):
 
 
 @dataclass(frozen=True)
+class Stored:
+    """What a deployment's settings file says; `None` for what it leaves to the defaults (the
+    embedded SQLite database, the default public address)."""
+
+    database_url: str | None = None
+    public_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Home:
     """A deployment directory: the manifest, the embedded database and the key files."""
 
     root: Path
     database_url_override: str | None = None
     settings: Settings = field(default_factory=lambda: Settings(home=None, database_url=None))
+    stored: Stored | None = None
+    """The deployment's settings file, when it has one."""
+
+    @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_FILE
 
     @property
     def manifest_path(self) -> Path:
@@ -94,8 +132,132 @@ class Home:
         return self.database_url_override or sqlite_url(self.root / DATABASE_FILE)
 
 
-def resolve_home(home: Path | None = None) -> Home:
+def deployment_root(home: Path | None = None) -> Path:
     """The deployment directory: `--home`, else `GOODTHINGS_HOME`, else the current directory."""
+    return (home or Settings().home or Path.cwd()).resolve()
+
+
+def resolve_home(home: Path | None = None) -> Home:
+    """The deployment in `home` (see `deployment_root`), running as its settings file says.
+
+    Raises `DeploymentError` when the environment names another database or public address
+    than the file, rather than choosing one of them.
+    """
     settings = Settings()
-    root = home or settings.home or Path.cwd()
-    return Home(root.resolve(), settings.database_url, settings)
+    root = deployment_root(home)
+    stored = read_stored(root)
+    if stored is None:
+        return Home(root, settings.database_url, settings)
+    configured = stored.database_url or sqlite_url(root / DATABASE_FILE)
+    if settings.database_url is not None and not same_database(settings.database_url, configured):
+        raise DeploymentError(
+            f"the deployment in {root} runs on {shown_url(configured)} ({root / SETTINGS_FILE}), "
+            f"but {DATABASE_VARIABLE} names {shown_url(settings.database_url)}; unset "
+            f"{DATABASE_VARIABLE} to use the deployment's database, or, if the deployment now "
+            "lives in that one, record it with `goodthings deployment set database URL`"
+        )
+    update: dict[str, object] = {"database_url": stored.database_url}
+    if stored.public_url is not None:
+        from_environment = "public_url" in settings.model_fields_set
+        if from_environment and settings.public_url.rstrip("/") != stored.public_url:
+            raise DeploymentError(
+                f"the deployment in {root} is reached at {stored.public_url} "
+                f"({root / SETTINGS_FILE}), but {PUBLIC_URL_VARIABLE} says "
+                f"{settings.public_url}; unset {PUBLIC_URL_VARIABLE}, or change the address "
+                "with `goodthings deployment set public-url URL`"
+            )
+        update["public_url"] = stored.public_url
+    return Home(root, stored.database_url, settings.model_copy(update=update), stored)
+
+
+def new_home(directory: Path, database_url: str | None, public_url: str | None) -> Home:
+    """The deployment `init` is to make in `directory`: the database and public address given,
+    else the environment's, else the defaults."""
+    settings = Settings()
+    update: dict[str, object] = {}
+    if database_url is not None:
+        update["database_url"] = database_url
+    update["public_url"] = checked_public_url(public_url or settings.public_url)
+    settings = settings.model_copy(update=update)
+    return Home(directory.resolve(), settings.database_url, settings)
+
+
+def read_stored(root: Path) -> Stored | None:
+    """The settings file of the deployment in `root`, or `None` when it has none."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    values = dotenv_values(path)
+    unknown = sorted(set(values) - {DATABASE_VARIABLE, PUBLIC_URL_VARIABLE})
+    if unknown:
+        raise DeploymentError(
+            f"{path}: unknown setting {unknown[0]}; it may hold {DATABASE_VARIABLE} and "
+            f"{PUBLIC_URL_VARIABLE}"
+        )
+    database_url = values.get(DATABASE_VARIABLE) or None
+    if database_url is not None and _has_password(database_url):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise DeploymentError(
+                f"{path} holds a database password and can be read by other users "
+                f"(mode {mode:o}); run `chmod 600 {path}`"
+            )
+    public_url = values.get(PUBLIC_URL_VARIABLE) or None
+    return Stored(database_url, checked_public_url(public_url) if public_url else None)
+
+
+def write_stored(root: Path, stored: Stored) -> Path:
+    """Write the deployment's settings file (mode 0600), keeping any comments in it."""
+    path = root / SETTINGS_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(_SETTINGS_HEADER)
+    path.chmod(0o600)
+    current = dotenv_values(path)
+    for variable, value in (
+        (DATABASE_VARIABLE, stored.database_url),
+        (PUBLIC_URL_VARIABLE, stored.public_url),
+    ):
+        if value is not None:
+            set_key(path, variable, value)
+        elif variable in current:
+            unset_key(path, variable)
+    return path
+
+
+def checked_public_url(url: str) -> str:
+    """`url` without its trailing slash, if it is an http(s) address people can open."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise DeploymentError(
+            f"the public address {url!r} is not an http:// or https:// address with a host, "
+            "e.g. https://hub.example.org"
+        )
+    return url.rstrip("/")
+
+
+def same_database(first: str, second: str) -> bool:
+    """Whether two database URLs name the same database (`postgresql://` is psycopg's)."""
+    try:
+        a, b = make_url(normalise_url(first)), make_url(normalise_url(second))
+    except ArgumentError:
+        return first == second
+    if a.get_backend_name() == b.get_backend_name() == "sqlite":
+        return Path(a.database or "").resolve() == Path(b.database or "").resolve()
+    return a == b
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print: its password, if any, replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "an unreadable URL"
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return make_url(url).password is not None
+    except ArgumentError:
+        return False

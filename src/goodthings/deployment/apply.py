@@ -89,5 +89,6 @@ def _check_same_deployment(connection: Connection, loaded: LoadedManifest) -> No
     if current is not None and current != wanted:
         raise DeploymentError(
             f"this database belongs to deployment {current!r}, but the manifest declares "
-            f"{wanted!r}; point GOODTHINGS_DATABASE_URL at the right database or fix deployment.id"
+            f"{wanted!r}; point the deployment at its own database with `goodthings deployment "
+            "set database URL`, or fix deployment.id"
         )

@@ -7,9 +7,11 @@ import shutil
 from importlib.resources import files
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from goodthings.core.config import DATABASE_FILE, Home
+from goodthings.core.config import DATABASE_FILE, Home, Stored, shown_url, write_stored
 from goodthings.core.errors import DeploymentError
 from goodthings.core.keys import create_keys
 from goodthings.core.ledger import attach_witness
@@ -28,9 +30,13 @@ def example_text(name: str) -> str:
 
 
 def init_deployment(home: Home, example: str) -> ApplyResult:
-    """Make a working deployment in `home.root` from an example; never overwrites one."""
+    """Make a working deployment in `home.root` from an example; never overwrites one.
+
+    Its settings file records the database and public address it was made with, so that
+    every later command runs on them without being told again.
+    """
     text = example_text(example)
-    if home.manifest_path.exists() or home.keys_dir.exists():
+    if home.manifest_path.exists() or home.keys_dir.exists() or home.settings_path.exists():
         raise DeploymentError(
             f"{home.root} already holds a deployment; choose an empty directory "
             "(goodthings never overwrites a manifest or a key)"
@@ -38,8 +44,9 @@ def init_deployment(home: Home, example: str) -> ApplyResult:
     home.root.mkdir(parents=True, exist_ok=True)
     try:
         home.manifest_path.write_text(text, encoding="utf-8")
+        write_stored(home.root, Stored(home.database_url_override, home.settings.public_url))
         create_keys(home.keys_dir)
-        engine = open_store(home)
+        engine = _open(home, create=True)
         try:
             return apply_manifest(engine, load_manifest(home.manifest_path))
         finally:
@@ -52,6 +59,7 @@ def init_deployment(home: Home, example: str) -> ApplyResult:
 def _remove_partial(home: Home) -> None:
     """Undo a failed init, so that running it again starts from an empty directory."""
     home.manifest_path.unlink(missing_ok=True)
+    home.settings_path.unlink(missing_ok=True)
     if home.keys_dir.exists():
         shutil.rmtree(home.keys_dir)
     if home.database_url_override is None:
@@ -60,18 +68,77 @@ def _remove_partial(home: Home) -> None:
 
 
 def open_store(home: Home) -> Engine:
-    """The deployment's database, created or upgraded to the current schema, with every
-    checkpoint signed through it also written to the deployment's witness file."""
+    """The deployment's database, upgraded to the current schema, with every checkpoint signed
+    through it also written to the deployment's witness file.
+
+    A database that should be there and is not (a missing SQLite file, an empty PostgreSQL
+    database) is an error, not a new empty database that `apply` would fill again from the
+    manifest.
+    """
+    return _open(home, create=False)
+
+
+def _open(home: Home, *, create: bool) -> Engine:
     if home.database_url_override is None and not home.root.is_dir():
         raise DeploymentError(
             f"{home.root} is not a deployment directory; create one with `goodthings init DIR`"
         )
-    if home.database_url_override is None:
-        _create_private(home.root / DATABASE_FILE)
+    sqlite_file = _sqlite_file(home.database_url)
+    if sqlite_file is not None and not sqlite_file.exists():
+        if not create and home.keys_dir.exists():
+            raise DeploymentError(_missing_database(home, sqlite_file))
+        _create_private(sqlite_file)
     engine = open_engine(home.database_url)
+    if not create and home.keys_dir.exists() and not _holds_a_deployment(engine):
+        engine.dispose()
+        raise DeploymentError(_empty_database(home))
     migrate(engine)
     attach_witness(engine, home.witness_path)
     return engine
+
+
+def _holds_a_deployment(engine: Engine) -> bool:
+    """Whether goodthings ever set this database up: `init` leaves Alembic's version table."""
+    with engine.connect() as connection:
+        return inspect(connection).has_table("alembic_version")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (`None` for another database, or SQLite in memory)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # open_engine says what is wrong with it
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _missing_database(home: Home, path: Path) -> str:
+    return (
+        f"the database of the deployment in {home.root} is missing: it runs on "
+        f"{shown_url(home.database_url)} ({_where(home)}), and {path} does not exist; restore it "
+        "from a backup, or, if the deployment's database is elsewhere, say where with "
+        "`goodthings deployment set database URL`"
+    )
+
+
+def _empty_database(home: Home) -> str:
+    return (
+        f"the deployment in {home.root} has been set up, but its database "
+        f"{shown_url(home.database_url)} ({_where(home)}) holds no goodthings deployment: "
+        "nothing was changed. Restore the database from a backup, or point the deployment at "
+        "the database it was set up in with `goodthings deployment set database URL`; to start "
+        "afresh, make a new deployment with `goodthings init DIR`"
+    )
+
+
+def _where(home: Home) -> str:
+    if home.stored is not None:
+        return f"as {home.settings_path} says"
+    if home.database_url_override is None:
+        return "the embedded default"
+    return "as GOODTHINGS_DATABASE_URL says"
 
 
 def _create_private(path: Path) -> None:

@@ -8,10 +8,12 @@ store says (`inputs`), so ingest, application reads and sharing decide the same 
 from goodthings.policy import changes, inputs, minimise, reads
 from goodthings.policy.decisions import DevicePolicy, Level, Reason, StreamDecision
 from goodthings.policy.gate import (
+    Agreement,
     Choice,
     ConsentKey,
     DeviceFacts,
     StreamRule,
+    agreement,
     decide,
     decide_all,
     key_holder,
@@ -24,6 +26,7 @@ from goodthings.policy.reads import ReadDecision
 
 __all__ = [
     "IDENTIFIER_CATEGORIES",
+    "Agreement",
     "Choice",
     "ConsentKey",
     "DeviceFacts",
@@ -36,6 +39,7 @@ __all__ = [
     "Reason",
     "StreamDecision",
     "StreamRule",
+    "agreement",
     "changes",
     "decide",
     "decide_all",

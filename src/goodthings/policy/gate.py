@@ -134,3 +134,30 @@ def decide_all(
         )
         for device in devices
     }
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How many of the people a stream is about agreed to one of its purposes: a purpose based
+    on consent allows collection only once all of them have (see `decide`)."""
+
+    agreed: int
+    concerned: int
+
+    @property
+    def complete(self) -> bool:
+        return self.agreed >= self.concerned
+
+
+def agreement(
+    rule: StreamRule, device: DeviceFacts, purpose: str, choices: Mapping[ConsentKey, Choice]
+) -> Agreement:
+    """Who of the people concerned gave consent for `purpose` at a level other than off,
+    counted the way `decide` counts them."""
+    people = people_concerned(rule, device)
+    agreed = 0
+    for person in people:
+        choice = choices.get((person, rule.stream_id, purpose))
+        if choice is not None and choice.given and choice.level != Level.off:
+            agreed += 1
+    return Agreement(agreed, len(people))

@@ -7,7 +7,7 @@ automated decisions, the person's current choice, and their latest readings, dec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +23,18 @@ from goodthings.core.manifest import (
 )
 from goodthings.core.store import Order, Selection, moment_of, select_readings
 from goodthings.core.store import tables as t
-from goodthings.policy import Choice, inputs, key_holder, people_concerned, reads
-from goodthings.rights.consent import share_choices
+from goodthings.policy import (
+    Choice,
+    ConsentKey,
+    DeviceFacts,
+    StreamRule,
+    agreement,
+    inputs,
+    key_holder,
+    people_concerned,
+    reads,
+)
+from goodthings.rights.consent import Waiting, share_choices, waiting_words
 from goodthings.transparency.notices import duration_words
 
 LATEST = 24
@@ -47,6 +57,9 @@ class Use:
     needs_consent: bool
     given: bool
     level: str
+    together: str | None = None
+    """For a stream about everyone in a shared place: that collection waits until every
+    occupant agrees, and how many have (never who)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
     }
     names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
     device_names = dict(connection.execute(select(t.devices.c.id, t.devices.c.name)).all())
+    places = {row.id: row for row in connection.execute(select(t.places))}
     found: list[StreamAbout] = []
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
@@ -137,7 +151,11 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
             spec, model_id = specs[rule.stream_id]
             holder = key_holder(rule, device)
             uses = tuple(
-                _use(u, all_choices.get((subject_id, rule.stream_id, u["purpose"])))
+                _use(
+                    u,
+                    all_choices.get((subject_id, rule.stream_id, u["purpose"])),
+                    _together(places.get(device.place_id), rule, device, u, facts.choices),
+                )
                 for u in spec["purposes"]
             )
             shares = tuple(
@@ -178,7 +196,23 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
     return found
 
 
-def _use(use: dict[str, Any], choice: Choice | None) -> Use:
+def _together(
+    place: Any,
+    rule: StreamRule,
+    device: DeviceFacts,
+    use: dict[str, Any],
+    choices: Mapping[ConsentKey, Choice],
+) -> str | None:
+    """The words saying how many of a shared place's occupants agreed to a use, if it needs
+    all of them."""
+    if use.get("legal_basis") != CONSENT or len(people_concerned(rule, device)) < 2:
+        return None
+    counted = agreement(rule, device, use["purpose"], choices)
+    name, kind = (place.name, place.kind) if place is not None else (device.place_id, "other")
+    return waiting_words(Waiting(name, kind, counted.agreed, counted.concerned))
+
+
+def _use(use: dict[str, Any], choice: Choice | None, together: str | None = None) -> Use:
     label, why = _term_words(PURPOSES, use["purpose"])
     basis = use.get("legal_basis")
     needs = is_consent(basis)
@@ -193,6 +227,7 @@ def _use(use: dict[str, Any], choice: Choice | None) -> Use:
         needs_consent=needs,
         given=given if needs else True,
         level=(choice.level if given and choice is not None else "off") if needs else "exact",
+        together=together,
     )
 
 

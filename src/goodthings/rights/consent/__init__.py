@@ -13,16 +13,20 @@ from goodthings.rights.consent.records import (
     history,
     withdraw,
 )
+from goodthings.rights.consent.shared import Waiting, shared_agreements, waiting_words
 from goodthings.rights.consent.withdraw_all import share_choices, stop_everything
 
 __all__ = [
     "ConsentChange",
     "ConsentRecord",
+    "Waiting",
     "consent_purposes",
     "give",
     "history",
     "records",
     "share_choices",
+    "shared_agreements",
     "stop_everything",
+    "waiting_words",
     "withdraw",
 ]
