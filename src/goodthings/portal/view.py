@@ -205,7 +205,7 @@ def _together(
 ) -> str | None:
     """The words saying how many of a shared place's occupants agreed to a use, if it needs
     all of them."""
-    if use.get("legal_basis") != CONSENT or len(people_concerned(rule, device)) < 2:
+    if not is_consent(use.get("legal_basis")) or len(people_concerned(rule, device)) < 2:
         return None
     counted = agreement(rule, device, use["purpose"], choices)
     name, kind = (place.name, place.kind) if place is not None else (device.place_id, "other")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.manifest import CONSENT
+from goodthings.core.manifest import is_consent
 from goodthings.core.store import tables as t
 from goodthings.policy import agreement, inputs, people_concerned
 
@@ -43,7 +43,7 @@ def shared_agreements(
         for rule in facts.rules.get(device.model_id, ()):
             if rule.name != name or (model_id and rule.model_id != model_id):
                 continue
-            if (purpose, CONSENT) not in rule.purposes:
+            if not any(p == purpose and is_consent(basis) for p, basis in rule.purposes):
                 continue
             people = people_concerned(rule, device)
             if subject_id not in people or len(people) < 2:
