@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from goodthings.core.config import DATABASE_FILE, Home
 from goodthings.core.errors import DeploymentError
-from goodthings.core.keys import create_keys
+from goodthings.core.keys import KeyVault, create_keys, move_keys_out
 from goodthings.core.ledger import attach_witness
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import migrate, open_engine
@@ -61,7 +61,8 @@ def _remove_partial(home: Home) -> None:
 
 def open_store(home: Home) -> Engine:
     """The deployment's database, created or upgraded to the current schema, with every
-    checkpoint signed through it also written to the deployment's witness file."""
+    checkpoint signed through it also written to the deployment's witness file, and with no
+    data key left in it (an older version's keys are moved to the key vault)."""
     if home.database_url_override is None and not home.root.is_dir():
         raise DeploymentError(
             f"{home.root} is not a deployment directory; create one with `goodthings init DIR`"
@@ -70,6 +71,7 @@ def open_store(home: Home) -> Engine:
         _create_private(home.root / DATABASE_FILE)
     engine = open_engine(home.database_url)
     migrate(engine)
+    move_keys_out(engine, KeyVault.of(home))
     attach_witness(engine, home.witness_path)
     return engine
 

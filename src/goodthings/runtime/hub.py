@@ -13,7 +13,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from goodthings.core.config import Home
-from goodthings.core.keys import Keyring, load_master_key, load_operator_token, load_signing_key
+from goodthings.core.keys import (
+    Keyring,
+    KeyVault,
+    load_master_key,
+    load_operator_token,
+    load_signing_key,
+)
 from goodthings.deployment import open_store
 from goodthings.ingest import Pipeline
 from goodthings.policy import changes
@@ -46,7 +52,7 @@ class Hub:
     def open(cls, home: Home) -> Hub:
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
-        keyring = Keyring(master)
+        keyring = Keyring(master, KeyVault.of(home))
         signer = load_signing_key(home.keys_dir)
         optouts = OptOutGate(IdentifierKey(master))
         return cls(
