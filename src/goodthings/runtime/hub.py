@@ -20,7 +20,7 @@ from goodthings.core.keys import (
     load_operator_token,
     load_signing_key,
 )
-from goodthings.deployment import open_store
+from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Pipeline
 from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
@@ -54,6 +54,8 @@ class Hub:
         master = load_master_key(home.keys_dir)
         keyring = Keyring(master, KeyVault.of(home))
         signer = load_signing_key(home.keys_dir)
+        # A database put back from an older copy, by any means, forgets again before serving.
+        reapply_erasures(engine, keyring, signer)
         optouts = OptOutGate(IdentifierKey(master))
         return cls(
             home=home,
