@@ -169,6 +169,46 @@ def test_a_backup_put_back_by_hand_does_not_open_the_erased_persons_readings(
         hub.close()
 
 
+def test_the_whole_deployment_put_back_by_hand_keeps_the_erased_person_unreadable(
+    smart_home: Hub, tmp_path: Path
+) -> None:
+    """The operator's old copy of keys/ too: the erasure journal, kept beside them, wins."""
+    home = smart_home.home
+    _prepare(smart_home)
+    shutil.copytree(home.keys_dir, tmp_path / "keys-before")
+    take_backup(smart_home.engine, tmp_path / "backup")
+    erase_subject(smart_home.engine, smart_home.keyring, smart_home.signer, "alex")
+    smart_home.close()
+    shutil.rmtree(home.keys_dir)
+    shutil.copytree(tmp_path / "keys-before", home.keys_dir)
+    _put_back_by_hand(home, tmp_path / "backup")
+    engine = open_engine(home.database_url)
+    try:
+        assert _opened(engine, home, "alex", "band-alex") == [UNREADABLE] * len(HEARTS)
+        assert _opened(engine, home, None, "meter-1") == POWER
+    finally:
+        engine.dispose()
+
+
+def test_the_witness_reports_the_rollback_a_restore_is(smart_home: Hub, tmp_path: Path) -> None:
+    _prepare(smart_home)
+    take_backup(smart_home.engine, tmp_path / "backup")
+    erase_subject(smart_home.engine, smart_home.keyring, smart_home.signer, "alex")
+    assert ledger.sign_head(smart_home.engine, smart_home.signer) is not None
+    smart_home.close()
+    restore_backup(smart_home.home, tmp_path / "backup")
+    engine = open_engine(smart_home.home.database_url)
+    try:
+        key = load_public_key(smart_home.home.keys_dir / SIGNING_PUBLIC_KEY)
+        assert ledger.check(engine, key).ok
+        witnessed = ledger.check(
+            engine, key, witness=ledger.read_witness(smart_home.home.witness_path)
+        )
+        assert not witnessed.ok and "witness" in str(witnessed.reason)
+    finally:
+        engine.dispose()
+
+
 def test_a_backup_is_private_and_says_when_it_was_taken_and_the_ledger_head(
     smart_home: Hub, tmp_path: Path
 ) -> None:
