@@ -12,6 +12,7 @@ import json
 import shutil
 import stat
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -252,7 +253,10 @@ def test_a_missing_or_corrupt_backup_is_refused_before_anything_changes(
 
 
 def test_backup_and_restore_commands(
-    capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    home: Home,
+    tmp_path: Path,
 ) -> None:
     init_deployment(home, "smart-home")
     hub = Hub.open(home)
@@ -265,7 +269,11 @@ def test_backup_and_restore_commands(
     assert "ledger seq" in ran.out and "holds no key" in ran.out
     manifest = json.loads((tmp_path / "backup" / "backup.json").read_text())
     assert manifest["database"] == "sqlite" and manifest["taken_at"]
-    ran = run(capsys, "restore", str(tmp_path / "taken-by-hand"), "--home", str(home.root))
+    restore = ["restore", str(tmp_path / "taken-by-hand"), "--home", str(home.root)]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    ran = run(capsys, *restore)
+    assert ran.code == 1 and "Replace the database" in ran.out
+    ran = run(capsys, *restore, "--yes")
     assert ran.code == 0, ran
     assert "re-applied: 1" in ran.out
     ran = run(capsys, "restore", str(tmp_path / "nothing"), "--home", str(home.root))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.deployment import open_store, restore_backup, take_backup
+from goodthings.deployment import open_store, read_backup, restore_backup, take_backup
 
 
 def _say(step: str) -> None:
@@ -40,10 +40,20 @@ def backup(
 def restore(
     source: Annotated[Path, typer.Argument(help="A folder made by `goodthings backup`.")],
     home: HomeOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the database without asking for confirmation.")
+    ] = False,
 ) -> None:
     """Put the backup in SRC back as the database (stop the hub first), then re-apply every
     erasure made since it was taken."""
     deployment = home_of(home)
+    manifest = read_backup(source)
+    if not yes:
+        typer.confirm(
+            f"Replace the database of {deployment.root} with the backup of {manifest.taken_at}? "
+            "Everything since then is lost, except the erasures, which are made again",
+            abort=True,
+        )
     restored = restore_backup(deployment, source, _say)
     out.print(
         f"Restored the database of {restored.backup.taken_at} "
