@@ -16,6 +16,7 @@ from goodthings.core.config import Home
 from goodthings.core.keys import (
     Keyring,
     KeyVault,
+    journal_older_erasures,
     load_master_key,
     load_operator_token,
     load_signing_key,
@@ -56,6 +57,8 @@ class Hub:
         signer = load_signing_key(home.keys_dir)
         # A database put back from an older copy, by any means, forgets again before serving.
         reapply_erasures(engine, keyring, signer)
+        with engine.connect() as connection:
+            journal_older_erasures(connection, keyring)
         optouts = OptOutGate(IdentifierKey(master))
         return cls(
             home=home,

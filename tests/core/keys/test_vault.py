@@ -12,7 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from goodthings.core.keys import Keyring, KeyVault, fingerprint, move_keys_out
+from goodthings.core.keys import (
+    Keyring,
+    KeyVault,
+    fingerprint,
+    journal_older_erasures,
+    move_keys_out,
+)
 from goodthings.core.store import tables as t
 from goodthings.core.store.engine import migrate, open_engine
 
@@ -114,4 +120,40 @@ def test_keys_an_older_version_kept_in_the_database_move_to_the_vault(tmp_path: 
         moved = Keyring(MASTER, vault)
         assert moved.raw_key(connection, "alex") == keyring.raw_key(connection, "alex")
         assert moved.raw_key(connection, "sam") is None, "an erased key is not moved back"
+    engine.dispose()
+
+
+def test_an_erasure_an_older_version_made_is_journaled_so_its_key_is_not_moved_back(
+    tmp_path: Path,
+) -> None:
+    """Older versions erased by deleting the `data_keys` row and leaving a `destroyed_keys`
+    one; a backup from before such an erasure still holds the row."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine)
+    vault = _vault(tmp_path)
+    keyring = Keyring(MASTER, vault)
+    with engine.begin() as connection:
+        keyring.load(connection, ["alex"], create=True)
+    wrapped = vault.read("alex")
+    assert wrapped is not None
+    vault.remove("alex")  # what the older version's erasure did, but to a database row
+    with engine.begin() as connection:
+        connection.execute(
+            insert(t.destroyed_keys).values(
+                holder="alex", fingerprint=fingerprint(wrapped), destroyed_at=datetime.now(UTC)
+            )
+        )
+        assert journal_older_erasures(connection, keyring) == 1
+        assert journal_older_erasures(connection, keyring) == 0
+        (erased,) = vault.erased()
+        assert (erased.holder_tag, erased.fingerprint) == (
+            keyring.tag("alex"),
+            fingerprint(wrapped),
+        )
+        # The old backup is restored: its row comes back, and is dropped, not moved.
+        connection.execute(
+            insert(t.data_keys).values(holder="alex", wrapped=wrapped, created_at=datetime.now(UTC))
+        )
+    move_keys_out(engine, _vault(tmp_path))
+    assert _vault(tmp_path).read("alex") is None
     engine.dispose()

@@ -30,7 +30,7 @@ from goodthings.core.keys.held import (
     store_sealed_batch_keys,
     write_opened,
 )
-from goodthings.core.keys.moved import move_keys_out
+from goodthings.core.keys.moved import journal_older_erasures, move_keys_out
 from goodthings.core.keys.opener import UNREADABLE, Opened, ReadingOpener, Unreadable
 from goodthings.core.keys.vault import Erased, KeyVault, fingerprint
 
@@ -53,6 +53,7 @@ __all__ = [
     "encode_value",
     "fingerprint",
     "hold_own_key",
+    "journal_older_erasures",
     "load_master_key",
     "load_operator_token",
     "load_public_key",

@@ -98,7 +98,7 @@ class KeyVault:
         if wrapped is None:
             return None
         erased = Erased(datetime.now(UTC), holder_tag, fingerprint(wrapped))
-        self._append(erased)
+        self.record(erased)
         self._remove(self._path(holder))
         return erased.fingerprint
 
@@ -137,7 +137,8 @@ class KeyVault:
             self._journaled = {entry.fingerprint for entry in self.erased()}
         return self._journaled
 
-    def _append(self, erased: Erased) -> None:
+    def record(self, erased: Erased) -> None:
+        """Append one line to the journal, on disk before this returns."""
         line = json.dumps(
             {"at": erased.at.isoformat(), "holder": erased.holder_tag, "key": erased.fingerprint},
             separators=(",", ":"),
