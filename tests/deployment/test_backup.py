@@ -36,6 +36,7 @@ from goodthings.core.store import tables as t
 from goodthings.deployment import (
     BackupError,
     init_deployment,
+    open_store,
     read_backup,
     restore_backup,
     take_backup,
@@ -278,3 +279,17 @@ def test_backup_and_restore_commands(
     assert "re-applied: 1" in ran.out
     ran = run(capsys, "restore", str(tmp_path / "nothing"), "--home", str(home.root))
     assert ran.code == 1 and "there is no backup.json" in ran.err
+
+
+def test_without_the_postgresql_client_tools_a_backup_says_what_to_install(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Home(tmp_path / "deployment", postgres_url)
+    init_deployment(home, "smart-home")
+    engine = open_store(home)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    try:
+        with pytest.raises(BackupError, match="pg_dump is not installed"):
+            take_backup(engine, tmp_path / "backup")
+    finally:
+        engine.dispose()
