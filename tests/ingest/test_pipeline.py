@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from goodthings.core.keys.datakeys import Keyring, open_sealed, row_context
 from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys.vault import KeyVault
 from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.ledger.verify import verify
 from goodthings.core.store import tables as t
@@ -91,7 +92,11 @@ def test_withdrawal_reaches_another_process_within_its_refresh_interval(smart_ho
     consent.give(smart_home.engine, smart_home.signer, change)
     # A second pipeline on its own connection pool stands for another worker process.
     engine = open_engine(smart_home.home.database_url)
-    other = Pipeline(engine, Keyring(load_master_key(smart_home.home.keys_dir)), smart_home.signer)
+    other = Pipeline(
+        engine,
+        Keyring(load_master_key(smart_home.home.keys_dir), KeyVault.of(smart_home.home)),
+        smart_home.signer,
+    )
     first = other.ingest([Incoming("band-alex", pack({"n": "heart_rate", "v": 70.0}), time.time())])
     assert first.results[0].stored == 1
     consent.withdraw(smart_home.engine, smart_home.signer, change)

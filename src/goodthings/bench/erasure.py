@@ -28,7 +28,7 @@ from goodthings.bench.hubs import hub_environment
 from goodthings.bench.load import BenchError
 from goodthings.core import ledger
 from goodthings.core.config import Home, resolve_home
-from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener, load_master_key
+from goodthings.core.keys import UNREADABLE, Keyring, KeyVault, ReadingOpener, load_master_key
 from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
 from goodthings.rights.erasure import erase_subject
@@ -61,7 +61,7 @@ def measure_erasure(
             probe.kill()
             raise BenchError(f"the erasure probe did not start: {probe.stderr.read()[-2000:]}")
         requested = time.time()
-        keyring = Keyring(load_master_key(home.keys_dir))
+        keyring = Keyring(load_master_key(home.keys_dir), KeyVault.of(home))
         outcome = erase_subject(engine, keyring, signer, subject_id)
         try:
             answer, errors = probe.communicate(timeout=timeout)

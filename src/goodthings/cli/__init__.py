@@ -13,6 +13,7 @@ from goodthings.cli import (
     _common,
     advisories,
     application,
+    backup,
     bench,
     campaign,
     consent,
@@ -55,6 +56,8 @@ app.command()(deployment.apply)
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(bench.bench)
+app.command()(backup.backup)
+app.command()(backup.restore)
 app.command()(notice.notice)
 app.command()(sign.sign)
 app.add_typer(manifest.app, name="manifest")

@@ -36,6 +36,8 @@ _SETTINGS_HEADER = """\
 # Without GOODTHINGS_DATABASE_URL the database is goodthings.db in this directory.
 # Mode 0600: a database URL may hold a password. Keep it out of version control.
 """
+DATA_KEYS_DIR = "data"
+ERASURE_JOURNAL = "erasures.jsonl"
 
 
 class Settings(BaseSettings):
@@ -122,6 +124,17 @@ class Home:
     @property
     def keys_dir(self) -> Path:
         return self.root / KEYS_DIR
+
+    @property
+    def data_keys_dir(self) -> Path:
+        """Every holder's wrapped data key, one file each: outside the database, so that no
+        database backup holds a key (`goodthings.core.keys.vault`)."""
+        return self.keys_dir / DATA_KEYS_DIR
+
+    @property
+    def erasure_journal_path(self) -> Path:
+        """The append-only record of destroyed data keys that a restore re-applies."""
+        return self.root / ERASURE_JOURNAL
 
     @property
     def witness_path(self) -> Path:

@@ -1,5 +1,6 @@
 """The deployment as a whole: its directory (manifest, database, keys), applying the manifest to
-the store, and onboarding a device, so `init`, `apply` and `device add` share one code path."""
+the store, onboarding a device, and backing up and restoring the database, so `init`, `apply`,
+`device add`, `backup` and `restore` share one code path."""
 
 from goodthings.deployment.apply import (
     ApplyResult,
@@ -7,6 +8,7 @@ from goodthings.deployment.apply import (
     apply_manifest,
     plan_for,
 )
+from goodthings.deployment.backup import BackupError, BackupManifest, read_backup, take_backup
 from goodthings.deployment.directory import (
     EXAMPLES,
     example_text,
@@ -17,13 +19,17 @@ from goodthings.deployment.directory import (
 from goodthings.deployment.inferences import describe_warning, inference_warnings
 from goodthings.deployment.onboarding import add_device, check_new_password
 from goodthings.deployment.plan import Action, Plan, describe
+from goodthings.deployment.restore import Restored, reapply_erasures, restore_backup
 
 __all__ = [
     "EXAMPLES",
     "Action",
     "ApplyResult",
+    "BackupError",
+    "BackupManifest",
     "ConfirmationNeeded",
     "Plan",
+    "Restored",
     "add_device",
     "apply_manifest",
     "check_new_password",
@@ -35,4 +41,8 @@ __all__ = [
     "manifest_path",
     "open_store",
     "plan_for",
+    "read_backup",
+    "reapply_erasures",
+    "restore_backup",
+    "take_backup",
 ]

@@ -13,8 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from goodthings.core.config import Home
-from goodthings.core.keys import Keyring, load_master_key, load_operator_token, load_signing_key
-from goodthings.deployment import open_store
+from goodthings.core.keys import (
+    Keyring,
+    KeyVault,
+    journal_older_erasures,
+    load_master_key,
+    load_operator_token,
+    load_signing_key,
+)
+from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Pipeline
 from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
@@ -46,8 +53,12 @@ class Hub:
     def open(cls, home: Home) -> Hub:
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
-        keyring = Keyring(master)
+        keyring = Keyring(master, KeyVault.of(home))
         signer = load_signing_key(home.keys_dir)
+        # A database put back from an older copy, by any means, forgets again before serving.
+        reapply_erasures(engine, keyring, signer)
+        with engine.connect() as connection:
+            journal_older_erasures(connection, keyring)
         optouts = OptOutGate(IdentifierKey(master))
         return cls(
             home=home,

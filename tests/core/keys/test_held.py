@@ -19,7 +19,7 @@ from goodthings.core.config import Home
 from goodthings.core.keys.datakeys import Keyring
 from goodthings.core.keys.files import load_master_key
 from goodthings.core.keys.held import HeldKeyError, hold_own_key, open_export
-from goodthings.core.store import tables as t
+from goodthings.core.keys.vault import KeyVault
 from goodthings.core.store import tables_portal as tp
 from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
@@ -60,11 +60,8 @@ def _archive(hub: Hub) -> zipfile.ZipFile:
 def test_the_hub_keeps_no_key_that_opens_the_persons_readings(smart_home: Hub) -> None:
     _held_alex(smart_home)
     with smart_home.engine.connect() as connection:
-        assert (
-            connection.execute(select(t.data_keys).where(t.data_keys.c.holder == "alex")).first()
-            is None
-        )
-        fresh = Keyring(load_master_key(smart_home.home.keys_dir))
+        assert smart_home.keyring.vault.read("alex") is None
+        fresh = Keyring(load_master_key(smart_home.home.keys_dir), KeyVault.of(smart_home.home))
         fresh.load_held(connection)
         assert fresh.cipher(connection, "alex") is None
         prefixes = set(
@@ -78,10 +75,9 @@ def test_the_hub_keeps_no_key_that_opens_the_persons_readings(smart_home: Hub) -
     assert heart.held and heart.latest == ()
     smart_home.pipeline.refresh(force=True)
     with smart_home.engine.connect() as connection:
-        assert (
-            connection.execute(select(t.data_keys).where(t.data_keys.c.holder == "alex")).first()
-            is None
-        ), "refreshing the gate does not make a new hub key"
+        assert smart_home.keyring.vault.read("alex") is None, (
+            "refreshing the gate does not make a new hub key"
+        )
 
 
 def test_the_person_opens_every_reading_of_their_export(smart_home: Hub) -> None:
@@ -97,7 +93,9 @@ def test_the_person_opens_every_reading_of_their_export(smart_home: Hub) -> None
 
 def test_another_worker_seals_to_the_person_once_it_notices(smart_home: Hub) -> None:
     worker = Pipeline(
-        smart_home.engine, Keyring(load_master_key(smart_home.home.keys_dir)), smart_home.signer
+        smart_home.engine,
+        Keyring(load_master_key(smart_home.home.keys_dir), KeyVault.of(smart_home.home)),
+        smart_home.signer,
     )
     identity = _held_alex(smart_home)
     time.sleep(0.1)  # past the other worker's refresh interval

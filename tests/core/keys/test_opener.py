@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
-from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
+from goodthings.core.keys import UNREADABLE, Keyring, KeyVault, ReadingOpener
 from goodthings.core.keys.datakeys import context_at, row_context, row_prefix
 from goodthings.core.store import tables as t
 from goodthings.core.store.engine import migrate, open_engine
@@ -28,11 +29,25 @@ VALUES: dict[str, list[float | str | bool]] = {
 }
 
 
+Fresh = Callable[[], Keyring]
+
+
 @pytest.fixture
-def store(database_url: str) -> Iterator[Engine]:
+def vault(tmp_path: Path) -> KeyVault:
+    return KeyVault(tmp_path / "keys" / "data", tmp_path / "erasures.jsonl")
+
+
+@pytest.fixture
+def fresh(vault: KeyVault) -> Fresh:
+    """A new keyring on the one vault: another process of the same deployment."""
+    return lambda: Keyring(MASTER, vault)
+
+
+@pytest.fixture
+def store(database_url: str, fresh: Fresh) -> Iterator[Engine]:
     engine = open_engine(database_url)
     migrate(engine)
-    keyring = Keyring(MASTER)
+    keyring = fresh()
     rows: list[ReadingRow] = [("meter", 9, None, 1.0, 0, 230.5, None, None)]
     with engine.begin() as connection:
         keyring.load(connection, sorted(VALUES), create=True)
@@ -58,20 +73,20 @@ def _opened(engine: Engine, keyring: Keyring, holder: str) -> list[object]:
         return [opener.open(reading) for reading in _stored(engine, holder)]
 
 
-def test_sealed_values_open_as_the_type_they_were_sent_as(store: Engine) -> None:
-    keyring = Keyring(MASTER)
+def test_sealed_values_open_as_the_type_they_were_sent_as(store: Engine, fresh: Fresh) -> None:
+    keyring = fresh()
     assert _opened(store, keyring, "alex") == [61.5, "asleep", True]
     assert _opened(store, keyring, "sam") == [72.0]
 
 
-def test_a_plain_reading_opens_without_a_key(store: Engine) -> None:
+def test_a_plain_reading_opens_without_a_key(store: Engine, vault: KeyVault) -> None:
     (meter,) = [r for r in _stored(store) if r.device_id == "meter"]
     with store.connect() as connection:
-        assert ReadingOpener(Keyring(os.urandom(32)), connection).open(meter) == 230.5
+        assert ReadingOpener(Keyring(os.urandom(32), vault), connection).open(meter) == 230.5
 
 
-def test_readable_leaves_out_what_cannot_be_read(store: Engine) -> None:
-    keyring = Keyring(MASTER)
+def test_readable_leaves_out_what_cannot_be_read(store: Engine, fresh: Fresh) -> None:
+    keyring = fresh()
     with store.begin() as connection:
         keyring.shred(connection, "sam")
     with store.connect() as connection:
@@ -80,17 +95,20 @@ def test_readable_leaves_out_what_cannot_be_read(store: Engine) -> None:
     assert found == [(None, 230.5), ("alex", 61.5), ("alex", "asleep"), ("alex", True)]
 
 
-def test_a_shredded_key_is_unreadable_to_a_keyring_that_never_saw_it(store: Engine) -> None:
+def test_a_shredded_key_is_unreadable_to_a_keyring_that_never_saw_it(
+    store: Engine, fresh: Fresh
+) -> None:
     with store.begin() as connection:
-        assert Keyring(MASTER).shred(connection, "alex") == 1
-    assert _opened(store, Keyring(MASTER), "alex") == [UNREADABLE] * 3
-    assert _opened(store, Keyring(MASTER), "sam") == [72.0]
+        assert fresh().shred(connection, "alex") == 1
+    assert _opened(store, fresh(), "alex") == [UNREADABLE] * 3
+    assert _opened(store, fresh(), "sam") == [72.0]
 
 
 def test_an_opener_that_cached_the_key_before_a_shred_elsewhere_opens_nothing_after(
     store: Engine,
+    fresh: Fresh,
 ) -> None:
-    keyring = Keyring(MASTER)
+    keyring = fresh()
     readings = _stored(store, "alex")
     with store.connect() as reading:
         opener = ReadingOpener(keyring, reading)
@@ -104,12 +122,13 @@ def test_an_opener_that_cached_the_key_before_a_shred_elsewhere_opens_nothing_af
 
 def test_a_read_in_a_transaction_older_than_the_shred_does_not_bring_the_key_back(
     store: Engine,
+    fresh: Fresh,
 ) -> None:
-    keyring = Keyring(MASTER)
+    keyring = fresh()
     readings = _stored(store, "alex")
     with store.begin() as reading:
-        # This transaction saw the key before the shred committed (SQLite keeps that snapshot).
-        assert reading.execute(select(t.data_keys.c.holder)).all()
+        # This transaction's snapshot is older than the shred (SQLite keeps it).
+        assert not reading.execute(select(t.destroyed_keys.c.id)).all()
         with store.begin() as shredding:
             keyring.shred(shredding, "alex")
         opener = ReadingOpener(keyring, reading)
@@ -118,8 +137,8 @@ def test_a_read_in_a_transaction_older_than_the_shred_does_not_bring_the_key_bac
         assert not keyring.has("alex")
 
 
-def test_a_key_cached_before_a_shred_is_not_kept_after_it(store: Engine) -> None:
-    keyring = Keyring(MASTER)
+def test_a_key_cached_before_a_shred_is_not_kept_after_it(store: Engine, fresh: Fresh) -> None:
+    keyring = fresh()
     with store.connect() as reading:
         assert keyring.cipher(reading, "alex") is not None
         with store.begin() as shredding:
@@ -128,18 +147,27 @@ def test_a_key_cached_before_a_shred_is_not_kept_after_it(store: Engine) -> None
         assert keyring.cipher(reading, "alex") is None
 
 
-def test_a_rolled_back_shred_leaves_this_process_unable_to_read_fail_safe(store: Engine) -> None:
-    keyring = Keyring(MASTER)
+def test_a_rolled_back_shred_still_destroys_the_key_and_running_it_again_tells_everyone(
+    store: Engine, fresh: Fresh
+) -> None:
+    """An erasure is never undone: the key file goes whatever becomes of the transaction, and
+    the shred that finishes the erasure records it for other processes all the same."""
+    keyring, holding = fresh(), fresh()
+    assert _opened(store, holding, "alex") == [61.5, "asleep", True]
     with store.connect() as connection:
         keyring.shred(connection, "alex")
         connection.rollback()
-    # The key survives in the store, but this keyring does not open it again.
     assert _opened(store, keyring, "alex") == [UNREADABLE] * 3
-    assert _opened(store, Keyring(MASTER), "alex") == [61.5, "asleep", True]
+    assert _opened(store, fresh(), "alex") == [UNREADABLE] * 3
+    with store.begin() as connection:
+        assert keyring.shred(connection, "alex") == 0
+    assert _opened(store, holding, "alex") == [UNREADABLE] * 3
 
 
-def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(store: Engine) -> None:
-    keyring = Keyring(MASTER)
+def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(
+    store: Engine, fresh: Fresh
+) -> None:
+    keyring = fresh()
     with store.begin() as connection:
         keyring.shred(connection, "alex")
     with store.begin() as connection:
@@ -151,46 +179,53 @@ def test_a_fresh_key_made_at_ingest_after_a_shred_opens_only_new_readings(store:
 
 def test_a_key_destroyed_through_another_keyring_is_not_opened_with_by_the_next_read(
     store: Engine,
+    fresh: Fresh,
 ) -> None:
     """Another keyring stands for another process: it learns only from the store."""
-    holding = Keyring(MASTER)
+    holding = fresh()
     assert _opened(store, holding, "alex") == [61.5, "asleep", True]
     with store.begin() as connection:
-        assert Keyring(MASTER).shred(connection, "alex") == 1
+        assert fresh().shred(connection, "alex") == 1
     assert _opened(store, holding, "alex") == [UNREADABLE] * 3
     assert _opened(store, holding, "sam") == [72.0]
 
 
-def test_a_read_under_way_stops_opening_a_key_destroyed_elsewhere(store: Engine) -> None:
-    holding = Keyring(MASTER)
+def test_a_read_under_way_stops_opening_a_key_destroyed_elsewhere(
+    store: Engine, fresh: Fresh
+) -> None:
+    holding = fresh()
     readings = _stored(store, "alex")
     with store.connect() as reading:
         opener = ReadingOpener(holding, reading)
         assert opener.open(readings[0]) == 61.5
         with store.begin() as connection:
-            Keyring(MASTER).shred(connection, "alex")
+            fresh().shred(connection, "alex")
         deadline = time.monotonic() + 10  # the read looks again within 50 ms; never this long
         while opener.open(readings[0]) != UNREADABLE and time.monotonic() < deadline:
             time.sleep(0.01)
         assert [opener.open(r) for r in readings] == [UNREADABLE] * 3
 
 
-def test_a_keyring_stops_sealing_with_a_destroyed_key_at_the_gates_refresh(store: Engine) -> None:
-    holding = Keyring(MASTER)
+def test_a_keyring_stops_sealing_with_a_destroyed_key_at_the_gates_refresh(
+    store: Engine, fresh: Fresh
+) -> None:
+    holding = fresh()
     with store.connect() as connection:
         holding.load(connection, ["alex"], create=False)
     with store.begin() as connection:
-        Keyring(MASTER).shred(connection, "alex")
+        fresh().shred(connection, "alex")
     with store.connect() as connection:
         holding.load_held(connection)
     with pytest.raises(KeyError):
         holding.sealer("alex")
 
 
-def test_a_fresh_key_made_after_a_destroyed_one_is_not_forgotten_with_it(store: Engine) -> None:
-    holding = Keyring(MASTER)
+def test_a_fresh_key_made_after_a_destroyed_one_is_not_forgotten_with_it(
+    store: Engine, fresh: Fresh
+) -> None:
+    holding = fresh()
     with store.begin() as connection:
-        Keyring(MASTER).shred(connection, "alex")
+        fresh().shred(connection, "alex")
     with store.begin() as connection:
         holding.load(connection, ["alex"], create=True)
         sealed = holding.sealer("alex").seal(80.0, row_context("band-alex", 1, 99.0))
@@ -198,11 +233,12 @@ def test_a_fresh_key_made_after_a_destroyed_one_is_not_forgotten_with_it(store: 
     with store.connect() as connection:
         holding.load_held(connection)
     assert _opened(store, holding, "alex") == [UNREADABLE] * 3 + [80.0]
-    assert _opened(store, Keyring(MASTER), "alex") == [UNREADABLE] * 3 + [80.0]
+    assert _opened(store, fresh(), "alex") == [UNREADABLE] * 3 + [80.0]
 
 
 def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(
     store: Engine,
+    fresh: Fresh,
 ) -> None:
     alex = _stored(store, "alex")[0]
     assert alex.sealed is not None
@@ -218,7 +254,7 @@ def test_a_tampered_moved_or_misattributed_value_is_unreadable_not_an_error(
         StoredReading(alex.id, device, stream, holder, moment, None, None, b""),
     ]
     with store.connect() as connection:
-        opener = ReadingOpener(Keyring(MASTER), connection)
+        opener = ReadingOpener(fresh(), connection)
         assert [opener.open(r) for r in attacks] == [UNREADABLE] * len(attacks)
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cli_helpers import run
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.keys.datakeys import Keyring, UnreadableError, open_sealed, row_context
 from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys.vault import KeyVault
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.deployment.directory import init_deployment
@@ -74,19 +75,18 @@ def test_after_erasure_nothing_returns_or_decrypts_the_persons_readings(smart_ho
     assert outcome.readings_purged == 6
     assert _alexs_rows(hub) == []
     with hub.engine.connect() as connection:
-        assert (
-            connection.execute(
-                select(func.count()).select_from(t.data_keys).where(t.data_keys.c.holder == "alex")
-            ).scalar()
-            == 0
-        )
+        assert hub.keyring.vault.read("alex") is None
         # A hub started afresh with the master key has no key for Alex any more…
-        fresh = Keyring(load_master_key(hub.home.keys_dir))
+        fresh = Keyring(load_master_key(hub.home.keys_dir), KeyVault.of(hub.home))
         assert fresh.cipher(connection, "alex") is None
         # …and no key it holds opens the sealed values that were stored.
-        for holder in connection.execute(select(t.data_keys.c.holder)).scalars():
-            cipher = fresh.cipher(connection, holder)
-            assert cipher is not None
+        holders = [
+            *connection.execute(select(t.subjects.c.id)).scalars(),
+            *(f"place:{p}" for p in connection.execute(select(t.places.c.id)).scalars()),
+        ]
+        ciphers = [c for c in (fresh.cipher(connection, h) for h in holders) if c is not None]
+        assert ciphers, "the others' keys are still there"
+        for cipher in ciphers:
             for device, stream, moment, sealed in before:
                 with pytest.raises(UnreadableError):
                     open_sealed(cipher, sealed, row_context(device, stream, moment))
@@ -191,16 +191,15 @@ def test_no_key_ciphertext_or_value_of_the_person_is_left_in_the_file_or_wal(hom
     try:
         _prepare(hub)
         before = _alexs_rows(hub)
-        with hub.engine.connect() as connection:
-            wrapped = connection.execute(
-                select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == "alex")
-            ).scalar_one()
+        wrapped = hub.keyring.vault.read("alex")
+        assert wrapped is not None
 
-        def on_disk() -> bytes:
-            return b"".join(p.read_bytes() for p in home.root.glob("goodthings.db*") if p.is_file())
+        def on_disk(pattern: str = "**/*") -> bytes:
+            return b"".join(p.read_bytes() for p in home.root.glob(pattern) if p.is_file())
 
         contents = on_disk()
         assert wrapped in contents, "the scan can see the key before erasure"
+        assert wrapped not in on_disk("goodthings.db*"), "no key is ever in the database"
         assert any(sealed[12:] in contents for *_, sealed in before)
         erase_subject(hub.engine, hub.keyring, hub.signer, "alex")
         contents = on_disk()
@@ -208,7 +207,7 @@ def test_no_key_ciphertext_or_value_of_the_person_is_left_in_the_file_or_wal(hom
             assert needle not in contents
     finally:
         hub.close()
-    contents = b"".join(p.read_bytes() for p in home.root.glob("goodthings.db*") if p.is_file())
+    contents = b"".join(p.read_bytes() for p in home.root.glob("**/*") if p.is_file())
     assert wrapped not in contents
 
 

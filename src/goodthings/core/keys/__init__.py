@@ -30,12 +30,16 @@ from goodthings.core.keys.held import (
     store_sealed_batch_keys,
     write_opened,
 )
+from goodthings.core.keys.moved import journal_older_erasures, move_keys_out
 from goodthings.core.keys.opener import UNREADABLE, Opened, ReadingOpener, Unreadable
+from goodthings.core.keys.vault import Erased, KeyVault, fingerprint
 
 __all__ = [
     "SIGNING_PUBLIC_KEY",
     "UNREADABLE",
+    "Erased",
     "HeldKeyError",
+    "KeyVault",
     "Keyring",
     "Opened",
     "ReadingOpener",
@@ -47,11 +51,14 @@ __all__ = [
     "create_keys",
     "decode_value",
     "encode_value",
+    "fingerprint",
     "hold_own_key",
+    "journal_older_erasures",
     "load_master_key",
     "load_operator_token",
     "load_public_key",
     "load_signing_key",
+    "move_keys_out",
     "open_export",
     "open_sealed",
     "read_secret",

@@ -2,8 +2,13 @@
 
 A data key is 32 random bytes, stored only wrapped (AES-GCM) under the deployment's master key,
 with the holder's id as associated data so a wrapped key cannot be moved to another holder.
-Destroying the wrapped key makes every reading under it unreadable at once (crypto-shredding),
-including copies in backups and WAL pages.
+Wrapped keys live in the key vault (`keys/data/`, `goodthings.core.keys.vault`), never in the
+database: destroying a holder's key file makes every reading under it unreadable at once
+(crypto-shredding), in the database, its WAL pages and every database backup, whether taken
+with `goodthings backup`, pg_dump or a file copy, because none of them holds the key. What it
+does not reach: a copy of `keys/` taken before the erasure, opened without the deployment's
+erasure journal (the journal destroys such a key file when it is read), and a key the person
+holds themselves (docs/operations.md, "Backups and erasure").
 
 Values are sealed one by one, so a single reading can be read, exported or purged; the nonce is
 a random 8-byte prefix per batch plus a 4-byte counter, and the associated data binds each
@@ -17,6 +22,7 @@ that opens their readings.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import struct
 import threading
@@ -29,13 +35,14 @@ import pyrage
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, Engine, delete, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys.vault import KeyVault, fingerprint
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 
 _WRAP_CONTEXT = b"goodthings-data-key:v1:"
+_TAG_CONTEXT = b"goodthings-erasure-tag:v1:"
 _NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
 _DOUBLE = struct.Struct(">d")
 FOLLOW_INTERVAL = 0.05
@@ -104,11 +111,6 @@ class Sealer:
         return nonce + self.cipher.encrypt(nonce, encode_value(value), context)
 
 
-def _fingerprint(wrapped: bytes) -> str:
-    """Names one wrapped key without revealing anything about it."""
-    return hashlib.sha256(wrapped).hexdigest()
-
-
 def open_sealed(cipher: AESGCM, sealed: bytes, context: bytes) -> Value:
     try:
         return decode_value(cipher.decrypt(sealed[:12], sealed[12:], context))
@@ -131,8 +133,10 @@ class Keyring:
     holder has another fingerprint and is not affected.
     """
 
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, vault: KeyVault) -> None:
         self._master = AESGCM(master_key)
+        self._tag_key = hashlib.sha256(_TAG_CONTEXT + master_key).digest()
+        self.vault = vault
         self._ciphers: dict[str, AESGCM] = {}
         self._held: dict[str, pyrage.x25519.Recipient] = {}
         self._shredded: set[str] = set()
@@ -179,10 +183,12 @@ class Keyring:
 
     def raw_key(self, connection: Connection, holder: str) -> bytes | None:
         """The holder's data key in clear, to seal it to them when they take it over."""
-        wrapped = connection.execute(
-            select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
-        ).scalar_one_or_none()
+        wrapped = self.vault.read(holder)
         return None if wrapped is None else self._unwrap(holder, wrapped)
+
+    def tag(self, holder: str) -> str:
+        """A keyed hash of the holder: how the erasure journal names them without naming them."""
+        return hmac.new(self._tag_key, holder.encode(), hashlib.sha256).hexdigest()
 
     def cipher(self, connection: Connection, holder: str) -> AESGCM | None:
         """The holder's key for reading, or None when it does not exist (or was destroyed)."""
@@ -204,39 +210,42 @@ class Keyring:
             wanted = [h for h in wanted if h not in self._shredded]
         if not wanted:
             return
-        rows = connection.execute(
-            select(t.data_keys.c.holder, t.data_keys.c.wrapped).where(
-                t.data_keys.c.holder.in_(wanted)
-            )
-        )
-        for holder, wrapped in rows:
-            self._keep(holder, AESGCM(self._unwrap(holder, wrapped)), _fingerprint(wrapped))
-        if create:
-            for holder in wanted:
-                if holder not in self._ciphers:
-                    self._create(connection, holder)
+        for holder in wanted:
+            wrapped = self.vault.read(holder)
+            if wrapped is not None:
+                self._keep(holder, AESGCM(self._unwrap(holder, wrapped)), fingerprint(wrapped))
+            elif create:
+                self._create(holder)
 
     def shred(self, connection: Connection, holder: str) -> int:
         """Destroy every key that opens the holder's readings (crypto-shredding); returns how
-        many were destroyed. Unreadable here at once, for everyone once `connection` commits:
-        other processes forget the key when they see its `destroyed_keys` row."""
+        many were destroyed. The key file is gone at once, whatever becomes of `connection`'s
+        transaction (an erasure is never undone); other processes forget a key they hold in
+        memory when they see its `destroyed_keys` row, once `connection` commits."""
         with self._lock:
             self._shredded.add(holder)
             self._ciphers.pop(holder, None)
             self._fingerprints.pop(holder, None)
             self.generation += 1
-        wrapped = connection.execute(
-            select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
-        ).scalar_one_or_none()
-        if wrapped is not None:
+        tag = self.tag(holder)
+        destroyed_key = self.vault.destroy(holder, tag)
+        # Every key of the holder the journal lists, not only this one: a shred whose
+        # transaction failed destroyed its key all the same, and running it again must still
+        # tell the other processes.
+        journaled = {
+            erased.fingerprint for erased in self.vault.erased() if erased.holder_tag == tag
+        }
+        known = set(
             connection.execute(
-                insert(t.destroyed_keys).values(
-                    holder=holder, fingerprint=_fingerprint(wrapped), destroyed_at=datetime.now(UTC)
-                )
+                select(t.destroyed_keys.c.fingerprint).where(t.destroyed_keys.c.holder == holder)
+            ).scalars()
+        )
+        now = datetime.now(UTC)
+        for key in sorted(journaled - known):
+            connection.execute(
+                insert(t.destroyed_keys).values(holder=holder, fingerprint=key, destroyed_at=now)
             )
-        destroyed = connection.execute(
-            delete(t.data_keys).where(t.data_keys.c.holder == holder)
-        ).rowcount
+        destroyed = int(destroyed_key is not None)
         destroyed += connection.execute(
             delete(tp.held_batch_keys).where(tp.held_batch_keys.c.holder == holder)
         ).rowcount
@@ -288,27 +297,18 @@ class Keyring:
                 self._ciphers[holder] = cipher
                 self._fingerprints[holder] = fingerprint
 
-    def _create(self, connection: Connection, holder: str) -> None:
+    def _create(self, holder: str) -> None:
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(12)
         wrapped = nonce + self._master.encrypt(nonce, key, _WRAP_CONTEXT + holder.encode())
-        try:
-            with connection.begin_nested():
-                connection.execute(
-                    insert(t.data_keys).values(
-                        holder=holder, wrapped=wrapped, created_at=datetime.now(UTC)
-                    )
-                )
-        except IntegrityError:
+        stored = self.vault.create(holder, wrapped)
+        if stored != wrapped:
             # Another worker created it first: use theirs, so both encrypt under one key.
-            wrapped = connection.execute(
-                select(t.data_keys.c.wrapped).where(t.data_keys.c.holder == holder)
-            ).scalar_one()
-            key = self._unwrap(holder, wrapped)
+            key = self._unwrap(holder, stored)
         with self._lock:
             self._shredded.discard(holder)
             self._ciphers[holder] = AESGCM(key)
-            self._fingerprints[holder] = _fingerprint(wrapped)
+            self._fingerprints[holder] = fingerprint(stored)
 
     def _unwrap(self, holder: str, wrapped: bytes) -> bytes:
         try:

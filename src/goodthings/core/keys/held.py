@@ -2,7 +2,7 @@
 and keeps no copy it can open, so it stores ciphertext that only the person can read.
 
 When a person takes their key, the hub's data key for them is sealed to their age recipient
-(stored under the prefix `*`) and destroyed; from then on each ingest batch gets a fresh key,
+(stored under the prefix `*`) and its file in the key vault deleted; from then on each ingest batch gets a fresh key,
 sealed to them and stored under the batch's 8-byte nonce prefix (the first 8 bytes of every
 value sealed in that batch). The export carries the sealed values and keys, and
 `goodthings open-export` decrypts them with the person's age identity.
@@ -23,12 +23,11 @@ import pyrage
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys.datakeys import Keyring, Sealer, decode_value, row_context
-from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 
 LEGACY = "*"
@@ -78,7 +77,6 @@ def hold_own_key(
                     created_at=now,
                 )
             )
-            connection.execute(delete(t.data_keys).where(t.data_keys.c.holder == subject_id))
         connection.execute(
             insert(tp.held_keys).values(
                 subject_id=subject_id, age_recipient=recipient.strip(), created_at=now
@@ -93,9 +91,11 @@ def hold_own_key(
             counts={"keys_handed_over": int(key is not None)},
         )
     # Switching over (not forgetting first) keeps concurrent batches from finding no key: until
-    # then they seal under the old key, which the person now holds too.
+    # then they seal under the old key, which the person now holds too. The hub's copy goes
+    # once the handover is committed, so a failed handover loses nothing.
     with engine.connect() as connection:
         keyring.load_held(connection)
+    keyring.vault.remove(subject_id)
 
 
 def sealed_keys(connection: Connection, holder: str) -> Iterator[tuple[str, bytes]]:

@@ -223,6 +223,8 @@ data_keys = Table(
     Column("wrapped", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+"""Empty since data keys live in the key vault (`keys/data/`): rows left by an older version
+are moved out when the deployment is opened (`goodthings.core.keys.moved`)."""
 
 destroyed_keys = Table(
     "destroyed_keys",

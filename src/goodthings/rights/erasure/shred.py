@@ -5,8 +5,10 @@ The steps, each committed before the next, so a crash at any point is finished b
 
 1. the request is recorded with its deadline (30 days by default) and shown to the operator;
 2. every consent the person gave is withdrawn (the gate stops collecting at once);
-3. their data key is deleted: every reading sealed under it is unreadable from that moment,
-   in the database, its WAL and every backup (crypto-shredding);
+3. their data key's file in the key vault is deleted (and the erasure journal records it):
+   every reading sealed under it is unreadable from that moment, in the database, its WAL and
+   every database backup, none of which holds a key (crypto-shredding); a restored backup gets
+   the erasure re-applied (`goodthings.deployment.restore`);
 4. their readings are deleted in batches (with SQLite's secure_delete, and the WAL truncated
    afterwards), their sessions and sign-in links ended, their name and contact blanked;
 5. a signed erasure receipt is stored and returned.

@@ -1,0 +1,178 @@
+"""The data-key vault: each holder's wrapped data key in a file of its own under `keys/data/`,
+outside the database, and a journal of destroyed keys beside the ledger's witness file.
+
+Why outside the database: a database backup, whoever takes it (`goodthings backup`, pg_dump,
+a copy of the SQLite file), then holds only ciphertext. Destroying a key file reaches every
+such backup at once, old or new, with no need to find and edit them (docs/operations.md).
+
+Why a journal: a restored database does not know about erasures made after it was taken. The
+journal (`erasures.jsonl`, one JSON line per destroyed key, append-only, mode 0600) lives in
+neither the database nor `keys/`, so neither restore rolls it back::
+
+    {"at":"2024-05-01T12:00:00+00:00","holder":"<keyed hash>","key":"<fingerprint>"}
+
+It names holders only by a keyed hash (`Keyring.tag`), so it reveals nobody to someone without
+the master key. A key file whose fingerprint the journal lists is destroyed when it is next
+read: putting back an old copy of `keys/` does not bring an erased key back either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from goodthings.core.config import Home
+from goodthings.core.errors import DeploymentError
+
+
+def fingerprint(wrapped: bytes) -> str:
+    """Names one wrapped key without revealing anything about it."""
+    return hashlib.sha256(wrapped).hexdigest()
+
+
+@dataclass(frozen=True)
+class Erased:
+    """One line of the erasure journal: a key destroyed, and whose (as a keyed hash)."""
+
+    at: datetime
+    holder_tag: str
+    fingerprint: str
+
+
+class KeyVault:
+    """Wrapped data keys, one file per holder (named by a hash of the holder), mode 0600."""
+
+    def __init__(self, directory: Path, journal: Path) -> None:
+        self.directory = directory
+        self.journal = journal
+        self._journaled: set[str] | None = None
+
+    @classmethod
+    def of(cls, home: Home) -> KeyVault:
+        return cls(home.data_keys_dir, home.erasure_journal_path)
+
+    def read(self, holder: str) -> bytes | None:
+        """The holder's wrapped key, or None when there is none (or it was erased)."""
+        path = self._path(holder)
+        try:
+            wrapped = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if fingerprint(wrapped) in self._destroyed():
+            # An old copy of keys/ put back: the journal says this key was erased.
+            self._remove(path)
+            return None
+        return wrapped
+
+    def create(self, holder: str, wrapped: bytes) -> bytes:
+        """Store a new key; when another process stored one first, that one is kept and
+        returned, so every process encrypts the holder's readings under one key."""
+        self._ensure_directory()
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".new-")  # mode 0600
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(wrapped)
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(temporary, self._path(holder))  # atomic, and never replaces a key
+            except FileExistsError:
+                existing = self.read(holder)
+                if existing is not None:
+                    return existing
+                os.link(temporary, self._path(holder))
+        finally:
+            Path(temporary).unlink()
+        self._sync_directory()
+        return wrapped
+
+    def destroy(self, holder: str, holder_tag: str) -> str | None:
+        """Erase the holder's key: journal it, then delete the file; returns its fingerprint,
+        or None when there was no key. Journal first, so a crash in between still erases."""
+        wrapped = self.read(holder)
+        if wrapped is None:
+            return None
+        erased = Erased(datetime.now(UTC), holder_tag, fingerprint(wrapped))
+        self.record(erased)
+        self._remove(self._path(holder))
+        return erased.fingerprint
+
+    def remove(self, holder: str) -> None:
+        """Delete the holder's key without journaling an erasure (the person took it over)."""
+        self._remove(self._path(holder))
+
+    def was_erased(self, wrapped: bytes) -> bool:
+        """Whether the journal lists this key as destroyed."""
+        return fingerprint(wrapped) in self._destroyed()
+
+    def erased(self) -> list[Erased]:
+        """Every line of the journal, oldest first."""
+        try:
+            text = self.journal.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        found = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                found.append(
+                    Erased(datetime.fromisoformat(data["at"]), data["holder"], data["key"])
+                )
+            except (ValueError, KeyError, TypeError):
+                raise DeploymentError(
+                    f"{self.journal}:{number} is not an erasure journal line; restore the file "
+                    "from its copy (it is only ever appended to)"
+                ) from None
+        return found
+
+    def _destroyed(self) -> set[str]:
+        if self._journaled is None:
+            self._journaled = {entry.fingerprint for entry in self.erased()}
+        return self._journaled
+
+    def record(self, erased: Erased) -> None:
+        """Append one line to the journal, on disk before this returns."""
+        line = json.dumps(
+            {"at": erased.at.isoformat(), "holder": erased.holder_tag, "key": erased.fingerprint},
+            separators=(",", ":"),
+        )
+        fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        self._destroyed().add(erased.fingerprint)
+
+    def _path(self, holder: str) -> Path:
+        return self.directory / f"{hashlib.sha256(holder.encode()).hexdigest()}.key"
+
+    def _ensure_directory(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def _remove(self, path: Path) -> None:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return
+        # Best effort against undelete; a copy-on-write file system or an SSD may keep the
+        # old blocks, which is why the key is also wrapped under the master key.
+        with path.open("r+b") as out:
+            out.write(b"\0" * size)
+            out.flush()
+            os.fsync(out.fileno())
+        path.unlink(missing_ok=True)
+        self._sync_directory()
+
+    def _sync_directory(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,168 @@
+"""`goodthings restore`: put a backup's database back, then re-apply every erasure made since.
+
+The erasure journal (`erasures.jsonl`, `goodthings.core.keys.vault`) is not rolled back with the
+database, so it knows every key destroyed after the backup was taken. Each journal line whose
+key the restored database does not know as destroyed is an erasure to re-apply: the person is
+found by their keyed hash and erased again (consents withdrawn, readings purged, name blanked,
+a fresh receipt), before anything is served. Their readings were unreadable even before that,
+since the key file is gone; re-applying removes the ciphertext and the rest.
+
+`Hub.open` runs the same re-application, so a database put back by hand (a file copy or
+pg_restore, bypassing `goodthings restore`) is also made to forget before the hub serves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, insert, select
+
+from goodthings.core import ledger
+from goodthings.core.config import DATABASE_FILE, Home
+from goodthings.core.keys import Keyring, KeyVault, load_master_key, load_signing_key
+from goodthings.core.store import open_engine
+from goodthings.core.store import tables as t
+from goodthings.deployment.backup import (
+    BackupError,
+    BackupManifest,
+    Progress,
+    libpq_url,
+    postgres_tool,
+    read_backup,
+)
+from goodthings.deployment.directory import open_store
+from goodthings.rights.erasure import ErasureError, erase_subject
+
+
+@dataclass(frozen=True)
+class Restored:
+    backup: BackupManifest
+    erasures_reapplied: int
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def restore_backup(home: Home, source: Path, progress: Progress = _quiet) -> Restored:
+    """Replace the deployment's database with the backup in `source`; the hub must be stopped."""
+    manifest = read_backup(source)
+    if home.database_url_override is None and not home.root.is_dir():
+        raise BackupError(f"{home.root} is not a deployment directory to restore into")
+    # The keys first: a deployment without them is refused before its database is replaced.
+    master = load_master_key(home.keys_dir)
+    signer = load_signing_key(home.keys_dir)
+    target = open_engine(home.database_url)
+    kind = target.dialect.name
+    target.dispose()
+    if kind != manifest.database:
+        raise BackupError(
+            f"the backup in {source} is of a {manifest.database} database, "
+            f"but this deployment uses {kind}"
+        )
+    progress(f"putting back the database of {manifest.taken_at} (ledger seq {manifest.ledger_seq})")
+    if kind == "sqlite":
+        _put_back_sqlite(home, source / manifest.file)
+    else:
+        _put_back_postgres(home, source / manifest.file)
+    engine = open_store(home)
+    try:
+        keyring = Keyring(master, KeyVault.of(home))
+        progress("re-applying the erasures made since the backup was taken")
+        count = reapply_erasures(engine, keyring, signer)
+        with engine.begin() as connection:
+            ledger.append(
+                connection,
+                signer,
+                actor="operator",
+                action="backup.restore",
+                target="deployment",
+                counts={"backup_seq": manifest.ledger_seq, "erasures_reapplied": count},
+            )
+    finally:
+        engine.dispose()
+    return Restored(manifest, count)
+
+
+def reapply_erasures(engine: Engine, keyring: Keyring, signer: Ed25519PrivateKey) -> int:
+    """Erase again everyone whose key the journal says was destroyed but the database does not;
+    returns how many journal lines were re-applied."""
+    journal = keyring.vault.erased()
+    if not journal:
+        return 0
+    with engine.connect() as connection:
+        known = set(connection.execute(select(t.destroyed_keys.c.fingerprint)).scalars())
+        missing = [erased for erased in journal if erased.fingerprint not in known]
+        if not missing:
+            return 0
+        subjects = {
+            keyring.tag(subject): subject
+            for subject in connection.execute(select(t.subjects.c.id)).scalars()
+        }
+    for erased in missing:
+        subject = subjects.get(erased.holder_tag)
+        with engine.begin() as connection:
+            # Recorded first, so every process forgets the key (it is gone from the vault anyway).
+            connection.execute(
+                insert(t.destroyed_keys).values(
+                    holder=subject or erased.holder_tag,
+                    fingerprint=erased.fingerprint,
+                    destroyed_at=datetime.now(UTC),
+                )
+            )
+        # Already erased in the restored database (ErasureError): nothing of them to remove.
+        if subject is not None:
+            with contextlib.suppress(ErasureError):
+                erase_subject(engine, keyring, signer, subject, method="restore")
+    return len(missing)
+
+
+def _put_back_sqlite(home: Home, snapshot: Path) -> None:
+    if home.database_url_override is not None:
+        raise BackupError("this deployment's database is not its own SQLite file")
+    database = home.root / DATABASE_FILE
+    handle, temporary = tempfile.mkstemp(dir=home.root, prefix=".restore-")  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as out, snapshot.open("rb") as data:
+            for block in iter(lambda: data.read(1 << 20), b""):
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        # The old WAL must not be replayed onto the restored file.
+        for suffix in ("-wal", "-shm"):
+            (home.root / f"{DATABASE_FILE}{suffix}").unlink(missing_ok=True)
+        Path(temporary).replace(database)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _put_back_postgres(home: Home, dump: Path) -> None:
+    tool = postgres_tool("pg_restore")
+    engine = open_engine(home.database_url)
+    target, environment = libpq_url(engine.url)
+    engine.dispose()
+    done = subprocess.run(  # noqa: S603 - a located tool and our own arguments
+        [
+            tool,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={target}",
+            str(dump),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BackupError(f"pg_restore failed: {done.stderr.strip()[-1000:]}")
