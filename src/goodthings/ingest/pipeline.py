@@ -64,7 +64,8 @@ class _Prepared:
 
 
 class Pipeline:
-    """The hub's one ingest path; HTTP and MQTT both call `ingest`."""
+    """The hub's one ingest path; HTTP and MQTT reach it through the hub's writer
+    (`ingest.writer`), which hands it every pack waiting as one batch."""
 
     def __init__(
         self,
@@ -85,8 +86,9 @@ class Pipeline:
         self._checkpoints = checkpoints
         self._optouts = optouts
         self._lock = threading.Lock()
-        # One writer per process, whichever transport calls: SQLite serialises writers anyway,
-        # and waiting here is cheaper than SQLite's sleeping busy handler.
+        # One batch at a time in this process, for callers other than the writer (the CLI, a
+        # second writer): SQLite serialises writers anyway, and waiting here is cheaper than
+        # SQLite's sleeping busy handler.
         self._write_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
