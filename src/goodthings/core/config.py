@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     """Packs per second each device may send over HTTP, on average (429 above it)."""
     ingest_burst: int = 400
     """Packs a device may send at once before the rate applies."""
+    ingest_group_packs: int = 500
+    """Most packs the hub's writer stores in one transaction and one ledger entry."""
+    ingest_group_wait: float = 0.002
+    """Seconds the writer waits, after a group's first pack, for more packs to join it."""
     refused_packs_kept: int = 10_000
     """How many of the newest refused packs `goodthings ingest rejected` can show (older ones
     are forgotten as new ones arrive)."""

@@ -17,6 +17,7 @@ from goodthings.ingest.batch import (
 from goodthings.ingest.broker import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import Batching, BridgeStats, BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.ingest.pipeline import Pipeline
+from goodthings.ingest.writer import Grouping, GroupWriter, WriterClosed, WriterStats
 
 __all__ = [
     "SENML_CBOR",
@@ -27,6 +28,8 @@ __all__ = [
     "BrokerSession",
     "EmbeddedBroker",
     "EmbeddedBrokerError",
+    "GroupWriter",
+    "Grouping",
     "Incoming",
     "Ingestor",
     "MqttBridge",
@@ -34,5 +37,7 @@ __all__ = [
     "PackResult",
     "Pipeline",
     "Refusal",
+    "WriterClosed",
+    "WriterStats",
     "senml",
 ]

@@ -64,7 +64,8 @@ class _Prepared:
 
 
 class Pipeline:
-    """The hub's one ingest path; HTTP and MQTT both call `ingest`."""
+    """The hub's one ingest path; HTTP and MQTT reach it through the hub's writer
+    (`ingest.writer`), which hands it every pack waiting as one batch."""
 
     def __init__(
         self,
@@ -85,8 +86,9 @@ class Pipeline:
         self._checkpoints = checkpoints
         self._optouts = optouts
         self._lock = threading.Lock()
-        # One writer per process, whichever transport calls: SQLite serialises writers anyway,
-        # and waiting here is cheaper than SQLite's sleeping busy handler.
+        # One batch at a time in this process, for callers other than the writer (the CLI, a
+        # second writer): SQLite serialises writers anyway, and waiting here is cheaper than
+        # SQLite's sleeping busy handler.
         self._write_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
@@ -155,9 +157,10 @@ class Pipeline:
             if not caused_by_data(error):
                 raise  # the store's own fault: nothing is committed, and MQTT redelivers
             return self._store_one_by_one(batch, prepared, sealers, error)
-        results = [p.result for p in prepared]
-        if duplicates and len(results) == 1:
-            results = [_with_duplicates(results[0], duplicates)]
+        found = iter(duplicates)
+        results = [
+            _with_duplicates(p.result, next(found)) if p.accepted else p.result for p in prepared
+        ]
         return BatchOutcome(tuple(results), entry.seq)
 
     def _store(
@@ -166,26 +169,26 @@ class Pipeline:
         accepted: Sequence[tuple[Incoming, _Prepared]],
         devices: Sequence[str],
         sealers: Mapping[str, Sealer],
-    ) -> tuple[ledger.Entry, int]:
-        """Insert the accepted packs' rows and their ledger entry; returns it and the duplicates."""
-        rows: list[ReadingRow] = []
+    ) -> tuple[ledger.Entry, list[int]]:
+        """Insert the accepted packs' rows and their ledger entry; returns it and each pack's
+        duplicates (one insert per pack, so that each sender learns of its own)."""
         parts: list[bytes] = []
         totals: Counter[str] = Counter()
+        duplicates: list[int] = []
         for item, prepared in accepted:
             result = prepared.result
-            rows.extend(prepared.rows)
+            duplicates.append(len(prepared.rows) - insert_readings(connection, prepared.rows))
             parts.append(item.device_id.encode())
             parts.append(item.payload)
             totals["received"] += result.received
             totals[STORED] += result.stored
             totals[MINIMISED] += result.minimised
             totals.update({f"dropped.{k}": v for k, v in result.dropped.items()})
-        inserted = insert_readings(connection, rows)
         store_sealed_batch_keys(connection, sealers)
-        duplicates = len(rows) - inserted
-        if duplicates:
-            totals[STORED] -= duplicates
-            totals[f"dropped.{Reason.duplicate.value}"] += duplicates
+        duplicated = sum(duplicates)
+        if duplicated:
+            totals[STORED] -= duplicated
+            totals[f"dropped.{Reason.duplicate.value}"] += duplicated
         entry = ledger.append(
             connection,
             self._signer,
@@ -238,8 +241,7 @@ class Pipeline:
                 )
                 continue
             keys, seq = {}, entry.seq
-            if duplicates:
-                settled[index] = replace(pack, result=_with_duplicates(pack.result, duplicates))
+            settled[index] = replace(pack, result=_with_duplicates(pack.result, duplicates[0]))
         self._record_refusals(batch, settled)
         return BatchOutcome(tuple(p.result for p in settled), seq)
 
@@ -390,6 +392,8 @@ def _refused(refusal: Refusal, message: str, *, recorded: str | None = None) -> 
 
 
 def _with_duplicates(result: PackResult, duplicates: int) -> PackResult:
+    if not duplicates:
+        return result
     dropped = dict(result.dropped)
     dropped[Reason.duplicate.value] = dropped.get(Reason.duplicate.value, 0) + duplicates
     return replace(result, stored=result.stored - duplicates, dropped=dropped)

@@ -1,5 +1,9 @@
 """A running hub's parts, wired once: database, keys, ingest, device credentials, lockouts.
 
+The hub's one writer (`ingest.GroupWriter`) runs from `open` to `close`: HTTP requests and the
+MQTT bridge both store through it, so whatever is waiting shares one transaction and one ledger
+entry. `close` lets it store what it was given before the database goes.
+
 The hub listens for policy changes announced on its database (`policy.changes`): a consent
 withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once.
 """
@@ -12,7 +16,8 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
-from goodthings.core.config import Home
+from goodthings.core.config import Home, Settings
+from goodthings.core.errors import DeploymentError
 from goodthings.core.keys import (
     Keyring,
     KeyVault,
@@ -22,7 +27,7 @@ from goodthings.core.keys import (
     load_signing_key,
 )
 from goodthings.deployment import open_store, reapply_erasures
-from goodthings.ingest import Pipeline
+from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key
@@ -35,6 +40,8 @@ class Hub:
     keyring: Keyring
     signer: Ed25519PrivateKey
     pipeline: Pipeline
+    writer: GroupWriter
+    """Where transports hand packs to be stored: started with the hub, stopped by `close`."""
     tokens: TokenVerifier
     operator_token: str
     password_key: bytes = b""
@@ -43,6 +50,7 @@ class Hub:
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
 
     def on_policy_change(self) -> None:
@@ -51,6 +59,7 @@ class Hub:
 
     @classmethod
     def open(cls, home: Home) -> Hub:
+        grouping = _grouping(home.settings)
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
         keyring = Keyring(master, KeyVault.of(home))
@@ -59,19 +68,20 @@ class Hub:
         reapply_erasures(engine, keyring, signer)
         with engine.connect() as connection:
             journal_older_erasures(connection, keyring)
-        optouts = OptOutGate(IdentifierKey(master))
+        pipeline = Pipeline(
+            engine,
+            keyring,
+            signer,
+            optouts=OptOutGate(IdentifierKey(master)),
+            refused_kept=home.settings.refused_packs_kept,
+        )
         return cls(
             home=home,
             engine=engine,
             keyring=keyring,
             signer=signer,
-            pipeline=Pipeline(
-                engine,
-                keyring,
-                signer,
-                optouts=optouts,
-                refused_kept=home.settings.refused_packs_kept,
-            ),
+            pipeline=pipeline,
+            writer=GroupWriter(pipeline, grouping),
             tokens=TokenVerifier(
                 engine,
                 slots=Argon2Slots(home.settings.argon2_concurrency, home.settings.argon2_wait),
@@ -81,7 +91,21 @@ class Hub:
         )
 
     def close(self) -> None:
+        """Store what the writer was given, then let go of the database."""
+        self.writer.stop()
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
         self.engine.dispose()
+
+
+def _grouping(settings: Settings) -> Grouping:
+    """The writer's bounds from the settings, refused before anything is opened."""
+    try:
+        return Grouping(settings.ingest_group_packs, settings.ingest_group_wait)
+    except ValueError:
+        raise DeploymentError(
+            "GOODTHINGS_INGEST_GROUP_PACKS must be at least 1 and GOODTHINGS_INGEST_GROUP_WAIT "
+            f"at least 0 (seconds); they are {settings.ingest_group_packs} and "
+            f"{settings.ingest_group_wait}"
+        ) from None

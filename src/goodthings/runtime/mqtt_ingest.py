@@ -114,7 +114,7 @@ class MqttIngest(Lifecycle):
             shared=external,
             mqtt5=external,
         )
-        self._bridge = MqttBridge(self._hub.pipeline, session, on_birth=self._record_birth)
+        self._bridge = MqttBridge(self._hub.writer, session, on_birth=self._record_birth)
         try:
             self._bridge.start()
         except MqttBridgeError as error:

@@ -1,7 +1,15 @@
-"""`POST /ingest`: devices send SenML packs over HTTP with their bearer token."""
+"""`POST /ingest`: devices send SenML packs over HTTP with their bearer token.
+
+The handler reads the pack, hands it to the hub's writer and awaits its own result: no thread
+per request. The writer stores every pack waiting (other requests', the MQTT bridge's) in one
+transaction, and settles this request's future from its own thread once that is committed, so
+a 202 still means stored. When the store fails, or the hub is shutting down, the answer is 503
+with Retry-After: nothing of the pack was stored, and the device sends it again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -12,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from goodthings.ingest import SENML_CBOR, SENML_JSON, Incoming, Refusal
+from goodthings.ingest import SENML_CBOR, SENML_JSON, BatchOutcome, Incoming, Refusal, WriterClosed
 from goodthings.runtime import Hub
 from goodthings.web.deps import DeviceId
 from goodthings.web.ratelimit import RateLimiter
@@ -22,6 +30,8 @@ router = APIRouter(tags=["devices"])
 logger = logging.getLogger(__name__)
 
 _ACCEPTED_TYPES = {SENML_JSON, SENML_CBOR, "application/json"}
+_RETRY_AFTER = "5"
+"""Seconds a device waits before sending again a pack the hub could not store (503)."""
 
 
 def _problem(status: int, message: str, **headers: str) -> JSONResponse:
@@ -105,6 +115,11 @@ _SENML_PACK = {
             "model": DeviceProblem,
             "description": "The hub could not store this pack (it logs why); nothing was stored",
         },
+        503: {
+            "model": DeviceProblem,
+            "description": "The store is unavailable or the hub is shutting down; nothing was "
+            "stored: send the pack again after Retry-After seconds",
+        },
     },
 )
 async def ingest(
@@ -145,7 +160,21 @@ async def ingest(
     item = Incoming(
         device, bytes(body), time.time(), media if media != "application/json" else SENML_JSON
     )
-    outcome = await _run(endpoint, item)
+    try:
+        outcome = await _stored(endpoint, item)
+    except WriterClosed:
+        return _problem(
+            503,
+            "the hub is shutting down; nothing of the pack was stored: send it again",
+            **{"Retry-After": _RETRY_AFTER},
+        )
+    if isinstance(outcome, Exception):
+        return _problem(
+            503,
+            "the hub could not store the pack just now (its log says why); nothing of it was "
+            "stored: send it again",
+            **{"Retry-After": _RETRY_AFTER},
+        )
     result = outcome.results[0]
     if result.refusal is not None:
         return _problem(refusal_status(result.refusal), result.error or result.refusal)
@@ -181,5 +210,20 @@ async def device_policy(endpoint: Endpoint, device: DeviceId) -> Any:
     return Response(policy.to_json(), media_type="application/json")
 
 
-async def _run(endpoint: IngestEndpoint, item: Incoming) -> Any:
-    return await run_in_threadpool(endpoint.hub.pipeline.ingest, [item])
+async def _stored(endpoint: IngestEndpoint, item: Incoming) -> BatchOutcome | Exception:
+    """The pack's outcome once its group is committed, or the error that failed the group."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[BatchOutcome | Exception] = loop.create_future()
+
+    def settle(outcome: BatchOutcome | Exception) -> None:  # on the writer's thread
+        loop.call_soon_threadsafe(_resolve, future, outcome)
+
+    endpoint.hub.writer.submit([item], settle)
+    return await future
+
+
+def _resolve(
+    future: asyncio.Future[BatchOutcome | Exception], outcome: BatchOutcome | Exception
+) -> None:
+    if not future.done():  # cancelled when the device hung up while waiting
+        future.set_result(outcome)

@@ -1,0 +1,193 @@
+"""Group commit: the hub's one writer stores every pack waiting in one transaction and one
+ledger entry, settles each sender with its own result, and drains when stopped."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import func, select
+from tests.held import held_writes, outside, wait_until
+
+from goodthings.core.config import Home, Settings
+from goodthings.core.errors import DeploymentError
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import init_deployment
+from goodthings.ingest import BatchOutcome, Grouping, GroupWriter, Incoming, Refusal, WriterClosed
+from goodthings.runtime import Hub
+
+NOW = 1_790_000_000.0
+
+
+def pack(value: float, moment: float = NOW) -> bytes:
+    return json.dumps([{"bt": moment, "n": "temperature", "u": "Cel", "v": value}]).encode()
+
+
+class Sender:
+    """One submission and what it was told."""
+
+    def __init__(self, writer: GroupWriter, packs: Sequence[Incoming]) -> None:
+        self.outcome: BatchOutcome | Exception | None = None
+        self._done = threading.Event()
+        writer.submit(packs, self._settle)
+
+    def _settle(self, outcome: BatchOutcome | Exception) -> None:
+        self.outcome = outcome
+        self._done.set()
+
+    def told(self) -> BatchOutcome | Exception:
+        assert self._done.wait(30), "the writer never settled this sender"
+        assert self.outcome is not None
+        return self.outcome
+
+    def result(self) -> BatchOutcome:
+        outcome = self.told()
+        assert isinstance(outcome, BatchOutcome), outcome
+        return outcome
+
+
+def incoming(payload: bytes, device: str = "thermostat-1") -> Incoming:
+    return Incoming(device, payload, time.time())
+
+
+def ledger_entries(hub: Hub) -> int:
+    with hub.engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(t.ledger_entries)).scalar_one()
+        )
+
+
+def stored(hub: Hub) -> int:
+    with hub.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(t.readings)).scalar_one())
+
+
+def test_packs_waiting_together_share_one_transaction_and_each_sender_gets_its_own_result(
+    smart_home: Hub,
+) -> None:
+    smart_home.writer.ingest([incoming(pack(0.0, NOW - 60))])  # keys and gate ready
+    before = ledger_entries(smart_home)
+    with held_writes(smart_home.engine):
+        senders = [Sender(smart_home.writer, [incoming(pack(float(i), NOW + i))]) for i in range(8)]
+        senders.append(Sender(smart_home.writer, [incoming(b'[{"n": "temperature", "v": tru')]))
+        senders.append(Sender(smart_home.writer, [incoming(pack(9.0), device="toaster")]))
+    outcomes = [sender.result() for sender in senders]
+    # The group held in the database, and at most one more behind it: 10 senders, ≤ 2 entries.
+    assert ledger_entries(smart_home) - before <= 2
+    good = [outcome.results[0] for outcome in outcomes[:8]]
+    assert [(r.refusal, r.stored) for r in good] == [(None, 1)] * 8
+    assert all(outcome.ledger_seq is not None for outcome in outcomes[:8])
+    assert outcomes[8].results[0].refusal is Refusal.malformed
+    assert outcomes[9].results[0].refusal is Refusal.unknown_device
+    assert outcomes[8].ledger_seq is None and outcomes[9].ledger_seq is None
+    assert stored(smart_home) == 1 + 8
+    stats = smart_home.writer.stats()
+    assert stats.largest >= 5 and stats.failed_groups == 0
+
+
+def test_a_pack_sent_twice_in_one_group_is_a_duplicate_for_the_second_sender_only(
+    smart_home: Hub,
+) -> None:
+    smart_home.writer.ingest([incoming(pack(0.0, NOW - 60))])
+    with held_writes(smart_home.engine):
+        first = Sender(smart_home.writer, [incoming(pack(20.0))])
+        again = Sender(smart_home.writer, [incoming(pack(20.0))])
+        other = Sender(smart_home.writer, [incoming(pack(21.0, NOW + 1))])
+    assert (first.result().results[0].stored, first.result().results[0].dropped) == (1, {})
+    assert (again.result().results[0].stored, again.result().results[0].dropped) == (
+        0,
+        {"duplicate": 1},
+    )
+    assert other.result().results[0].stored == 1
+
+
+def test_a_batch_keeps_its_results_in_order_among_other_senders(smart_home: Hub) -> None:
+    """An MQTT batch and HTTP packs in one group: each gets back exactly its own packs."""
+    smart_home.writer.ingest([incoming(pack(0.0, NOW - 60))])
+    with held_writes(smart_home.engine):
+        alone = Sender(smart_home.writer, [incoming(pack(1.0))])
+        batch = Sender(
+            smart_home.writer,
+            [incoming(pack(2.0, NOW + 1)), incoming(b"{}"), incoming(pack(3.0, NOW + 2))],
+        )
+    assert [r.refusal for r in batch.result().results] == [None, Refusal.malformed, None]
+    assert len(alone.result().results) == 1
+
+
+def test_a_group_never_exceeds_its_count_and_a_batch_is_never_split(smart_home: Hub) -> None:
+    writer = GroupWriter(smart_home.pipeline, Grouping(max_packs=3, max_wait=0.0))
+    with writer:
+        with held_writes(smart_home.engine):
+            senders = [
+                Sender(writer, [incoming(pack(float(i), NOW + 10 * i + j)) for j in range(2)])
+                for i in range(4)
+            ]
+        assert all([r.stored for r in sender.result().results] == [1, 1] for sender in senders)
+        stats = writer.stats()
+    assert (stats.groups, stats.packs, stats.largest) == (4, 8, 2)
+
+
+def test_when_the_store_fails_every_sender_of_the_group_gets_the_error_and_nothing_is_stored(
+    smart_home: Hub,
+) -> None:
+    smart_home.writer.ingest([incoming(pack(0.0, NOW - 60))])
+    with held_writes(smart_home.engine) as store:
+        store.execute("ALTER TABLE ledger_entries RENAME TO ledger_entries_away")
+        senders = [Sender(smart_home.writer, [incoming(pack(float(i), NOW + i))]) for i in range(5)]
+    try:
+        assert all(isinstance(sender.told(), Exception) for sender in senders)
+        assert stored(smart_home) == 1
+        assert smart_home.writer.stats().failed_groups >= 1
+    finally:
+        with outside(smart_home.engine) as store:
+            store.execute("ALTER TABLE ledger_entries_away RENAME TO ledger_entries")
+    # The store is back: the same packs, sent again, are stored.
+    again = [Sender(smart_home.writer, [incoming(pack(float(i), NOW + i))]) for i in range(5)]
+    assert [sender.result().results[0].stored for sender in again] == [1] * 5
+
+
+def test_stop_stores_what_was_submitted_and_refuses_what_comes_after(smart_home: Hub) -> None:
+    writer = GroupWriter(smart_home.pipeline)
+    writer.start()
+    with held_writes(smart_home.engine):
+        senders = [Sender(writer, [incoming(pack(float(i), NOW + i))]) for i in range(6)]
+        stopping = threading.Thread(target=writer.stop)
+        stopping.start()
+        wait_until(lambda: not writer.accepting, "the writer to begin stopping")
+        with pytest.raises(WriterClosed):
+            Sender(writer, [incoming(pack(99.0))])
+        assert stopping.is_alive()  # it cannot have drained: the store is still held
+    stopping.join(30)
+    assert not stopping.is_alive()
+    assert [sender.result().results[0].stored for sender in senders] == [1] * 6
+    assert stored(smart_home) == 6
+
+
+def test_the_mqtt_way_in_blocks_until_committed_and_raises_the_groups_error(
+    smart_home: Hub,
+) -> None:
+    outcome = smart_home.writer.ingest([incoming(pack(1.0)), incoming(pack(2.0, NOW + 1))])
+    assert [r.stored for r in outcome.results] == [1, 1] and outcome.ledger_seq is not None
+    assert stored(smart_home) == 2
+    with held_writes(smart_home.engine) as store:
+        store.execute("ALTER TABLE ledger_entries RENAME TO ledger_entries_away")
+    try:
+        with pytest.raises(Exception) as raised:
+            smart_home.writer.ingest([incoming(pack(3.0, NOW + 2))])
+        assert not isinstance(raised.value, WriterClosed)
+    finally:
+        with outside(smart_home.engine) as store:
+            store.execute("ALTER TABLE ledger_entries_away RENAME TO ledger_entries")
+
+
+@pytest.mark.parametrize(("packs", "wait"), [(0, 0.002), (500, -1.0)])
+def test_group_settings_out_of_range_are_refused_by_name(
+    home: Home, packs: int, wait: float
+) -> None:
+    init_deployment(home, "smart-home")
+    settings = Settings(ingest_group_packs=packs, ingest_group_wait=wait)
+    with pytest.raises(DeploymentError, match="GOODTHINGS_INGEST_GROUP_PACKS"):
+        Hub.open(Home(home.root, settings=settings))
