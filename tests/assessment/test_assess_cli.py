@@ -32,7 +32,13 @@ def test_json_gives_a_verdict_and_evidence_per_control(
     assert controls["etsi-5.2-1"]["verdict"] == "pass"
     assert controls["etsi-5.1-4"]["verdict"] == "not assessed"
     assert controls["nist-8259a-data-protection"]["evidence"]["entries"] >= 0
-    assert {c["standard"] for c in document["controls"]} == {"principles", "etsi", "psti", "nist"}
+    assert {c["standard"] for c in document["controls"]} == {
+        "principles",
+        "etsi",
+        "psti",
+        "nist",
+        "gdpr",
+    }
 
 
 def test_a_failed_control_exits_1_and_names_the_evidence(

@@ -1,5 +1,5 @@
 """Assessment: the controls catalogue (good-practice principles, ETSI EN 303 645, UK PSTI, NIST
-IR 8259A) as data, and checks that decide each automatic control from the live store rather
+IR 8259A, GDPR) as data, and checks that decide each automatic control from the live store rather
 than from configuration, with evidence anyone may read (docs/assessment.md).
 
 It reads security, rights and the core store, so it sits above those services, beside

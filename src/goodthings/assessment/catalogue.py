@@ -32,6 +32,8 @@ class Standard(StrEnum):
     """UK PSTI Regulations 2023, Schedule 1."""
     nist = "nist"
     """NIST IR 8259A, the core device cybersecurity capabilities."""
+    gdpr = "gdpr"
+    """The GDPR articles the hub can show evidence for (5, 7, 12 to 22, 25, 30, 32, 35)."""
 
 
 class Collection(StrEnum):

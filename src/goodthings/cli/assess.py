@@ -28,6 +28,7 @@ class Which(StrEnum):
     etsi = "etsi"
     psti = "psti"
     nist = "nist"
+    gdpr = "gdpr"
     principles = "principles"
     all = "all"
 
