@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from cli_helpers import run
+from goodthings.core.config import Home
 from goodthings.core.store import tables as t
+from goodthings.deployment import init_deployment
 from goodthings.runtime import Hub
 
 
@@ -53,3 +56,17 @@ def test_a_failed_control_exits_1_and_names_the_evidence(
     assert "FAIL  etsi-6-4  Telemetry minimised" in ran.out
     assert "streams without retention: " in ran.out
     assert "wattwise-m2/power" in ran.out
+
+
+@pytest.mark.parametrize("example", ["smart-home", "care-home", "city-street"])
+def test_every_example_blueprint_fails_no_control(
+    example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The examples are meant as blueprints of good practice: out of the box, nothing fails."""
+    home = Home(tmp_path / example)
+    init_deployment(home, example)
+    ran = run(capsys, "assess", "--home", str(home.root), "--json")
+    assert ran.code == 0, ran.out
+    verdicts = {c["verdict"] for c in json.loads(ran.out)["controls"]}
+    assert "fail" not in verdicts
+    assert "pass" in verdicts
