@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,8 @@ def test_a_control_id_twice_is_refused() -> None:
     twice = GOOD + GOOD.split("controls:\n")[1]
     with pytest.raises(ManifestError, match="principle-x appears twice"):
         load_catalogue_text(twice, "controls.yaml")
+
+
+def test_every_check_is_explained_in_the_docs() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "assessment.md").read_text()
+    assert [check for check in CHECKS if f"| `{check}` |" not in docs] == []
