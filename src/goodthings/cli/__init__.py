@@ -13,6 +13,7 @@ from goodthings.cli import (
     _common,
     advisories,
     application,
+    assess,
     backup,
     bench,
     campaign,
@@ -60,6 +61,7 @@ app.command()(backup.backup)
 app.command()(backup.restore)
 app.command()(notice.notice)
 app.command()(sign.sign)
+app.command(name="assess")(assess.assess_command)
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(deployment_settings.app, name="deployment")
 app.add_typer(device.app, name="device")

@@ -63,6 +63,7 @@ from goodthings.security.passwords import (
     bundled_list,
     check_password,
     every_bundled_password,
+    fingerprint,
 )
 from goodthings.security.tokens import Authentication, TokenVerifier
 
@@ -91,6 +92,7 @@ __all__ = [
     "campaigns",
     "check_password",
     "every_bundled_password",
+    "fingerprint",
     "fingerprint_key",
     "fleet_security",
     "in_range",

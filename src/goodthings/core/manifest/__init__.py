@@ -5,6 +5,7 @@ from goodthings.core.manifest.edit import append_device
 from goodthings.core.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
 from goodthings.core.manifest.released import RELEASE, Release
 from goodthings.core.manifest.schema import Contact, Device, Manifest, Stream, period_of
+from goodthings.core.manifest.source import Located, load_yaml
 from goodthings.core.manifest.vocabulary import (
     ART9_CONDITIONS,
     CONSENT,
@@ -33,6 +34,7 @@ __all__ = [
     "Contact",
     "Device",
     "LoadedManifest",
+    "Located",
     "Manifest",
     "Release",
     "Stream",
@@ -43,5 +45,6 @@ __all__ = [
     "is_special",
     "load_manifest",
     "load_manifest_text",
+    "load_yaml",
     "period_of",
 ]

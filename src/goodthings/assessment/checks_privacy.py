@@ -1,0 +1,149 @@
+"""Automatic checks of privacy practice, over the live store: retention declared and enforced,
+erasure requests met in time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
+
+RETENTION_GRACE = timedelta(days=1)
+"""How long past its retention a reading may linger: the purge runs on a schedule
+(`retention_interval`, hourly by default), not at the exact second a reading expires."""
+
+
+def retention_declared(context: Context) -> Finding:
+    """Every personal stream in use says how long its readings are kept."""
+    s = t.streams.c
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            select(s.model_id, s.name, s.retention_seconds)
+            .where(s.personal.is_(True), s.retired_at.is_(None))
+            .order_by(s.model_id, s.name)
+        ).all()
+    if not rows:
+        return Finding(
+            "retention.declared", Verdict.not_applicable, "No stream holds personal data."
+        )
+    unbounded = tuple(f"{model}/{name}" for model, name, seconds in rows if seconds is None)
+    evidence: Evidence = {"personal_streams": len(rows), "streams_without_retention": unbounded}
+    if unbounded:
+        return Finding(
+            "retention.declared",
+            Verdict.failed,
+            f"{len(unbounded)} personal stream(s) keep readings forever: {', '.join(unbounded)}.",
+            evidence,
+        )
+    return Finding(
+        "retention.declared",
+        Verdict.passed,
+        f"All {len(rows)} personal stream(s) declare a retention period.",
+        evidence,
+    )
+
+
+def retention_enforced(context: Context) -> Finding:
+    """No stream holds a reading older than its retention (plus the purge's schedule)."""
+    s, r = t.streams.c, t.readings.c
+    oldest = select(r.stream_id, func.min(r.time).label("oldest")).group_by(r.stream_id).subquery()
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            select(s.model_id, s.name, s.retention_seconds, oldest.c.oldest)
+            .join(oldest, oldest.c.stream_id == s.id)
+            .where(s.retention_seconds.is_not(None))
+            .order_by(s.model_id, s.name)
+        ).all()
+        last_purge = connection.execute(
+            select(func.max(t.ledger_entries.c.seq)).where(
+                t.ledger_entries.c.actor == "hub:retention"
+            )
+        ).scalar()
+    if not rows:
+        return Finding(
+            "retention.enforced",
+            Verdict.not_applicable,
+            "No stream with a retention period holds readings yet.",
+        )
+    now = context.now.timestamp()
+    grace = RETENTION_GRACE.total_seconds()
+    overdue = tuple(
+        f"{model}/{name}"
+        for model, name, seconds, first in rows
+        if first is not None and now - float(first) > float(seconds) + grace
+    )
+    evidence: Evidence = {
+        "streams_with_readings": len(rows),
+        "streams_past_retention": overdue,
+        "grace_seconds": int(grace),
+        "last_purge_ledger_seq": last_purge,
+    }
+    if overdue:
+        return Finding(
+            "retention.enforced",
+            Verdict.failed,
+            f"{len(overdue)} stream(s) hold readings older than their retention: "
+            f"{', '.join(overdue)}.",
+            evidence,
+        )
+    return Finding(
+        "retention.enforced",
+        Verdict.passed,
+        f"The oldest reading of each of the {len(rows)} stream(s) is within its retention.",
+        evidence,
+    )
+
+
+def erasure_on_time(context: Context) -> Finding:
+    """Every erasure request was completed by its deadline, or its deadline has not passed."""
+    e = tp.erasure_requests.c
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            select(e.id, e.deadline, e.completed_at).order_by(e.requested_at)
+        ).all()
+        late = [
+            str(request)
+            for request, deadline, completed in rows
+            if _late(_aware(deadline), _aware(completed), context.now)
+        ]
+        open_count = connection.execute(
+            select(func.count()).select_from(tp.erasure_requests).where(e.completed_at.is_(None))
+        ).scalar_one()
+    if not rows:
+        return Finding(
+            "erasure.on-time", Verdict.not_applicable, "No one has asked for erasure yet."
+        )
+    evidence: Evidence = {
+        "requests": len(rows),
+        "open": int(open_count),
+        "late_requests": tuple(late),
+    }
+    if late:
+        return Finding(
+            "erasure.on-time",
+            Verdict.failed,
+            f"{len(late)} of {len(rows)} erasure request(s) were not met by their deadline.",
+            evidence,
+        )
+    return Finding(
+        "erasure.on-time",
+        Verdict.passed,
+        f"All {len(rows)} erasure request(s) were met, or are still within, their deadline.",
+        evidence,
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes for what was stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _late(deadline: datetime | None, completed: datetime | None, now: datetime) -> bool:
+    if deadline is None:
+        return False
+    return (completed or now) > deadline

@@ -1,0 +1,191 @@
+"""Each automatic check, on the good smart-home example and on one broken the way a careless
+operator would break it (direct SQL, a default password, an expired support period ...)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, update
+
+from goodthings.assessment import CHECKS, Context, Finding, Verdict
+from goodthings.core import ledger
+from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_portal as tp
+from goodthings.runtime import Hub
+from goodthings.security import fingerprint, set_password
+
+STRONG = "Quiet-Marmot-Juggles-47-Kettles"
+NOW = datetime.now(UTC)
+
+
+def _context(hub: Hub) -> Context:
+    key = load_public_key(hub.home.keys_dir / SIGNING_PUBLIC_KEY)
+    return Context(hub.engine, hub.password_key, key, NOW)
+
+
+def _run(hub: Hub, check: str) -> Finding:
+    return CHECKS[check](_context(hub))
+
+
+def _plant_password(hub: Hub, device: str, password: str) -> None:
+    """What an older tool or a hand-edit would do: bypass the policy and store the password."""
+    with hub.engine.begin() as connection:
+        connection.execute(
+            insert(t.device_tokens).values(
+                id=f"planted-{device}",
+                device_id=device,
+                kind="password",
+                secret_hash="not-checked-here",
+                fingerprint=fingerprint(hub.password_key, password),
+                created_at=NOW,
+            )
+        )
+
+
+def test_the_good_example_fails_no_check(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        set_password(connection, "meter-1", STRONG, smart_home.password_key)
+    verdicts = {check: _run(smart_home, check).verdict for check in CHECKS}
+    assert Verdict.failed not in verdicts.values(), verdicts
+    assert verdicts["credentials.no-known-password"] is Verdict.passed
+    assert verdicts["ledger.verifies"] is Verdict.passed
+
+
+def test_a_default_password_on_a_device_fails(smart_home: Hub) -> None:
+    _plant_password(smart_home, "thermostat-1", "admin")
+    finding = _run(smart_home, "credentials.no-known-password")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["devices_with_known_password"] == ("thermostat-1",)
+    assert "thermostat-1" in finding.summary
+    assert "admin" not in json.dumps(finding.evidence) + finding.summary
+
+
+def test_a_password_shared_by_two_devices_fails(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        set_password(connection, "meter-1", STRONG, smart_home.password_key)
+    _plant_password(smart_home, "front-door", STRONG)
+    finding = _run(smart_home, "credentials.unique")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["devices_sharing_a_password"] == ("front-door", "meter-1")
+    assert STRONG not in json.dumps(finding.evidence) + finding.summary
+    assert _run(smart_home, "credentials.no-known-password").verdict is Verdict.passed
+
+
+def test_a_revoked_default_password_no_longer_counts(smart_home: Hub) -> None:
+    _plant_password(smart_home, "thermostat-1", "admin")
+    with smart_home.engine.begin() as connection:
+        connection.execute(update(t.device_tokens).values(revoked_at=NOW - timedelta(hours=1)))
+    assert _run(smart_home, "credentials.no-known-password").verdict is Verdict.not_applicable
+
+
+def test_an_expired_support_period_fails(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        connection.execute(
+            update(t.device_models)
+            .where(t.device_models.c.id == "thermia-t5")
+            .values(support_until=(NOW - timedelta(days=1)).date())
+        )
+    finding = _run(smart_home, "support.in-future")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["models_past_support"] == ("thermia-t5",)
+
+
+def test_a_missing_disclosure_policy_fails(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        spec = dict(connection.execute(t.operator.select()).mappings().one()["spec"])
+        del spec["vulnerability_disclosure"]
+        connection.execute(update(t.operator).values(spec=spec))
+    finding = _run(smart_home, "disclosure.published")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["missing"] == ("contact", "policy_url")
+
+
+def test_a_changed_ledger_entry_fails(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        for n in range(3):
+            ledger.append(
+                connection, smart_home.signer, actor="test", action="note", target=f"n:{n}"
+            )
+    assert _run(smart_home, "ledger.verifies").verdict is Verdict.passed
+    with smart_home.engine.begin() as connection:
+        connection.execute(
+            update(t.ledger_entries)
+            .where(t.ledger_entries.c.seq == 2)
+            .values(counts={"deleted": 0})
+        )
+    finding = _run(smart_home, "ledger.verifies")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["first_bad_seq"] == 2
+
+
+def test_a_personal_stream_without_retention_fails(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        connection.execute(
+            update(t.streams)
+            .where(t.streams.c.model_id == "wattwise-m2", t.streams.c.name == "power")
+            .values(retention_seconds=None)
+        )
+    finding = _run(smart_home, "retention.declared")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["streams_without_retention"] == ("wattwise-m2/power",)
+
+
+@pytest.mark.parametrize(("age_days", "verdict"), [(29, Verdict.passed), (32, Verdict.failed)])
+def test_a_reading_kept_past_its_retention_fails(
+    smart_home: Hub, age_days: int, verdict: Verdict
+) -> None:
+    """thermia-t5/temperature keeps readings 30 days; the purge is allowed a day's slack."""
+    with smart_home.engine.begin() as connection:
+        stream = connection.execute(
+            t.streams.select().where(
+                t.streams.c.model_id == "thermia-t5", t.streams.c.name == "temperature"
+            )
+        ).one()
+        connection.execute(
+            insert(t.readings).values(
+                device_id="thermostat-1",
+                stream_id=stream.id,
+                time=(NOW - timedelta(days=age_days)).timestamp(),
+                value=21.5,
+            )
+        )
+    finding = _run(smart_home, "retention.enforced")
+    assert finding.verdict is verdict
+    overdue = ("thermia-t5/temperature",) if verdict is Verdict.failed else ()
+    assert finding.evidence["streams_past_retention"] == overdue
+    assert "21.5" not in json.dumps(finding.evidence) + finding.summary
+
+
+@pytest.mark.parametrize(
+    ("deadline_days", "completed_days", "verdict"),
+    [
+        (-1, None, Verdict.failed),  # deadline passed, still open
+        (-5, -2, Verdict.failed),  # met, but after the deadline
+        (-5, -6, Verdict.passed),  # met in time
+        (10, None, Verdict.passed),  # still within its deadline
+    ],
+    ids=["open-past-deadline", "met-late", "met-in-time", "within-deadline"],
+)
+def test_erasure_requests_are_judged_by_their_deadline(
+    smart_home: Hub, deadline_days: int, completed_days: int | None, verdict: Verdict
+) -> None:
+    completed = None if completed_days is None else NOW + timedelta(days=completed_days)
+    with smart_home.engine.begin() as connection:
+        connection.execute(
+            insert(tp.erasure_requests).values(
+                id="req-1",
+                subject_id="alex",
+                requested_at=NOW - timedelta(days=40),
+                deadline=NOW + timedelta(days=deadline_days),
+                method="cli",
+                mode="erase",
+                state="done" if completed else "pending",
+                completed_at=completed,
+            )
+        )
+    finding = _run(smart_home, "erasure.on-time")
+    assert finding.verdict is verdict
+    assert finding.evidence["late_requests"] == (("req-1",) if verdict is Verdict.failed else ())
