@@ -19,6 +19,7 @@ from goodthings.core.keys import (
     journal_older_erasures,
     load_master_key,
     load_operator_token,
+    load_secret_root,
     load_signing_key,
 )
 from goodthings.deployment import open_store, reapply_erasures
@@ -59,7 +60,8 @@ class Hub:
         reapply_erasures(engine, keyring, signer)
         with engine.connect() as connection:
             journal_older_erasures(connection, keyring)
-        optouts = OptOutGate(IdentifierKey(master))
+        root = load_secret_root(home.keys_dir)
+        optouts = OptOutGate(IdentifierKey(root))
         return cls(
             home=home,
             engine=engine,
@@ -77,7 +79,7 @@ class Hub:
                 slots=Argon2Slots(home.settings.argon2_concurrency, home.settings.argon2_wait),
             ),
             operator_token=load_operator_token(home.keys_dir),
-            password_key=fingerprint_key(master),
+            password_key=fingerprint_key(root),
         )
 
     def close(self) -> None:
