@@ -4,6 +4,7 @@ secret derived from the master unchanged, and a rotation killed at any point res
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import insert
 
 from goodthings.core.keys import (
@@ -21,6 +24,7 @@ from goodthings.core.keys import (
     Keyring,
     KeyVault,
     ReadingOpener,
+    SecretRoot,
     UnreadableError,
     load_master_key,
     load_secret_root,
@@ -179,3 +183,10 @@ def test_a_rotation_killed_at_random_points_resumes_and_every_key_still_opens(
     assert not list(hub.home.data_keys_dir.glob(".*"))
     only = Keyring(load_master_key(keys_dir), KeyVault.of(hub.home))
     assert _raw_keys(only, hub, EXTRA) == original
+
+
+def test_secrets_derived_from_the_root_are_those_derived_from_the_master_before() -> None:
+    master = os.urandom(32)
+    for info in (b"goodthings-webhook:v1:northgrid-energy", b"goodthings password fingerprint"):
+        before = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+        assert SecretRoot.of_master(master).derive(info) == before
