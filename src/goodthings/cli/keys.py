@@ -27,6 +27,6 @@ def rotate_master_command(home: HomeOption = None) -> None:
     out.print(
         f"Rotated the master key: {rotation.rewrapped} data keys re-wrapped now, "
         f"{rotation.already} already under the new key. The old master key is destroyed; "
-        "copies of keys/ taken before now no longer open anything (docs/operations.md#keys).",
+        "copies of keys/ taken before now no longer open anything (docs/operations.md#rotating-the-master-key).",
         markup=False,
     )

@@ -4,6 +4,7 @@ secret derived from the master unchanged, and a rotation killed at any point res
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import shutil
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import insert
 
+from goodthings.core.errors import DeploymentError
 from goodthings.core.keys import (
     UNREADABLE,
     Keyring,
@@ -31,6 +33,7 @@ from goodthings.core.keys import (
     rotate_master,
 )
 from goodthings.core.keys.masters import NEXT_MASTER_KEY, RETIRED_MASTER_KEY, masters_on_disk
+from goodthings.core.keys.rotation import ROTATING_LOCK
 from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
 from goodthings.policy.identifiers import IdentifierKey
@@ -166,17 +169,22 @@ def test_a_rotation_killed_at_random_points_resumes_and_every_key_still_opens(
     if url:
         environment["GOODTHINGS_DATABASE_URL"] = url
     chance = random.Random()
+    interrupted = 0
     for _ in range(4):
         with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as rotation:
-            try:
-                rotation.wait(timeout=chance.uniform(0.5, 2.5))
-            except subprocess.TimeoutExpired:
-                rotation.send_signal(signal.SIGKILL)
-                rotation.wait()
+            # Past start-up (the next master is on disk), then at a random point of the rest.
+            while rotation.poll() is None and not (keys_dir / NEXT_MASTER_KEY).exists():
+                time.sleep(0.01)
+            time.sleep(chance.uniform(0, 0.5))
+            rotation.send_signal(signal.SIGKILL)
+            rotation.wait()
+        left_half_way = (keys_dir / NEXT_MASTER_KEY).exists()
+        interrupted += left_half_way or (keys_dir / RETIRED_MASTER_KEY).exists()
         masters = masters_on_disk(keys_dir)
         assert masters, "a master key is always on disk"
         fresh = Keyring(masters[-1], KeyVault.of(hub.home))  # and finds the other if any
         assert _raw_keys(fresh, hub, EXTRA) == original
+    assert interrupted, "at least one rotation was killed half-way"
     finished = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     assert finished.returncode == 0, finished.stderr
     assert sorted(p.name for p in keys_dir.glob("master.key*")) == ["master.key"]
@@ -190,3 +198,17 @@ def test_secrets_derived_from_the_root_are_those_derived_from_the_master_before(
     for info in (b"goodthings-webhook:v1:northgrid-energy", b"goodthings password fingerprint"):
         before = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
         assert SecretRoot.of_master(master).derive(info) == before
+
+
+def test_a_second_rotation_at_the_same_time_is_refused(smart_home: Hub) -> None:
+    keys_dir = smart_home.home.keys_dir
+    before = load_master_key(keys_dir)
+    fd = os.open(keys_dir / ROTATING_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # what a running rotation holds
+        with pytest.raises(DeploymentError, match="another `goodthings keys rotate-master`"):
+            rotate_master(smart_home.keyring.vault, smart_home.engine)
+    finally:
+        os.close(fd)
+    assert load_master_key(keys_dir) == before
+    assert not (keys_dir / NEXT_MASTER_KEY).exists()

@@ -24,8 +24,11 @@ refused, and the old master kept, rather than left unreadable.
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +50,8 @@ from goodthings.core.keys.masters import (
 from goodthings.core.keys.vault import KeyVault, parse_key_file
 from goodthings.core.store import tables as t
 
+ROTATING_LOCK = ".rotating.lock"
+
 
 @dataclass(frozen=True)
 class Rotation:
@@ -58,6 +63,12 @@ class Rotation:
 
 def rotate_master(vault: KeyVault, engine: Engine) -> Rotation:
     """Rotate the master key of the deployment whose `keys/` holds `vault` (see the steps)."""
+    with _alone(vault.keys_dir):
+        _clear_temporaries(vault)
+        return _rotate(vault, engine)
+
+
+def _rotate(vault: KeyVault, engine: Engine) -> Rotation:
     keys_dir = vault.keys_dir
     next_path = keys_dir / NEXT_MASTER_KEY
     retired = keys_dir / RETIRED_MASTER_KEY
@@ -86,6 +97,31 @@ def rotate_master(vault: KeyVault, engine: Engine) -> Rotation:
         sync_directory(keys_dir)
     _destroy(retired)
     return Rotation(rewrapped=rewrapped, already=already)
+
+
+@contextmanager
+def _alone(keys_dir: Path) -> Iterator[None]:
+    fd = os.open(keys_dir / ROTATING_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeploymentError(
+                f"another `goodthings keys rotate-master` is running on {keys_dir}; wait for it"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _clear_temporaries(vault: KeyVault) -> None:
+    """Remove what a rotation killed while writing a file left behind (`write_atomically`'s
+    temporaries; `.new-` files belong to key creation in other processes and stay)."""
+    leftovers = [*vault.keys_dir.glob(".master.key*-*"), *vault.keys_dir.glob(".derived.key-*")]
+    if vault.directory.exists():
+        leftovers += vault.directory.glob(".*.key-*")
+    for path in leftovers:
+        path.unlink(missing_ok=True)
 
 
 def _rewrap(path: Path, keyring: Keyring, holders: _Holders, new: bytes) -> bool:
