@@ -30,10 +30,10 @@ def token(app: FastAPI) -> str:
     hub = app.state.hub
     with hub.engine.begin() as connection:
         issue_secret(connection, "energy-dashboard")
-    from goodthings.core.keys.files import load_master_key
+    from goodthings.core.keys import load_secret_root
     from goodthings.rights.access import TokenSigner
 
-    return TokenSigner(load_master_key(hub.home.keys_dir)).issue(
+    return TokenSigner(load_secret_root(hub.home.keys_dir)).issue(
         "energy-dashboard", ["OptimisationForConsumer"]
     )
 

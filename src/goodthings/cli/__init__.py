@@ -22,6 +22,7 @@ from goodthings.cli import (
     deployment_settings,
     device,
     ingest,
+    keys,
     ledger,
     manifest,
     notice,
@@ -67,6 +68,7 @@ app.add_typer(deployment_settings.app, name="deployment")
 app.add_typer(device.app, name="device")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(keys.app, name="keys")
 app.add_typer(senml.app, name="senml")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(password.app, name="password")

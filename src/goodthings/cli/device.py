@@ -14,7 +14,7 @@ import typer
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.password import read_password
 from goodthings.core.config import Home
-from goodthings.core.keys import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.deployment import add_device, check_new_password, manifest_path, open_store
 from goodthings.security import (
     BrokerAclError,
@@ -51,7 +51,7 @@ QrOption = Annotated[
 
 
 def _key(home: Home) -> bytes:
-    return fingerprint_key(load_master_key(home.keys_dir))
+    return fingerprint_key(load_secret_root(home.keys_dir))
 
 
 def _show(issued: Issued, qr_file: Path | None) -> None:

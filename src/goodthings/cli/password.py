@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.core.keys import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.deployment import open_store
 from goodthings.security import check_password, fingerprint_key, judge_password
 
@@ -42,7 +42,7 @@ def check(
     if deployment.manifest_path.exists():
         engine = open_store(deployment)
         try:
-            key = fingerprint_key(load_master_key(deployment.keys_dir))
+            key = fingerprint_key(load_secret_root(deployment.keys_dir))
             with engine.connect() as connection:
                 verdict = judge_password(connection, device or "", candidate, key)
         finally:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.core.store import tables as t
 from goodthings.rights.sharing import DEAD, WebhookSecrets, deliver_due, listing, replay, schedule
 from goodthings.runtime import Hub
@@ -29,7 +29,7 @@ def run(home: HomeOption = None) -> None:
     hub = Hub.open(deployment)
     try:
         created = schedule(hub.engine)
-        secrets = WebhookSecrets(load_master_key(deployment.keys_dir))
+        secrets = WebhookSecrets(load_secret_root(deployment.keys_dir))
         with httpx2.Client(timeout=10.0) as client:
             attempted = deliver_due(hub.engine, hub.keyring, hub.signer, secrets, client)
     finally:
@@ -110,5 +110,5 @@ def secret(
         )
     err.print(f"Webhook signing secret for {recipient_id} (give it to them over a safe channel):")
     out.print(
-        WebhookSecrets(load_master_key(deployment.keys_dir)).secret(recipient_id), markup=False
+        WebhookSecrets(load_secret_root(deployment.keys_dir)).secret(recipient_id), markup=False
     )

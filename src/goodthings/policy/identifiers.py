@@ -11,8 +11,7 @@ import hashlib
 import hmac
 import re
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from goodthings.core.keys import SecretRoot
 
 _HEX = re.compile(r"[0-9a-f]{12}")
 IDENTIFIER_CATEGORIES = frozenset({"MACAddress"})
@@ -33,10 +32,8 @@ def normalise(address: str) -> str:
 class IdentifierKey:
     """Keyed hashes of identifiers, under a key derived from the deployment's master key."""
 
-    def __init__(self, master_key: bytes) -> None:
-        self._key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"goodthings-passers-by:v1"
-        ).derive(master_key)
+    def __init__(self, root: SecretRoot) -> None:
+        self._key = root.derive(b"goodthings-passers-by:v1")
 
     def digest(self, address: str) -> str:
         """The keyed hash of a normalised address."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx2
 
 from goodthings.core import ledger
-from goodthings.core.keys import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.rights.retention import purge_expired
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
@@ -70,7 +70,7 @@ def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
     """What a running hub does on its own: purge past retention, deliver to recipients, sign
     the ledger's newest entries when no append has signed them for a second."""
     settings = hub.home.settings
-    secrets = WebhookSecrets(load_master_key(hub.home.keys_dir))
+    secrets = WebhookSecrets(load_secret_root(hub.home.keys_dir))
 
     def share() -> None:
         schedule(hub.engine)

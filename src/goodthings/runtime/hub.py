@@ -24,6 +24,7 @@ from goodthings.core.keys import (
     journal_older_erasures,
     load_master_key,
     load_operator_token,
+    load_secret_root,
     load_signing_key,
 )
 from goodthings.deployment import open_store, reapply_erasures
@@ -68,11 +69,12 @@ class Hub:
         reapply_erasures(engine, keyring, signer)
         with engine.connect() as connection:
             journal_older_erasures(connection, keyring)
+        root = load_secret_root(home.keys_dir)
         pipeline = Pipeline(
             engine,
             keyring,
             signer,
-            optouts=OptOutGate(IdentifierKey(master)),
+            optouts=OptOutGate(IdentifierKey(root)),
             refused_kept=home.settings.refused_packs_kept,
         )
         return cls(
@@ -87,7 +89,7 @@ class Hub:
                 slots=Argon2Slots(home.settings.argon2_concurrency, home.settings.argon2_wait),
             ),
             operator_token=load_operator_token(home.keys_dir),
-            password_key=fingerprint_key(master),
+            password_key=fingerprint_key(root),
         )
 
     def close(self) -> None:

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import ColumnElement, Connection, insert, or_, select, update
 
 from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys import SecretRoot
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
 from goodthings.security.argon2_slots import hasher
@@ -53,11 +52,9 @@ class Issued:
     """Shown once to the operator, never stored."""
 
 
-def fingerprint_key(master_key: bytes) -> bytes:
+def fingerprint_key(root: SecretRoot) -> bytes:
     """The key of password fingerprints, derived from the master key (never stored)."""
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"goodthings password fingerprint"
-    ).derive(master_key)
+    return root.derive(b"goodthings password fingerprint")
 
 
 def parse_token(token: str) -> tuple[str, str] | None:

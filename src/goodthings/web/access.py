@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from goodthings.core.keys import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.core.store import moment_of
 from goodthings.rights.access import (
     MAX_READINGS,
@@ -64,7 +64,7 @@ class ReadingsOut(BaseModel):
 def _signer(request: Request) -> TokenSigner:
     signer: TokenSigner | None = getattr(request.app.state, "access_tokens", None)
     if signer is None:
-        signer = TokenSigner(load_master_key(hub_of(request.app).home.keys_dir))
+        signer = TokenSigner(load_secret_root(hub_of(request.app).home.keys_dir))
         request.app.state.access_tokens = signer
     return signer
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from goodthings.core.keys import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.rights.passersby import IdentifierKey, held, normalise, opt_out
 from goodthings.transparency.notices import LANGUAGES, render_passersby_answer
 from goodthings.web.deps import HubDep, hub_of
@@ -28,7 +28,7 @@ def _limiter(request: Request) -> RateLimiter:
 def _key(request: Request) -> IdentifierKey:
     key: IdentifierKey | None = getattr(request.app.state, "passersby_key", None)
     if key is None:
-        key = IdentifierKey(load_master_key(hub_of(request.app).home.keys_dir))
+        key = IdentifierKey(load_secret_root(hub_of(request.app).home.keys_dir))
         request.app.state.passersby_key = key
     return key
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from goodthings.core.config import Home
-from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
@@ -38,7 +38,7 @@ def street(tmp_path: Path, database_url: str) -> Iterator[Hub]:
 
 
 def _key(hub: Hub) -> IdentifierKey:
-    return IdentifierKey(load_master_key(hub.home.keys_dir))
+    return IdentifierKey(load_secret_root(hub.home.keys_dir))
 
 
 def _probe(hub: Hub, *addresses: str, at: float | None = None) -> dict[str, object]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.core.keys.files import load_master_key
+from goodthings.core.keys import load_secret_root
 from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import tables as t
@@ -96,7 +96,7 @@ def hub(tmp_path: Path, database_url: str, receiver: Receiver) -> Iterator[Hub]:
 
 
 def _secrets(hub: Hub) -> WebhookSecrets:
-    return WebhookSecrets(load_master_key(hub.home.keys_dir))
+    return WebhookSecrets(load_secret_root(hub.home.keys_dir))
 
 
 def _deliver(hub: Hub, now: float, policy: RetryPolicy | None = None) -> list[object]:

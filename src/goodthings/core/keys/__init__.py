@@ -30,8 +30,10 @@ from goodthings.core.keys.held import (
     store_sealed_batch_keys,
     write_opened,
 )
+from goodthings.core.keys.masters import SecretRoot, load_secret_root
 from goodthings.core.keys.moved import journal_older_erasures, move_keys_out
 from goodthings.core.keys.opener import UNREADABLE, Opened, ReadingOpener, Unreadable
+from goodthings.core.keys.rotation import Rotation, rotate_master
 from goodthings.core.keys.vault import Erased, KeyVault, fingerprint
 
 __all__ = [
@@ -43,7 +45,9 @@ __all__ = [
     "Keyring",
     "Opened",
     "ReadingOpener",
+    "Rotation",
     "Sealer",
+    "SecretRoot",
     "Unreadable",
     "UnreadableError",
     "Value",
@@ -57,11 +61,13 @@ __all__ = [
     "load_master_key",
     "load_operator_token",
     "load_public_key",
+    "load_secret_root",
     "load_signing_key",
     "move_keys_out",
     "open_export",
     "open_sealed",
     "read_secret",
+    "rotate_master",
     "row_context",
     "row_prefix",
     "store_sealed_batch_keys",

@@ -37,12 +37,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys.vault import KeyVault, fingerprint
+from goodthings.core.keys.masters import master_id, masters_on_disk, rotation_lock
+from goodthings.core.keys.vault import KeyVault, fingerprint, key_file, parse_key_file
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 
 _WRAP_CONTEXT = b"goodthings-data-key:v1:"
-_TAG_CONTEXT = b"goodthings-erasure-tag:v1:"
 _NUMBER, _TEXT, _BOOL, _DATA = b"n", b"s", b"b", b"d"
 _DOUBLE = struct.Struct(">d")
 FOLLOW_INTERVAL = 0.05
@@ -134,8 +134,9 @@ class Keyring:
     """
 
     def __init__(self, master_key: bytes, vault: KeyVault) -> None:
-        self._master = AESGCM(master_key)
-        self._tag_key = hashlib.sha256(_TAG_CONTEXT + master_key).digest()
+        self._masters = {master_id(master_key): AESGCM(master_key)}
+        """Master keys by id; the first wraps new keys unless a rotation put a next one on disk."""
+        self._tag_key = vault.secret_root(master_key).tag_key
         self.vault = vault
         self._ciphers: dict[str, AESGCM] = {}
         self._held: dict[str, pyrage.x25519.Recipient] = {}
@@ -300,8 +301,14 @@ class Keyring:
     def _create(self, holder: str) -> None:
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(12)
-        wrapped = nonce + self._master.encrypt(nonce, key, _WRAP_CONTEXT + holder.encode())
-        stored = self.vault.create(holder, wrapped)
+        # Under the rotation lock, and under `master.key.next` when a rotation runs: a rotation
+        # then either sees this file or never needs to (core/keys/masters.py).
+        with rotation_lock(self.vault.keys_dir, exclusive=False):
+            wrapping, cipher = self._wrapping_master()
+            wrapped = nonce + cipher.encrypt(nonce, key, _WRAP_CONTEXT + holder.encode())
+            stored = self.vault.create(
+                holder, key_file(wrapping, hashlib.sha256(wrapped).hexdigest(), wrapped)
+            )
         if stored != wrapped:
             # Another worker created it first: use theirs, so both encrypt under one key.
             key = self._unwrap(holder, stored)
@@ -310,10 +317,36 @@ class Keyring:
             self._ciphers[holder] = AESGCM(key)
             self._fingerprints[holder] = fingerprint(stored)
 
-    def _unwrap(self, holder: str, wrapped: bytes) -> bytes:
-        try:
-            return self._master.decrypt(wrapped[:12], wrapped[12:], _WRAP_CONTEXT + holder.encode())
-        except InvalidTag:
-            raise UnreadableError(
-                f"the data key of {holder!r} does not open with this deployment's master key"
-            ) from None
+    def _wrapping_master(self) -> tuple[bytes, AESGCM]:
+        on_disk = masters_on_disk(self.vault.keys_dir)
+        for master in on_disk:
+            self._masters.setdefault(master_id(master), AESGCM(master))
+        wrapping = master_id(on_disk[0]) if on_disk else next(iter(self._masters))
+        return wrapping, self._masters[wrapping]
+
+    def _unwrap(self, holder: str, stored: bytes) -> bytes:
+        wrapping, wrapped = parse_key_file(stored)
+        if wrapping is not None and wrapping not in self._masters:
+            # Wrapped under a master this process has not seen: a rotation ran since it started.
+            for master in masters_on_disk(self.vault.keys_dir):
+                self._masters.setdefault(master_id(master), AESGCM(master))
+        ciphers = (
+            list(self._masters.values()) if wrapping is None else [self._masters.get(wrapping)]
+        )
+        for cipher in ciphers:
+            if cipher is None:
+                continue
+            try:
+                return cipher.decrypt(wrapped[:12], wrapped[12:], _WRAP_CONTEXT + holder.encode())
+            except InvalidTag:
+                continue
+        raise UnreadableError(
+            f"the data key of {holder!r} does not open with this deployment's master key"
+        )
+
+    def rewrap(self, holder: str, stored: bytes, master: bytes) -> bytes:
+        """The holder's key file re-wrapped under `master`, keeping its fingerprint."""
+        key = self._unwrap(holder, stored)
+        nonce = os.urandom(12)
+        wrapped = nonce + AESGCM(master).encrypt(nonce, key, _WRAP_CONTEXT + holder.encode())
+        return key_file(master_id(master), fingerprint(stored), wrapped)

@@ -14,6 +14,14 @@ neither the database nor `keys/`, so neither restore rolls it back::
 It names holders only by a keyed hash (`Keyring.tag`), so it reveals nobody to someone without
 the master key. A key file whose fingerprint the journal lists is destroyed when it is next
 read: putting back an old copy of `keys/` does not bring an erased key back either.
+
+A key file is the wrapped key as it was first written (nonce and AES-GCM ciphertext), or, once
+a master-key rotation touched it or it was made since, a second form that names its master::
+
+    b"GTK2" + master id (16 bytes) + fingerprint (32 bytes) + nonce + ciphertext
+
+The fingerprint is the key's first file's, kept through every re-wrap, so the journal, the
+`destroyed_keys` rows and every process's memory keep naming the same key after a rotation.
 """
 
 from __future__ import annotations
@@ -28,11 +36,35 @@ from pathlib import Path
 
 from goodthings.core.config import Home
 from goodthings.core.errors import DeploymentError
+from goodthings.core.keys.masters import (
+    DERIVED_KEY,
+    SecretRoot,
+    load_secret_root,
+    rotation_lock,
+    write_atomically,
+)
+
+_TAGGED = b"GTK2"
+_HEADER = len(_TAGGED) + 16 + 32
 
 
-def fingerprint(wrapped: bytes) -> str:
-    """Names one wrapped key without revealing anything about it."""
-    return hashlib.sha256(wrapped).hexdigest()
+def fingerprint(stored: bytes) -> str:
+    """Names one data key without revealing anything about it, the same through re-wraps."""
+    if stored.startswith(_TAGGED):
+        return stored[len(_TAGGED) + 16 : _HEADER].hex()
+    return hashlib.sha256(stored).hexdigest()
+
+
+def key_file(master: bytes, key_fingerprint: str, wrapped: bytes) -> bytes:
+    """The bytes of a key file naming the master (by its id) that wraps it."""
+    return _TAGGED + master + bytes.fromhex(key_fingerprint) + wrapped
+
+
+def parse_key_file(stored: bytes) -> tuple[bytes | None, bytes]:
+    """(id of the master that wraps it or None for a first-form file, the wrapped key)."""
+    if stored.startswith(_TAGGED):
+        return stored[len(_TAGGED) : len(_TAGGED) + 16], stored[_HEADER:]
+    return None, stored
 
 
 @dataclass(frozen=True)
@@ -94,17 +126,45 @@ class KeyVault:
     def destroy(self, holder: str, holder_tag: str) -> str | None:
         """Erase the holder's key: journal it, then delete the file; returns its fingerprint,
         or None when there was no key. Journal first, so a crash in between still erases."""
-        wrapped = self.read(holder)
-        if wrapped is None:
-            return None
-        erased = Erased(datetime.now(UTC), holder_tag, fingerprint(wrapped))
-        self.record(erased)
-        self._remove(self._path(holder))
-        return erased.fingerprint
+        with rotation_lock(self.keys_dir, exclusive=False):
+            wrapped = self.read(holder)
+            if wrapped is None:
+                return None
+            erased = Erased(datetime.now(UTC), holder_tag, fingerprint(wrapped))
+            self.record(erased)
+            self._remove(self._path(holder))
+            return erased.fingerprint
 
     def remove(self, holder: str) -> None:
         """Delete the holder's key without journaling an erasure (the person took it over)."""
-        self._remove(self._path(holder))
+        with rotation_lock(self.keys_dir, exclusive=False):
+            self._remove(self._path(holder))
+
+    @property
+    def keys_dir(self) -> Path:
+        """The deployment's `keys/`, where the master keys are."""
+        return self.directory.parent
+
+    def secret_root(self, master: bytes) -> SecretRoot:
+        """The root of derived secrets: `derived.key` once a rotation wrote it, else `master`."""
+        if (self.keys_dir / DERIVED_KEY).exists():
+            return load_secret_root(self.keys_dir)
+        return SecretRoot.of_master(master)
+
+    def holder_files(self) -> dict[str, Path]:
+        """Every key file by the hash of its holder (the file's name)."""
+        if not self.directory.exists():
+            return {}
+        return {path.stem: path for path in sorted(self.directory.glob("*.key"))}
+
+    def holder_hash(self, holder: str) -> str:
+        return self._path(holder).stem
+
+    def rewrite(self, path: Path, stored: bytes) -> None:
+        """Put a re-wrapped key in place of its file, atomically; the caller holds the
+        rotation lock exclusively, so no erasure of that key runs meanwhile."""
+        if path.exists():
+            write_atomically(path, stored)
 
     def was_erased(self, wrapped: bytes) -> bool:
         """Whether the journal lists this key as destroyed."""

@@ -18,11 +18,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, insert, select
 
 from goodthings.core.errors import GoodthingsError
+from goodthings.core.keys import SecretRoot
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
 
@@ -104,10 +103,8 @@ def authenticate(connection: Connection, client_id: str, client_secret: str) -> 
 class TokenSigner:
     """Issues and checks access tokens under a key derived from the master key."""
 
-    def __init__(self, master_key: bytes, lifetime: float = TOKEN_LIFETIME) -> None:
-        self._key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"goodthings-access-token:v1"
-        ).derive(master_key)
+    def __init__(self, root: SecretRoot, lifetime: float = TOKEN_LIFETIME) -> None:
+        self._key = root.derive(b"goodthings-access-token:v1")
         self.lifetime = lifetime
 
     def issue(self, application_id: str, purposes: list[str], now: float | None = None) -> str:

@@ -11,23 +11,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from goodthings.core.keys import SecretRoot
 
 HEADER = "X-Goodthings-Signature"
 
 
 class WebhookSecrets:
-    def __init__(self, master_key: bytes) -> None:
-        self._master = master_key
+    def __init__(self, root: SecretRoot) -> None:
+        self._root = root
 
     def secret(self, recipient_id: str) -> str:
-        raw = HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=None,
-            info=b"goodthings-webhook:v1:" + recipient_id.encode(),
-        ).derive(self._master)
+        raw = self._root.derive(b"goodthings-webhook:v1:" + recipient_id.encode())
         return "whs_" + raw.hex()
 
     def sign(self, recipient_id: str, body: bytes, timestamp: int) -> str:
