@@ -108,4 +108,4 @@ def list_(
         out.print("no operators yet: `goodthings operator add NAME --role operator`")
     for a in accounts:
         state = "second factor set up" if a.second_factor else "second factor not set up yet"
-        out.print(f"{a.name}\t{a.role.value}\t{state}", markup=False)
+        out.print(f"{a.name}  {a.role.value}  {state}", markup=False)

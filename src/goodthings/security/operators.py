@@ -23,7 +23,7 @@ from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import tables_console as tc
 from goodthings.security.argon2_slots import Argon2Slots, hasher
 from goodthings.security.credentials import PasswordRefused
-from goodthings.security.passwords import check_password
+from goodthings.security.passwords import Refusal, Verdict, check_password
 
 ISSUER = "goodthings"
 _STEP = 30
@@ -63,6 +63,8 @@ def _validate_name(name: str) -> None:
 def judge(name: str, password: str) -> None:
     """Refuse a password the device policy refuses (and one naming the person)."""
     verdict = check_password(password, device_id=name)
+    if verdict.refusal is Refusal.names_device:
+        verdict = Verdict(verdict.refusal, f"the password contains your name {name!r}")
     if not verdict.accepted:
         raise PasswordRefused(verdict)
 
