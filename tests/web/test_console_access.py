@@ -91,6 +91,7 @@ def test_an_auditor_is_refused_every_console_form(client: TestClient, hub: Hub) 
     for path in forms:
         answer = client.post(path, data={"csrf": csrf, "device": "meter-9"})
         assert answer.status_code == 403, path
+        assert "Signed in as audrey (auditor): this needs the role operator" in answer.text
     assert "meter-9" not in hub.home.manifest_path.read_text()
     # Viewing is allowed; the add-device form is not shown to an auditor.
     page = client.get("/console/security")

@@ -11,10 +11,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
+from fastapi.responses import Response
 
 from goodthings.security import ConsoleSession, Role
 from goodthings.security.console_sessions import SIGNED_IN
 from goodthings.security.console_sessions import find as find_session
+from goodthings.web._portal_common import HEADERS
 from goodthings.web.deps import HubDep
 from goodthings.web.refusals import Redirected, Refused
 
@@ -44,9 +46,27 @@ SignedIn = Annotated[ConsoleSession, Depends(_signed_in)]
 """A person who has given password and code; anyone else goes to the sign-in page."""
 
 
+class ConsoleRefused(Refused):
+    """A signed-in person asking for what their role, or their form, does not allow: a page
+    saying so, with status 403."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(403, message)
+
+    def answer(self, request: Request) -> Response:
+        response: Response = request.app.state.templates.TemplateResponse(
+            request, "console_refused.html", {"message": self.message}, status_code=403
+        )
+        response.headers.update(HEADERS)
+        return response
+
+
 def _allowed(session: ConsoleSession, roles: tuple[Role, ...]) -> ConsoleSession:
     if session.role not in roles:
-        raise Refused(403, f"the {session.role.value} role may not do this")
+        raise ConsoleRefused(
+            f"Signed in as {session.operator} ({session.role.value}): this needs the role "
+            f"{' or '.join(role.value for role in roles)}."
+        )
     return session
 
 
@@ -65,7 +85,9 @@ def actor(*roles: Role) -> Callable[[ConsoleSession, str], Awaitable[ConsoleSess
     async def dependency(session: SignedIn, csrf: Annotated[str, Form()] = "") -> ConsoleSession:
         _allowed(session, roles)
         if not session.csrf_ok(csrf):
-            raise Refused(403, "the form's CSRF token does not match the session; reload the page")
+            raise ConsoleRefused(
+                "The form was too old or came from somewhere else: reload the page and try again."
+            )
         return session
 
     return dependency
