@@ -24,12 +24,15 @@ def add_account(hub: Hub, name: str, role: Role) -> None:
 
 
 def secret_of(hub: Hub, name: str) -> str:
+    """The secret the enrolment page showed (the store holds it encrypted)."""
     with hub.engine.connect() as connection:
-        secret = connection.execute(
+        stored = connection.execute(
             select(tc.operators.c.totp_secret).where(tc.operators.c.name == name)
         ).scalar_one()
-    assert secret is not None, f"{name} has no TOTP secret yet"
-    return str(secret)
+    assert stored is not None, f"{name} has no TOTP secret yet"
+    assert len(stored) > 32, "the TOTP secret is stored in the clear"
+    with hub.engine.connect() as connection:
+        return operators.enrolment_secret(connection, name, hub.totp_key)
 
 
 def next_code(secret: str) -> str:

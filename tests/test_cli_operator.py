@@ -116,7 +116,7 @@ def test_reset_clears_the_second_factor_and_replaces_the_password(
     old = first.split("(shown once): ")[1].strip()
     engine = open_store(home)
     with engine.begin() as connection:
-        operators.enrolment_secret(connection, "olu")
+        operators.enrolment_secret(connection, "olu", operators.totp_key(b"k" * 32))
         connection.execute(tc.operators.update().values(totp_confirmed=True))
     engine.dispose()
     reset = run(capsys, "operator", "reset", "olu", *deployment)

@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from goodthings.core.store import tables_console as tc
 from goodthings.security import OperatorError, PasswordRefused, Role, operators
 
+KEY = operators.totp_key(b"k" * 32)
 NOW = datetime(2026, 12, 2, 12, 0, 10, tzinfo=UTC)
 GOOD = "lantern orchard velvet 1987 quay"
 
@@ -20,12 +23,12 @@ GOOD = "lantern orchard velvet 1987 quay"
 def secret(store: Engine) -> str:
     with store.begin() as connection:
         operators.add(connection, Ed25519PrivateKey.generate(), "olu", Role.operator, GOOD)
-        return operators.enrolment_secret(connection, "olu")
+        return operators.enrolment_secret(connection, "olu", KEY)
 
 
 def _use(store: Engine, code: str, now: datetime = NOW) -> bool:
     with store.begin() as connection:
-        return operators.use_code(connection, "olu", code, now)
+        return operators.use_code(connection, "olu", code, KEY, now)
 
 
 def test_a_code_works_once(store: Engine, secret: str) -> None:
@@ -71,3 +74,13 @@ def test_a_password_naming_the_person_is_refused(store: Engine) -> None:
         operators.add(
             connection, Ed25519PrivateKey.generate(), "margarethe", Role.dpo, "margarethe-1987-xq"
         )
+
+
+def test_the_secret_is_stored_encrypted_and_bound_to_the_name(store: Engine, secret: str) -> None:
+    with store.connect() as connection:
+        stored = connection.execute(select(tc.operators.c.totp_secret)).scalar_one()
+    assert secret not in stored
+    with store.begin() as connection:
+        connection.execute(tc.operators.update().values(name="mallory"))
+    with store.begin() as connection, pytest.raises(InvalidTag):
+        operators.use_code(connection, "mallory", pyotp.TOTP(secret).at(NOW), KEY, NOW)

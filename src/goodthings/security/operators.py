@@ -1,6 +1,9 @@
 """The people who operate the hub: accounts with a role, an argon2id password checked against
 the device password policy, and a TOTP second factor (RFC 6238, through pyotp).
 
+The TOTP secret is kept encrypted (AES-GCM under a key derived from the master key, bound to
+the account's name), so a copy of the database alone yields no codes.
+
 A new or reset account has a one-time password and no second factor: its first sign-in asks
 for a password of its own and enrols an authenticator app. A code works once: the newest
 30-second step used is kept, and a code of that step or an older one is refused.
@@ -8,6 +11,7 @@ for a password of its own and enrols an authenticator app. A code works once: th
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -15,7 +19,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import pyotp
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, insert, select, update
 
 from goodthings.core import ledger
@@ -194,17 +201,38 @@ def set_password(connection: Connection, name: str, password: str) -> None:
     )
 
 
-def enrolment_secret(connection: Connection, name: str) -> str:
+def totp_key(master_key: bytes) -> bytes:
+    """The key TOTP secrets are encrypted with, derived from the master key (never stored)."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"goodthings operator totp"
+    ).derive(master_key)
+
+
+def _seal(key: bytes, name: str, secret: str) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(key).encrypt(nonce, secret.encode(), name.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _open(key: bytes, name: str, stored: str) -> str:
+    raw = base64.urlsafe_b64decode(stored)
+    return AESGCM(key).decrypt(raw[:12], raw[12:], name.encode()).decode()
+
+
+def enrolment_secret(connection: Connection, name: str, key: bytes) -> str:
     """The TOTP secret being enrolled: made once, kept until a code confirms it."""
-    secret = connection.execute(
+    stored = connection.execute(
         select(tc.operators.c.totp_secret).where(tc.operators.c.name == name)
     ).scalar_one()
-    if secret is None:
-        secret = pyotp.random_base32()
-        connection.execute(
-            update(tc.operators).where(tc.operators.c.name == name).values(totp_secret=secret)
-        )
-    return str(secret)
+    if stored is not None:
+        return _open(key, name, str(stored))
+    secret = pyotp.random_base32()
+    connection.execute(
+        update(tc.operators)
+        .where(tc.operators.c.name == name)
+        .values(totp_secret=_seal(key, name, secret))
+    )
+    return secret
 
 
 def otpauth_uri(name: str, secret: str) -> str:
@@ -212,7 +240,9 @@ def otpauth_uri(name: str, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
 
 
-def use_code(connection: Connection, name: str, code: str, now: datetime | None = None) -> bool:
+def use_code(
+    connection: Connection, name: str, code: str, key: bytes, now: datetime | None = None
+) -> bool:
     """Whether `code` is a current code of `name`'s secret not used before; a success marks its
     step used (one UPDATE decides, so two tabs cannot both use a code) and confirms enrolment.
 
@@ -225,7 +255,7 @@ def use_code(connection: Connection, name: str, code: str, now: datetime | None 
     ).first()
     if row is None or row.totp_secret is None:
         return False
-    totp = pyotp.TOTP(row.totp_secret)
+    totp = pyotp.TOTP(_open(key, name, row.totp_secret))
     moment = now or datetime.now(UTC)
     typed = "".join(code.split())
     for offset in (-1, 0, 1):

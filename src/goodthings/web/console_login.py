@@ -126,7 +126,7 @@ def _code_context(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
             "enrol": not account.second_factor,
         }
         if not account.second_factor:
-            secret = operators.enrolment_secret(connection, session.operator)
+            secret = operators.enrolment_secret(connection, session.operator, hub.totp_key)
             uri = operators.otpauth_uri(session.operator, secret)
             context |= {"uri": uri, "secret": secret, "qr": segno.make(uri).svg_inline(scale=4)}
     return context
@@ -170,7 +170,7 @@ async def code(
         with hub.engine.begin() as connection:
             if context["new_password"]:
                 operators.set_password(connection, pending.operator, new_password)
-            if not operators.use_code(connection, pending.operator, code):
+            if not operators.use_code(connection, pending.operator, code, hub.totp_key):
                 raise _WrongCode  # and the new password is not kept either
             sessions.end(connection, pending.session_id)
             started = sessions.start(connection, pending.operator, sessions.SIGNED_IN)
