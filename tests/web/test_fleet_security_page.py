@@ -7,14 +7,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 
 from browsers import chromium, served
+from console_helpers import PASSWORD, add_account, next_code, secret_of
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
+from goodthings.security import Role
 from goodthings.security.advisories import read_advisory, store_advisory
 from goodthings.security.credentials import issue_token, record_refusal
 from goodthings.security.lockout import LockEvent, Scope, record_lockouts
@@ -36,6 +38,19 @@ def served_hub(home: Home) -> Iterator[tuple[str, Hub]]:
 def browser() -> Iterator[Browser]:
     with chromium() as running:
         yield running
+
+
+def _sign_in(page: Page, base: str, hub: Hub, path: str) -> None:
+    """An operator's account, signed in through the pages (password, then a code)."""
+    add_account(hub, "olu", Role.operator)
+    page.goto(f"{base}{path}")
+    expect(page).to_have_url(f"{base}/console/login")
+    page.get_by_label("Name").fill("olu")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("The 6-digit code your app shows").fill(next_code(secret_of(hub, "olu")))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/console/security")
 
 
 def _findings(hub: Hub) -> None:
@@ -64,15 +79,8 @@ def test_fleet_security_page_in_the_browser(served_hub: tuple[str, Hub], browser
     page.get_by_role("button", name="Send the report").click()
     expect(page.locator("#report-number")).to_have_text("1")
 
-    # The console asks the operator to sign in, and refuses a wrong token.
-    page.goto(f"{base}/console/security")
-    expect(page).to_have_url(f"{base}/console/login")
-    page.get_by_label("Operator token").fill("not-the-token")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("not the operator token")
-    page.get_by_label("Operator token").fill(hub.operator_token)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/console/security")
+    # The console asks the operator to sign in.
+    _sign_in(page, base, hub, "/console/security")
     expect(page.get_by_role("heading", level=1)).to_have_text("Fleet security")
     [cookie] = page.context.cookies()
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -97,10 +105,7 @@ def test_fleet_security_page_in_the_browser(served_hub: tuple[str, Hub], browser
 def test_adding_a_device_from_the_console(served_hub: tuple[str, Hub], browser: Browser) -> None:
     base, hub = served_hub
     page = browser.new_page()
-    page.goto(f"{base}/console/devices/new")
-    expect(page).to_have_url(f"{base}/console/login")
-    page.get_by_label("Operator token").fill(hub.operator_token)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, base, hub, "/console/devices/new")
     page.get_by_role("link", name="Add a device").click()
     page.get_by_label("Device id").fill("meter-7")
     page.get_by_label("Device model").select_option("wattwise-m2")

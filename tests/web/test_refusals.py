@@ -98,13 +98,17 @@ def test_console_pages_send_a_stranger_to_the_sign_in_page(client: TestClient, p
 
 
 @pytest.mark.parametrize("path", CONSOLE_PAGES)
-def test_console_pages_take_the_operator_token_from_the_cookie_or_the_header(
+def test_console_pages_refuse_the_operator_token_in_the_cookie_or_the_header(
     client: TestClient, hub: Hub, path: str
 ) -> None:
-    header = client.get(path, headers={"Authorization": f"Bearer {hub.operator_token}"})
-    assert header.status_code == 200
+    """The token is for scripts; people sign in with their own accounts (issue 15)."""
+    header = client.get(
+        path, headers={"Authorization": f"Bearer {hub.operator_token}"}, follow_redirects=False
+    )
+    assert (header.status_code, header.headers["location"]) == (303, "/console/login")
     client.cookies.set("gt_operator", hub.operator_token, path="/console")
-    assert client.get(path).status_code == 200
+    cookie = client.get(path, follow_redirects=False)
+    assert (cookie.status_code, cookie.headers["location"]) == (303, "/console/login")
 
 
 @pytest.mark.parametrize("path", PORTAL_PAGES)

@@ -27,6 +27,7 @@ from goodthings.cli import (
     manifest,
     notice,
     objection,
+    operator,
     password,
     receipt,
     report,
@@ -72,6 +73,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(senml.app, name="senml")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(password.app, name="password")
+app.add_typer(operator.app, name="operator")
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(subject.app, name="subject")

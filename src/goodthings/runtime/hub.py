@@ -31,7 +31,7 @@ from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
-from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key
+from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
 
 
 @dataclass
@@ -47,6 +47,8 @@ class Hub:
     operator_token: str
     password_key: bytes = b""
     """Keys the fingerprints that find a password reused across devices."""
+    totp_key: bytes = b""
+    """Encrypts the console's TOTP secrets (`security.operators.totp_key`)."""
     lockout: Lockout = field(default_factory=Lockout)
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
 
@@ -90,6 +92,7 @@ class Hub:
             ),
             operator_token=load_operator_token(home.keys_dir),
             password_key=fingerprint_key(root),
+            totp_key=operators.totp_key(root),
         )
 
     def close(self) -> None:

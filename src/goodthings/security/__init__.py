@@ -1,11 +1,13 @@
 """Device security: credentials and the password policy, lockouts, broker access control,
-certificates, firmware and advisories, vulnerability disclosure (docs/device-security.md), so a
+certificates, firmware and advisories, vulnerability disclosure, the console's
+operator accounts and sessions (docs/device-security.md), so a
 device earns its access and the operator sees the fleet's weak spots.
 
 Names that only make sense beside their module stay there, imported from it
 (`goodthings.security.lockout.Scope`, `goodthings.security.disclosure.MAX_SUMMARY`).
 """
 
+from goodthings.security import console_sessions, operators
 from goodthings.security.advisories import (
     AdvisoryError,
     affected_devices,
@@ -28,6 +30,7 @@ from goodthings.security.certificates import (
     issue_server_certificate,
     write_bundle,
 )
+from goodthings.security.console_sessions import ConsoleSession
 from goodthings.security.credentials import (
     CredentialKind,
     Issued,
@@ -58,6 +61,7 @@ from goodthings.security.firmware import (
 )
 from goodthings.security.fleet import fleet_security
 from goodthings.security.lockout import LockEvent, Lockout, record_lockouts
+from goodthings.security.operators import Account, OperatorError, Role
 from goodthings.security.passwords import (
     Refusal,
     bundled_list,
@@ -68,6 +72,7 @@ from goodthings.security.passwords import (
 from goodthings.security.tokens import Authentication, TokenVerifier
 
 __all__ = [
+    "Account",
     "AdvisoryError",
     "Argon2Slots",
     "Authentication",
@@ -76,21 +81,25 @@ __all__ = [
     "BrokerAclError",
     "Busy",
     "Campaign",
+    "ConsoleSession",
     "CredentialKind",
     "DynamicSecurity",
     "Issued",
     "LockEvent",
     "Lockout",
+    "OperatorError",
     "PasswordRefused",
     "Refusal",
     "ReportError",
     "ReportState",
+    "Role",
     "TokenVerifier",
     "admin_session",
     "affected_devices",
     "bundled_list",
     "campaigns",
     "check_password",
+    "console_sessions",
     "every_bundled_password",
     "fingerprint",
     "fingerprint_key",
@@ -103,6 +112,7 @@ __all__ = [
     "list_advisories",
     "new_hub_password",
     "operator_spec",
+    "operators",
     "parse_birth",
     "plugins_config",
     "read_advisory",

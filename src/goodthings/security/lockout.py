@@ -25,6 +25,7 @@ from goodthings.core.store import tables_security as ts
 class Scope(StrEnum):
     device = "device"
     address = "address"
+    operator = "operator"
 
 
 Key = tuple[Scope, str]

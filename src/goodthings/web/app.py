@@ -18,7 +18,16 @@ from goodthings.core.store import read_catalogue
 from goodthings.portal import plain_period, shown_moment
 from goodthings.rights.access import AccessError
 from goodthings.runtime import Hub, MqttIngest
-from goodthings.web import access, api, ingest, notices, passersby, portal, security
+from goodthings.web import (
+    access,
+    api,
+    console_login,
+    ingest,
+    notices,
+    passersby,
+    portal,
+    security,
+)
 from goodthings.web.refusals import Refused, answer_refused
 
 _WEB = files("goodthings.web")
@@ -61,6 +70,7 @@ def create_app(home: Home) -> FastAPI:
     app.include_router(api.router)
     app.state.templates = templates
     app.include_router(security.router)
+    app.include_router(console_login.router)
     app.include_router(portal.router)
     app.include_router(notices.router)
     app.include_router(access.router)

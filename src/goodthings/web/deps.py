@@ -1,5 +1,6 @@
 """What a route needs, handed to it by FastAPI (`Depends`) instead of fetched by hand in each:
-the hub, a bearer token, the operator, the device that sends. A dependency that refuses raises
+the hub, a bearer token, the operator's token, the device that sends (the console's signed-in
+person is `web.console_deps`). A dependency that refuses raises
 `Refused`, answered once by the handler `create_app` installs.
 """
 
@@ -16,9 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from goodthings.runtime import Hub
 from goodthings.security import Authentication, Busy
 from goodthings.security.lockout import Key, LockEvent, Scope, record_lockouts
-from goodthings.web.refusals import ApiRefused, Redirected, Refused
-
-OPERATOR_COOKIE = "gt_operator"
+from goodthings.web.refusals import ApiRefused, Refused
 
 
 def hub_of(app: Starlette) -> Hub:
@@ -64,17 +63,6 @@ async def _operator(hub: HubDep, token: BearerToken) -> Hub:
 
 Operator = Annotated[Hub, Depends(_operator)]
 """The hub, for a request that carries the operator's token as a bearer token."""
-
-
-async def _console_operator(request: Request, hub: HubDep, token: BearerToken) -> Hub:
-    """The console also takes the operator's token from its cookie; else to the sign-in page."""
-    presented = token if token is not None else request.cookies.get(OPERATOR_COOKIE, "")
-    if not is_operator_token(hub, presented):
-        raise Redirected("/console/login")
-    return hub
-
-
-ConsoleOperator = Annotated[Hub, Depends(_console_operator)]
 
 
 async def authenticate_device(hub: Hub, token: str, request: Request) -> str:

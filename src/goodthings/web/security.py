@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import segno
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
-    RedirectResponse,
     Response,
 )
 from pydantic import BaseModel, Field
@@ -22,7 +21,16 @@ from starlette.concurrency import run_in_threadpool
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import add_device
-from goodthings.security import BirthError, fleet_security, parse_birth, record_birth
+from goodthings.security import (
+    BirthError,
+    ConsoleSession,
+    Issued,
+    Role,
+    fleet_security,
+    operators,
+    parse_birth,
+    record_birth,
+)
 from goodthings.security.disclosure import (
     MAX_DETAILS,
     MAX_SUMMARY,
@@ -34,15 +42,8 @@ from goodthings.security.disclosure import (
     submit_report,
     triage,
 )
-from goodthings.web.deps import (
-    OPERATOR_COOKIE,
-    ConsoleOperator,
-    DeviceId,
-    HubDep,
-    Operator,
-    hub_of,
-    is_operator_token,
-)
+from goodthings.web.console_deps import EVERYONE, actor, viewer
+from goodthings.web.deps import DeviceId, HubDep, Operator, hub_of
 from goodthings.web.ratelimit import RateLimiter
 from goodthings.web.refusals import DEVICE_AUTH_RESPONSES, ApiProblem, ApiRefused, DeviceProblem
 
@@ -220,44 +221,22 @@ def report_triage(
     return {"report": report.id, "state": report.state.value, "updated_at": report.updated_at}
 
 
-@router.get("/console/login", response_class=HTMLResponse, include_in_schema=False)
-def login_form(request: Request) -> HTMLResponse:
-    return _templates(request).TemplateResponse(request, "console_login.html", {"error": None})  # type: ignore[no-any-return]
-
-
-@router.post("/console/login", include_in_schema=False)
-async def login(request: Request, hub: HubDep) -> Any:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    token = form.get("token", [""])[0].strip()
-    if not is_operator_token(hub, token):
-        return _templates(request).TemplateResponse(
-            request,
-            "console_login.html",
-            {"error": "That is not the operator token (the file keys/operator.token)."},
-            status_code=401,
-        )
-    response = RedirectResponse("/console/security", status_code=303)
-    response.set_cookie(
-        OPERATOR_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/console",
-    )
-    return response
-
-
 @router.get("/console/security", response_class=HTMLResponse, include_in_schema=False)
-def fleet_page(request: Request, hub: ConsoleOperator) -> Any:
+def fleet_page(
+    request: Request, hub: HubDep, session: Annotated[ConsoleSession, Depends(viewer(*EVERYONE))]
+) -> Any:
     with hub.engine.connect() as connection:
         fleet = fleet_security(connection)
     return _templates(request).TemplateResponse(
-        request, "fleet_security.html", {"fleet": fleet, "now": datetime.now(UTC)}
+        request,
+        "fleet_security.html",
+        {"fleet": fleet, "now": datetime.now(UTC), "session": session},
     )
 
 
-def _new_device_form(request: Request, error: str | None, values: dict[str, str]) -> Any:
+def _new_device_form(
+    request: Request, session: ConsoleSession, error: str | None, values: dict[str, str]
+) -> Any:
     hub = hub_of(request.app)
     manifest = load_manifest(hub.home.manifest_path).manifest
     return _templates(request).TemplateResponse(
@@ -268,36 +247,52 @@ def _new_device_form(request: Request, error: str | None, values: dict[str, str]
             "places": [p.id for p in manifest.places],
             "error": error,
             "values": values,
+            "session": session,
         },
         status_code=400 if error else 200,
     )
 
 
 @router.get("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
-def new_device(request: Request, hub: ConsoleOperator) -> Any:
-    return _new_device_form(request, None, {})
+def new_device(
+    request: Request, session: Annotated[ConsoleSession, Depends(viewer(Role.operator))]
+) -> Any:
+    return _new_device_form(request, session, None, {})
 
 
 @router.post("/console/devices/new", response_class=HTMLResponse, include_in_schema=False)
-async def add_device_from_console(request: Request, hub: ConsoleOperator) -> Any:
-    """The console's way of `goodthings device add`: the same service, the credential shown once."""
-    form = {
-        k: v[0].strip()
-        for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()
-    }
-    try:
-        issued = await run_in_threadpool(
-            lambda: add_device(
-                hub.engine,
-                hub.home.manifest_path,
-                device_id=form.get("device", ""),
-                model=form.get("model", ""),
-                place=form.get("place", ""),
-                key=hub.password_key,
-            )
+async def add_device_from_console(
+    request: Request,
+    hub: HubDep,
+    session: Annotated[ConsoleSession, Depends(actor(Role.operator))],
+    device: Annotated[str, Form()] = "",
+    model: Annotated[str, Form()] = "",
+    place: Annotated[str, Form()] = "",
+) -> Any:
+    """The console's way of `goodthings device add`: the same service, the credential shown once,
+    and a ledger entry naming who added it."""
+    form = {"device": device.strip(), "model": model.strip(), "place": place.strip()}
+
+    def add() -> Issued:
+        issued = add_device(
+            hub.engine,
+            hub.home.manifest_path,
+            device_id=form.get("device", ""),
+            model=form.get("model", ""),
+            place=form.get("place", ""),
+            key=hub.password_key,
         )
+        with hub.engine.begin() as connection:
+            who = f"operator:{session.operator}"
+            operators.record(
+                connection, hub.signer, who, "console.device_add", f"device:{issued.device_id}"
+            )
+        return issued
+
+    try:
+        issued = await run_in_threadpool(add)
     except GoodthingsError as exc:
-        return _new_device_form(request, str(exc), form)
+        return _new_device_form(request, session, str(exc), form)
     qr = segno.make(issued.secret, error="m").svg_inline(scale=5)
     response = _templates(request).TemplateResponse(
         request, "device_added.html", {"issued": issued, "qr": qr}, status_code=201

@@ -7,6 +7,7 @@ The table modules are public as namespaces (`from goodthings.core.store import t
 from goodthings.core.store import (
     declared,
     tables,
+    tables_console,
     tables_portal,
     tables_security,
     tables_transparency,
@@ -62,6 +63,7 @@ __all__ = [
     "select_refused",
     "sqlite_url",
     "tables",
+    "tables_console",
     "tables_portal",
     "tables_security",
     "tables_transparency",
