@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
 from goodthings.core.manifest import is_consent
+from goodthings.core.store import count_by_subject
 from goodthings.core.store import tables as t
 
 
@@ -20,7 +21,7 @@ def consent_before_collection(context: Context) -> Finding:
     Consents with a recipient decide sharing, not collection, so they do not count (as in the
     gate).
     """
-    s, p, c, r = t.streams.c, t.purposes.c, t.consents.c, t.readings.c
+    s, p, c = t.streams.c, t.purposes.c, t.consents.c
     with context.engine.connect() as connection:
         bases: defaultdict[int, list[str | None]] = defaultdict(list)
         names: dict[int, str] = {}
@@ -46,20 +47,16 @@ def consent_before_collection(context: Context) -> Finding:
                 .distinct()
             )
         }
-        held = connection.execute(
-            select(r.stream_id, r.subject_id, func.count())
-            .where(r.stream_id.in_(waiting))
-            .group_by(r.stream_id, r.subject_id)
-        ).all()
+        held = count_by_subject(connection, waiting)
     without = [
-        (int(stream), int(count))
-        for stream, subject, count in held
+        (stream, count)
+        for (stream, subject), count in held.items()
         if subject is None or (stream, subject) not in given
     ]
     streams = tuple(sorted({names[stream] for stream, _count in without}))
     evidence: Evidence = {
         "consent_only_streams": tuple(names[sid] for sid in waiting),
-        "readings_checked": sum(int(count) for _s, _subject, count in held),
+        "readings_checked": sum(held.values()),
         "readings_without_consent": sum(count for _stream, count in without),
         "streams_with_readings_without_consent": streams,
     }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
+from goodthings.core.store import oldest_by_stream
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 
@@ -48,15 +49,18 @@ def retention_declared(context: Context) -> Finding:
 
 def retention_enforced(context: Context) -> Finding:
     """No stream holds a reading older than its retention (plus the purge's schedule)."""
-    s, r = t.streams.c, t.readings.c
-    oldest = select(r.stream_id, func.min(r.time).label("oldest")).group_by(r.stream_id).subquery()
+    s = t.streams.c
     with context.engine.connect() as connection:
-        rows = connection.execute(
-            select(s.model_id, s.name, s.retention_seconds, oldest.c.oldest)
-            .join(oldest, oldest.c.stream_id == s.id)
-            .where(s.retention_seconds.is_not(None))
-            .order_by(s.model_id, s.name)
-        ).all()
+        oldest = oldest_by_stream(connection)
+        rows = [
+            (model, name, seconds, oldest[stream_id])
+            for stream_id, model, name, seconds in connection.execute(
+                select(s.id, s.model_id, s.name, s.retention_seconds)
+                .where(s.retention_seconds.is_not(None))
+                .order_by(s.model_id, s.name)
+            )
+            if stream_id in oldest
+        ]
         last_purge = connection.execute(
             select(func.max(t.ledger_entries.c.seq)).where(
                 t.ledger_entries.c.actor == "hub:retention"

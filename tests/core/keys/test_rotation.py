@@ -169,13 +169,16 @@ def test_a_rotation_killed_at_random_points_resumes_and_every_key_still_opens(
     if url:
         environment["GOODTHINGS_DATABASE_URL"] = url
     chance = random.Random()
-    interrupted = 0
-    for _ in range(4):
+    interrupted = rounds = 0
+    # At least four rounds, and more (up to 40) until one kill lands half-way: a rotation of a
+    # few keys is quick, so a random kill often comes after it finished.
+    while rounds < 4 or (not interrupted and rounds < 40):
+        rounds += 1
         with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as rotation:
             # Past start-up (the next master is on disk), then at a random point of the rest.
             while rotation.poll() is None and not (keys_dir / NEXT_MASTER_KEY).exists():
-                time.sleep(0.01)
-            time.sleep(chance.uniform(0, 0.5))
+                time.sleep(0.005)
+            time.sleep(chance.uniform(0, 0.5 if interrupted else 0.05))
             rotation.send_signal(signal.SIGKILL)
             rotation.wait()
         left_half_way = (keys_dir / NEXT_MASTER_KEY).exists()

@@ -26,6 +26,7 @@ from goodthings.core.store.readings import (
     Selection,
     StoredReading,
     count_by_stream,
+    count_by_subject,
     count_readings,
     delete_by_id,
     delete_readings,
@@ -33,6 +34,7 @@ from goodthings.core.store.readings import (
     last_id,
     latest_time,
     moment_of,
+    oldest_by_stream,
     select_readings,
 )
 from goodthings.core.store.refused import RefusedPack, record_refused, select_refused
@@ -45,6 +47,7 @@ __all__ = [
     "Selection",
     "StoredReading",
     "count_by_stream",
+    "count_by_subject",
     "count_readings",
     "declared",
     "delete_by_id",
@@ -55,6 +58,7 @@ __all__ = [
     "migrate",
     "moment_of",
     "normalise_url",
+    "oldest_by_stream",
     "open_engine",
     "read_catalogue",
     "record_refused",

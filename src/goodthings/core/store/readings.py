@@ -207,6 +207,25 @@ def count_by_stream(connection: Connection) -> dict[int, int]:
     return {int(stream_id): int(count) for stream_id, count in rows}
 
 
+def oldest_by_stream(connection: Connection) -> dict[int, float]:
+    """The time of the oldest reading stored per stream id (streams with none are absent)."""
+    rows = connection.execute(select(_r.stream_id, func.min(_r.time)).group_by(_r.stream_id))
+    return {int(stream_id): float(oldest) for stream_id, oldest in rows}
+
+
+def count_by_subject(
+    connection: Connection, stream_ids: Sequence[int]
+) -> dict[tuple[int, str | None], int]:
+    """How many readings of these streams are stored per (stream id, subject id); a reading
+    about nobody in particular has subject None."""
+    rows = connection.execute(
+        select(_r.stream_id, _r.subject_id, func.count())
+        .where(_r.stream_id.in_(stream_ids))
+        .group_by(_r.stream_id, _r.subject_id)
+    )
+    return {(int(stream), subject): int(count) for stream, subject, count in rows}
+
+
 def latest_time(connection: Connection, selection: Selection) -> float | None:
     """The time of the newest matching reading, or None when none matches."""
     statement = select(func.max(_r.time)).where(*_conditions(selection))
