@@ -106,6 +106,22 @@ def write_atomically(path: Path, content: bytes) -> None:
     sync_directory(path.parent)
 
 
+def destroy_file(path: Path) -> None:
+    """Overwrite a key file with zeros, then remove its name, durably. Zeros are best effort
+    against undelete: a copy-on-write file system or an SSD may keep the old blocks, which is
+    why a data key is also wrapped under the master key."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with path.open("r+b") as out:
+        out.write(b"\0" * size)
+        out.flush()
+        os.fsync(out.fileno())
+    path.unlink(missing_ok=True)
+    sync_directory(path.parent)
+
+
 def sync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:

@@ -40,6 +40,7 @@ from goodthings.core.keys.files import MASTER_KEY, load_master_key
 from goodthings.core.keys.masters import (
     NEXT_MASTER_KEY,
     RETIRED_MASTER_KEY,
+    destroy_file,
     keep_secret_root,
     master_id,
     masters_on_disk,
@@ -74,7 +75,7 @@ def _rotate(vault: KeyVault, engine: Engine) -> Rotation:
     retired = keys_dir / RETIRED_MASTER_KEY
     if retired.exists() and not next_path.exists():
         # Crashed after step 4: every key is under the new master already.
-        _destroy(retired)
+        destroy_file(retired)
         return Rotation(rewrapped=0, already=len(vault.holder_files()))
     retired.unlink(missing_ok=True)  # a link to the current master.key, from a crash in step 4
     keep_secret_root(keys_dir)
@@ -95,7 +96,7 @@ def _rotate(vault: KeyVault, engine: Engine) -> Rotation:
         os.link(keys_dir / MASTER_KEY, retired)
         next_path.replace(keys_dir / MASTER_KEY)
         sync_directory(keys_dir)
-    _destroy(retired)
+    destroy_file(retired)
     return Rotation(rewrapped=rewrapped, already=already)
 
 
@@ -162,17 +163,3 @@ class _Holders:
             places = connection.execute(select(t.places.c.id)).scalars().all()
         for holder in [*subjects, *(f"place:{place}" for place in places)]:
             self._by_hash[self._vault.holder_hash(holder)] = holder
-
-
-def _destroy(path: Path) -> None:
-    # Zeros first (best effort against undelete, as for data keys), then the name.
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
-    with path.open("r+b") as out:
-        out.write(b"\0" * size)
-        out.flush()
-        os.fsync(out.fileno())
-    path.unlink()
-    sync_directory(path.parent)

@@ -39,8 +39,10 @@ from goodthings.core.errors import DeploymentError
 from goodthings.core.keys.masters import (
     DERIVED_KEY,
     SecretRoot,
+    destroy_file,
     load_secret_root,
     rotation_lock,
+    sync_directory,
     write_atomically,
 )
 
@@ -97,7 +99,7 @@ class KeyVault:
             return None
         if fingerprint(wrapped) in self._destroyed():
             # An old copy of keys/ put back: the journal says this key was erased.
-            self._remove(path)
+            destroy_file(path)
             return None
         return wrapped
 
@@ -120,7 +122,7 @@ class KeyVault:
                 os.link(temporary, self._path(holder))
         finally:
             Path(temporary).unlink()
-        self._sync_directory()
+        sync_directory(self.directory)
         return wrapped
 
     def destroy(self, holder: str, holder_tag: str) -> str | None:
@@ -132,13 +134,13 @@ class KeyVault:
                 return None
             erased = Erased(datetime.now(UTC), holder_tag, fingerprint(wrapped))
             self.record(erased)
-            self._remove(self._path(holder))
+            destroy_file(self._path(holder))
             return erased.fingerprint
 
     def remove(self, holder: str) -> None:
         """Delete the holder's key without journaling an erasure (the person took it over)."""
         with rotation_lock(self.keys_dir, exclusive=False):
-            self._remove(self._path(holder))
+            destroy_file(self._path(holder))
 
     @property
     def keys_dir(self) -> Path:
@@ -215,24 +217,3 @@ class KeyVault:
 
     def _ensure_directory(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-    def _remove(self, path: Path) -> None:
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return
-        # Best effort against undelete; a copy-on-write file system or an SSD may keep the
-        # old blocks, which is why the key is also wrapped under the master key.
-        with path.open("r+b") as out:
-            out.write(b"\0" * size)
-            out.flush()
-            os.fsync(out.fileno())
-        path.unlink(missing_ok=True)
-        self._sync_directory()
-
-    def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
