@@ -8,9 +8,7 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -23,48 +21,25 @@ from goodthings.core.keys import UNREADABLE, ReadingOpener
 from goodthings.core.store import Selection, open_engine, select_readings
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.deployment import init_deployment
 from goodthings.policy import inputs
-from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import request_erasure, resume_interrupted
 from goodthings.rights.erasure.lock import erasure_lock
 from goodthings.rights.receipts import verify
 from goodthings.runtime import Hub
 from goodthings.runtime.background import hub_jobs
 from hubs import clean_environment
-from portal_helpers import send
+from kill_helpers import PERSON, READINGS, goodthings, prepare
 
-PERSON = "alex"
-PACKS, PER_PACK = 40, 500
 ROUNDS = 5
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A smart home where alex consented and has enough readings that erasing takes a while."""
-    root = tmp_path_factory.mktemp("erase-killed") / "home"
-    home = Home(root)
-    init_deployment(home, "smart-home")
-    hub = Hub.open(home)
-    try:
-        for stream in ("heart_rate", "steps"):
-            consent.give(
-                hub.engine,
-                hub.signer,
-                consent.ConsentChange(PERSON, stream, "ServicePersonalisation"),
-            )
-        hub.pipeline.refresh()
-        start = time.time() - PACKS * PER_PACK - 10
-        for pack in range(PACKS):
-            values = [60.0 + (pack + i) % 90 for i in range(PER_PACK)]
-            assert send(hub, "band-alex", "heart_rate", values, start + pack * PER_PACK) == PER_PACK
-    finally:
-        hub.close()
-    yield root
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepare(tmp_path_factory.mktemp("erase-killed") / "home")
 
 
 def _erase(root: Path) -> list[str]:
-    return [sys.executable, "-m", "goodthings", "erase", PERSON, "--yes", "--home", str(root)]
+    return goodthings(root, "erase", PERSON, "--yes")
 
 
 def _given(hub: Hub) -> int:
@@ -119,7 +94,7 @@ def _check_before_or_after(root: Path) -> str:
         stored, opened = _person(hub)
         if not requests:
             assert hub.keyring.vault.read(PERSON) is not None
-            assert (stored, opened) == (PACKS * PER_PACK, PACKS * PER_PACK)
+            assert (stored, opened) == (READINGS, READINGS)
             assert _given(hub) == 2
             return "before"
         [(state, receipt)] = requests
