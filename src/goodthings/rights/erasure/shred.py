@@ -18,14 +18,15 @@ stopped):
 Readings from shared places (a household's electricity meter) are also about other people and
 are sealed under the place's key: they are kept, and the receipt says so. When the operator
 must keep aggregates, daily counts and means of the person's readings are kept first with no
-link to the person or their device ("unlinked"), and the receipt says that instead.
+link to the person or their device ("unlinked", `aggregates.py`), stored in the transaction
+that records the key destroyed so a resumed erasure never stores them twice, and the receipt
+says that instead.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,27 +37,24 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
+from goodthings.core.keys import Keyring
 from goodthings.core.store import (
     Order,
     Selection,
     declared,
     delete_readings,
-    moment_of,
-    select_readings,
 )
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes
 from goodthings.rights import signin
 from goodthings.rights.consent import stop_everything
+from goodthings.rights.erasure.aggregates import unlinked_aggregates
 from goodthings.rights.erasure.lock import erasure_lock
 from goodthings.rights.receipts import position, sign
 from goodthings.rights.receipts.consent import controller
 
 BATCH = 20_000
-UNKNOWN_DAY = "unknown"
-"""The day under which aggregates count readings whose stored time is not a valid date."""
 DELETED, UNLINKED = "deleted", "unlinked"
 STARTED = "started"
 """A request being carried out: consents may be withdrawn, the key not yet destroyed."""
@@ -243,38 +241,6 @@ def _truncate_wal(engine: Engine) -> None:
         connection.commit()
 
 
-def _aggregates(engine: Engine, keyring: Keyring, subject_id: str) -> list[dict[str, Any]]:
-    """Daily count and mean per stream of the person's readings, with no link to them: rows
-    stored in the same transaction as the key's destruction, so a resumed erasure never
-    stores them twice."""
-    sums: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    with engine.connect() as connection:
-        opener = ReadingOpener(keyring, connection)
-        rows = select_readings(connection, Selection(subject_id=subject_id, order=Order.id))
-        for row in rows:
-            moment = moment_of(row.time)
-            day = UNKNOWN_DAY if moment is None else moment.strftime("%Y-%m-%d")
-            entry = sums[(row.stream_id, day)]
-            entry[0] += 1
-            if row.sealed is None:
-                continue
-            value = opener.open(row)
-            if value is not UNREADABLE and isinstance(value, float):
-                entry[1] += value
-                entry[2] += 1
-    now = datetime.now(UTC)
-    return [
-        {
-            "stream_id": stream_id,
-            "day": day,
-            "count": int(count),
-            "mean": total / numeric if numeric else None,
-            "created_at": now,
-        }
-        for (stream_id, day), (count, total, numeric) in sorted(sums.items())
-    ]
-
-
 def erase_subject(
     engine: Engine,
     keyring: Keyring,
@@ -326,7 +292,7 @@ def carry_out(
     if request["state"] == STARTED:
         stop_everything(engine, signer, subject_id, method=request["method"])
         if mode == UNLINKED:
-            aggregates = _aggregates(engine, keyring, subject_id)
+            aggregates = unlinked_aggregates(engine, keyring, subject_id)
         unreadable_ms = make_unreadable(
             engine, keyring, signer, subject_id, request_id, aggregates=aggregates
         )
