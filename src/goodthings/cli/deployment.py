@@ -15,9 +15,7 @@ from goodthings.core.config import DEFAULT_PUBLIC_URL, Home, new_home, shown_url
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import (
     EXAMPLES,
-    Action,
     ConfirmationNeeded,
-    Plan,
     apply_manifest,
     describe,
     describe_warning,
@@ -26,7 +24,7 @@ from goodthings.deployment import (
     manifest_path,
     open_store,
 )
-from goodthings.security import CredentialKind, Issued, admin_session, issue_token, revoke_retired
+from goodthings.security import CredentialKind, Issued, admin_session, revoke_retired
 
 
 def init(
@@ -104,27 +102,20 @@ def apply(
             and typer.confirm("Apply this plan?")
         )
         try:
-            apply_manifest(engine, loaded, confirmed=confirmed)
+            applied = apply_manifest(engine, loaded, confirmed=confirmed, credential_added=True)
         except ConfirmationNeeded as exc:
             err.print(f"Nothing was changed: {exc}")
             raise typer.Exit(1) from None
         out.print("Applied.")
-        _credential_new_devices(deployment, engine, plan)
+        _show_credentials(deployment, applied.credentials)
         _revoke_retired_on_broker(deployment, engine)
     finally:
         engine.dispose()
 
 
-def _credential_new_devices(deployment: Home, engine: Engine, plan: Plan) -> None:
-    """Each device the plan added gets its own credential, shown once (never a default)."""
-    added = [
-        change.row.key[0]
-        for change in plan.changes
-        if change.row.table == "devices" and change.action is Action.add
-    ]
-    for device_id in added:
-        with engine.begin() as connection:
-            secret = issue_token(connection, device_id)
+def _show_credentials(deployment: Home, credentials: dict[str, str]) -> None:
+    """Each device the plan added got its own credential with the plan, shown once here."""
+    for device_id, secret in credentials.items():
         out.print(
             f"Credential for new device {device_id}, shown once (HTTP bearer token; MQTT "
             f"username {device_id}, this as password): {secret}",

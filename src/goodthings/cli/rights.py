@@ -17,7 +17,7 @@ from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.keys import HeldKeyError, write_opened
 from goodthings.core.keys import open_export as open_held
 from goodthings.rights.erasure import erase_subject, pending_requests
-from goodthings.rights.export import export_subject, parse_recipient
+from goodthings.rights.export import export_to_file, parse_recipient
 from goodthings.runtime import Hub
 
 
@@ -37,11 +37,9 @@ def export(
         parse_recipient(recipient)
     hub = Hub.open(home_of(home))
     try:
-        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            count = export_subject(
-                hub.engine, hub.keyring, hub.signer, subject_id, handle, recipient=recipient
-            )
+        count = export_to_file(
+            hub.engine, hub.keyring, hub.signer, subject_id, out_file, recipient=recipient
+        )
     finally:
         hub.close()
     encrypted = " (encrypted with age)" if recipient else ""

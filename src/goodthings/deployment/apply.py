@@ -1,8 +1,12 @@
-"""Apply a manifest to the store: plan, confirm where stored data is affected, then change."""
+"""Apply a manifest to the store: plan, confirm where stored data is affected, then change.
+
+Everything an apply changes in the store is one transaction, the credentials of the devices it
+adds included: a process killed at any point leaves the store at the old plan or the new one.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 
@@ -18,6 +22,7 @@ from goodthings.deployment.plan import (
     desired_rows,
     diff,
 )
+from goodthings.security import issue_token
 
 
 class ConfirmationNeeded(GoodthingsError):
@@ -28,6 +33,8 @@ class ConfirmationNeeded(GoodthingsError):
 class ApplyResult:
     plan: Plan
     applied: bool
+    credentials: dict[str, str] = field(default_factory=dict)
+    """Each added device's first token, by device id: stored (hashed) with the plan, shown once."""
 
 
 def plan_for(connection: Connection, loaded: LoadedManifest) -> Plan:
@@ -45,9 +52,15 @@ def plan_for(connection: Connection, loaded: LoadedManifest) -> Plan:
 
 
 def apply_manifest(
-    engine: Engine, loaded: LoadedManifest, *, confirmed: bool = False, dry_run: bool = False
+    engine: Engine,
+    loaded: LoadedManifest,
+    *,
+    confirmed: bool = False,
+    dry_run: bool = False,
+    credential_added: bool = False,
 ) -> ApplyResult:
-    """Plan and, unless `dry_run`, apply in one transaction: all of it or nothing."""
+    """Plan and, unless `dry_run`, apply in one transaction: all of it or nothing. With
+    `credential_added`, each device the plan adds gets a token in that same transaction."""
     with engine.begin() as connection:
         plan = plan_for(connection, loaded)
         if dry_run:
@@ -58,7 +71,12 @@ def apply_manifest(
                 "run again with --yes to go ahead"
             )
         _execute(connection, plan, loaded)
-    return ApplyResult(plan, applied=True)
+        credentials = {
+            change.row.key[0]: issue_token(connection, str(change.row.key[0]))
+            for change in plan.changes
+            if credential_added and change.row.table == "devices" and change.action is Action.add
+        }
+    return ApplyResult(plan, applied=True, credentials=credentials)
 
 
 def _execute(connection: Connection, plan: Plan, loaded: LoadedManifest) -> None:

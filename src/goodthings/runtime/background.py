@@ -1,4 +1,5 @@
-"""The hub's periodic work (retention purges, webhook deliveries), each on its own thread.
+"""The hub's periodic work (retention purges, webhook deliveries, interrupted erasures), each
+on its own thread.
 
 A job that fails is logged by its error's type only (the message could quote personal data)
 and tried again at its next turn: one bad night must not stop purges for good.
@@ -16,11 +17,15 @@ import httpx2
 from goodthings.core import ledger
 from goodthings.core.keys import load_secret_root
 from goodthings.core.lifecycle import Lifecycle
+from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.retention import purge_expired
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
 from goodthings.runtime.hub import Hub
 
 logger = logging.getLogger(__name__)
+
+ERASURE_RESUME_EVERY = 60.0
+"""Seconds between two looks for erasures a killed `goodthings erase` left half-way."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,8 @@ class BackgroundJobs(Lifecycle):
 
 def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
     """What a running hub does on its own: purge past retention, deliver to recipients, sign
-    the ledger's newest entries when no append has signed them for a second."""
+    the ledger's newest entries when no append has signed them for a second, finish erasures
+    that another process was killed in the middle of."""
     settings = hub.home.settings
     secrets = WebhookSecrets(load_secret_root(hub.home.keys_dir))
 
@@ -81,6 +87,11 @@ def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
             "retention", settings.retention_interval, lambda: purge_expired(hub.engine, hub.signer)
         ),
         Job("sharing", settings.sharing_interval, share),
+        Job(
+            "erasures",
+            ERASURE_RESUME_EVERY,
+            lambda: resume_interrupted(hub.engine, hub.keyring, hub.signer),
+        ),
         Job(
             "ledger",
             ledger.CheckpointPolicy().every_seconds,

@@ -30,6 +30,7 @@ from goodthings.core.keys import (
 from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
+from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
 
@@ -69,6 +70,8 @@ class Hub:
         signer = load_signing_key(home.keys_dir)
         # A database put back from an older copy, by any means, forgets again before serving.
         reapply_erasures(engine, keyring, signer)
+        # An erasure whose process was killed half-way is finished before anything is served.
+        resume_interrupted(engine, keyring, signer)
         with engine.connect() as connection:
             journal_older_erasures(connection, keyring)
         root = load_secret_root(home.keys_dir)

@@ -1,9 +1,11 @@
 """Erase a person: record the request, destroy their data key, purge their rows, sign a receipt.
 
 The steps, each committed before the next, so a crash at any point is finished by running
-`erase` again (the pending request is picked up where it stopped):
+`erase` again or by the next hub to open (`resume.py`: the request is picked up where it
+stopped):
 
 1. the request is recorded with its deadline (30 days by default) and shown to the operator;
+   once it is being carried out it is marked started;
 2. every consent the person gave is withdrawn (the gate stops collecting at once);
 3. their data key's file in the key vault is deleted (and the erasure journal records it):
    every reading sealed under it is unreadable from that moment, in the database, its WAL and
@@ -16,14 +18,16 @@ The steps, each committed before the next, so a crash at any point is finished b
 Readings from shared places (a household's electricity meter) are also about other people and
 are sealed under the place's key: they are kept, and the receipt says so. When the operator
 must keep aggregates, daily counts and means of the person's readings are kept first with no
-link to the person or their device ("unlinked"), and the receipt says that instead.
+link to the person or their device ("unlinked", `aggregates.py`), stored in the transaction
+that records the key destroyed so a resumed erasure never stores them twice, and the receipt
+says that instead.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,27 +37,27 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys import UNREADABLE, Keyring, ReadingOpener
+from goodthings.core.keys import Keyring
 from goodthings.core.store import (
     Order,
     Selection,
     declared,
     delete_readings,
-    moment_of,
-    select_readings,
 )
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.policy import changes
 from goodthings.rights import signin
 from goodthings.rights.consent import stop_everything
+from goodthings.rights.erasure.aggregates import unlinked_aggregates
+from goodthings.rights.erasure.lock import erasure_lock
 from goodthings.rights.receipts import position, sign
 from goodthings.rights.receipts.consent import controller
 
 BATCH = 20_000
-UNKNOWN_DAY = "unknown"
-"""The day under which aggregates count readings whose stored time is not a valid date."""
 DELETED, UNLINKED = "deleted", "unlinked"
+STARTED = "started"
+"""A request being carried out: consents may be withdrawn, the key not yet destroyed."""
 
 
 class ErasureError(GoodthingsError):
@@ -90,11 +94,22 @@ def request_erasure(
     method: str,
     days: int = 30,
     keep_aggregates: bool = False,
+    start: bool = False,
 ) -> str:
-    """Record an erasure request with its deadline; an open request is reused, not doubled."""
+    """Record an erasure request with its deadline; an open request is reused, not doubled.
+
+    With `start`, the request is marked started in the same transaction: from then on it is
+    carried out to the end, by this process or, if it dies, by the next hub to open.
+    """
     with engine.begin() as connection:
         existing = _open_request(connection, subject_id)
         if existing is not None:
+            if start and existing.state == "requested":
+                connection.execute(
+                    update(tp.erasure_requests)
+                    .where(tp.erasure_requests.c.id == existing.id)
+                    .values(state=STARTED)
+                )
             return existing.id
         if not declared.is_current_subject(connection, subject_id):
             raise ErasureError(f"there is no current subject {subject_id!r} to erase")
@@ -108,7 +123,7 @@ def request_erasure(
                 deadline=now + timedelta(days=days),
                 method=method,
                 mode=UNLINKED if keep_aggregates else DELETED,
-                state="requested",
+                state=STARTED if start else "requested",
             )
         )
         ledger.append(
@@ -161,12 +176,21 @@ def pending_requests(connection: Connection) -> list[PendingRequest]:
 
 
 def make_unreadable(
-    engine: Engine, keyring: Keyring, signer: Ed25519PrivateKey, subject_id: str, request_id: str
+    engine: Engine,
+    keyring: Keyring,
+    signer: Ed25519PrivateKey,
+    subject_id: str,
+    request_id: str,
+    *,
+    aggregates: Sequence[dict[str, Any]] = (),
 ) -> float:
-    """Destroy the person's data key; returns how long it took in milliseconds."""
+    """Destroy the person's data key, storing the unlinked `aggregates` in the same
+    transaction; returns how long it took in milliseconds."""
     started = time.perf_counter()
     with engine.begin() as connection:
         _secure_delete(connection)
+        if aggregates:
+            connection.execute(insert(tp.unlinked_aggregates), list(aggregates))
         destroyed = keyring.shred(connection, subject_id)
         connection.execute(
             update(tp.erasure_requests)
@@ -217,38 +241,6 @@ def _truncate_wal(engine: Engine) -> None:
         connection.commit()
 
 
-def _keep_aggregates(engine: Engine, keyring: Keyring, subject_id: str) -> int:
-    """Daily count and mean per stream of the person's readings, with no link to them."""
-    sums: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    with engine.connect() as connection:
-        opener = ReadingOpener(keyring, connection)
-        rows = select_readings(connection, Selection(subject_id=subject_id, order=Order.id))
-        for row in rows:
-            moment = moment_of(row.time)
-            day = UNKNOWN_DAY if moment is None else moment.strftime("%Y-%m-%d")
-            entry = sums[(row.stream_id, day)]
-            entry[0] += 1
-            if row.sealed is None:
-                continue
-            value = opener.open(row)
-            if value is not UNREADABLE and isinstance(value, float):
-                entry[1] += value
-                entry[2] += 1
-    now = datetime.now(UTC)
-    with engine.begin() as connection:
-        for (stream_id, day), (count, total, numeric) in sorted(sums.items()):
-            connection.execute(
-                insert(tp.unlinked_aggregates).values(
-                    stream_id=stream_id,
-                    day=day,
-                    count=int(count),
-                    mean=total / numeric if numeric else None,
-                    created_at=now,
-                )
-            )
-    return len(sums)
-
-
 def erase_subject(
     engine: Engine,
     keyring: Keyring,
@@ -262,11 +254,28 @@ def erase_subject(
     """Carry out (or finish) the erasure of a person; the portal and the CLI both call this.
 
     Each withdrawal, and the erasure when it is done, is announced (`policy.changes`), so a
-    running hub's gate stops collecting before the key is destroyed.
+    running hub's gate stops collecting before the key is destroyed. The request is marked
+    started as it is recorded, under the deployment's erasure lock, so a process
+    killed half-way leaves a started request that the next hub to open finishes
+    (`resume_interrupted`).
     """
-    request_id = request_erasure(
-        engine, signer, subject_id, method=method, days=days, keep_aggregates=keep_aggregates
-    )
+    with erasure_lock(keyring.vault.keys_dir):
+        request_id = request_erasure(
+            engine,
+            signer,
+            subject_id,
+            method=method,
+            days=days,
+            keep_aggregates=keep_aggregates,
+            start=True,
+        )
+        return carry_out(engine, keyring, signer, request_id)
+
+
+def carry_out(
+    engine: Engine, keyring: Keyring, signer: Ed25519PrivateKey, request_id: str
+) -> ErasureOutcome:
+    """Take a started request from wherever it stopped to done; the caller holds the lock."""
     with engine.connect() as connection:
         request = (
             connection.execute(
@@ -275,19 +284,24 @@ def erase_subject(
             .mappings()
             .one()
         )
+        subject_id = request["subject_id"]
         kept_places = _shared_places(connection, subject_id)
     mode = request["mode"]
-    aggregates = 0
+    aggregates: list[dict[str, Any]] = []
     unreadable_ms = 0.0
-    if request["state"] == "requested":
-        stop_everything(engine, signer, subject_id, method=method)
+    if request["state"] == STARTED:
+        stop_everything(engine, signer, subject_id, method=request["method"])
         if mode == UNLINKED:
-            aggregates = _keep_aggregates(engine, keyring, subject_id)
-        unreadable_ms = make_unreadable(engine, keyring, signer, subject_id, request_id)
+            aggregates = unlinked_aggregates(engine, keyring, subject_id)
+        unreadable_ms = make_unreadable(
+            engine, keyring, signer, subject_id, request_id, aggregates=aggregates
+        )
     purged = purge(engine, subject_id)
-    receipt = _finish(engine, signer, request, purged, aggregates, kept_places)
+    receipt = _finish(engine, signer, request, purged, len(aggregates), kept_places)
     changes.announce(engine)
-    return ErasureOutcome(request_id, subject_id, mode, unreadable_ms, purged, aggregates, receipt)
+    return ErasureOutcome(
+        request_id, subject_id, mode, unreadable_ms, purged, len(aggregates), receipt
+    )
 
 
 def _shared_places(connection: Connection, subject_id: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Everything about a person as a ZIP of JSON and CSV, streamed, optionally encrypted with age."""
+"""Everything about a person as a ZIP of JSON and CSV, streamed, optionally encrypted with age;
+written to a file, it appears whole or not at all."""
 
 from goodthings.rights.export.archive import (
     ExportError,
@@ -6,5 +7,13 @@ from goodthings.rights.export.archive import (
     iter_export,
     parse_recipient,
 )
+from goodthings.rights.export.to_file import export_to_file, partial_files
 
-__all__ = ["ExportError", "export_subject", "iter_export", "parse_recipient"]
+__all__ = [
+    "ExportError",
+    "export_subject",
+    "export_to_file",
+    "iter_export",
+    "parse_recipient",
+    "partial_files",
+]

@@ -1,0 +1,44 @@
+"""A deployment worth killing a command in: the smart home, where alex consented and has
+enough readings that erasing or exporting them takes a while, copied fresh for each round."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from goodthings.core.config import Home
+from goodthings.deployment import init_deployment
+from goodthings.rights.consent import records as consent
+from goodthings.runtime import Hub
+from portal_helpers import send
+
+PERSON = "alex"
+PACKS, PER_PACK = 40, 500
+READINGS = PACKS * PER_PACK
+
+
+def prepare(root: Path) -> Path:
+    home = Home(root)
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        for stream in ("heart_rate", "steps"):
+            consent.give(
+                hub.engine,
+                hub.signer,
+                consent.ConsentChange(PERSON, stream, "ServicePersonalisation"),
+            )
+        hub.pipeline.refresh()
+        start = time.time() - READINGS - 10
+        for pack in range(PACKS):
+            values = [60.0 + (pack + i) % 90 for i in range(PER_PACK)]
+            assert send(hub, "band-alex", "heart_rate", values, start + pack * PER_PACK) == PER_PACK
+    finally:
+        hub.close()
+    return root
+
+
+def goodthings(root: Path, *argv: str) -> list[str]:
+    """The command line of `goodthings ARGV --home ROOT` as a subprocess."""
+    return [sys.executable, "-m", "goodthings", *argv, "--home", str(root)]
