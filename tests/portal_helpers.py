@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from goodthings.ingest.batch import Incoming
 from goodthings.rights import signin
+from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
 
 BASE = "https://testserver"
@@ -36,6 +37,13 @@ def sign_in(client: TestClient, hub: Hub, subject_id: str) -> str:
     answer = client.post(path, data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return csrf_of(client.get("/portal").text)
+
+
+def give(hub: Hub, *choices: tuple[str, str, str]) -> None:
+    """Give each (person, stream, purpose) consent, then reload the gate so ingest sees them."""
+    for person, stream, purpose in choices:
+        consent.give(hub.engine, hub.signer, consent.ConsentChange(person, stream, purpose))
+    hub.pipeline.refresh()
 
 
 def send(

@@ -42,29 +42,22 @@ from goodthings.deployment import (
     take_backup,
 )
 from goodthings.deployment.backup import libpq_url
-from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import erase_subject
 from goodthings.rights.export import export_subject
 from goodthings.runtime.hub import Hub
-from portal_helpers import send
+from portal_helpers import give, send
 
 HEARTS = [171.4589, 183.2297, 166.7713]
 POWER = [512.5, 498.25]
 
 
 def _prepare(hub: Hub) -> None:
-    consent.give(
-        hub.engine,
-        hub.signer,
-        consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation"),
+    give(
+        hub,
+        ("alex", "heart_rate", "ServicePersonalisation"),
+        ("alex", "power", "OptimisationForConsumer"),
+        ("sam", "power", "OptimisationForConsumer"),
     )
-    for person in ("alex", "sam"):
-        consent.give(
-            hub.engine,
-            hub.signer,
-            consent.ConsentChange(person, "power", "OptimisationForConsumer"),
-        )
-    hub.pipeline.refresh()
     assert send(hub, "band-alex", "heart_rate", HEARTS) == len(HEARTS)
     assert send(hub, "meter-1", "power", POWER) == len(POWER)
 

@@ -37,12 +37,11 @@ from goodthings.core.keys.rotation import ROTATING_LOCK
 from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
 from goodthings.policy.identifiers import IdentifierKey
-from goodthings.rights.consent import records as consent
 from goodthings.rights.sharing.signing import WebhookSecrets
 from goodthings.runtime.hub import Hub
 from goodthings.security.credentials import fingerprint_key
 from hubs import clean_environment
-from portal_helpers import send
+from portal_helpers import give, send
 
 EXTRA = [f"tenant-{number:03}" for number in range(120)]
 """Holders with a key and no readings: enough key files that a rotation takes a while."""
@@ -79,12 +78,7 @@ def test_a_rotation_under_ingest_leaves_everything_open_under_the_new_master_alo
 ) -> None:
     hub = smart_home
     keys_dir = hub.home.keys_dir
-    consent.give(
-        hub.engine,
-        hub.signer,
-        consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation"),
-    )
-    hub.pipeline.refresh()
+    give(hub, ("alex", "heart_rate", "ServicePersonalisation"))
     assert send(hub, "band-alex", "heart_rate", [61.0, 62.0]) == 2
     _add_holders(hub)
     old = load_master_key(keys_dir)
@@ -109,13 +103,11 @@ def test_a_rotation_under_ingest_leaves_everything_open_under_the_new_master_alo
                 step += 1
                 stored["heart_rate"] += send(hub, "band-alex", "heart_rate", [70.0], started + step)
                 if stored["power"] == 0 and (keys_dir / NEXT_MASTER_KEY).exists():
-                    for person in ("alex", "sam"):
-                        consent.give(
-                            hub.engine,
-                            hub.signer,
-                            consent.ConsentChange(person, "power", "OptimisationForConsumer"),
-                        )
-                    hub.pipeline.refresh()
+                    give(
+                        hub,
+                        ("alex", "power", "OptimisationForConsumer"),
+                        ("sam", "power", "OptimisationForConsumer"),
+                    )
                     stored["power"] += send(hub, "meter-1", "power", [512.5, 498.25])
         except BaseException as error:  # handed to the test thread
             failures.append(error)

@@ -25,29 +25,24 @@ from goodthings.core.store import tables_portal as tp
 from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.portal.view import latest_readings
-from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import erase_subject, shred
 from goodthings.rights.export import export_subject
 from goodthings.rights.receipts import verify
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
-from portal_helpers import BASE, csrf_of, invite, send, sign_in
+from portal_helpers import BASE, csrf_of, give, invite, send, sign_in
 
 HEARTS = [171.4589, 183.2297, 166.7713, 159.3311]
 
 
 def _prepare(hub: Hub) -> None:
-    for stream in ("heart_rate", "steps"):
-        consent.give(
-            hub.engine, hub.signer, consent.ConsentChange("alex", stream, "ServicePersonalisation")
-        )
-    for person in ("alex", "sam"):
-        consent.give(
-            hub.engine,
-            hub.signer,
-            consent.ConsentChange(person, "power", "OptimisationForConsumer"),
-        )
-    hub.pipeline.refresh()
+    give(
+        hub,
+        ("alex", "heart_rate", "ServicePersonalisation"),
+        ("alex", "steps", "ServicePersonalisation"),
+        ("alex", "power", "OptimisationForConsumer"),
+        ("sam", "power", "OptimisationForConsumer"),
+    )
     assert send(hub, "band-alex", "heart_rate", HEARTS) == len(HEARTS)
     assert send(hub, "band-alex", "steps", [1200.0, 3400.0]) == 2
     assert send(hub, "meter-1", "power", [512.5, 498.25]) == 2
