@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from goodthings.core.config import Home
 from goodthings.core.store import migrate, open_engine
@@ -75,3 +75,18 @@ def smart_home(tmp_path: Path, database_url: str) -> Iterator[Hub]:
     hub = Hub.open(deployment)
     yield hub
     hub.close()
+
+
+@pytest.fixture
+def store_refuses_nul(smart_home: Hub) -> Hub:
+    """PostgreSQL takes no NUL in text; SQLite does, so a trigger makes it refuse it the same."""
+    if smart_home.engine.dialect.name == "sqlite":
+        with smart_home.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse_nul BEFORE INSERT ON readings "
+                    "WHEN instr(NEW.value_text, char(0)) > 0 "
+                    "BEGIN SELECT RAISE(ABORT, 'NUL in text'); END"
+                )
+            )
+    return smart_home

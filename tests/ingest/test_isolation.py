@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from goodthings.core import ledger
@@ -153,21 +153,6 @@ def test_an_unforeseen_fault_in_one_pack_refuses_it_alone(
     assert [pack.refusal for pack in refused(smart_home)] == ["unprocessable"]
 
 
-@pytest.fixture
-def store_refuses_nul(smart_home: Hub) -> Hub:
-    """PostgreSQL takes no NUL in text; SQLite does, so a trigger makes it refuse it the same."""
-    if smart_home.engine.dialect.name == "sqlite":
-        with smart_home.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "CREATE TRIGGER refuse_nul BEFORE INSERT ON readings "
-                    "WHEN instr(NEW.value_text, char(0)) > 0 "
-                    "BEGIN SELECT RAISE(ABORT, 'NUL in text'); END"
-                )
-            )
-    return smart_home
-
-
 def test_a_pack_the_store_refuses_is_refused_alone_and_the_others_are_stored(
     store_refuses_nul: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -187,6 +172,37 @@ def test_a_pack_the_store_refuses_is_refused_alone_and_the_others_are_stored(
     assert [pack.refusal for pack in refused(hub)] == ["unprocessable"]
     assert "storing them one by one" in caplog.text
     assert ledger_intact(hub)
+
+
+def test_packs_stored_one_by_one_each_name_the_ledger_entry_that_records_them(
+    store_refuses_nul: Hub,
+) -> None:
+    """Stored one by one, each pack has an entry of its own: telling every sender the last one
+    would point them at another device's record."""
+    hub = store_refuses_nul
+    nul = json.dumps([{"bt": NOW + 5, "n": "temperature", "vs": "a\u0000b"}]).encode()
+    batch = [incoming(good(0)), incoming(nul), incoming(good(1), device="thermostat-1")]
+    outcome = hub.pipeline.ingest(batch)
+    first, refused_pack, third = outcome.results
+    assert refused_pack.ledger_seq is None
+    assert first.ledger_seq is not None and third.ledger_seq is not None
+    assert first.ledger_seq != third.ledger_seq
+    assert outcome.ledger_seq == third.ledger_seq
+    with hub.engine.connect() as connection:
+        by_seq = {entry.seq: entry for entry in ledger.entries(connection)}
+    for result, payload in ((first, good(0)), (third, good(1))):
+        assert result.ledger_seq is not None
+        entry = by_seq[result.ledger_seq]
+        assert entry.digest == ledger.content_digest([b"thermostat-1", payload])
+
+
+def test_packs_stored_together_name_the_one_entry_that_records_them(smart_home: Hub) -> None:
+    outcome = smart_home.pipeline.ingest([incoming(good(0)), incoming(b"nope"), incoming(good(1))])
+    assert [result.ledger_seq for result in outcome.results] == [
+        outcome.ledger_seq,
+        None,
+        outcome.ledger_seq,
+    ]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.held import held_writes, outside, wait_until
 
+from goodthings.core import ledger
 from goodthings.core.config import Home, Settings
 from goodthings.core.errors import DeploymentError
 from goodthings.core.store import tables as t
@@ -86,6 +87,25 @@ def test_packs_waiting_together_share_one_transaction_and_each_sender_gets_its_o
     assert stored(smart_home) == 1 + 8
     stats = smart_home.writer.stats()
     assert stats.largest >= 5 and stats.failed_groups == 0
+
+
+def test_senders_stored_one_by_one_are_each_told_their_own_ledger_entry(
+    store_refuses_nul: Hub,
+) -> None:
+    hub = store_refuses_nul
+    hub.writer.ingest([incoming(pack(0.0, NOW - 60))])
+    nul = json.dumps([{"bt": NOW + 5, "n": "temperature", "vs": "a\u0000b"}]).encode()
+    payloads = [pack(1.0, NOW + 1), nul, pack(2.0, NOW + 2)]
+    with held_writes(hub.engine):
+        senders = [Sender(hub.writer, [incoming(payload)]) for payload in payloads]
+    first, refused, third = (sender.result() for sender in senders)
+    assert refused.results[0].refusal is Refusal.unprocessable and refused.ledger_seq is None
+    assert first.ledger_seq is not None and third.ledger_seq is not None
+    assert first.ledger_seq != third.ledger_seq
+    with hub.engine.connect() as connection:
+        by_seq = {entry.seq: entry for entry in ledger.entries(connection)}
+    assert by_seq[first.ledger_seq].digest == ledger.content_digest([b"thermostat-1", payloads[0]])
+    assert by_seq[third.ledger_seq].digest == ledger.content_digest([b"thermostat-1", payloads[2]])
 
 
 def test_a_pack_sent_twice_in_one_group_is_a_duplicate_for_the_second_sender_only(

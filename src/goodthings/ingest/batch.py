@@ -62,13 +62,16 @@ class PackResult:
     """Why the pack was refused whole, or None when it was accepted."""
     error: str | None = None
     """What was wrong, where, and what would be right: set exactly when `refusal` is."""
+    ledger_seq: int | None = None
+    """The ledger entry that records this pack being stored (None when it was refused)."""
 
 
 @dataclass(frozen=True)
 class BatchOutcome:
     results: tuple[PackResult, ...]
     ledger_seq: int | None
-    """The ledger entry recording this batch (None when nothing was accepted)."""
+    """The newest ledger entry recording this batch (None when nothing was accepted); packs
+    stored one by one each have their own, in `PackResult.ledger_seq`."""
 
 
 class Ingestor(Protocol):

@@ -159,7 +159,8 @@ class Pipeline:
             return self._store_one_by_one(batch, prepared, sealers, error)
         found = iter(duplicates)
         results = [
-            _with_duplicates(p.result, next(found)) if p.accepted else p.result for p in prepared
+            _stored_as(p.result, next(found), entry.seq) if p.accepted else p.result
+            for p in prepared
         ]
         return BatchOutcome(tuple(results), entry.seq)
 
@@ -241,7 +242,7 @@ class Pipeline:
                 )
                 continue
             keys, seq = {}, entry.seq
-            settled[index] = replace(pack, result=_with_duplicates(pack.result, duplicates[0]))
+            settled[index] = replace(pack, result=_stored_as(pack.result, duplicates[0], seq))
         self._record_refusals(batch, settled)
         return BatchOutcome(tuple(p.result for p in settled), seq)
 
@@ -391,12 +392,15 @@ def _refused(refusal: Refusal, message: str, *, recorded: str | None = None) -> 
     return _Prepared([], PackResult(refusal=refusal, error=message), recorded)
 
 
-def _with_duplicates(result: PackResult, duplicates: int) -> PackResult:
+def _stored_as(result: PackResult, duplicates: int, ledger_seq: int) -> PackResult:
+    """An accepted pack's result once stored: its duplicates counted, its ledger entry named."""
     if not duplicates:
-        return result
+        return replace(result, ledger_seq=ledger_seq)
     dropped = dict(result.dropped)
     dropped[Reason.duplicate.value] = dropped.get(Reason.duplicate.value, 0) + duplicates
-    return replace(result, stored=result.stored - duplicates, dropped=dropped)
+    return replace(
+        result, stored=result.stored - duplicates, dropped=dropped, ledger_seq=ledger_seq
+    )
 
 
 def _by_stream(records: list[senml.Record]) -> dict[str, list[senml.Record]]:

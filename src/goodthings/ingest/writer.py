@@ -222,8 +222,8 @@ class GroupWriter(Lifecycle):
         for submission in group:
             results = outcome.results[start : start + len(submission.packs)]
             start += len(submission.packs)
-            accepted = any(result.refusal is None for result in results)
-            _settle(submission, BatchOutcome(results, outcome.ledger_seq if accepted else None))
+            entries = [result.ledger_seq for result in results if result.ledger_seq is not None]
+            _settle(submission, BatchOutcome(results, max(entries, default=None)))
 
     def _count(
         self, *, groups: int = 0, packs: int = 0, largest: int = 0, failed_groups: int = 0

@@ -184,7 +184,7 @@ async def ingest(
             "stored": result.stored,
             "minimised": result.minimised,
             "dropped": dict(result.dropped),
-            "ledger_entry": outcome.ledger_seq,
+            "ledger_entry": result.ledger_seq,
         },
         status_code=202,
     )
