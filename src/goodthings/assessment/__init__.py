@@ -7,6 +7,7 @@ deployment.
 """
 
 from goodthings.assessment.assess import Assessment, ControlResult, assess
+from goodthings.assessment.bundle import BundleError, export_bundle, verify_bundle
 from goodthings.assessment.catalogue import (
     Catalogue,
     CatalogueError,
@@ -18,10 +19,15 @@ from goodthings.assessment.catalogue import (
 )
 from goodthings.assessment.checks import CHECKS
 from goodthings.assessment.evidence import Check, Context, Evidence, Finding, Verdict
+from goodthings.assessment.record import Recorded, latest_signed, record_assessment
+from goodthings.assessment.render import to_html, to_pdf
+from goodthings.assessment.report import REPORT_FORMAT, build_report, report_problems, sign_report
 
 __all__ = [
     "CHECKS",
+    "REPORT_FORMAT",
     "Assessment",
+    "BundleError",
     "Catalogue",
     "CatalogueError",
     "Check",
@@ -31,9 +37,19 @@ __all__ = [
     "ControlResult",
     "Evidence",
     "Finding",
+    "Recorded",
     "Standard",
     "Verdict",
     "assess",
+    "build_report",
+    "export_bundle",
+    "latest_signed",
     "load_catalogue",
     "load_catalogue_text",
+    "record_assessment",
+    "report_problems",
+    "sign_report",
+    "to_html",
+    "to_pdf",
+    "verify_bundle",
 ]

@@ -24,7 +24,7 @@ from goodthings.core.ledger.journal import (
     head,
     sign_head,
 )
-from goodthings.core.ledger.verify import VerifyResult, verify
+from goodthings.core.ledger.verify import VerifyResult, checkpoint_problem, verify
 from goodthings.core.ledger.witness import attach_witness, read_witness
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "append",
     "attach_witness",
     "check",
+    "checkpoint_problem",
     "checkpoints",
     "content_digest",
     "entries",

@@ -68,6 +68,12 @@ class VerifyResult:
     unsigned_tail: int
 
 
+def checkpoint_problem(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> str | None:
+    """Why one checkpoint on its own cannot be trusted under `public_key`, or None: how a
+    document that cites a checkpoint (an assessment bundle) is checked without the ledger."""
+    return _signature_problem(checkpoint, public_key, key_id(public_key))
+
+
 def _signature_problem(
     checkpoint: Checkpoint, public_key: Ed25519PublicKey, ours: str
 ) -> str | None:

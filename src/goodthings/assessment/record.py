@@ -1,0 +1,112 @@
+"""An assessment made on the record: at a signed ledger position, signed, in the ledger, kept.
+
+The ledger's head is signed first, so the report can cite a checkpoint that vouches for every
+entry before it; the report is then signed, recorded in the ledger by its digest (so a report
+shown later can be matched to the moment it was made) and kept in the deployment's
+`assessments/` directory, where the next assessment finds it to say what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from goodthings.assessment.assess import Assessment
+from goodthings.assessment.report import (
+    LedgerPosition,
+    build_report,
+    report_digest,
+    sign_report,
+)
+from goodthings.core import ledger
+
+ASSESSMENTS_DIR = "assessments"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A signed report, where it is kept, and the ledger entry recording it."""
+
+    signed: dict[str, Any]
+    path: Path
+    ledger_seq: int
+
+
+def record_assessment(
+    assessment: Assessment,
+    *,
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    root: Path,
+    deployment: str,
+    actor: str,
+) -> Recorded:
+    """Sign the ledger's head, build and sign the report citing it, record it, keep it."""
+    position = _signed_position(engine, signer)
+    previous = latest_report(root)
+    report = build_report(assessment, deployment=deployment, ledger=position, previous=previous)
+    signed = sign_report(report, signer)
+    summary = report["summary"]
+    with engine.begin() as connection:
+        entry = ledger.append(
+            connection,
+            signer,
+            actor=actor,
+            action="assessment.report",
+            target="deployment",
+            counts={key.replace(" ", "_"): value for key, value in summary.items() if value},
+            digest=report_digest(report),
+        )
+    path = _keep(root, signed)
+    return Recorded(signed, path, entry.seq)
+
+
+def latest_report(root: Path) -> Mapping[str, Any] | None:
+    """The newest report kept for this deployment, or None before the first."""
+    signed = latest_signed(root)
+    report = None if signed is None else signed.get("report")
+    return report if isinstance(report, dict) else None
+
+
+def latest_signed(root: Path) -> dict[str, Any] | None:
+    """The newest signed report kept, as it was written."""
+    kept = sorted((root / ASSESSMENTS_DIR).glob("*.json"))
+    if not kept:
+        return None
+    document = json.loads(kept[-1].read_text(encoding="utf-8"))
+    return document if isinstance(document, dict) else None
+
+
+def _signed_position(engine: Engine, signer: Ed25519PrivateKey) -> LedgerPosition | None:
+    ledger.sign_head(engine, signer)
+    with engine.connect() as connection:
+        checkpoints = ledger.checkpoints(connection)
+    if not checkpoints:
+        return None  # an empty ledger: nothing to cite yet
+    newest = checkpoints[-1]
+    return LedgerPosition(
+        seq=newest.seq,
+        hash=newest.hash,
+        time=newest.time,
+        signature=newest.signature,
+        key_id=newest.key_id,
+    )
+
+
+def _keep(root: Path, signed: Mapping[str, Any]) -> Path:
+    directory = root / ASSESSMENTS_DIR
+    directory.mkdir(mode=0o700, exist_ok=True)
+    stamp = str(signed["report"]["measured_at"]).replace(":", "")
+    counter = 1
+    while (path := directory / f"{stamp}-{counter:03d}.json").exists():  # same second
+        counter += 1
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(signed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path
