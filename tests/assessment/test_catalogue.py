@@ -57,8 +57,37 @@ def test_psti_covers_the_three_paragraphs_of_schedule_1() -> None:
         assert paragraph in references
 
 
-def test_nist_covers_the_six_capabilities_of_8259a() -> None:
-    assert len(CATALOGUE.of(Standard.nist)) == 6
+def test_nist_covers_the_six_capabilities_of_8259a_and_the_ten_of_8425() -> None:
+    ids = [c.id for c in CATALOGUE.of(Standard.nist)]
+    assert len([i for i in ids if i.startswith("nist-8259a-")]) == 6
+    assert len([i for i in ids if i.startswith("nist-8425-")]) == 10
+
+
+def test_the_cra_covers_every_point_of_annex_i() -> None:
+    references = [c.reference for c in CATALOGUE.of(Standard.cra)]
+    part_one = [r.rsplit(" ", 1)[-1] for r in references if "Part I point" in r]
+    assert part_one == ["1", *(f"2({letter})" for letter in "abcdefghijklm")]
+    part_two = [r.rsplit(" ", 1)[-1] for r in references if "Part II point" in r]
+    assert part_two == [str(n) for n in range(1, 9)]
+
+
+def test_en_18031_names_its_mechanisms() -> None:
+    mechanisms = {
+        c.reference.rsplit("(", 1)[-1].rstrip(")") for c in CATALOGUE.of(Standard.en18031)
+    }
+    assert {
+        "ACM",
+        "AUM",
+        "SUM",
+        "SSM",
+        "SCM",
+        "RLM",
+        "CCK",
+        "GEC",
+        "CRY",
+        "DLM",
+        "LGM",
+    } <= mechanisms
 
 
 def test_a_valid_catalogue_loads() -> None:

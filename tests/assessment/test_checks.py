@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from goodthings.assessment import CHECKS, Context, Finding, Verdict
 from goodthings.core import ledger
@@ -16,6 +16,7 @@ from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.runtime import Hub
 from goodthings.security import fingerprint, set_password
+from portal_helpers import give, send
 
 STRONG = "Quiet-Marmot-Juggles-47-Kettles"
 NOW = datetime.now(UTC)
@@ -119,6 +120,34 @@ def test_a_changed_ledger_entry_fails(smart_home: Hub) -> None:
     finding = _run(smart_home, "ledger.verifies")
     assert finding.verdict is Verdict.failed
     assert finding.evidence["first_bad_seq"] == 2
+
+
+def test_a_personal_value_written_in_clear_by_direct_sql_fails(smart_home: Hub) -> None:
+    """The gate seals every personal value; a row written around it must still be found."""
+    give(smart_home, ("alex", "heart_rate", "ServicePersonalisation"))
+    assert send(smart_home, "band-alex", "heart_rate", [71.0, 72.0]) == 2
+    before = _run(smart_home, "at-rest.sealed")
+    assert before.verdict is Verdict.passed and before.evidence["readings_scanned"] == 2
+    with smart_home.engine.begin() as connection:
+        stream = connection.execute(
+            select(t.streams.c.id).where(t.streams.c.name == "heart_rate")
+        ).scalar_one()
+        connection.execute(
+            insert(t.readings).values(
+                device_id="band-alex", stream_id=stream, subject_id="alex", time=1.0, value=73.0
+            )
+        )
+    finding = _run(smart_home, "at-rest.sealed")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["readings_in_clear"] == 1
+    assert finding.evidence["streams_with_values_in_clear"] == ("pulse-band-2/heart_rate",)
+    assert "73" not in finding.summary + json.dumps(dict(finding.evidence))
+
+
+def test_sealed_at_rest_does_not_apply_without_personal_streams(smart_home: Hub) -> None:
+    with smart_home.engine.begin() as connection:
+        connection.execute(update(t.streams).values(personal=False))
+    assert _run(smart_home, "at-rest.sealed").verdict is Verdict.not_applicable
 
 
 def test_a_personal_stream_without_retention_fails(smart_home: Hub) -> None:

@@ -31,7 +31,12 @@ class Standard(StrEnum):
     psti = "psti"
     """UK PSTI Regulations 2023, Schedule 1."""
     nist = "nist"
-    """NIST IR 8259A, the core device cybersecurity capabilities."""
+    """NIST IR 8259A, the core device cybersecurity capabilities, and NIST IR 8425, the
+    consumer IoT profile built on them (the US Cyber Trust Mark's basis)."""
+    cra = "cra"
+    """The EU Cyber Resilience Act, Regulation (EU) 2024/2847, Annex I parts I and II."""
+    en18031 = "en18031"
+    """EN 18031-1 and -2:2024, the harmonised standards for radio equipment under the RED."""
     gdpr = "gdpr"
     """The GDPR articles the hub can show evidence for (5, 7, 12 to 22, 25, 30, 32, 35)."""
 

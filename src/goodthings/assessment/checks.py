@@ -13,6 +13,7 @@ CHECKS: Mapping[str, Check] = {
     "support.in-future": checks_security.support_declared,
     "disclosure.published": checks_security.disclosure_published,
     "ledger.verifies": checks_security.ledger_verifies,
+    "at-rest.sealed": checks_privacy.sealed_at_rest,
     "retention.declared": checks_privacy.retention_declared,
     "retention.enforced": checks_privacy.retention_enforced,
     "erasure.on-time": checks_privacy.erasure_on_time,

@@ -1,5 +1,5 @@
-"""Automatic checks of privacy practice, over the live store: retention declared and enforced,
-erasure requests met in time."""
+"""Automatic checks of privacy practice, over the live store: personal values sealed at rest,
+retention declared and enforced, erasure requests met in time."""
 
 from __future__ import annotations
 
@@ -8,13 +8,54 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
-from goodthings.core.store import oldest_by_stream
+from goodthings.core.store import count_by_stream, count_in_clear, oldest_by_stream
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 
 RETENTION_GRACE = timedelta(days=1)
 """How long past its retention a reading may linger: the purge runs on a schedule
 (`retention_interval`, hourly by default), not at the exact second a reading expires."""
+
+
+def sealed_at_rest(context: Context) -> Finding:
+    """No personal value lies in the store in clear: the store itself is scanned, so a row
+    written around the gate (a migration, a script, direct SQL) is found as well."""
+    s = t.streams.c
+    with context.engine.connect() as connection:
+        streams = {
+            int(stream_id): f"{model}/{name}"
+            for stream_id, model, name in connection.execute(
+                select(s.id, s.model_id, s.name).where(s.personal.is_(True))
+            )
+        }
+        if not streams:
+            return Finding(
+                "at-rest.sealed", Verdict.not_applicable, "No stream holds personal data."
+            )
+        held = count_by_stream(connection)
+        clear = count_in_clear(connection, sorted(streams))
+    scanned = sum(held.get(stream_id, 0) for stream_id in streams)
+    exposed = tuple(sorted(streams[stream_id] for stream_id in clear))
+    evidence: Evidence = {
+        "personal_streams": len(streams),
+        "readings_scanned": scanned,
+        "readings_in_clear": sum(clear.values()),
+        "streams_with_values_in_clear": exposed,
+    }
+    if clear:
+        return Finding(
+            "at-rest.sealed",
+            Verdict.failed,
+            f"{sum(clear.values())} reading(s) of personal streams are stored unencrypted: "
+            f"{', '.join(exposed)}.",
+            evidence,
+        )
+    return Finding(
+        "at-rest.sealed",
+        Verdict.passed,
+        f"All {scanned} stored reading(s) of the {len(streams)} personal stream(s) are encrypted.",
+        evidence,
+    )
 
 
 def retention_declared(context: Context) -> Finding:

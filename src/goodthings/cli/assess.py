@@ -40,6 +40,8 @@ class Which(StrEnum):
     etsi = "etsi"
     psti = "psti"
     nist = "nist"
+    cra = "cra"
+    en18031 = "en18031"
     gdpr = "gdpr"
     principles = "principles"
     all = "all"

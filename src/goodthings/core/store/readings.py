@@ -213,6 +213,18 @@ def oldest_by_stream(connection: Connection) -> dict[int, float]:
     return {int(stream_id): float(oldest) for stream_id, oldest in rows}
 
 
+def count_in_clear(connection: Connection, stream_ids: Sequence[int]) -> dict[int, int]:
+    """How many readings of these streams hold their value unsealed, per stream id (streams
+    with none are absent): for a personal stream, every one is a value readable at rest."""
+    in_clear = _r.sealed.is_(None) & (_r.value.is_not(None) | _r.value_text.is_not(None))
+    rows = connection.execute(
+        select(_r.stream_id, func.count())
+        .where(_r.stream_id.in_(stream_ids), in_clear)
+        .group_by(_r.stream_id)
+    )
+    return {int(stream_id): int(count) for stream_id, count in rows}
+
+
 def count_by_subject(
     connection: Connection, stream_ids: Sequence[int]
 ) -> dict[tuple[int, str | None], int]:
