@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine
@@ -51,6 +52,8 @@ class Context:
     """Keys the password fingerprints (derived from the master key; never shown)."""
     public_key: Ed25519PublicKey
     now: datetime
+    probe: Mapping[str, Any] | None = None
+    """The newest report of the auditor's probe (`goodthings probe`), when one was run."""
 
 
 Check = Callable[[Context], Finding]

@@ -29,6 +29,7 @@ from goodthings.cli import (
     objection,
     operator,
     password,
+    probe,
     receipt,
     report,
     retention,
@@ -63,6 +64,7 @@ app.command()(backup.backup)
 app.command()(backup.restore)
 app.command()(notice.notice)
 app.command()(sign.sign)
+app.command()(probe.probe)
 app.add_typer(assess.app, name="assess")
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(deployment_settings.app, name="deployment")

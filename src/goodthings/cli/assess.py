@@ -26,6 +26,7 @@ from goodthings.assessment import (
     to_pdf,
     verify_bundle,
 )
+from goodthings.assessment.probe import latest_probe
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import load_signing_key
@@ -112,6 +113,7 @@ def assess_command(
             password_key=hub.password_key,
             public_key=hub.signer.public_key(),
             now=datetime.now(UTC),
+            probe=latest_probe(deployment.root),
         )
         chosen = None if standard is Which.all else Standard(standard.value)
         assessment = assess(load_catalogue(), context_, chosen)
