@@ -26,6 +26,7 @@ from goodthings.assessment import (
     to_pdf,
     verify_bundle,
 )
+from goodthings.assessment.label import badge_svg, label_of
 from goodthings.assessment.probe import latest_probe
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
@@ -197,6 +198,30 @@ def verify_command(
         + (" (it matches --key-id)." if expected else ", or pass --key-id to check it."),
         markup=False,
     )
+
+
+@app.command("label")
+def label_command(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the badge (SVG) to print or publish.")
+    ],
+    home: HomeOption = None,
+) -> None:
+    """Write the label the latest assessment earns as an SVG badge: its security level, its
+    privacy grade and until when it is valid. Refused once the assessment is stale."""
+    signed = latest_signed(home_of(home).root)
+    if signed is None:
+        raise GoodthingsError("there is no assessment yet: run `goodthings assess` first")
+    label = label_of(signed["report"])
+    if not label.shown_at(datetime.now(UTC)):
+        why = (
+            f"it expired on {label.valid_until:%d %B %Y}"
+            if label.security_level
+            else "it does not meet security level 1 (see `goodthings assess --standard psti`)"
+        )
+        raise GoodthingsError(f"the latest assessment earns no label: {why}; assess again")
+    _write(out_file, badge_svg(label))
+    out.print(f"Wrote {out_file}: {label.in_words()}.", markup=False)
 
 
 def _rendered(form: Format, signed: dict[str, Any], signing_key: str) -> str | bytes:

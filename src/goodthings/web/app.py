@@ -21,6 +21,7 @@ from goodthings.runtime import Hub, MqttIngest
 from goodthings.web import (
     access,
     api,
+    assessment,
     console_login,
     ingest,
     notices,
@@ -73,6 +74,7 @@ def create_app(home: Home) -> FastAPI:
     app.include_router(console_login.router)
     app.include_router(portal.router)
     app.include_router(notices.router)
+    app.include_router(assessment.router)
     app.include_router(access.router)
     app.include_router(passersby.router)
 

@@ -1,0 +1,111 @@
+"""The label: earned by the report's verdicts, shown only while fresh, and never level 4."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from cli_helpers import run
+from goodthings.assessment.label import LABEL_VALID, label_of
+from goodthings.core.config import Home
+from goodthings.core.store import tables as t
+from goodthings.deployment import init_deployment
+from goodthings.runtime import Hub
+from goodthings.web.app import create_app
+
+
+def signed_report(capsys: pytest.CaptureFixture[str], root: Path) -> dict[str, Any]:
+    ran = run(capsys, "assess", "--home", str(root), "--json")
+    document = json.loads(ran.out)
+    assert isinstance(document, dict)
+    return document
+
+
+@pytest.mark.parametrize("example", ["smart-home", "care-home", "city-street"])
+def test_every_blueprint_reaches_level_1_out_of_the_box(
+    example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = Home(tmp_path / example)
+    init_deployment(home, example)
+    label = label_of(signed_report(capsys, home.root)["report"])
+    assert label.security_level >= 1 and label.privacy_grade == "A"
+    assert label.security_level < 3  # no probe was run: level 3 needs one
+    badge = tmp_path / "badge.svg"
+    ran = run(capsys, "assess", "label", "--home", str(home.root), "--out", str(badge))
+    assert ran.code == 0, ran.err
+    assert f"Security {label.security_level}/4" in badge.read_text()
+    assert f"Valid until {label.valid_until:%d %b %Y}" in badge.read_text()
+
+
+def test_a_baseline_failure_earns_no_label(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with smart_home.engine.begin() as connection:
+        connection.execute(update(t.device_models).values(support_until=date(2020, 1, 1)))
+    report = signed_report(capsys, smart_home.home.root)["report"]
+    assert label_of(report).security_level == 0
+    ran = run(
+        capsys, "assess", "label", "--home", str(smart_home.home.root), "--out",
+        str(tmp_path / "badge.svg"),
+    )  # fmt: skip
+    assert ran.code == 1 and "does not meet security level 1" in ran.err
+    assert not (tmp_path / "badge.svg").exists()
+
+
+def test_privacy_grade_drops_with_each_privacy_control_not_met(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = signed_report(capsys, smart_home.home.root)["report"]
+    worse = copy.deepcopy(report)
+    privacy = [v for v in worse["verdicts"] if v["provision"].startswith(("gdpr-", "principle-"))]
+    privacy[0]["verdict"] = "fail"
+    assert label_of(worse).privacy_grade == "B"
+    privacy[1]["verdict"] = "fail"
+    assert label_of(worse).privacy_grade == "C"
+
+
+def test_level_3_needs_a_clean_probe_and_level_4_is_never_granted(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = signed_report(capsys, smart_home.home.root)["report"]
+    assert label_of(report).security_level == 2  # every ETSI check met, no probe yet
+    probed = copy.deepcopy(report)
+    for verdict in probed["verdicts"]:
+        if verdict["provision"] in ("cra-i-2-j", "en18031-gec"):
+            verdict["verdict"] = "pass"
+    assert label_of(probed).security_level == 3
+    every_pass = copy.deepcopy(report)
+    for verdict in every_pass["verdicts"]:
+        verdict["verdict"] = "pass"
+    assert label_of(every_pass).security_level == 3
+
+
+def test_the_label_is_shown_only_while_fresh(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    label = label_of(signed_report(capsys, smart_home.home.root)["report"])
+    assert label.shown_at(datetime.now(UTC))
+    assert not label.shown_at(label.measured_at + LABEL_VALID + timedelta(seconds=1))
+
+
+def test_the_public_summary_and_badge_follow_the_latest_report(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(smart_home.home), base_url="https://testserver")
+    with client:
+        assert "has not been assessed yet" in client.get("/assessment").text
+        assert client.get("/assessment/label.svg").status_code == 404
+        signed_report(capsys, smart_home.home.root)
+        page = client.get("/assessment")
+        assert "Every control the hub could check from its live state is met." in page.text
+        assert '<img src="/assessment/label.svg"' in page.text
+        badge = client.get("/assessment/label.svg")
+        assert badge.status_code == 200 and badge.headers["content-type"] == "image/svg+xml"
+        assert "Privacy A" in badge.text
