@@ -3,7 +3,9 @@ operator would break it (direct SQL, a default password, an expired support peri
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -148,6 +150,38 @@ def test_sealed_at_rest_does_not_apply_without_personal_streams(smart_home: Hub)
     with smart_home.engine.begin() as connection:
         connection.execute(update(t.streams).values(personal=False))
     assert _run(smart_home, "at-rest.sealed").verdict is Verdict.not_applicable
+
+
+def test_notices_in_two_languages_and_plain_words_pass(smart_home: Hub) -> None:
+    finding = _run(smart_home, "notices.readable")
+    assert finding.verdict is Verdict.passed, finding.summary
+    assert finding.evidence["languages"] == ("en", "fr")
+    assert float(str(finding.evidence["worst_grade"])) <= 8
+
+
+def test_a_manifest_applied_with_legalese_fails_the_notices_check(smart_home: Hub) -> None:
+    """The operator's own words are part of the notice: written as a contract, it fails."""
+    legalese = (
+        "The controller processes personal data pursuant to legitimate interests "
+        "notwithstanding the applicable derogations established by supervisory authorities"
+    )
+    with smart_home.engine.begin() as connection:
+        row = (
+            connection.execute(
+                select(t.manifest_versions).order_by(t.manifest_versions.c.id.desc()).limit(1)
+            )
+            .mappings()
+            .one()
+        )
+        text = re.sub(r"(\n\s+how: ).*", lambda m: m.group(1) + legalese + ".", row["content"])
+        assert text != row["content"]
+        values = {k: v for k, v in row.items() if k != "id"}
+        values.update(content=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+        connection.execute(insert(t.manifest_versions).values(**values))
+    finding = _run(smart_home, "notices.readable")
+    assert finding.verdict is Verdict.failed
+    assert finding.evidence["notices_with_a_hard_sentence"]
+    assert "hold a sentence above grade 20" in finding.summary
 
 
 def test_a_personal_stream_without_retention_fails(smart_home: Hub) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from goodthings.assessment import checks_consent, checks_privacy, checks_security
+from goodthings.assessment import checks_consent, checks_notices, checks_privacy, checks_security
 from goodthings.assessment.evidence import Check
 
 CHECKS: Mapping[str, Check] = {
@@ -18,4 +18,5 @@ CHECKS: Mapping[str, Check] = {
     "retention.enforced": checks_privacy.retention_enforced,
     "erasure.on-time": checks_privacy.erasure_on_time,
     "consent.before-collection": checks_consent.consent_before_collection,
+    "notices.readable": checks_notices.notices_readable,
 }

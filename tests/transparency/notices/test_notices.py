@@ -25,7 +25,7 @@ from goodthings.transparency.notices import (
 )
 from goodthings.transparency.notices.model import every_scope
 from goodthings.transparency.notices.render import duration_words
-from readability import grade, visible_text
+from goodthings.transparency.readability import grade, visible_text
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "goodthings" / "transparency"
 EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"

@@ -1,13 +1,16 @@
 """Readability of pages: the text a reader sees, split where a reader pauses, and its grade.
 
-textstat counts English syllables with NLTK's CMU dictionary, which it downloads at first use;
-tests must not reach the network, so syllables are counted with pyphen's hyphenation
-dictionaries (shipped in the package), as textstat already does for words the CMU dictionary
-lacks and for every other language.
+The notices promise plain language (Flesch-Kincaid grade 8 or below in English); the tests and
+the assessment's `notices.readable` check measure it the same way, here. textstat counts
+English syllables with NLTK's CMU dictionary, which it downloads at first use; the hub must not
+reach the network for that, so syllables are counted with pyphen's hyphenation dictionaries
+(shipped in the package), as textstat already does for words the CMU dictionary lacks and for
+every other language.
 """
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import textstat
@@ -17,7 +20,11 @@ try:
 except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
     pass
 else:
-    _count_syllables.get_cmudict = lambda lang: None  # type: ignore[attr-defined]
+    _count_syllables.get_cmudict = lambda lang: None
+
+
+GRADE_TARGET = 8.0
+"""The Flesch-Kincaid grade the notices are written to: most adults read it easily."""
 
 
 def grade(text: str) -> float:
@@ -60,9 +67,29 @@ class _Text(HTMLParser):
             self.units.append(text if text[-1] in ".!?:" else text + ".")
 
 
-def visible_text(html: str) -> str:
+SENTENCE_LIMIT = 20.0
+"""No single sentence of ten words or more may read above this grade: an average hides one
+sentence written like a contract, a reader does not."""
+
+
+def units(html: str) -> list[str]:
+    """The text a reader sees, one heading, paragraph, list item or cell at a time."""
     parser = _Text()
     parser.feed(html)
     parser.close()
     parser._flush()
-    return " ".join(parser.units)
+    return parser.units
+
+
+def visible_text(html: str) -> str:
+    return " ".join(units(html))
+
+
+def hardest_sentence(html: str) -> tuple[float, str]:
+    """The grade and text of the hardest sentence of ten words or more (0 and "" when none)."""
+    sentences = (s for unit in units(html) for s in _SENTENCE_END.split(unit))
+    graded = [(grade(sentence), sentence) for sentence in sentences if len(sentence.split()) >= 10]
+    return max(graded, default=(0.0, ""))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
