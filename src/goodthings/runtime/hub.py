@@ -61,7 +61,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.metrics.register(IngestCollector(self.writer))
-        self.metrics.register(LockoutCollector(self.lockout))
+        self.metrics.register(LockoutCollector(lambda: self.lockout))
         self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
 

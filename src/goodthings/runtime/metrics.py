@@ -14,7 +14,7 @@ start with `goodthings_`; docs/operations.md lists every one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
@@ -156,19 +156,23 @@ class BridgeCollector(Collector):
 
 
 class LockoutCollector(Collector):
-    """Brute-force lockouts of devices, addresses and console operators in this process."""
+    """Brute-force lockouts of devices, addresses and console operators in this process.
 
-    def __init__(self, lockout: Lockout) -> None:
+    It asks `lockout` for the hub's current one at each scrape: a hub may be given a stricter
+    `Lockout` after it opened."""
+
+    def __init__(self, lockout: Callable[[], Lockout]) -> None:
         self._lockout = lockout
 
     def collect(self) -> Iterator[Metric]:
+        lockout = self._lockout()
         yield _by(
             CounterMetricFamily(
                 "goodthings_lockouts",
                 "Lockouts begun after repeated failed sign-ins, by what was locked",
                 labels=["scope"],
             ),
-            self._lockout.started(),
+            lockout.started(),
         )
         yield _by(
             GaugeMetricFamily(
@@ -176,5 +180,5 @@ class LockoutCollector(Collector):
                 "Devices, addresses and operators locked out now",
                 labels=["scope"],
             ),
-            self._lockout.locked_now(),
+            lockout.locked_now(),
         )
