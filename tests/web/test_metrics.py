@@ -197,8 +197,8 @@ def test_background_job_results_are_published_while_the_jobs_run(
     with BackgroundJobs([Job("purge", 0.01, flaky)], hub.metrics):
         wait_until(lambda: len(runs) >= 3, "three runs of the job")
         samples = scrape(client, hub)
-        assert samples[(key, (("job", "purge"), ("result", "failed")))] == 1
-        assert samples[(key, (("job", "purge"), ("result", "ok")))] >= 1
-        last = ("goodthings_background_job_last_success_timestamp_seconds", (("job", "purge"),))
+        assert samples[(key, (("name", "purge"), ("result", "failed")))] == 1
+        assert samples[(key, (("name", "purge"), ("result", "ok")))] >= 1
+        last = ("goodthings_background_job_last_success_timestamp_seconds", (("name", "purge"),))
         assert samples[last] > 0
-    assert (key, (("job", "purge"), ("result", "ok"))) not in scrape(client, hub)
+    assert (key, (("name", "purge"), ("result", "ok"))) not in scrape(client, hub)

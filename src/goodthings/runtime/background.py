@@ -83,18 +83,19 @@ class BackgroundJobs(Lifecycle, Collector):
     def collect(self) -> Iterator[Metric]:
         runs = CounterMetricFamily(
             "goodthings_background_job_runs",
-            "Runs of the hub's periodic jobs, by job and result (ok, failed)",
-            labels=["job", "result"],
+            "Runs of the hub's periodic jobs, by name and result (ok, failed)",
+            # Not `job`: Prometheus gives every scraped series its scrape job under that name.
+            labels=["name", "result"],
         )
         last = GaugeMetricFamily(
             "goodthings_background_job_last_success_timestamp_seconds",
             "When each job last ended without an error (Unix time; 0: not yet)",
-            labels=["job"],
+            labels=["name"],
         )
         duration = GaugeMetricFamily(
             "goodthings_background_job_last_duration_seconds",
             "How long each job's latest run took",
-            labels=["job"],
+            labels=["name"],
         )
         with self._lock:
             for name, results in self._results.items():
