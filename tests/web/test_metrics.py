@@ -103,7 +103,7 @@ def test_ingest_is_counted_by_outcome_and_reason(client: TestClient, hub: Hub) -
     assert samples[(refused, (("reason", "unknown_stream"),))] == 1
     assert samples[(refused, (("reason", "malformed"),))] == 1
     assert samples[("goodthings_ingest_packs_total", ())] == 4
-    assert samples[("goodthings_ingest_writer_pending", ())] == 0
+    assert samples[("goodthings_ingest_writer_pending_packs", ())] == 0
 
 
 def test_requests_are_labelled_by_route_template_not_by_path(client: TestClient, hub: Hub) -> None:

@@ -75,6 +75,8 @@ class WriterStats:
     """Groups whose ingest raised: every submitter got the error."""
     waiting: int = 0
     """Submissions queued now, not yet taken into a group."""
+    pending_packs: int = 0
+    """Packs submitted and not yet stored or refused: waiting, or in the group being stored."""
     readings: int = 0
     """Readings in the packs the pipeline accepted."""
     stored: int = 0
@@ -111,6 +113,8 @@ class GroupWriter(Lifecycle):
         self._held: _Submission | None = None
         """Taken from the queue but too large for the group then gathering: first in the next."""
         self._submitted = 0
+        self._pending_packs = 0
+        """Packs submitted and not yet settled: queued, held, or in the group being stored."""
         self._done = WriterStats()
         """What the writer's thread counted; `submitted` and `waiting` are added when asked."""
         self._dropped: Counter[str] = Counter()
@@ -152,6 +156,7 @@ class GroupWriter(Lifecycle):
                 raise WriterClosed("the hub is shutting down and takes no more packs")
             self._queue.put(_Submission(packs, settle))
             self._submitted += 1
+            self._pending_packs += len(packs)
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
         """Submit `batch` and wait until its group is committed; raise the group's error."""
@@ -180,6 +185,7 @@ class GroupWriter(Lifecycle):
             return replace(
                 self._done,
                 submitted=self._submitted,
+                pending_packs=self._pending_packs,
                 waiting=self._queue.qsize(),
                 dropped=dict(self._dropped),
                 refused=dict(self._refused),
@@ -236,12 +242,12 @@ class GroupWriter(Lifecycle):
                 len(group),
                 type(error).__name__,
             )
-            self._count(failed_groups=1)
+            self._count(failed_groups=1, settled=len(packs))
             for submission in group:
                 _settle(submission, error)
             return
         self._tally(outcome)
-        self._count(groups=1, packs=len(packs), largest=len(packs))
+        self._count(groups=1, packs=len(packs), largest=len(packs), settled=len(packs))
         start = 0
         for submission in group:
             results = outcome.results[start : start + len(submission.packs)]
@@ -250,9 +256,16 @@ class GroupWriter(Lifecycle):
             _settle(submission, BatchOutcome(results, outcome.ledger_seq if accepted else None))
 
     def _count(
-        self, *, groups: int = 0, packs: int = 0, largest: int = 0, failed_groups: int = 0
+        self,
+        *,
+        groups: int = 0,
+        packs: int = 0,
+        largest: int = 0,
+        failed_groups: int = 0,
+        settled: int = 0,
     ) -> None:
         with self._lock:
+            self._pending_packs -= settled
             stats = self._done
             self._done = replace(
                 stats,

@@ -117,9 +117,9 @@ class IngestCollector(Collector):
             stats.failed_groups,
         )
         yield GaugeMetricFamily(
-            "goodthings_ingest_writer_pending",
-            "Submissions (HTTP packs, MQTT batches) waiting for the writer",
-            value=stats.waiting,
+            "goodthings_ingest_writer_pending_packs",
+            "Packs handed to the writer and not yet stored or refused",
+            value=stats.pending_packs,
         )
 
 

@@ -1,6 +1,7 @@
 """What a route needs, handed to it by FastAPI (`Depends`) instead of fetched by hand in each:
-the hub, a bearer token, the operator's token, the device that sends (the console's signed-in
-person is `web.console_deps`). A dependency that refuses raises
+the hub, the operator's token, the device that sends, each token read through the security
+scheme the OpenAPI document declares for it (the console's signed-in person is
+`web.console_deps`, an application's token `web.access`). A dependency that refuses raises
 `Refused`, answered once by the handler `create_app` installs.
 """
 
@@ -51,7 +52,7 @@ goes. `auto_error=False`: a missing or other-scheme header reaches the route as 
 route refuses in its own words (RFC 6750 §3 for applications, plain sentences for devices)."""
 
 
-def bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     """RFC 6750 §2.1: the token of `Authorization: Bearer <token>`; None for another scheme."""
     return credentials.credentials.strip() if credentials is not None else None
 
@@ -59,13 +60,13 @@ def bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
 async def _device_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(DEVICE_TOKEN)],
 ) -> str | None:
-    return bearer(credentials)
+    return _bearer(credentials)
 
 
 async def _operator_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(OPERATOR_TOKEN)],
 ) -> str | None:
-    return bearer(credentials)
+    return _bearer(credentials)
 
 
 def is_operator_token(hub: Hub, presented: str | None) -> bool:
