@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,14 +30,19 @@ def clean_environment() -> dict[str, str]:
 class ServeProcess:
     """One `python -m goodthings serve` on a free port, its output kept in a file."""
 
-    def __init__(self, root: Path, args: Sequence[str], log: Path) -> None:
+    def __init__(
+        self, root: Path, args: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.log = log
         command = [sys.executable, "-m", "goodthings", "serve", "--home", str(root)]
         command += ["--port", str(self.port), *args]
         with log.open("ab") as output:
             self.process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, env=clean_environment()
+                command,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**clean_environment(), **(env or {})},
             )
         self._wait_healthy()
 
@@ -79,8 +84,11 @@ class ServeProcess:
 
 
 @contextmanager
-def serving(root: Path, *args: str, log: Path | None = None) -> Iterator[ServeProcess]:
-    hub = ServeProcess(root, args, log or root.parent / f"serve-{free_port()}.log")
+def serving(
+    root: Path, *args: str, log: Path | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[ServeProcess]:
+    """`env`: settings for this hub only (GOODTHINGS_INGEST_BURST=2), over a clean environment."""
+    hub = ServeProcess(root, args, log or root.parent / f"serve-{free_port()}.log", env)
     try:
         yield hub
     finally:

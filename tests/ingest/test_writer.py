@@ -211,3 +211,32 @@ def test_group_settings_out_of_range_are_refused_by_name(
     settings = Settings(ingest_group_packs=packs, ingest_group_wait=wait)
     with pytest.raises(DeploymentError, match="GOODTHINGS_INGEST_GROUP_PACKS"):
         Hub.open(Home(home.root, settings=settings))
+
+
+def test_packs_waiting_on_a_held_store_are_pending_until_settled(smart_home: Hub) -> None:
+    smart_home.writer.ingest([incoming(pack(0.0, NOW - 60))])
+    assert smart_home.writer.stats().pending_packs == 0
+    with held_writes(smart_home.engine):
+        first = Sender(smart_home.writer, [incoming(pack(1.0, NOW + 1))])
+        batch = Sender(
+            smart_home.writer, [incoming(pack(float(i), NOW + 10 + i)) for i in range(3)]
+        )
+        assert smart_home.writer.stats().pending_packs == 4  # queued or in the held group
+    first.result(), batch.result()
+    stats = smart_home.writer.stats()
+    assert (stats.pending_packs, stats.readings, stats.stored) == (0, 5, 5)
+    assert stats.refused == {} and stats.dropped == {}
+
+
+def test_refusals_and_drops_are_counted_by_reason(smart_home: Hub) -> None:
+    smart_home.writer.ingest(
+        [
+            incoming(b'[{"n": "temperature", "v": tru'),
+            incoming(pack(9.0), device="toaster"),
+            incoming(b'[{"n": "open", "vb": true}]', device="front-door"),
+        ]
+    )
+    stats = smart_home.writer.stats()
+    assert stats.refused == {"malformed": 1, "unknown_device": 1}
+    assert stats.dropped == {"no_consent": 1}
+    assert (stats.readings, stats.stored, stats.pending_packs) == (1, 0, 0)

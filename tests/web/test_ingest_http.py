@@ -190,5 +190,13 @@ def test_device_routes_resolve_their_dependencies_without_a_thread_hop(path: str
 
     found = list(calls(route.dependant))
     assert found, "the route has dependencies to check"
-    blocking = [getattr(c, "__name__", c) for c in found if not inspect.iscoroutinefunction(c)]
+    blocking = [getattr(c, "__name__", c) for c in found if not _awaited(c)]
     assert blocking == []
+
+
+def _awaited(call: object) -> bool:
+    """As FastAPI decides: a coroutine function, or an object (a security scheme such as
+    `HTTPBearer`) whose `__call__` is one."""
+    return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(
+        getattr(call, "__call__", None)  # noqa: B004 (the method itself is inspected)
+    )

@@ -14,6 +14,7 @@ from schemathesis.checks import positive_data_acceptance
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment
 from goodthings.rights.access import issue_secret
+from goodthings.security import Lockout
 from goodthings.security.credentials import issue_token
 from goodthings.web.app import create_app
 
@@ -22,7 +23,11 @@ from goodthings.web.app import create_app
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     home = Home(Path(tmp_path_factory.mktemp("openapi")) / "deployment")
     init_deployment(home, "smart-home")
-    return create_app(home)
+    app = create_app(home)
+    # Schemathesis sends wrong credentials to every secured operation and wants 401 each time;
+    # the real lockout would answer 429 after five (tests/security/test_lockout.py covers it).
+    app.state.hub.lockout = Lockout(threshold=1_000_000)
+    return app
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +76,55 @@ def test_every_route_with_a_token_is_in_the_document() -> None:
         assert any(path == route for path, _ in documented), route
 
 
+IGNORED_HEADERS = {"accept", "content-type", "authorization"}
+"""OpenAPI 3.1 §4.8.12.1: a header parameter of one of these names SHALL be ignored by tools."""
+
+SCHEMES = {
+    "/ingest": "deviceToken",
+    "/birth": "deviceToken",
+    "/device/policy": "deviceToken",
+    "/api/v1/readings": "applicationToken",
+    "/api/v1/subjects/{subject_id}/consents": "operatorToken",
+    "/api/v1/security/reports/{report_id}/state": "operatorToken",
+    "/metrics": "operatorToken",
+    "/oauth/token": "clientBasic",
+}
+
+
+def test_no_operation_declares_a_header_that_tools_ignore(app: FastAPI) -> None:
+    for path, item in app.openapi()["paths"].items():
+        for method, operation in item.items():
+            names = {
+                parameter["name"].lower()
+                for parameter in operation.get("parameters", [])
+                if parameter["in"] == "header"
+            }
+            assert names & IGNORED_HEADERS == set(), f"{method.upper()} {path}"
+
+
+def test_tokens_are_declared_as_security_schemes(app: FastAPI) -> None:
+    document = app.openapi()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["applicationToken"]["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    assert {schemes[name]["scheme"] for name in ("deviceToken", "operatorToken")} == {"bearer"}
+    for path, scheme in SCHEMES.items():
+        for operation in document["paths"][path].values():
+            assert {name for need in operation["security"] for name in need} == {scheme}, path
+    unlisted = [
+        path
+        for path, item in document["paths"].items()
+        for operation in item.values()
+        if "security" in operation and path not in SCHEMES
+    ]
+    assert unlisted == [], "an operation needs a token this test does not know of"
+
+
+def test_ingest_declares_both_senml_media_types(app: FastAPI) -> None:
+    body = app.openapi()["paths"]["/ingest"]["post"]["requestBody"]
+    assert set(body["content"]) == {"application/senml+json", "application/senml+cbor"}
+    assert body["required"] is True
+
+
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
 def test_every_operation_answers_as_documented(
     api_schema: schemathesis.BaseSchema,
@@ -85,7 +139,7 @@ def test_every_operation_answers_as_documented(
         bearer: str | None = token
     elif path in DEVICE_PATHS:
         bearer = device_token
-    elif path.startswith("/api/v1/subjects") or path.endswith("/state"):
+    elif path.startswith("/api/v1/subjects") or path.endswith("/state") or path == "/metrics":
         bearer = app.state.hub.operator_token
     else:
         bearer = None

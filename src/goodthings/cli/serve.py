@@ -224,7 +224,10 @@ def _run(
     out.print(f"  People's portal       {base}/portal")
     out.print("Press Ctrl-C to stop.")
     try:
-        with httpx2.Client(timeout=10.0) as client, BackgroundJobs(hub_jobs(hub, client)):
+        with (
+            httpx2.Client(timeout=10.0) as client,
+            BackgroundJobs(hub_jobs(hub, client), hub.metrics),
+        ):
             uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         if stop_extra is not None:

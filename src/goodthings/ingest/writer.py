@@ -24,8 +24,9 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.batch import BatchOutcome, Incoming, Ingestor
@@ -56,7 +57,11 @@ class Grouping:
 
 @dataclass(frozen=True, slots=True)
 class WriterStats:
-    """Counters since start, for tests and benchmarks."""
+    """Counters since start, for tests, benchmarks and the hub's /metrics.
+
+    The readings' counts are summed once per group from the packs' results, so that counting
+    costs the hot path a few additions per pack, never work per reading.
+    """
 
     submitted: int = 0
     """Submissions taken (each is one HTTP request's pack, or one MQTT batch)."""
@@ -70,6 +75,18 @@ class WriterStats:
     """Groups whose ingest raised: every submitter got the error."""
     waiting: int = 0
     """Submissions queued now, not yet taken into a group."""
+    pending_packs: int = 0
+    """Packs submitted and not yet stored or refused: waiting, or in the group being stored."""
+    readings: int = 0
+    """Readings in the packs the pipeline accepted."""
+    stored: int = 0
+    """Rows those packs wrote (one per reading, or one per aggregated window)."""
+    minimised: int = 0
+    """Readings kept at less detail than sent."""
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    """Readings the gate did not store, by reason (`policy.decisions.Reason`)."""
+    refused: Mapping[str, int] = field(default_factory=dict)
+    """Packs refused whole, by `Refusal`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +113,12 @@ class GroupWriter(Lifecycle):
         self._held: _Submission | None = None
         """Taken from the queue but too large for the group then gathering: first in the next."""
         self._submitted = 0
+        self._pending_packs = 0
+        """Packs submitted and not yet settled: queued, held, or in the group being stored."""
         self._done = WriterStats()
         """What the writer's thread counted; `submitted` and `waiting` are added when asked."""
+        self._dropped: Counter[str] = Counter()
+        self._refused: Counter[str] = Counter()
 
     # Lifecycle
 
@@ -135,6 +156,7 @@ class GroupWriter(Lifecycle):
                 raise WriterClosed("the hub is shutting down and takes no more packs")
             self._queue.put(_Submission(packs, settle))
             self._submitted += 1
+            self._pending_packs += len(packs)
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
         """Submit `batch` and wait until its group is committed; raise the group's error."""
@@ -160,7 +182,14 @@ class GroupWriter(Lifecycle):
 
     def stats(self) -> WriterStats:
         with self._lock:
-            return replace(self._done, submitted=self._submitted, waiting=self._queue.qsize())
+            return replace(
+                self._done,
+                submitted=self._submitted,
+                pending_packs=self._pending_packs,
+                waiting=self._queue.qsize(),
+                dropped=dict(self._dropped),
+                refused=dict(self._refused),
+            )
 
     # The writer's thread
 
@@ -213,11 +242,12 @@ class GroupWriter(Lifecycle):
                 len(group),
                 type(error).__name__,
             )
-            self._count(failed_groups=1)
+            self._count(failed_groups=1, settled=len(packs))
             for submission in group:
                 _settle(submission, error)
             return
-        self._count(groups=1, packs=len(packs), largest=len(packs))
+        self._tally(outcome)
+        self._count(groups=1, packs=len(packs), largest=len(packs), settled=len(packs))
         start = 0
         for submission in group:
             results = outcome.results[start : start + len(submission.packs)]
@@ -226,9 +256,16 @@ class GroupWriter(Lifecycle):
             _settle(submission, BatchOutcome(results, max(entries, default=None)))
 
     def _count(
-        self, *, groups: int = 0, packs: int = 0, largest: int = 0, failed_groups: int = 0
+        self,
+        *,
+        groups: int = 0,
+        packs: int = 0,
+        largest: int = 0,
+        failed_groups: int = 0,
+        settled: int = 0,
     ) -> None:
         with self._lock:
+            self._pending_packs -= settled
             stats = self._done
             self._done = replace(
                 stats,
@@ -237,6 +274,31 @@ class GroupWriter(Lifecycle):
                 largest=max(stats.largest, largest),
                 failed_groups=stats.failed_groups + failed_groups,
             )
+
+    def _tally(self, outcome: BatchOutcome) -> None:
+        """Add a committed group's readings to the totals: per pack, in one lock."""
+        readings = stored = minimised = 0
+        dropped: Counter[str] = Counter()
+        refused: Counter[str] = Counter()
+        for result in outcome.results:
+            if result.refusal is not None:
+                refused[result.refusal.value] += 1
+                continue
+            readings += result.received
+            stored += result.stored
+            minimised += result.minimised
+            if result.dropped:
+                dropped.update(result.dropped)
+        with self._lock:
+            stats = self._done
+            self._done = replace(
+                stats,
+                readings=stats.readings + readings,
+                stored=stats.stored + stored,
+                minimised=stats.minimised + minimised,
+            )
+            self._dropped.update(dropped)
+            self._refused.update(refused)
 
 
 def _settle(submission: _Submission, outcome: BatchOutcome | Exception) -> None:

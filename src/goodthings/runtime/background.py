@@ -2,17 +2,22 @@
 on its own thread.
 
 A job that fails is logged by its error's type only (the message could quote personal data)
-and tried again at its next turn: one bad night must not stop purges for good.
+and tried again at its next turn: one bad night must not stop purges for good. Each run's
+result is counted, and given a hub's metrics the jobs publish those counts there while they
+run (`goodthings_background_job_*`), so a job failing every night shows on a dashboard.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx2
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from goodthings.core import ledger
 from goodthings.core.keys import load_secret_root
@@ -21,6 +26,7 @@ from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.retention import purge_expired
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
 from goodthings.runtime.hub import Hub
+from goodthings.runtime.metrics import HubMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +42,30 @@ class Job:
     run: Callable[[], object]
 
 
-class BackgroundJobs(Lifecycle):
-    """Run each job now and then every `job.every` seconds until stopped."""
+@dataclass
+class _Results:
+    succeeded: int = 0
+    failed: int = 0
+    last_success: float = 0.0
+    """Unix time the last successful run ended; 0 before the first."""
+    last_duration: float = 0.0
 
-    def __init__(self, jobs: list[Job]) -> None:
+
+class BackgroundJobs(Lifecycle, Collector):
+    """Run each job now and then every `job.every` seconds until stopped; with `metrics`, its
+    results are in them from `start` to `stop`."""
+
+    def __init__(self, jobs: list[Job], metrics: HubMetrics | None = None) -> None:
         self._jobs = jobs
+        self._metrics = metrics
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._results = {job.name: _Results() for job in jobs}
+        self._lock = threading.Lock()
 
     def start(self) -> None:
+        if self._metrics is not None:
+            self._metrics.register(self)
         self._stop.clear()
         for job in self._jobs:
             thread = threading.Thread(target=self._loop, args=(job,), name=job.name, daemon=True)
@@ -56,9 +77,37 @@ class BackgroundJobs(Lifecycle):
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        if self._metrics is not None:
+            self._metrics.unregister(self)
+
+    def collect(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(
+            "goodthings_background_job_runs",
+            "Runs of the hub's periodic jobs, by name and result (ok, failed)",
+            # Not `job`: Prometheus gives every scraped series its scrape job under that name.
+            labels=["name", "result"],
+        )
+        last = GaugeMetricFamily(
+            "goodthings_background_job_last_success_timestamp_seconds",
+            "When each job last ended without an error (Unix time; 0: not yet)",
+            labels=["name"],
+        )
+        duration = GaugeMetricFamily(
+            "goodthings_background_job_last_duration_seconds",
+            "How long each job's latest run took",
+            labels=["name"],
+        )
+        with self._lock:
+            for name, results in self._results.items():
+                runs.add_metric([name, "ok"], results.succeeded)
+                runs.add_metric([name, "failed"], results.failed)
+                last.add_metric([name], results.last_success)
+                duration.add_metric([name], results.last_duration)
+        yield from (runs, last, duration)
 
     def _loop(self, job: Job) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
             try:
                 job.run()
             except Exception as error:
@@ -68,7 +117,20 @@ class BackgroundJobs(Lifecycle):
                     type(error).__name__,
                     job.every,
                 )
+                self._record(job.name, began, ok=False)
+            else:
+                self._record(job.name, began, ok=True)
             self._stop.wait(job.every)
+
+    def _record(self, name: str, began: float, *, ok: bool) -> None:
+        with self._lock:
+            results = self._results[name]
+            results.last_duration = time.monotonic() - began
+            if ok:
+                results.succeeded += 1
+                results.last_success = time.time()
+            else:
+                results.failed += 1
 
 
 def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:

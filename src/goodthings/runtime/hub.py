@@ -4,6 +4,9 @@ The hub's one writer (`ingest.GroupWriter`) runs from `open` to `close`: HTTP re
 MQTT bridge both store through it, so whatever is waiting shares one transaction and one ledger
 entry. `close` lets it store what it was given before the database goes.
 
+Its metrics (`metrics`, served at /metrics) live in a registry of its own; the writer's and the
+lockout's collectors are there from `open`, and other parts add theirs (`HubMetrics.register`).
+
 The hub listens for policy changes announced on its database (`policy.changes`): a consent
 withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once.
 """
@@ -32,6 +35,7 @@ from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
+from goodthings.runtime.metrics import HubMetrics, IngestCollector, LockoutCollector
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
 
 
@@ -51,9 +55,13 @@ class Hub:
     totp_key: bytes = b""
     """Encrypts the console's TOTP secrets (`security.operators.totp_key`)."""
     lockout: Lockout = field(default_factory=Lockout)
+    metrics: HubMetrics = field(default_factory=HubMetrics)
+    """What /metrics exposes: add a series with `hub.metrics.register(collector)`."""
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.metrics.register(IngestCollector(self.writer))
+        self.metrics.register(LockoutCollector(lambda: self.lockout))
         self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
 

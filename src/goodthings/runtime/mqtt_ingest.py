@@ -15,6 +15,7 @@ from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
 from goodthings.runtime.hub import Hub
+from goodthings.runtime.metrics import BridgeCollector
 from goodthings.security import BrokerAccess, broker_acl, broker_tls, firmware, lockout
 
 _DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
@@ -81,6 +82,7 @@ class MqttIngest(Lifecycle):
         self._embedded_port = settings.mqtt_port
         self._embedded: EmbeddedBroker | None = None
         self._bridge: MqttBridge | None = None
+        self._collector: BridgeCollector | None = None
         self.address: BrokerAddress | None = None
         """Where devices publish, once started."""
 
@@ -121,6 +123,8 @@ class MqttIngest(Lifecycle):
             self._bridge = None
             self.stop()
             raise DeploymentError(f"MQTT broker {address.display()}: {error}") from error
+        self._collector = BridgeCollector(self._bridge)
+        self._hub.metrics.register(self._collector)
         self.address = address
 
     def _record_birth(self, device_id: str, payload: bytes) -> None:
@@ -168,6 +172,9 @@ class MqttIngest(Lifecycle):
 
     def stop(self) -> None:
         """Commit and acknowledge what was taken, then stop the broker if it is ours."""
+        if self._collector is not None:
+            self._hub.metrics.unregister(self._collector)
+            self._collector = None
         try:
             if self._bridge is not None:
                 self._bridge.stop()

@@ -62,6 +62,7 @@ class Lockout:
         self.threshold, self.base, self.cap, self.forget_after = threshold, base, cap, forget_after
         self._clock = clock
         self._counts: dict[Key, _Count] = {}
+        self._started: dict[Scope, int] = dict.fromkeys(Scope, 0)
         self._lock = threading.Lock()
 
     def retry_after(self, *keys: Key) -> float:
@@ -89,7 +90,23 @@ class Lockout:
                     seconds = min(self.cap, self.base * 2 ** (count.failures - self.threshold))
                     count.locked_until = now + seconds
                     events.append(LockEvent(key[0], key[1], count.failures, seconds))
+                    self._started[key[0]] += 1
         return events
+
+    def started(self) -> dict[Scope, int]:
+        """Lockouts begun since this process started, by scope (for /metrics)."""
+        with self._lock:
+            return dict(self._started)
+
+    def locked_now(self) -> dict[Scope, int]:
+        """How many devices, addresses and operators are locked out at this moment."""
+        now = self._clock()
+        locked = dict.fromkeys(Scope, 0)
+        with self._lock:
+            for (scope, _), count in self._counts.items():
+                if count.locked_until > now:
+                    locked[scope] += 1
+        return locked
 
     def succeeded(self, *keys: Key) -> None:
         if not self._counts:

@@ -7,9 +7,13 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials, OAuth2
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, Field
+from starlette.requests import HTTPConnection
 
 from goodthings.core.keys import load_secret_root
 from goodthings.core.store import moment_of
@@ -22,7 +26,7 @@ from goodthings.rights.access import (
     authenticate,
     read_readings,
 )
-from goodthings.web.deps import BearerToken, HubDep, hub_of
+from goodthings.web.deps import HubDep, hub_of
 
 router = APIRouter(tags=["applications"])
 
@@ -81,22 +85,40 @@ async def answer_access_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _basic(authorization: str | None) -> tuple[str, str] | None:
-    """RFC 6749 §2.3.1: client id and secret in an HTTP Basic header."""
-    scheme, _, encoded = (authorization or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        client_id, _, secret = base64.b64decode(encoded.strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return client_id, secret
+class _ClientBasic(HTTPBasic):
+    """RFC 6749 §2.3.1: client id and secret in an HTTP Basic header, declared as a security
+    scheme. A header that is not valid Basic counts as absent, so the form fields are looked at
+    and a refusal is RFC 6749's `invalid_client`, not FastAPI's own."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        scheme, encoded = get_authorization_scheme_param(request.headers.get("authorization"))
+        if scheme.lower() != "basic":
+            return None
+        try:
+            client_id, _, secret = base64.b64decode(encoded.strip()).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return HTTPBasicCredentials(username=client_id, password=secret)
+
+
+CLIENT_BASIC = _ClientBasic(
+    scheme_name="clientBasic",
+    description="The application's id and secret (`goodthings application secret`)",
+)
+APPLICATION_TOKEN = OAuth2(
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token")),
+    scheme_name="applicationToken",
+    description="A token from POST /oauth/token; its scopes are the purposes it was issued for",
+    auto_error=False,
+)
 
 
 @router.post(
     "/oauth/token",
     response_model=TokenOut,
     responses={400: {"model": OAuthError}, 401: {"model": OAuthError}},
+    # RFC 6749 §2.3.1: HTTP Basic, or client_id and client_secret in the form (no scheme).
+    openapi_extra={"security": [{"clientBasic": []}, {}]},
 )
 def token(
     request: Request,
@@ -113,14 +135,14 @@ def token(
         str | None, Form(description="From `goodthings application secret`")
     ] = None,
     scope: Annotated[str | None, Form(description="Purposes wanted, separated by spaces")] = None,
-    authorization: Annotated[str | None, Header()] = None,
+    basic: Annotated[HTTPBasicCredentials | None, Security(CLIENT_BASIC)] = None,
 ) -> JSONResponse:
     """Exchange an application's client credentials for a short-lived token scoped to purposes."""
     if grant_type != "client_credentials":
         raise AccessError(
             "only grant_type=client_credentials is supported", 400, "unsupported_grant_type"
         )
-    credentials = _basic(authorization) or (client_id, client_secret)
+    credentials = (basic.username, basic.password) if basic else (client_id, client_secret)
     if not credentials[0] or not credentials[1]:
         raise AccessError(
             "send client_id and client_secret (form or HTTP Basic)", 401, "invalid_client"
@@ -143,13 +165,16 @@ def token(
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
 
-async def _grant(request: Request, token: BearerToken) -> Grant:
+async def _grant(
+    request: Request, authorization: Annotated[str | None, Security(APPLICATION_TOKEN)]
+) -> Grant:
     """What the application's access token allows; refused when there is none or it is bad."""
-    if token is None:
+    scheme, token = get_authorization_scheme_param(authorization)
+    if scheme.lower() != "bearer":
         raise AccessError(
             "send 'Authorization: Bearer <token>' from POST /oauth/token", 401, "invalid_token"
         )
-    return _signer(request).verify(token)
+    return _signer(request).verify(token.strip())
 
 
 def _seconds(moment: datetime | None) -> float | None:

@@ -24,6 +24,7 @@ from goodthings.web import (
     assessment,
     console_login,
     ingest,
+    metrics,
     notices,
     passersby,
     portal,
@@ -60,8 +61,12 @@ def create_app(home: Home) -> FastAPI:
         version=__version__,
         description="An IoT data hub where good practice is the default.",
         lifespan=lifespan,
+        # Operation ids are what a generated client names its functions: the handler's name
+        # (`ingest`, `readings`) rather than FastAPI's `ingest_ingest_post`.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.hub = hub  # read through `web.deps.hub_of`, typed
+    app.add_middleware(metrics.RequestTimer, metrics=metrics.HttpMetrics(hub.metrics.registry))
     app.add_exception_handler(Refused, answer_refused)
     app.add_exception_handler(AccessError, access.answer_access_error)
     app.state.mqtt = None
@@ -77,6 +82,7 @@ def create_app(home: Home) -> FastAPI:
     app.include_router(assessment.router)
     app.include_router(access.router)
     app.include_router(passersby.router)
+    app.include_router(metrics.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home_page(request: Request) -> HTMLResponse:

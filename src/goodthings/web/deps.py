@@ -1,6 +1,7 @@
 """What a route needs, handed to it by FastAPI (`Depends`) instead of fetched by hand in each:
-the hub, a bearer token, the operator's token, the device that sends (the console's signed-in
-person is `web.console_deps`). A dependency that refuses raises
+the hub, the operator's token, the device that sends, each token read through the security
+scheme the OpenAPI document declares for it (the console's signed-in person is
+`web.console_deps`, an application's token `web.access`). A dependency that refuses raises
 `Refused`, answered once by the handler `create_app` installs.
 """
 
@@ -10,7 +11,8 @@ import hmac
 import math
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
@@ -35,13 +37,36 @@ async def _hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(_hub)]
 
 
-async def _bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+DEVICE_TOKEN = HTTPBearer(
+    scheme_name="deviceToken",
+    description="The device's own token, from `goodthings device token`",
+    auto_error=False,
+)
+OPERATOR_TOKEN = HTTPBearer(
+    scheme_name="operatorToken",
+    description="The operator's script token (keys/operator.token)",
+    auto_error=False,
+)
+"""Security schemes in the OpenAPI document, so that a generated client knows where each token
+goes. `auto_error=False`: a missing or other-scheme header reaches the route as None, and the
+route refuses in its own words (RFC 6750 §3 for applications, plain sentences for devices)."""
+
+
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     """RFC 6750 §2.1: the token of `Authorization: Bearer <token>`; None for another scheme."""
-    scheme, _, token = (authorization or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
+    return credentials.credentials.strip() if credentials is not None else None
 
 
-BearerToken = Annotated[str | None, Depends(_bearer_token)]
+async def _device_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(DEVICE_TOKEN)],
+) -> str | None:
+    return _bearer(credentials)
+
+
+async def _operator_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(OPERATOR_TOKEN)],
+) -> str | None:
+    return _bearer(credentials)
 
 
 def is_operator_token(hub: Hub, presented: str | None) -> bool:
@@ -49,7 +74,7 @@ def is_operator_token(hub: Hub, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(presented or "", hub.operator_token)
 
 
-async def _operator(hub: HubDep, token: BearerToken) -> Hub:
+async def _operator(hub: HubDep, token: Annotated[str | None, Depends(_operator_token)]) -> Hub:
     """The API takes the operator token as a bearer token only (a cookie could be replayed by
     another site's form)."""
     if not is_operator_token(hub, token):
@@ -106,7 +131,9 @@ async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
     return device
 
 
-async def _device(request: Request, hub: HubDep, token: BearerToken) -> str:
+async def _device(
+    request: Request, hub: HubDep, token: Annotated[str | None, Depends(_device_token)]
+) -> str:
     return await authenticate_device(hub, token or "", request)
 
 

@@ -15,8 +15,9 @@ import math
 import time
 from typing import Annotated, Any, assert_never
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -72,6 +73,16 @@ async def _endpoint(request: Request) -> IngestEndpoint:
 Endpoint = Annotated[IngestEndpoint, Depends(_endpoint)]
 
 
+class IngestAccepted(BaseModel):
+    """The body of a 202, for the OpenAPI document."""
+
+    received: int = Field(description="Readings in the pack")
+    stored: int = Field(description="Rows written: one per reading, or one per window")
+    minimised: int = Field(description="Readings kept at less detail than sent")
+    dropped: dict[str, int] = Field(description="Readings not stored, by the gate's reason")
+    ledger_entry: int | None = Field(description="The ledger entry that records the pack")
+
+
 _SENML_PACK = {
     "description": "A SenML pack (RFC 8428): an array of records, as JSON or CBOR",
     "required": True,
@@ -96,7 +107,10 @@ _SENML_PACK = {
     openapi_extra={"requestBody": _SENML_PACK},
     responses={
         **DEVICE_AUTH_RESPONSES,
-        202: {"description": "Accepted: counts of readings stored, minimised and dropped"},
+        202: {
+            "model": IngestAccepted,
+            "description": "Accepted: counts of readings stored, minimised and dropped",
+        },
         400: {"model": DeviceProblem, "description": "The pack is malformed; nothing was stored"},
         403: {
             "model": DeviceProblem,
@@ -126,7 +140,6 @@ async def ingest(
     request: Request,
     endpoint: Endpoint,
     device: DeviceId,
-    content_type: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Store what the gate allows of a SenML pack (RFC 8428), JSON or CBOR."""
     wait = endpoint.limiter.allow(device)
@@ -136,7 +149,10 @@ async def ingest(
             f"device {device!r} is sending too fast; retry later",
             **{"Retry-After": str(max(1, math.ceil(wait)))},
         )
-    media = (content_type or SENML_JSON).split(";")[0].strip().lower()
+    # The body's media type is in the request body's declaration, not a header parameter:
+    # OpenAPI 3 says tools ignore a declared Content-Type parameter.
+    content_type = request.headers.get("content-type") or SENML_JSON
+    media = content_type.split(";")[0].strip().lower()
     if media not in _ACCEPTED_TYPES:
         return _problem(415, f"send {SENML_JSON} or {SENML_CBOR}, not {media!r}")
     declared = request.headers.get("content-length")

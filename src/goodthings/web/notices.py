@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
@@ -136,14 +136,15 @@ def _serve(
 
 @router.get("/notice", response_class=HTMLResponse, responses=_ANSWERS)
 def deployment_notice(
+    request: Request,
     hub: HubDep,
     lang: Lang = None,
     format: Format = None,
     accept_language: Annotated[str | None, Header()] = None,
-    accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """What the whole deployment collects, why, who receives it and for how long."""
-    return _serve(hub, Scope(), lang, format, accept_language, accept)
+    # Not a declared parameter: OpenAPI 3 says tools ignore one named Accept.
+    return _serve(hub, Scope(), lang, format, accept_language, request.headers.get("accept"))
 
 
 @router.get("/notice/versions/{digest}", responses={404: {"model": Problem}})
@@ -158,13 +159,14 @@ def notice_version(hub: HubDep, digest: str) -> dict[str, Any]:
 
 @router.get("/notice/{kind}/{scope_id:path}", response_class=HTMLResponse, responses=_ANSWERS)
 def scoped_notice(
+    request: Request,
     hub: HubDep,
     kind: Literal["place", "device", "stream"],
     scope_id: str,
     lang: Lang = None,
     format: Format = None,
     accept_language: Annotated[str | None, Header()] = None,
-    accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The notice of one place, device or stream (`name` or `model-id/name`)."""
-    return _serve(hub, Scope(ScopeKind(kind), scope_id), lang, format, accept_language, accept)
+    scope = Scope(ScopeKind(kind), scope_id)
+    return _serve(hub, scope, lang, format, accept_language, request.headers.get("accept"))

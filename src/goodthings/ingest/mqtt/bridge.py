@@ -139,6 +139,10 @@ class MqttBridge(Lifecycle):
         with self._lock:
             return self._stats
 
+    def pending(self) -> int:
+        """Messages received and not yet handed to the writer: the MQTT ingest queue's depth."""
+        return self._inbox.pending()
+
     def _count(self, **increments: int) -> None:
         with self._lock:
             self._stats = _added(self._stats, increments)

@@ -49,6 +49,10 @@ class Inbox:
     def put(self, item: Received) -> None:
         self._queue.put(item)
 
+    def pending(self) -> int:
+        """Messages waiting to be taken into a batch (approximate, as `Queue.qsize` is)."""
+        return self._queue.qsize()
+
     def close(self) -> None:
         """End the batches after the messages already put: `take` then says it is the last."""
         self._queue.put(_STOP)
