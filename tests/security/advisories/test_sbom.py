@@ -199,3 +199,32 @@ def test_advisories_list_says_which_component_of_which_model(
     assert report["advisories"][0]["affected"] == [
         {"device": "meter-1", "model": "wattwise-m2", "component": "requests", "version": "2.30.0"}
     ]
+
+
+def test_an_sbom_linked_from_outside_the_deployment_is_refused(home: Home, tmp_path: Path) -> None:
+    manifest = _with_sboms(home)
+    outside = tmp_path / "outside.json"
+    shutil.copy(DATA / "thermia-t5.cdx.json", outside)
+    link = home.root / "sboms" / "thermia-t5.cdx.json"
+    link.unlink()
+    link.symlink_to(outside)
+    with pytest.raises(ManifestError, match="a link to a file outside the deployment directory"):
+        load_manifest(manifest)
+
+
+def test_apply_stops_on_a_broken_sbom_naming_it(
+    capsys: pytest.CaptureFixture[str], home: Home
+) -> None:
+    _with_sboms(home)
+    broken = home.root / "sboms" / "wattwise-m2.spdx.json"
+    broken.write_text('{"spdxVersion": "SPDX-2.3"}')
+    for dry_run in (["--dry-run"], []):
+        ran = run(capsys, "apply", "--home", str(home.root), *dry_run)
+        assert ran.code != 0
+        assert f"{broken}: not a valid SPDX document" in ran.err
+    engine = open_store(home)
+    try:
+        with engine.connect() as connection:
+            assert model_components(connection) == {}  # nothing of the plan was applied
+    finally:
+        engine.dispose()

@@ -66,14 +66,19 @@ def _missing_files(manifest: Manifest, directory: Path) -> list[tuple[tuple[str 
     """Files the manifest names that are not in the deployment directory."""
     missing: list[tuple[tuple[str | int, ...], str]] = []
     for m, model in enumerate(manifest.device_models):
-        if model.sbom is not None and not (directory / model.sbom).is_file():
-            missing.append(
-                (
-                    ("device_models", m, "sbom"),
-                    f"there is no file {model.sbom!r} in the deployment directory "
-                    f"({directory / model.sbom}); put the model's SBOM there or fix the path",
-                )
+        if model.sbom is None:
+            continue
+        path = directory / model.sbom
+        if not path.is_file():
+            message = (
+                f"there is no file {model.sbom!r} in the deployment directory ({path}); "
+                "put the model's SBOM there or fix the path"
             )
+        elif not path.resolve().is_relative_to(directory.resolve()):
+            message = f"{model.sbom!r} is a link to a file outside the deployment directory"
+        else:
+            continue
+        missing.append((("device_models", m, "sbom"), message))
     return missing
 
 

@@ -10,10 +10,12 @@ Withdrawn advisories match nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import Connection, select
 from univers.version_range import VersionRange
+from univers.versions import Version
 
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
@@ -35,11 +37,23 @@ def in_range(version: str, vers: str) -> bool:
     bare = all(c[:1] not in "<>=!" for c in items)
     if bare and version in items:
         return True
+    versions = _parsed(vers)
+    if versions is None:
+        return False
+    version_class: type[Version] = versions.version_class  # type: ignore[assignment]
     try:
-        versions = VersionRange.from_string(vers)  # type: ignore[no-untyped-call]
-        return bool(versions.version_class(version) in versions)
+        return bool(version_class(version) in versions)
     except Exception:  # univers raises ValueError, TypeError, InvalidVersion and others
         return False
+
+
+@lru_cache(maxsize=4096)
+def _parsed(vers: str) -> VersionRange | None:
+    """A range parsed once per process: the fleet page compares every device with it."""
+    try:
+        return VersionRange.from_string(vers)  # type: ignore[no-untyped-call,no-any-return]
+    except Exception:  # univers raises ValueError, TypeError, InvalidVersion and others
+        return None
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,13 @@ class _Device:
     names: frozenset[str]
     firmware: str
     components: tuple[Component, ...]
+    by_key: dict[str, list[Component]] = field(default_factory=dict)
+    """The components under each of their package keys and under their casefolded names."""
+
+    def __post_init__(self) -> None:
+        for component in self.components:
+            for key in (*component.keys(), f"name:{component.name.casefold()}"):
+                self.by_key.setdefault(key, []).append(component)
 
 
 def _fleet(connection: Connection) -> list[_Device]:
@@ -107,10 +128,8 @@ def affected_devices(connection: Connection, advisory_id: str | None = None) -> 
                 found[(advisory, device.id, None)] = Affected(
                     advisory, severity, summary, device.id, device.model, device.firmware
                 )
-            for component in device.components:
-                keys = component.keys()
-                same = package in keys if package else component.name.casefold() == name
-                if same and in_range(component.version, vers):
+            for component in device.by_key.get(package or f"name:{name}", ()):
+                if in_range(component.version, vers):
                     found[(advisory, device.id, component.label())] = Affected(
                         advisory,
                         severity,
