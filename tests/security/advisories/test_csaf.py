@@ -6,6 +6,7 @@ examples that goodthings once got wrong (see data/README.md).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,12 @@ def test_a_product_id_missing_from_the_tree_is_refused(tmp_path: Path) -> None:
     broken.write_text(text)
     with pytest.raises(AdvisoryError, match="product 'M3' is not in its tree"):
         read_advisory(broken)
+
+
+def test_a_bare_version_range_with_spaces_is_read(smart_home: Hub, tmp_path: Path) -> None:
+    document = json.loads((DATA.parent.parent / "data" / "csaf-wattwise.json").read_text())
+    leaf = document["product_tree"]["branches"][0]["branches"][0]["branches"][0]
+    leaf["name"] = ">= 2.0.0 | <= 2.4.0"
+    (tmp_path / "advisory.json").write_text(json.dumps(document))
+    [vers] = {r.vers for r in read_advisory(tmp_path / "advisory.json").ranges}
+    assert vers == "vers:generic/>=2.0.0|<=2.4.0"

@@ -6,11 +6,19 @@ goodthings once got wrong (see data/README.md).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from advisory_helpers import DATA, flagged
 from goodthings.runtime.hub import Hub
-from goodthings.security.advisories import list_advisories, read_advisory
+from goodthings.security.advisories import (
+    affected_devices,
+    list_advisories,
+    read_advisory,
+    store_advisory,
+)
 from goodthings.security.advisories.osv import spans
 
 
@@ -100,3 +108,17 @@ def test_events_become_ranges_as_the_schema_evaluates_them(
 ) -> None:
     # The schema's own examples (Unfixed, Fixed, Multiple range, last_affected) and more.
     assert list(spans("pypi", events)) == expected
+
+
+def test_a_purl_of_an_unknown_ecosystem_still_names_the_device_model(
+    smart_home: Hub, tmp_path: Path
+) -> None:
+    record = json.loads((DATA / "osv-introduced-zero.json").read_text())
+    record["affected"][0]["package"]["purl"] = "pkg:generic/thermia/t5-room-thermostat"
+    (tmp_path / "record.json").write_text(json.dumps(record))
+    advisory = read_advisory(tmp_path / "record.json")
+    assert {r.package for r in advisory.ranges} == {None, "pkg:generic/thermia/t5-room-thermostat"}
+    with smart_home.engine.begin() as connection:
+        store_advisory(connection, advisory)
+    with smart_home.engine.connect() as connection:
+        assert [a.device for a in affected_devices(connection)] == ["thermostat-1"]

@@ -162,7 +162,8 @@ def _product(
     name = " ".join([*vendor[:1], names[-1]]) if names else full_name
     vers = None
     if ranges:
-        vers = ranges[-1] if ranges[-1].startswith("vers:") else f"vers:{scheme}/{ranges[-1]}"
+        bare = ranges[-1].replace(" ", "")
+        vers = bare if bare.startswith("vers:") else f"vers:{scheme}/{bare}"
     exact: tuple[str, ...] = ()
     if versions:
         exact = tuple(dict.fromkeys([versions[-1], " ".join(versions)]))

@@ -58,24 +58,26 @@ def parse_osv(document: dict[str, Any]) -> Advisory:
         eco = str(package.get("ecosystem") or "")
         key = osv_package_key(eco, name, package.get("purl"))
         known = ecosystem(eco)
+        # A package of an ecosystem we do not know may be a device model too: match it by name.
+        keys = [key] if known else list(dict.fromkeys([None, key]))
         for block in affected.get("ranges") or []:
             kind = str(block.get("type", ""))
             if kind in _LINEAR:
                 scheme = known.scheme if known else ("semver" if kind == "SEMVER" else "generic")
                 for vers in spans(scheme, block.get("events") or []):
-                    ranges.append(Range(name, vers, key))
+                    ranges += [Range(name, vers, k) for k in keys]
         versions = [str(v) for v in affected.get("versions") or [] if "|" not in str(v)]
         if versions:
-            scheme = known.scheme if known else "generic"
-            ranges.append(Range(name, f"vers:{scheme}/" + "|".join(versions), key))
-    severity = sev.most_severe(ratings) if sev.most_severe(ratings) != "unknown" else None
+            vers = f"vers:{known.scheme if known else 'generic'}/" + "|".join(versions)
+            ranges += [Range(name, vers, k) for k in keys]
+    standard = sev.most_severe(ratings)
     urls = [ref.get("url") for ref in document.get("references") or [] if ref.get("url")]
     withdrawn = document.get("withdrawn")
     return Advisory(
         id=record_id,
         format="osv",
         summary=str(document.get("summary") or document.get("details") or record_id),
-        severity=severity or sev.most_severe(fallback),
+        severity=standard if standard != "unknown" else sev.most_severe(fallback),
         url=urls[0] if urls else None,
         ranges=tuple(dict.fromkeys(ranges)),
         withdrawn=_timestamp(withdrawn) if withdrawn else None,
