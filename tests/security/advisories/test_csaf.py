@@ -92,8 +92,9 @@ def test_a_product_id_missing_from_the_tree_is_refused(tmp_path: Path) -> None:
         .replace('"known_affected": ["M2"]', '"known_affected": ["M3"]')
     )
     broken.write_text(text)
-    with pytest.raises(AdvisoryError, match="product 'M3' is not in its tree"):
+    with pytest.raises(AdvisoryError, match="product 'M3' is not in its tree") as raised:
         read_advisory(broken)
+    assert str(raised.value).startswith(f"{broken}: WW-SA-2014-01: ")
 
 
 def test_a_bare_version_range_with_spaces_is_read(smart_home: Hub, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""OSV records (schema 1.7, https://ossf.github.io/osv-schema/) as ranges to match.
+"""OSV records (schema 1.7.5, https://ossf.github.io/osv-schema/) as ranges to match.
 
 Choices where the schema leaves them to a consumer, and what it asks of one:
 

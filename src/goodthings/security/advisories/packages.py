@@ -40,7 +40,7 @@ class Ecosystem:
     namespace: str | None = None
 
 
-# OSV schema 1.7 "Defined ecosystems", by the name before any `:release` suffix.
+# OSV schema 1.7.5 "Defined ecosystems", by the name before any `:release` suffix.
 _RPM = {
     "Red Hat": "redhat",
     "AlmaLinux": "almalinux",

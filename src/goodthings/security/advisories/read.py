@@ -25,6 +25,8 @@ def read_advisory(path: Path) -> Advisory:
             return parse_osv(document)
     except (KeyError, TypeError, AttributeError) as exc:
         raise AdvisoryError(f"{path}: a required field is missing or malformed: {exc}") from None
+    except AdvisoryError as exc:
+        raise AdvisoryError(f"{path}: {exc}") from None
     raise AdvisoryError(
         f"{path}: neither an OSV record (with 'id' and 'modified') nor a CSAF advisory "
         "(with 'document.csaf_version')"

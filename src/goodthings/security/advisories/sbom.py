@@ -107,7 +107,7 @@ def _spdx(path: Path) -> tuple[Component, ...]:
     for package in document.packages:
         if not package.version:
             continue
-        refs = [r for r in package.external_references]
+        refs = package.external_references
         purl = next((r.locator for r in refs if r.reference_type == "purl"), None)
         cpe = next(
             (
