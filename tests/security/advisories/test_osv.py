@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from advisory_helpers import DATA, flagged
+from cli_helpers import run
+from goodthings.core.config import Home
+from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security.advisories import (
     affected_devices,
@@ -122,3 +125,26 @@ def test_a_purl_of_an_unknown_ecosystem_still_names_the_device_model(
         store_advisory(connection, advisory)
     with smart_home.engine.connect() as connection:
         assert [a.device for a in affected_devices(connection)] == ["thermostat-1"]
+
+
+def test_import_and_list_say_what_cannot_match_and_what_was_withdrawn(
+    capsys: pytest.CaptureFixture[str], home: Home
+) -> None:
+    init_deployment(home, "smart-home")
+    where = ["--home", str(home.root)]
+    files = [
+        str(DATA / name) for name in ("osv-git.json", "osv-withdrawn.json", "osv-unsorted.json")
+    ]
+    imported = run(capsys, "advisories", "import", *files, *where)
+    assert imported.code == 0, imported.err
+    assert "  note: GIT commit ranges are not compared with versions" in imported.out
+    assert "  note: an affected entry names no package, so it matches nothing" in imported.out
+    assert "GT-2026-0103 (osv, unknown): WattWise M2: reported in error\n" in imported.out
+    assert "  withdrawn on 2026-11-03: it affects nothing" in imported.out
+    listed = run(capsys, "advisories", "list", *where).out
+    assert listed.index("GT-2026-0104") < listed.index("GT-2026-0103")  # withdrawn ones last
+    assert "withdrawn on 2026-11-03: it affects nothing" in listed
+    report = json.loads(run(capsys, "advisories", "list", "--json", *where).out)
+    withdrawn = {a["id"]: a["withdrawn"] for a in report["advisories"]}
+    assert withdrawn["GT-2026-0102"] is None
+    assert withdrawn["GT-2026-0103"].startswith("2026-11-03T00:00:00")

@@ -21,6 +21,7 @@ from goodthings.security.advisories.severity import from_score, from_vector, fro
         ("1.10.0", "vers:pypi/>=1.9|<1.11", True),
         ("2.0.0rc1", "vers:pypi/<2.0.0", True),  # a pre-release sorts before its release
         ("1.0.0-rc.1", "vers:semver/>=1.0.0", False),
+        ("1.0.1", "vers:semver/>=1.0.0", True),
         ("12.2(55)SE", "vers:generic/12.2(55)SE|12.2SE 12.2(55)SE", True),  # equal text
         ("branch-v0.1.1", "vers:golang/branch-v0.1.1", True),  # OSV `versions`: equal strings
         ("2.10.0", "vers:generic/<=2.4.0", False),
