@@ -99,7 +99,7 @@ def test_advisories_import_and_list_commands(
     assert imported.code == 0, imported.err
     assert "GT-2026-0001 (osv, high)" in imported.out
     assert "no device of this deployment is affected" in imported.out
-    assert "affected: meter-1 (wattwise-m2 2.4.0)" in imported.out
+    assert "affected: meter-1 (wattwise-m2 firmware 2.4.0)" in imported.out
     listed = run(capsys, "advisories", "list", "--json", *where)
     report = json.loads(listed.out)
     assert [a["id"] for a in report["advisories"]] == ["WW-SA-2026-07", "GT-2026-0001"]
@@ -108,7 +108,10 @@ def test_advisories_import_and_list_commands(
     ]
     assert report["past_support"] == []
     text = run(capsys, "advisories", "list", *where).out
-    assert "CRITICAL WW-SA-2026-07" in text and "affected devices: meter-1 (2.4.0)" in text
+    assert (
+        "CRITICAL WW-SA-2026-07" in text
+        and "affected devices: meter-1 (wattwise-m2 firmware 2.4.0)" in text
+    )
 
 
 def test_devices_past_their_support_period_are_flagged(

@@ -17,13 +17,19 @@ from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security import Role
-from goodthings.security.advisories import read_advisory, store_advisory
+from goodthings.security.advisories import (
+    read_advisory,
+    read_sbom,
+    store_advisory,
+    store_components,
+)
 from goodthings.security.credentials import issue_token, record_refusal
 from goodthings.security.lockout import LockEvent, Scope, record_lockouts
 from goodthings.security.passwords import check_password
 from goodthings.web.app import create_app
 
 CSAF = Path(__file__).resolve().parent.parent / "security" / "data" / "csaf-wattwise.json"
+ADVISORIES = Path(__file__).resolve().parent.parent / "security" / "advisories" / "data"
 
 
 @pytest.fixture
@@ -60,6 +66,9 @@ def _findings(hub: Hub) -> None:
         record_refusal(connection, "thermostat-1", check_password("xc3511"))
         record_lockouts(connection, [LockEvent(Scope.address, "192.0.2.7", 5, 1.0)])
         store_advisory(connection, read_advisory(CSAF))
+        store_components(connection, "wattwise-m2", read_sbom(ADVISORIES / "wattwise-m2.spdx.json"))
+        store_advisory(connection, read_advisory(ADVISORIES / "osv-pypi-requests.json"))
+        store_advisory(connection, read_advisory(ADVISORIES / "osv-withdrawn.json"))
         connection.execute(
             update(t.device_models)
             .where(t.device_models.c.id == "pulse-band-2")
@@ -94,7 +103,11 @@ def test_fleet_security_page_in_the_browser(served_hub: tuple[str, Hub], browser
     )
     advisory = page.locator('tr[data-advisory="WW-SA-2026-07"]')
     expect(advisory).to_contain_text("critical")
-    expect(advisory).to_contain_text("meter-1 (2.4.0)")
+    expect(advisory).to_contain_text("meter-1 (wattwise-m2 firmware 2.4.0)")
+    component = page.locator('tr[data-advisory="GT-2026-0107"]')
+    expect(component).to_contain_text("meter-1 (component requests 2.30.0 of model wattwise-m2)")
+    withdrawn = page.locator('tr[data-advisory="GT-2026-0103"]')
+    expect(withdrawn).to_contain_text("withdrawn on 2026-11-03: affects nothing")
     expect(page.locator('tr[data-support="band-alex"]')).to_contain_text("past its support period")
     expect(page.locator('tr[data-support="meter-1"]')).not_to_contain_text("past its support")
     reports = page.get_by_role("region", name="Vulnerability reports")

@@ -18,6 +18,7 @@ from goodthings.security import (
     store_advisory,
     support_status,
 )
+from goodthings.security.advisories import Affected
 
 app = typer.Typer(
     help="Import security advisories and see which devices they affect.", no_args_is_help=True
@@ -50,10 +51,14 @@ def import_(
                     f"{advisory.id} ({advisory.format}, {advisory.severity}): {advisory.summary}",
                     markup=False,
                 )
-                if not hits:
+                for note in advisory.notes:
+                    out.print(f"  note: {note}", markup=False)
+                if advisory.withdrawn:
+                    out.print(f"  withdrawn on {advisory.withdrawn.date()}: it affects nothing")
+                elif not hits:
                     out.print("  no device of this deployment is affected")
                 for hit in hits:
-                    out.print(f"  affected: {hit.device} ({hit.model} {hit.version})", markup=False)
+                    out.print(f"  affected: {hit.device} ({_what(hit)})", markup=False)
     finally:
         engine.dispose()
 
@@ -80,17 +85,18 @@ def list_(
                 {
                     "advisories": [
                         {
-                            "id": advisory_id,
-                            "severity": severity,
-                            "summary": summary,
-                            "url": url,
+                            "id": advisory.id,
+                            "severity": advisory.severity,
+                            "summary": advisory.summary,
+                            "url": advisory.url,
+                            "withdrawn": advisory.withdrawn.isoformat()
+                            if advisory.withdrawn
+                            else None,
                             "affected": [
-                                {"device": h.device, "model": h.model, "firmware": h.version}
-                                for h in hits
-                                if h.advisory == advisory_id
+                                _affected_json(h) for h in hits if h.advisory == advisory.id
                             ],
                         }
-                        for advisory_id, severity, summary, url in advisories
+                        for advisory in advisories
                     ],
                     "past_support": [
                         {
@@ -106,10 +112,13 @@ def list_(
         return
     if not advisories:
         out.print("No advisories imported yet: `goodthings advisories import FILE`.")
-    for advisory_id, severity, summary, _url in advisories:
-        affected = [h for h in hits if h.advisory == advisory_id]
-        out.print(f"{severity.upper():8} {advisory_id}: {summary}", markup=False)
-        devices = ", ".join(f"{h.device} ({h.version})" for h in affected) or "none"
+    for advisory in advisories:
+        affected = [h for h in hits if h.advisory == advisory.id]
+        out.print(f"{advisory.severity.upper():8} {advisory.id}: {advisory.summary}", markup=False)
+        if advisory.withdrawn:
+            out.print(f"         withdrawn on {advisory.withdrawn.date()}: it affects nothing")
+            continue
+        devices = ", ".join(f"{h.device} ({_what(h)})" for h in affected) or "none"
         out.print(f"         affected devices: {devices}", markup=False)
     if unsupported:
         out.print("Past their support period (no more security updates):")
@@ -117,3 +126,21 @@ def list_(
             out.print(f"  {status.device} ({status.model}): support ended {status.support_until}")
     else:
         out.print("Every device is within its model's support period.")
+
+
+def _what(hit: Affected) -> str:
+    """What of the device is affected, in words: its firmware or a component of its model."""
+    if hit.component:
+        return f"component {hit.component} {hit.version} of model {hit.model}"
+    return f"{hit.model} firmware {hit.version}"
+
+
+def _affected_json(hit: Affected) -> dict[str, str | None]:
+    if hit.component:
+        return {
+            "device": hit.device,
+            "model": hit.model,
+            "component": hit.component,
+            "version": hit.version,
+        }
+    return {"device": hit.device, "model": hit.model, "firmware": hit.version}

@@ -6,7 +6,10 @@ adds included: a process killed at any point leaves the store at the old plan or
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
@@ -22,7 +25,8 @@ from goodthings.deployment.plan import (
     desired_rows,
     diff,
 )
-from goodthings.security import issue_token
+from goodthings.security import issue_token, read_sbom, store_components
+from goodthings.security.advisories import Component
 
 
 class ConfirmationNeeded(GoodthingsError):
@@ -37,8 +41,32 @@ class ApplyResult:
     """Each added device's first token, by device id: stored (hashed) with the plan, shown once."""
 
 
-def plan_for(connection: Connection, loaded: LoadedManifest) -> Plan:
+@dataclass(frozen=True)
+class Sbom:
+    """A device model's SBOM file as the plan compares it and the store keeps it."""
+
+    sha256: str
+    components: tuple[Component, ...]
+
+
+def read_sboms(loaded: LoadedManifest) -> dict[str, Sbom]:
+    """The SBOM of each device model that names one, read from the file relative to the
+    manifest; an AdvisoryError names a file that is not a valid SBOM."""
+    directory = Path(loaded.source).parent
+    found: dict[str, Sbom] = {}
+    for model in loaded.manifest.device_models:
+        if model.sbom:
+            path = directory / model.sbom
+            components = read_sbom(path)
+            found[model.id] = Sbom(hashlib.sha256(path.read_bytes()).hexdigest(), components)
+    return found
+
+
+def plan_for(
+    connection: Connection, loaded: LoadedManifest, sboms: Mapping[str, Sbom] | None = None
+) -> Plan:
     """What applying `loaded` would change in the store behind `connection`."""
+    sboms = read_sboms(loaded) if sboms is None else sboms
     _check_same_deployment(connection, loaded)
     counts = declared.readings_per_stream(connection)
     stored: dict[str, dict[Key, StoredRow]] = {}
@@ -48,7 +76,8 @@ def plan_for(connection: Connection, loaded: LoadedManifest) -> Plan:
             key: StoredRow(Row(table, key, values), retired, readings.get(key, 0))
             for key, values, retired in rows
         }
-    return diff(desired_rows(loaded.manifest), stored)
+    digests = {model_id: sbom.sha256 for model_id, sbom in sboms.items()}
+    return diff(desired_rows(loaded.manifest, digests), stored)
 
 
 def apply_manifest(
@@ -60,9 +89,11 @@ def apply_manifest(
     credential_added: bool = False,
 ) -> ApplyResult:
     """Plan and, unless `dry_run`, apply in one transaction: all of it or nothing. With
-    `credential_added`, each device the plan adds gets a token in that same transaction."""
+    `credential_added`, each device the plan adds gets a token in that same transaction.
+    Device models' SBOMs are read first, so a broken one stops the apply before it starts."""
+    sboms = read_sboms(loaded)
     with engine.begin() as connection:
-        plan = plan_for(connection, loaded)
+        plan = plan_for(connection, loaded, sboms)
         if dry_run:
             return ApplyResult(plan, applied=False)
         if plan.needs_confirmation and not confirmed:
@@ -71,6 +102,9 @@ def apply_manifest(
                 "run again with --yes to go ahead"
             )
         _execute(connection, plan, loaded)
+        for model in loaded.manifest.device_models:
+            sbom = sboms.get(model.id)
+            store_components(connection, model.id, sbom.components if sbom else ())
         credentials = {
             change.row.key[0]: issue_token(connection, str(change.row.key[0]))
             for change in plan.changes

@@ -76,8 +76,12 @@ NOUNS: Mapping[str, str] = {
 }
 
 
-def desired_rows(manifest: Manifest) -> dict[str, dict[Key, Row]]:
-    """Every declared row the manifest asks for, by table and key."""
+def desired_rows(
+    manifest: Manifest, sboms: Mapping[str, str] | None = None
+) -> dict[str, dict[Key, Row]]:
+    """Every declared row the manifest asks for, by table and key; `sboms` gives the digest of
+    each model's SBOM file, so that a changed SBOM is a change to its model."""
+    digests = sboms or {}
     rows: list[Row] = []
     values: dict[str, Any]
     for place in manifest.places:
@@ -113,6 +117,7 @@ def desired_rows(manifest: Manifest) -> dict[str, dict[Key, Row]]:
                     "support_until": model.support_until,
                     "update_mechanism": str(model.update_mechanism),
                     "mud_url": model.mud_url,
+                    "sbom_sha256": digests.get(model.id),
                 },
             )
         )

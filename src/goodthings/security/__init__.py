@@ -14,7 +14,9 @@ from goodthings.security.advisories import (
     in_range,
     list_advisories,
     read_advisory,
+    read_sbom,
     store_advisory,
+    store_components,
 )
 from goodthings.security.amqtt_access import BrokerAccess, plugins_config
 from goodthings.security.argon2_slots import Argon2Slots, Busy
@@ -116,6 +118,7 @@ __all__ = [
     "parse_birth",
     "plugins_config",
     "read_advisory",
+    "read_sbom",
     "record_birth",
     "record_lockouts",
     "record_refusal",
@@ -125,6 +128,7 @@ __all__ = [
     "set_password",
     "start_campaign",
     "store_advisory",
+    "store_components",
     "submit_report",
     "support_status",
     "triage",

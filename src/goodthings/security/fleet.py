@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
-from goodthings.security.advisories import Affected, affected_devices, list_advisories
+from goodthings.security.advisories import Affected, Listed, affected_devices, list_advisories
 from goodthings.security.disclosure import Report, reports
 from goodthings.security.firmware import Campaign, SupportStatus, campaigns, support_status
 
@@ -42,7 +42,7 @@ class FleetSecurity:
     credentials: tuple[CredentialAge, ...]
     refusals: dict[str, int]
     lockouts: tuple[Lockout, ...]
-    advisories: tuple[tuple[str, str, str, str | None], ...]
+    advisories: tuple[Listed, ...]
     affected: tuple[Affected, ...]
     support: tuple[SupportStatus, ...]
     campaigns: tuple[Campaign, ...]

@@ -36,16 +36,17 @@ class LoadedManifest:
 
 
 def load_manifest(path: Path) -> LoadedManifest:
-    """Parse and validate `path`; raise ManifestError listing every problem found."""
+    """Parse and validate `path`; raise ManifestError listing every problem found, files it
+    names (a model's SBOM) that are not beside it included."""
     text = read_text(path)
-    return _validated(load_yaml(text, str(path)), text)
+    return _validated(load_yaml(text, str(path)), text, path.parent)
 
 
 def load_manifest_text(text: str, file: str = "goodthings.yaml") -> LoadedManifest:
     return _validated(load_yaml(text, file), text)
 
 
-def _validated(located: Located, text: str) -> LoadedManifest:
+def _validated(located: Located, text: str, directory: Path | None = None) -> LoadedManifest:
     data, renamed = follow_renames(located.data)
     warnings = tuple(located.problem(path, message) for path, message in renamed)
     try:
@@ -53,10 +54,32 @@ def _validated(located: Located, text: str) -> LoadedManifest:
     except ValidationError as exc:
         raise ManifestError([_problem(located, error) for error in exc.errors()]) from None
     findings = check(manifest)
+    if directory is not None:
+        findings += _missing_files(manifest, directory)
     if findings:
         raise ManifestError([located.problem(path, message) for path, message in findings])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedManifest(manifest, located.file, digest, text, warnings)
+
+
+def _missing_files(manifest: Manifest, directory: Path) -> list[tuple[tuple[str | int, ...], str]]:
+    """Files the manifest names that are not in the deployment directory."""
+    missing: list[tuple[tuple[str | int, ...], str]] = []
+    for m, model in enumerate(manifest.device_models):
+        if model.sbom is None:
+            continue
+        path = directory / model.sbom
+        if not path.is_file():
+            message = (
+                f"there is no file {model.sbom!r} in the deployment directory ({path}); "
+                "put the model's SBOM there or fix the path"
+            )
+        elif not path.resolve().is_relative_to(directory.resolve()):
+            message = f"{model.sbom!r} is a link to a file outside the deployment directory"
+        else:
+            continue
+        missing.append((("device_models", m, "sbom"), message))
+    return missing
 
 
 def _problem(located: Located, error: ErrorDetails) -> Problem:

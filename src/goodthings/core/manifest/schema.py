@@ -10,6 +10,7 @@ import re
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -105,6 +106,23 @@ DataCategoryTerm = Annotated[
 ]
 Duration = Annotated[str, AfterValidator(_duration)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def _inside_deployment(value: str) -> str:
+    """A file the deployment carries: relative, and never outside its directory."""
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).drive:
+        raise ValueError(
+            f"{value!r} is an absolute path; name a file inside the deployment directory, "
+            "relative to the manifest (like sboms/thermia-t5.cdx.json)"
+        )
+    if ".." in PurePosixPath(value.replace("\\", "/")).parts:
+        raise ValueError(
+            f"{value!r} leads out of the deployment directory; keep the file inside it"
+        )
+    return value
+
+
+DeploymentFile = Annotated[str, Field(min_length=1), AfterValidator(_inside_deployment)]
 
 
 def period_of(duration: str) -> timedelta:
@@ -305,6 +323,9 @@ class DeviceModel(_Model):
     update_mechanism: UpdateMechanism
     mud_url: str | None = None
     """Manufacturer Usage Description (RFC 8520) file, if the maker publishes one."""
+    sbom: DeploymentFile | None = None
+    """The model's software bill of materials (CycloneDX or SPDX JSON), a file relative to the
+    manifest: advisories are then matched against its components too."""
     streams: list[Stream] = Field(min_length=1)
 
 

@@ -113,6 +113,8 @@ device_models = Table(
     Column("support_until", Date, nullable=False),
     Column("update_mechanism", String(32), nullable=False),
     Column("mud_url", Text),
+    # The SHA-256 of the model's SBOM file, so a changed SBOM shows in the plan (migration 0014).
+    Column("sbom_sha256", String(64)),
     _retired(),
 )
 

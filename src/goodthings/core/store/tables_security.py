@@ -1,6 +1,7 @@
 """Tables of device security: refused passwords, lockouts, firmware, advisories, disclosure.
 
-Device credentials themselves live in `tables.device_tokens`. Migration 0003 creates these.
+Device credentials themselves live in `tables.device_tokens`. Migration 0003 creates these;
+0014 adds withdrawn advisories, package keys of ranges and the components of device models.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ advisories = Table(
     Column("severity", String(16), nullable=False),
     Column("url", Text),
     Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
 )
 
 advisory_ranges = Table(
@@ -71,9 +73,24 @@ advisory_ranges = Table(
     Column("product", Text, nullable=False),
     # A version range in the `vers` syntax (vers:generic/>=1.0|<1.4).
     Column("vers", Text, nullable=False),
+    # A package key (pkg:deb/debian/openssl, cpe:wattwise:m2): SBOM components match by it.
+    Column("package", Text),
     Index("ix_advisory_ranges_advisory", "advisory_id"),
 )
 """Which products and versions an advisory affects."""
+
+model_components = Table(
+    "model_components",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(_ID), ForeignKey("device_models.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("purl", Text),
+    Column("cpe", Text),
+    Index("ix_model_components_model", "model_id"),
+)
+"""The components of each device model, from the SBOM its manifest entry names."""
 
 update_campaigns = Table(
     "update_campaigns",
