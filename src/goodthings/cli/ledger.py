@@ -55,9 +55,11 @@ def verify(
     if witness is None and not no_witness and deployment.witness_path.exists():
         witness = deployment.witness_path
     witnessed = [] if witness is None or no_witness else ledger.read_witness(witness)
-    kept = read_anchors(receipts, key) if receipts is not None else None
     engine = open_store(deployment)
     try:
+        kept = None
+        if receipts is not None:
+            kept = read_anchors(receipts, key, ledger.stored_history(engine, key).keys)
         result = ledger.check(
             engine,
             key,
