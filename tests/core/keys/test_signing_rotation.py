@@ -29,6 +29,7 @@ from goodthings.core.keys import (
 from goodthings.core.keys.signing import pem
 from goodthings.core.ledger.keychain import ROTATE_SIGNING, sign_key_change
 from goodthings.core.store import tables as t
+from goodthings.deployment import restore_backup, take_backup
 from goodthings.rights.consent import records as consent
 from goodthings.rights.receipts import ReceiptError
 from goodthings.rights.receipts import verify as verify_receipt
@@ -237,3 +238,32 @@ def test_a_rotation_interrupted_after_the_change_resumes(smart_home: Hub) -> Non
     assert sorted(p.name for p in keys_dir.glob("signing.key*")) == ["signing.key"]
     assert load_public_key(keys_dir / SIGNING_PUBLIC_KEY) == next_key.public_key()
     assert ledger.check(hub.engine, trusted).ok
+
+
+def test_a_restore_of_a_backup_from_before_the_rotation_keeps_the_key_history(
+    smart_home: Hub, tmp_path: Path
+) -> None:
+    """The backup's ledger knows only the old key, whose private half is gone: the restored
+    ledger takes the change over again, signed as before, and everything verifies."""
+    hub = smart_home
+    keys_dir = hub.home.keys_dir
+    give(hub, ("alex", "heart_rate", "ServicePersonalisation"))
+    old_public = hub.signer.public_key()
+    take_backup(hub.engine, tmp_path / "backup")
+    rotate_signing(keys_dir, hub.engine)
+    new_public = load_public_key(keys_dir / SIGNING_PUBLIC_KEY)
+    hub.close()
+    restore_backup(hub.home, tmp_path / "backup")
+    restored = Hub.open(hub.home)
+    try:
+        give(restored, ("alex", "heart_rate", "ServicePersonalisation"))
+        send(restored, "band-alex", "heart_rate", [61.0, 62.0])
+        ledger.sign_head(restored.engine, restored.signer)
+        for trusted in (old_public, new_public):
+            result = ledger.check(restored.engine, trusted)
+            assert result.ok, result.reason
+        with restored.engine.connect() as connection:
+            changes = ledger.key_changes(connection)
+        assert [c.new_key_id for c in changes] == [ledger.key_id(new_public)]
+    finally:
+        restored.close()

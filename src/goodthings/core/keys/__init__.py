@@ -34,7 +34,7 @@ from goodthings.core.keys.masters import SecretRoot, load_secret_root
 from goodthings.core.keys.moved import journal_older_erasures, move_keys_out
 from goodthings.core.keys.opener import UNREADABLE, Opened, ReadingOpener, Unreadable
 from goodthings.core.keys.rotation import Rotation, rotate_master
-from goodthings.core.keys.signing import SigningRotation, rotate_signing
+from goodthings.core.keys.signing import SigningRotation, catch_up, rotate_signing
 from goodthings.core.keys.vault import Erased, KeyVault, fingerprint
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Unreadable",
     "UnreadableError",
     "Value",
+    "catch_up",
     "context_at",
     "create_keys",
     "decode_value",

@@ -13,15 +13,22 @@ The steps, each one safe to crash after (`rotate_signing` run again resumes from
 3. `signing.pub` is replaced by the new public key, `signing.key` hard-linked to
    `signing.key.retired` and `signing.key.next` renamed over `signing.key`;
 4. `signing.key.retired` is overwritten with zeros and deleted.
+
+Every key change is also appended to `keys/signing-history.jsonl` (public keys and signatures
+only) after step 2. A database put back from a backup older than a change does not hold it,
+while the old private key is gone: `catch_up` records the kept changes in it again, signed as
+they were, before anything else is signed (`open_store` runs it), so the restored ledger
+verifies with the old key and the new.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -40,6 +47,7 @@ from goodthings.core.keys.files import (
 from goodthings.core.keys.masters import destroy_file, sync_directory, write_atomically
 
 RETIRED_SIGNING_KEY = SIGNING_KEY + ".retired"
+SIGNING_HISTORY = "signing-history.jsonl"
 _LOCK = ".rotating-signing.lock"
 
 
@@ -65,6 +73,7 @@ def rotate_signing(keys_dir: Path, engine: Engine, *, actor: str = "operator") -
         old = load_signing_key(keys_dir)
         new = load_next(keys_dir)
         ledger.change_key(engine, old, new, actor=actor)
+        _keep_history(keys_dir, engine)
         public = new.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -75,6 +84,53 @@ def rotate_signing(keys_dir: Path, engine: Engine, *, actor: str = "operator") -
         sync_directory(keys_dir)
         destroy_file(retired)
         return _done(engine)
+
+
+def catch_up(keys_dir: Path, engine: Engine) -> int:
+    """Record the kept key changes the database does not hold; returns how many."""
+    kept = read_history(keys_dir)
+    with engine.connect() as connection:
+        known = {change.new_key_id for change in ledger.key_changes(connection)}
+    missing = [change for change in kept if change.new_key_id not in known]
+    if not missing:
+        return 0
+    signer = load_signing_key(keys_dir)
+    signer.follow(missing[-1].new_key_id)
+    ledger.record_key_changes(engine, missing, signer, actor="hub")
+    return len(missing)
+
+
+def read_history(keys_dir: Path) -> list[ledger.KeyChange]:
+    path = keys_dir / SIGNING_HISTORY
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    try:
+        return [ledger.KeyChange(**json.loads(line)) for line in lines if line.strip()]
+    except (ValueError, TypeError):
+        raise DeploymentError(
+            f"{path} is not a goodthings key history (one JSON key change per line)"
+        ) from None
+
+
+def _keep_history(keys_dir: Path, engine: Engine) -> None:
+    with engine.connect() as connection:
+        stored = ledger.key_changes(connection)
+    kept = {change.new_key_id for change in read_history(keys_dir)}
+    lines = "".join(
+        json.dumps(asdict(change), sort_keys=True) + "\n"
+        for change in stored
+        if change.new_key_id not in kept
+    )
+    if not lines:
+        return
+    fd = os.open(keys_dir / SIGNING_HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, lines.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_next(keys_dir: Path) -> Ed25519PrivateKey:

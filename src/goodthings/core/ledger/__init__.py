@@ -26,6 +26,7 @@ from goodthings.core.ledger.journal import (
     entries,
     head,
     key_changes,
+    record_key_changes,
     sign_head,
     stored_history,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "key_history",
     "key_id",
     "read_witness",
+    "record_key_changes",
     "sign_checkpoint",
     "sign_head",
     "stored_history",

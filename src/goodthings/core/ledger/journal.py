@@ -12,7 +12,7 @@ from __future__ import annotations
 import time as clock
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -139,43 +139,59 @@ def change_key(
     rotation). Refused unless `old` is the ledger's current key."""
     old_id, new_id = key_id(old.public_key()), key_id(new.public_key())
     with engine.connect() as connection:
-        if head(connection).key_id == new_id:
-            return None
+        current = head(connection).key_id
+    if current == new_id:
+        return None
+    if (current or old_id) != old_id:
+        raise LedgerError(
+            f"the ledger's signing key is {current!r}, not {old_id!r}: only the current key can "
+            "hand over to a new one"
+        )
+    return record_key_changes(
+        engine, [sign_key_change(0, utc_timestamp(), old, new)], new, actor=actor
+    )[0]
+
+
+def record_key_changes(
+    engine: Engine, changes: Sequence[KeyChange], signer: Ed25519PrivateKey, *, actor: str
+) -> list[KeyChange]:
+    """Append one entry per key change, in one transaction, and sign the last with `signer`,
+    the newest key. Also how a database restored from before a change takes it over again:
+    the changes are signed already, and their seqs become those of the new entries."""
+    recorded: list[KeyChange] = []
     with engine.begin() as connection:
-        connection.execute(_TAKE_HEAD)
-        row = connection.execute(_READ_HEAD).mappings().one()
-        if (row["key_id"] or old_id) != old_id:
-            raise LedgerError(
-                f"the ledger's signing key is {row['key_id']!r}, not {old_id!r}: only the current "
-                "key can hand over to a new one"
+        for change in changes:
+            connection.execute(_TAKE_HEAD)
+            row = connection.execute(_READ_HEAD).mappings().one()
+            if (row["key_id"] or change.old_key_id) != change.old_key_id:
+                raise LedgerError(
+                    f"the ledger's signing key is {row['key_id']!r}, but the key change hands "
+                    f"over from {change.old_key_id!r}"
+                )
+            placed = replace(change, seq=row["seq"])
+            entry = make_entry(
+                _previous(connection, row["seq"] - 1, row["hash"]),
+                time=utc_timestamp(),
+                actor=actor,
+                action=ROTATE_SIGNING,
+                object=f"signing-key:{change.old_key_id}->{change.new_key_id}",
+                purpose=None,
+                counts={},
+                digest=key_change_digest(placed),
             )
-        time = utc_timestamp()
-        change = sign_key_change(row["seq"], time, old, new)
-        entry = make_entry(
-            _previous(connection, row["seq"] - 1, row["hash"]),
-            time=time,
-            actor=actor,
-            action=ROTATE_SIGNING,
-            object=f"signing-key:{old_id}->{new_id}",
-            purpose=None,
-            counts={},
-            digest=key_change_digest(change),
-        )
-        connection.execute(_INSERT_ENTRY, _entry_row(entry))
-        connection.execute(insert(t.ledger_keys), asdict(change))
-        checkpoint = sign_checkpoint(entry, new, time)
-        connection.execute(_INSERT_CHECKPOINT, _checkpoint_row(checkpoint))
-        note_checkpoint(connection, checkpoint)
-        connection.execute(
-            _MOVE_HEAD,
-            {
-                "hash": entry.hash,
-                "checkpoint_seq": entry.seq,
-                "checkpoint_at": clock.time(),
-                "key_id": new_id,
-            },
-        )
-    return change
+            connection.execute(_INSERT_ENTRY, _entry_row(entry))
+            connection.execute(insert(t.ledger_keys), asdict(placed))
+            values: dict[str, object] = {"hash": entry.hash, "key_id": change.new_key_id}
+            if change is changes[-1]:
+                if key_id(signer.public_key()) != change.new_key_id:
+                    raise LedgerError("the newest key change must be signed by its new key")
+                checkpoint = sign_checkpoint(entry, signer, entry.time)
+                connection.execute(_INSERT_CHECKPOINT, _checkpoint_row(checkpoint))
+                note_checkpoint(connection, checkpoint)
+                values.update(checkpoint_seq=entry.seq, checkpoint_at=clock.time())
+            connection.execute(_MOVE_HEAD, values)
+            recorded.append(placed)
+    return recorded
 
 
 def key_changes(connection: Connection) -> list[KeyChange]:

@@ -12,9 +12,12 @@ therefore vouches for all of them, and an auditor may start from the key they we
 however old or new. This module is pure; the format:
 
 Statement
-    ``b"goodthings-ledger-key-change:v1\\n" + f"{seq}\\n{old}\\n{new}\\n{time}".encode()``, with
-    old and new the standard base64 of the raw 32-byte Ed25519 public keys, seq the entry that
-    records the change and time its time.
+    ``b"goodthings-ledger-key-change:v1\\n" + f"{old}\\n{new}\\n{time}".encode()``, with old
+    and new the standard base64 of the raw 32-byte Ed25519 public keys and time when the change
+    was made. The seq of the recording entry is not signed: a database restored from a backup
+    older than the change records the same change again at a later seq (`core/keys/signing.py`),
+    and the checkpoints pin where a change can be, since those before it verify only with the
+    old key and those from it on only with the new.
 """
 
 from __future__ import annotations
@@ -70,16 +73,14 @@ def raw_public(public_key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def key_change_statement(seq: int, time: str, old: str, new: str) -> bytes:
+def key_change_statement(time: str, old: str, new: str) -> bytes:
     """The exact bytes both keys sign; labelled so no checkpoint or receipt can pass for it."""
-    return KEY_CHANGE_PREFIX + f"{seq}\n{old}\n{new}\n{time}".encode()
+    return KEY_CHANGE_PREFIX + f"{old}\n{new}\n{time}".encode()
 
 
 def key_change_digest(change: KeyChange) -> str:
     """What the recording entry's digest must be, so the chain vouches for the change too."""
-    statement = key_change_statement(
-        change.seq, change.time, change.old_public_key, change.new_public_key
-    )
+    statement = key_change_statement(change.time, change.old_public_key, change.new_public_key)
     return hashlib.sha256(statement).hexdigest()
 
 
@@ -87,7 +88,7 @@ def sign_key_change(
     seq: int, time: str, old: Ed25519PrivateKey, new: Ed25519PrivateKey
 ) -> KeyChange:
     old_public, new_public = raw_public(old.public_key()), raw_public(new.public_key())
-    statement = key_change_statement(seq, time, old_public, new_public)
+    statement = key_change_statement(time, old_public, new_public)
     return KeyChange(
         seq=seq,
         time=time,
@@ -140,9 +141,7 @@ def key_history(trusted: Ed25519PublicKey, changes: Sequence[KeyChange]) -> KeyH
                 "removed or inserted)"
             )
         new = _public(change.new_public_key, change.seq)
-        statement = key_change_statement(
-            change.seq, change.time, change.old_public_key, change.new_public_key
-        )
+        statement = key_change_statement(change.time, change.old_public_key, change.new_public_key)
         for signer, signature, role in (
             (keys[-1], change.old_signature, "previous"),
             (new, change.new_signature, "new"),
