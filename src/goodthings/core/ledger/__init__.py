@@ -34,6 +34,7 @@ from goodthings.core.ledger.keychain import KeyChange, KeyHistory, key_history
 from goodthings.core.ledger.signer import FollowingSigner
 from goodthings.core.ledger.verify import VerifyResult, verify
 from goodthings.core.ledger.witness import attach_witness, read_witness
+from goodthings.core.ledger.witnessing import Witnessed, accept
 
 __all__ = [
     "Anchor",
@@ -45,6 +46,8 @@ __all__ = [
     "KeyChange",
     "KeyHistory",
     "VerifyResult",
+    "Witnessed",
+    "accept",
     "append",
     "attach_witness",
     "change_key",

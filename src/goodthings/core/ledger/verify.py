@@ -109,6 +109,11 @@ def _signature_problem(checkpoint: Checkpoint, history: KeyHistory) -> str | Non
     return None
 
 
+def checkpoint_problem(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> str | None:
+    """Why `public_key` does not vouch for this checkpoint, or None when it does."""
+    return _signature_problem(checkpoint, key_history(public_key, ()))
+
+
 def _sequence_problem(expected: int, seq: object) -> str:
     if not isinstance(seq, int) or isinstance(seq, bool):
         return f"entry {expected}: its sequence number {seq!r} is not a whole number (changed)"
