@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -31,10 +31,10 @@ from portal_helpers import give, send
 
 
 @contextmanager
-def _witness(root: Path, peer_key: Path | None) -> Iterator[str]:
+def _witness(root: Path, peer_key: Path | None, port: int | None = None) -> Iterator[str]:
     """`goodthings serve` of another deployment, configured as the witness of `peer_key`."""
     init_deployment(Home(root), "smart-home")
-    port = free_port()
+    port = port or free_port()
     environment = clean_environment()
     if peer_key is not None:
         environment["GOODTHINGS_WITNESS_PEER_KEY"] = str(peer_key)
@@ -74,9 +74,13 @@ def test_the_witness_keeps_the_hubs_checkpoints_and_exposes_a_rollback(
 ) -> None:
     hub = smart_home
     key = hub.home.keys_dir / SIGNING_PUBLIC_KEY
-    with _witness(tmp_path / "witness", key) as url, httpx2.Client(timeout=10) as client:
-        _activity(hub)
-        pusher = WitnessPusher(hub.engine, url, client)
+    port = free_port()
+    client = httpx2.Client(timeout=10)
+    pusher = WitnessPusher(hub.engine, f"http://{HOST}:{port}", client)
+    _activity(hub)
+    with pytest.raises(httpx2.HTTPError):
+        pusher.run()  # the witness is down: the job logs it and tries again at its next turn
+    with _witness(tmp_path / "witness", key, port) as url, closing(client):
         with hub.engine.connect() as connection:
             signed = ledger.checkpoints(connection)
         assert pusher.run() == len(signed) >= 3
