@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import signal
 import subprocess
 import sys
 import threading
@@ -26,7 +28,8 @@ from goodthings.core.keys import (
     load_signing_key,
     rotate_signing,
 )
-from goodthings.core.keys.signing import pem
+from goodthings.core.keys.files import NEXT_SIGNING_KEY
+from goodthings.core.keys.signing import pem, read_history
 from goodthings.core.ledger.keychain import ROTATE_SIGNING, sign_key_change
 from goodthings.core.store import tables as t
 from goodthings.deployment import restore_backup, take_backup
@@ -267,3 +270,49 @@ def test_a_restore_of_a_backup_from_before_the_rotation_keeps_the_key_history(
         assert [c.new_key_id for c in changes] == [ledger.key_id(new_public)]
     finally:
         restored.close()
+
+
+def test_a_rotation_killed_at_random_points_resumes_and_the_ledger_always_verifies(
+    smart_home: Hub,
+) -> None:
+    hub = smart_home
+    keys_dir = hub.home.keys_dir
+    give(hub, ("alex", "heart_rate", "ServicePersonalisation"))
+    original = hub.signer.public_key()
+    url = hub.home.database_url_override
+    command = [sys.executable, "-m", "goodthings", "keys", "rotate-signing"]
+    command += ["--home", str(hub.home.root)]
+    environment = clean_environment()
+    if url:
+        environment["GOODTHINGS_DATABASE_URL"] = url
+    chance = random.Random()
+    interrupted = rounds = 0
+    while rounds < 4 or (not interrupted and rounds < 40):
+        rounds += 1
+        with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as rotation:
+            while rotation.poll() is None and not (keys_dir / NEXT_SIGNING_KEY).exists():
+                time.sleep(0.002)
+            time.sleep(chance.uniform(0, 0.05))
+            rotation.send_signal(signal.SIGKILL)
+            rotation.wait()
+        interrupted += (keys_dir / NEXT_SIGNING_KEY).exists()
+        # Whatever the kill left, a process that opens now signs with the head's key.
+        opened = Hub.open(hub.home)
+        try:
+            give(opened, ("alex", "heart_rate", "ServicePersonalisation"))
+            ledger.sign_head(opened.engine, opened.signer)
+        finally:
+            opened.close()
+        result = ledger.check(hub.engine, original)
+        assert result.ok, result.reason
+    assert interrupted, "at least one rotation was killed half-way"
+    finished = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert sorted(p.name for p in keys_dir.glob("signing.key*")) == ["signing.key"]
+    current = load_public_key(keys_dir / SIGNING_PUBLIC_KEY)
+    with hub.engine.connect() as connection:
+        changes = ledger.key_changes(connection)
+    assert changes[-1].new_key_id == ledger.key_id(current)
+    assert [c.new_key_id for c in read_history(keys_dir)] == [c.new_key_id for c in changes]
+    for trusted in (original, current):
+        assert ledger.check(hub.engine, trusted).ok
