@@ -27,6 +27,7 @@ DATABASE_FILE = "goodthings.db"
 KEYS_DIR = "keys"
 WITNESS_FILE = "ledger-witness.jsonl"
 WITNESSED_FILE = "witnessed-checkpoints.jsonl"
+WITNESSED_KEYS_FILE = "witnessed-keys.jsonl"
 SETTINGS_FILE = "settings.env"
 DATABASE_VARIABLE = "GOODTHINGS_DATABASE_URL"
 PUBLIC_URL_VARIABLE = "GOODTHINGS_PUBLIC_URL"
@@ -151,6 +152,11 @@ class Home:
     def witnessed_path(self) -> Path:
         """As a witness: the checkpoints accepted from the peer hub, in the witness format."""
         return self.root / WITNESSED_FILE
+
+    @property
+    def witnessed_keys_path(self) -> Path:
+        """As a witness: the peer hub's signing-key changes it accepted."""
+        return self.root / WITNESSED_KEYS_FILE
 
     @property
     def witness_path(self) -> Path:

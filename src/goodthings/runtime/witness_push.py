@@ -4,7 +4,8 @@ A background job of `goodthings serve`, once a second: it reads the checkpoints 
 the newest one the witness holds and POSTs them in order. Reading committed rows, rather than
 hooking the commit, keeps ingest out of it entirely: a witness that is slow, down or refusing
 delays nothing but its own copy, and a push that failed is simply tried again at the next turn.
-Every worker pushes; the witness takes a checkpoint it already holds as a retry. When the
+Every worker pushes; the witness takes a checkpoint it already holds as a retry. Changes of the
+signing key are pushed before the checkpoints, as the witness needs them to check those. When the
 witness refuses one as a rollback or fork, the pusher asks it again what it holds: a worker
 behind another causes that too, so a real rollback is reported only when the witness holds a
 checkpoint the database does not (the witness's newest, or its hash, is unknown here).
@@ -32,8 +33,10 @@ class WitnessPusher:
     def __init__(self, engine: Engine, url: str, client: httpx2.Client) -> None:
         self._engine = engine
         self._url = url.rstrip("/") + "/witness/checkpoints"
+        self._keys_url = url.rstrip("/") + "/witness/keys"
         self._client = client
         self._newest: int | None = None
+        self._changes_sent = 0
 
     def run(self) -> int:
         """Push what is due; returns how many checkpoints the witness took."""
@@ -50,6 +53,12 @@ class WitnessPusher:
                     .limit(_BATCH)
                 ).mappings()
             ]
+        with self._engine.connect() as connection:
+            changes = ledger.key_changes(connection)
+        # Key changes first: the witness checks each checkpoint with the key of its seq.
+        for change in changes[self._changes_sent :]:
+            self._client.post(self._keys_url, json=asdict(change)).raise_for_status()
+            self._changes_sent += 1
         taken = 0
         for checkpoint in due:
             answer = self._client.post(self._url, json=asdict(checkpoint))

@@ -3,8 +3,9 @@
 `POST /witness/checkpoints` takes one checkpoint (the witness-file fields as JSON) from the
 hub whose public key `GOODTHINGS_WITNESS_PEER_KEY` names: 200 when it is kept (or was already),
 409 when it would roll back or fork what the witness holds, 422 when the signature does not
-hold. `GET /witness/checkpoints` lists what the witness holds, for `goodthings ledger verify
---witness-url`. Both answer 404 on an instance that is not configured as a witness. The
+hold. `POST /witness/keys` takes a change of the hub's signing key, signed by the key before
+and the key after (422 otherwise). `GET /witness/checkpoints` lists what the witness holds, for
+`goodthings ledger verify --witness-url`. Both answer 404 on an instance that is not configured as a witness. The
 checks are in `core/ledger/witnessing.py`; no token is needed, as only a checkpoint signed by
 the peer's key is ever kept.
 """
@@ -44,11 +45,13 @@ def _peer(hub: Hub) -> Ed25519PublicKey:
 @router.post("/checkpoints")
 async def take(checkpoint: CheckpointIn, hub: HubDep) -> dict[str, object]:
     peer = _peer(hub)
+    changes = await run_in_threadpool(ledger.read_key_changes, hub.home.witnessed_keys_path)
     taken = await run_in_threadpool(
         ledger.accept,
         hub.home.witnessed_path,
         peer,
         ledger.Checkpoint(**checkpoint.model_dump()),
+        changes,
     )
     if not taken.accepted:
         raise HTTPException(422 if taken.unsigned else 409, taken.reason)
@@ -62,3 +65,26 @@ async def held(hub: HubDep) -> list[dict[str, object]]:
     if not path.exists():
         return []
     return [asdict(checkpoint) for checkpoint in await run_in_threadpool(ledger.read_witness, path)]
+
+
+class KeyChangeIn(BaseModel):
+    seq: int
+    time: str
+    old_public_key: str
+    new_public_key: str
+    old_signature: str
+    new_signature: str
+
+
+@router.post("/keys")
+async def take_key_change(change: KeyChangeIn, hub: HubDep) -> dict[str, object]:
+    peer = _peer(hub)
+    problem = await run_in_threadpool(
+        ledger.accept_key_change,
+        hub.home.witnessed_keys_path,
+        peer,
+        ledger.KeyChange(**change.model_dump()),
+    )
+    if problem is not None:
+        raise HTTPException(422, problem)
+    return {"accepted": change.new_public_key}

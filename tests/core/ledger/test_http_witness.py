@@ -21,7 +21,8 @@ from sqlalchemy import delete, update
 from cli_helpers import run
 from goodthings.core import ledger
 from goodthings.core.config import Home
-from goodthings.core.keys import SIGNING_PUBLIC_KEY
+from goodthings.core.keys import SIGNING_PUBLIC_KEY, rotate_signing
+from goodthings.core.ledger.keychain import sign_key_change
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
@@ -74,6 +75,7 @@ def test_the_witness_keeps_the_hubs_checkpoints_and_exposes_a_rollback(
 ) -> None:
     hub = smart_home
     key = hub.home.keys_dir / SIGNING_PUBLIC_KEY
+    mine = Ed25519PrivateKey.generate()
     port = free_port()
     client = httpx2.Client(timeout=10)
     pusher = WitnessPusher(hub.engine, f"http://{HOST}:{port}", client)
@@ -111,20 +113,39 @@ def test_the_witness_keeps_the_hubs_checkpoints_and_exposes_a_rollback(
         assert intact.code == 0, intact.err
         assert f"{len(signed)} checkpoints the witness" in intact.out
 
-        # A rollback by direct SQL: newest entries and checkpoints gone, the head moved back.
+        # The hub's key is rotated: the witness takes the change, then the new key's checkpoints.
+        forged = sign_key_change(0, ledger.utc_timestamp(), Ed25519PrivateKey.generate(), mine)
+        refused = client.post(f"{url}/witness/keys", json=asdict(forged))
+        assert refused.status_code == 422
+        rotate_signing(hub.home.keys_dir, hub.engine)
+        _activity(hub)
+        assert pusher.run() >= 3
+        with hub.engine.connect() as connection:
+            signed = ledger.checkpoints(connection)
+        assert client.get(endpoint).json() == [asdict(checkpoint) for checkpoint in signed]
+        rotated = run(capsys, "ledger", "verify", *home, "--witness-url", url)
+        assert rotated.code == 0, rotated.err
+
+        # A rollback by direct SQL: newest entries, checkpoints and key changes gone, the head
+        # moved back.
         keep = older.seq
         with hub.engine.begin() as connection:
             connection.execute(delete(t.ledger_entries).where(t.ledger_entries.c.seq > keep))
             connection.execute(
                 delete(t.ledger_checkpoints).where(t.ledger_checkpoints.c.seq > keep)
             )
+            connection.execute(delete(t.ledger_keys).where(t.ledger_keys.c.seq > keep))
             connection.execute(
-                update(t.ledger_head).values(seq=keep, hash=older.hash, checkpoint_seq=keep)
+                update(t.ledger_head).values(
+                    seq=keep, hash=older.hash, checkpoint_seq=keep, key_id=None
+                )
             )
         assert run(capsys, "ledger", "verify", *home).code == 0, "the database alone is fooled"
         caught = run(capsys, "ledger", "verify", *home, "--witness-url", url)
         assert caught.code == 1
-        assert "witness" in caught.err and "rolled back" in caught.err
+        # The key history went with the rollback, so the witness's old-key checkpoints are what
+        # no longer verifies with today's key.
+        assert "witness" in caught.err
 
 
 def test_an_instance_that_is_not_a_witness_says_so(tmp_path: Path) -> None:

@@ -34,7 +34,12 @@ from goodthings.core.ledger.keychain import KeyChange, KeyHistory, key_history
 from goodthings.core.ledger.signer import FollowingSigner
 from goodthings.core.ledger.verify import VerifyResult, verify
 from goodthings.core.ledger.witness import attach_witness, read_witness
-from goodthings.core.ledger.witnessing import Witnessed, accept
+from goodthings.core.ledger.witnessing import (
+    Witnessed,
+    accept,
+    accept_key_change,
+    read_key_changes,
+)
 
 __all__ = [
     "Anchor",
@@ -48,6 +53,7 @@ __all__ = [
     "VerifyResult",
     "Witnessed",
     "accept",
+    "accept_key_change",
     "append",
     "attach_witness",
     "change_key",
@@ -59,6 +65,7 @@ __all__ = [
     "key_changes",
     "key_history",
     "key_id",
+    "read_key_changes",
     "read_witness",
     "record_key_changes",
     "sign_checkpoint",

@@ -109,9 +109,9 @@ def _signature_problem(checkpoint: Checkpoint, history: KeyHistory) -> str | Non
     return None
 
 
-def checkpoint_problem(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> str | None:
-    """Why `public_key` does not vouch for this checkpoint, or None when it does."""
-    return _signature_problem(checkpoint, key_history(public_key, ()))
+def checkpoint_problem(checkpoint: Checkpoint, history: KeyHistory) -> str | None:
+    """Why the key of its seq in `history` does not vouch for this checkpoint, or None."""
+    return _signature_problem(checkpoint, history)
 
 
 def _sequence_problem(expected: int, seq: object) -> str:
