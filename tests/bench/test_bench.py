@@ -36,6 +36,7 @@ FIGURES = (
     "ledger_sign_ms",
     "ledger_sign_ratio",
     "erase_unreadable_ms",
+    "export_readings_per_s",
     "peak_rss_mb",
 )
 
@@ -75,6 +76,8 @@ def _assert_consistent(report: dict[str, object]) -> None:
     assert report["ingest_latency_p50_ms"] <= report["ingest_latency_p99_ms"]  # type: ignore[operator]
     assert report["peak_rss_mb"] <= report["peak_rss_mb_2_workers"]  # type: ignore[operator]
     assert isinstance(report["erase_readings"], int) and report["erase_readings"] > 0
+    assert isinstance(report["export_readings"], int)
+    assert report["export_readings"] >= report["erase_readings"], "the export held them all"
     machine = report["machine"]
     assert isinstance(machine, dict)
     assert {"cpu_model", "cpu_cores", "ram_gb", "python", "sqlite", "database"} <= set(machine)
@@ -181,6 +184,8 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         ledger_sign_ratio=0.0123,
         erase_unreadable_ms=27.0,
         erase_readings=31,
+        export_readings_per_s=250_000.0,
+        export_readings=4321,
         peak_rss_mb=100.0,
         peak_rss_mb_2_workers=200.0,
         machine={
@@ -209,6 +214,8 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         "1.2%",
         "(31 readings)",
         "27 ms",
+        "(4,321 readings)",
+        "250,000 readings/s",
         "100 MiB",
         "200 MiB",
     ):

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from goodthings.assessment.report import canonical, report_problems
-from goodthings.core.ledger import Checkpoint, checkpoint_problem, key_id
+from goodthings.core.ledger import Checkpoint, checkpoint_problem, key_history, key_id
 
 BUNDLE_FORMAT = "goodthings-assessment-bundle/1"
 REPORT_FILE = "report.json"
@@ -135,7 +135,7 @@ def _checkpoint_problems(
     problems = []
     if vars(checkpoint) != dict(cited):
         problems.append(f"{CHECKPOINT_FILE} is not the checkpoint the report cites")
-    problem = checkpoint_problem(checkpoint, public_key)
+    problem = checkpoint_problem(checkpoint, key_history(public_key, ()))
     if problem is not None:
         problems.append(f"{CHECKPOINT_FILE}: {problem}")
     return problems

@@ -6,7 +6,8 @@
 4. mqtt, two workers: a second `serve` joins the shared subscription;
 5. withdrawal: consent given and withdrawn while both workers run;
 6. ledger: what signing the ledger head adds to one append;
-7. erasure: the withdrawal's person is erased while another process holds their key.
+7. export: the withdrawal's person's full export, every value decrypted;
+8. erasure: the withdrawal's person is erased while another process holds their key.
 
 Each phase writes readings with times of its own (a day apart), so the store can be counted per
 phase afterwards: every phase must have stored exactly what it sent, or the bench fails.
@@ -30,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from goodthings.bench import scenario
 from goodthings.bench.erasure import measure_erasure, measure_signing
+from goodthings.bench.export import measure_export
 from goodthings.bench.hubs import HubProcess
 from goodthings.bench.load import (
     BenchError,
@@ -96,6 +98,10 @@ class BenchReport:
     none of their readings, with the store holding 4 times `readings` readings."""
     erase_readings: int
     """How many readings of the erased person the erasure purged afterwards."""
+    export_readings_per_s: float
+    """A person's full export (`goodthings export`): readings decrypted and written per second."""
+    export_readings: int
+    """How many readings that export holds, counted in the archive written."""
     peak_rss_mb: float
     """The largest peak resident memory of any hub worker."""
     peak_rss_mb_2_workers: float
@@ -207,6 +213,11 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
             say("ledger: the cost of signing the head")
             signer = load_signing_key(setting.home.keys_dir)
             sign_ms = measure_signing(engine, signer)
+            say(f"export: {scenario.WITHDRAWAL_SUBJECT}'s full export")
+            export = measure_export(
+                setting.home, engine, signer, scenario.WITHDRAWAL_SUBJECT, root / "export.zip"
+            )
+            say(f"export: {export.readings:,} readings, {export.readings_per_s:,.0f} readings/s")
             say(
                 f"erasure: erasing {scenario.WITHDRAWAL_SUBJECT} while another process holds the key"
             )
@@ -237,6 +248,8 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
         ledger_sign_ratio=sign_ms / (result.elapsed * 1000 / pack_count),
         erase_unreadable_ms=erasure.unreadable_ms,
         erase_readings=erasure.readings_erased,
+        export_readings_per_s=export.readings_per_s,
+        export_readings=export.readings,
         peak_rss_mb=max(peaks),
         peak_rss_mb_2_workers=sum(peaks),
         machine=machine,

@@ -95,6 +95,11 @@ def _print(report: BenchReport) -> None:
             f"{report.erase_unreadable_ms:.0f}",
             "ms",
         ),
+        (
+            f"a person's full export ({report.export_readings:,} readings)",
+            f"{report.export_readings_per_s:,.0f}",
+            "readings/s",
+        ),
         ("peak RSS of a worker", f"{report.peak_rss_mb:.0f}", "MiB"),
         ("peak RSS of both workers", f"{report.peak_rss_mb_2_workers:.0f}", "MiB"),
     ]

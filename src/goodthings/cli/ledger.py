@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import httpx2
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core import ledger
+from goodthings.core.errors import LedgerError
 from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
 from goodthings.deployment import open_store
 from goodthings.rights.receipts import read_anchors
@@ -36,6 +38,13 @@ def verify(
     no_witness: Annotated[
         bool, typer.Option("--no-witness", help="Check without any witness file.")
     ] = False,
+    witness_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A goodthings instance acting as this hub's witness (its base URL): check "
+            "against the checkpoints it holds too."
+        ),
+    ] = None,
     receipts: Annotated[
         Path | None,
         typer.Option(help="A folder of consent and erasure receipts (*.json) to check against."),
@@ -55,15 +64,18 @@ def verify(
     if witness is None and not no_witness and deployment.witness_path.exists():
         witness = deployment.witness_path
     witnessed = [] if witness is None or no_witness else ledger.read_witness(witness)
-    kept = read_anchors(receipts, key) if receipts is not None else None
+    held = _held_by(witness_url) if witness_url is not None else []
     engine = open_store(deployment)
     try:
+        kept = None
+        if receipts is not None:
+            kept = read_anchors(receipts, key, ledger.stored_history(engine, key).keys)
         result = ledger.check(
             engine,
             key,
             max_unsigned_tail=max_unsigned,
             anchors=kept.anchors if kept is not None else (),
-            witness=witnessed,
+            witness=[*witnessed, *held],
         )
     finally:
         engine.dispose()
@@ -84,6 +96,11 @@ def verify(
             f"It holds every one of the {len(witnessed)} checkpoints in the witness {witness}.",
             markup=False,
         )
+    if witness_url is not None:
+        out.print(
+            f"It holds every one of the {len(held)} checkpoints the witness {witness_url} holds.",
+            markup=False,
+        )
     if kept is not None:
         out.print(
             f"It holds what each of {len(kept.anchors)} receipt(s) saw.",
@@ -96,3 +113,16 @@ def verify(
                 + ", ".join(kept.without_position),
                 markup=False,
             )
+
+
+def _held_by(url: str) -> list[ledger.Checkpoint]:
+    """The checkpoints an HTTP witness holds (`GET /witness/checkpoints`)."""
+    where = url.rstrip("/") + "/witness/checkpoints"
+    try:
+        answer = httpx2.get(where, timeout=30.0)
+        answer.raise_for_status()
+        return [ledger.Checkpoint(**fields) for fields in answer.json()]
+    except (httpx2.HTTPError, ValueError, TypeError) as exc:
+        raise LedgerError(
+            f"cannot read the checkpoints the witness at {where} holds: {exc}"
+        ) from None

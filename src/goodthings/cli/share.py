@@ -1,9 +1,11 @@
-"""`goodthings share`: deliver readings to recipients' webhooks; see and replay dead letters."""
+"""`goodthings share`: deliver readings to recipients' webhooks; see and replay dead letters;
+rotate a recipient's webhook secret."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated
 
 import httpx2
@@ -14,7 +16,18 @@ from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import load_secret_root
 from goodthings.core.store import tables as t
-from goodthings.rights.sharing import DEAD, WebhookSecrets, deliver_due, listing, replay, schedule
+from goodthings.deployment import open_store
+from goodthings.rights.sharing import (
+    DEAD,
+    DEFAULT_OVERLAP,
+    WebhookSecrets,
+    current_secret,
+    deliver_due,
+    listing,
+    replay,
+    rotate_secret,
+    schedule,
+)
 from goodthings.runtime import Hub
 
 app = typer.Typer(
@@ -109,6 +122,46 @@ def secret(
             f"there is no recipient {recipient_id!r}; the recipients are: {', '.join(known) or 'none'}"
         )
     err.print(f"Webhook signing secret for {recipient_id} (give it to them over a safe channel):")
-    out.print(
-        WebhookSecrets(load_secret_root(deployment.keys_dir)).secret(recipient_id), markup=False
+    engine = open_store(deployment)
+    try:
+        with engine.connect() as connection:
+            shown = current_secret(
+                connection, WebhookSecrets(load_secret_root(deployment.keys_dir)), recipient_id
+            )
+    finally:
+        engine.dispose()
+    out.print(shown, markup=False)
+
+
+@app.command("rotate-secret")
+def rotate_secret_command(
+    recipient_id: Annotated[str, typer.Argument(help="The recipient, as named in the manifest.")],
+    home: HomeOption = None,
+    overlap_hours: Annotated[
+        float,
+        typer.Option(
+            help="How long deliveries carry the old secret's signature as well, so the "
+            "recipient can switch without losing one."
+        ),
+    ] = DEFAULT_OVERLAP / 3600,
+) -> None:
+    """Issue a new webhook secret for a recipient; the old one signs too during the overlap."""
+    deployment = home_of(home)
+    hub = Hub.open(deployment)
+    try:
+        rotated = rotate_secret(
+            hub.engine,
+            hub.signer,
+            WebhookSecrets(load_secret_root(deployment.keys_dir)),
+            recipient_id,
+            overlap=overlap_hours * 3600,
+        )
+    finally:
+        hub.close()
+    until = datetime.fromtimestamp(rotated.previous_until, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    err.print(
+        f"New webhook signing secret for {recipient_id} (generation {rotated.generation}; give "
+        f"it to them over a safe channel). Until {until} each delivery is signed with the old "
+        "secret and the new one; after that with the new one only:"
     )
+    out.print(rotated.secret, markup=False)

@@ -26,6 +26,8 @@ MANIFEST_FILE = "goodthings.yaml"
 DATABASE_FILE = "goodthings.db"
 KEYS_DIR = "keys"
 WITNESS_FILE = "ledger-witness.jsonl"
+WITNESSED_FILE = "witnessed-checkpoints.jsonl"
+WITNESSED_KEYS_FILE = "witnessed-keys.jsonl"
 SETTINGS_FILE = "settings.env"
 DATABASE_VARIABLE = "GOODTHINGS_DATABASE_URL"
 PUBLIC_URL_VARIABLE = "GOODTHINGS_PUBLIC_URL"
@@ -96,6 +98,12 @@ class Settings(BaseSettings):
     ledger_witness: Path | None = None
     """The append-only file every signed ledger checkpoint is also written to (default
     `ledger-witness.jsonl` in the deployment directory); keep a copy elsewhere."""
+    witness_url: str | None = None
+    """A second goodthings instance acting as witness (its base URL): `serve` pushes each
+    signed checkpoint to it, in the background, retrying until it is taken."""
+    witness_peer_key: Path | None = None
+    """As a witness: the public key (PEM) of the hub whose checkpoints this instance accepts at
+    `POST /witness/checkpoints`; without it, the witness routes answer 404."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,16 @@ class Home:
     def erasure_journal_path(self) -> Path:
         """The append-only record of destroyed data keys that a restore re-applies."""
         return self.root / ERASURE_JOURNAL
+
+    @property
+    def witnessed_path(self) -> Path:
+        """As a witness: the checkpoints accepted from the peer hub, in the witness format."""
+        return self.root / WITNESSED_FILE
+
+    @property
+    def witnessed_keys_path(self) -> Path:
+        """As a witness: the peer hub's signing-key changes it accepted."""
+        return self.root / WITNESSED_KEYS_FILE
 
     @property
     def witness_path(self) -> Path:

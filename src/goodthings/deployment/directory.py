@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from goodthings.core.config import DATABASE_FILE, Home, Stored, shown_url, write_stored
 from goodthings.core.errors import DeploymentError
-from goodthings.core.keys import KeyVault, create_keys, move_keys_out
+from goodthings.core.keys import KeyVault, catch_up, create_keys, move_keys_out
 from goodthings.core.ledger import attach_witness
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import migrate, open_engine
@@ -69,8 +69,9 @@ def _remove_partial(home: Home) -> None:
 
 def open_store(home: Home) -> Engine:
     """The deployment's database, upgraded to the current schema, with every checkpoint signed
-    through it also written to the deployment's witness file, and with no data key left in it
-    (an older version's keys are moved to the key vault).
+    through it also written to the deployment's witness file, with no data key left in it
+    (an older version's keys are moved to the key vault), and holding every change of the
+    signing key that `keys/` kept (a database restored from before one takes it over).
 
     A database that should be there and is not (a missing SQLite file, an empty PostgreSQL
     database) is an error, not a new empty database that `apply` would fill again from the
@@ -96,6 +97,8 @@ def _open(home: Home, *, create: bool) -> Engine:
     migrate(engine)
     move_keys_out(engine, KeyVault.of(home))
     attach_witness(engine, home.witness_path)
+    if home.keys_dir.exists():
+        catch_up(home.keys_dir, engine)
     return engine
 
 

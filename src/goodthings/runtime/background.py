@@ -27,6 +27,7 @@ from goodthings.rights.retention import purge_expired
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.metrics import HubMetrics
+from goodthings.runtime.witness_push import WitnessPusher
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,8 @@ class BackgroundJobs(Lifecycle, Collector):
 def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
     """What a running hub does on its own: purge past retention, deliver to recipients, sign
     the ledger's newest entries when no append has signed them for a second, finish erasures
-    that another process was killed in the middle of."""
+    that another process was killed in the middle of, and push checkpoints to the HTTP witness
+    when there is one."""
     settings = hub.home.settings
     secrets = WebhookSecrets(load_secret_root(hub.home.keys_dir))
 
@@ -158,5 +160,10 @@ def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
             "ledger",
             ledger.CheckpointPolicy().every_seconds,
             lambda: ledger.sign_head(hub.engine, hub.signer),
+        ),
+        *(
+            [Job("witness", 1.0, WitnessPusher(hub.engine, settings.witness_url, client).run)]
+            if settings.witness_url
+            else []
         ),
     ]

@@ -29,6 +29,7 @@ from goodthings.web import (
     passersby,
     portal,
     security,
+    witness,
 )
 from goodthings.web.refusals import Refused, answer_refused
 
@@ -83,6 +84,7 @@ def create_app(home: Home) -> FastAPI:
     app.include_router(access.router)
     app.include_router(passersby.router)
     app.include_router(metrics.router)
+    app.include_router(witness.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home_page(request: Request) -> HTMLResponse:

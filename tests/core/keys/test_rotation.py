@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import insert
 
+from goodthings.core import ledger
 from goodthings.core.errors import DeploymentError
 from goodthings.core.keys import (
     UNREADABLE,
@@ -32,7 +33,12 @@ from goodthings.core.keys import (
     load_secret_root,
     rotate_master,
 )
-from goodthings.core.keys.masters import NEXT_MASTER_KEY, RETIRED_MASTER_KEY, masters_on_disk
+from goodthings.core.keys.masters import (
+    NEXT_MASTER_KEY,
+    RETIRED_MASTER_KEY,
+    master_id,
+    masters_on_disk,
+)
 from goodthings.core.keys.rotation import ROTATING_LOCK
 from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
@@ -115,7 +121,7 @@ def test_a_rotation_under_ingest_leaves_everything_open_under_the_new_master_alo
     worker = threading.Thread(target=ingest)
     worker.start()
     try:
-        rotation = rotate_master(hub.keyring.vault, hub.engine)
+        rotation = rotate_master(hub.keyring.vault, hub.engine, hub.signer)
     finally:
         stop.set()
         worker.join(timeout=120)
@@ -125,6 +131,14 @@ def test_a_rotation_under_ingest_leaves_everything_open_under_the_new_master_alo
 
     new = load_master_key(keys_dir)
     assert new != old
+    with hub.engine.connect() as connection:
+        recorded = [e for e in ledger.entries(connection) if e.action == "keys.rotate-master"]
+    assert len(recorded) == 1
+    assert recorded[0].actor == "operator"
+    assert recorded[0].object == f"master-key:{master_id(old).hex()}->{master_id(new).hex()}"
+    assert recorded[0].counts == {"rewrapped": rotation.rewrapped, "already": rotation.already}
+    assert old.hex() not in repr(recorded[0]) and new.hex() not in repr(recorded[0])
+    assert ledger.check(hub.engine, hub.signer.public_key()).ok
     assert sorted(p.name for p in keys_dir.glob("master.key*")) == ["master.key"]
     assert not (keys_dir / RETIRED_MASTER_KEY).exists()
     assert masters_on_disk(keys_dir) == [new]
@@ -186,6 +200,11 @@ def test_a_rotation_killed_at_random_points_resumes_and_every_key_still_opens(
     assert not list(hub.home.data_keys_dir.glob(".*"))
     only = Keyring(load_master_key(keys_dir), KeyVault.of(hub.home))
     assert _raw_keys(only, hub, EXTRA) == original
+    with hub.engine.connect() as connection:
+        recorded = [
+            e.object for e in ledger.entries(connection) if e.action == "keys.rotate-master"
+        ]
+    assert len(recorded) == len(set(recorded)) >= 1, "each rotation is recorded once"
 
 
 def test_secrets_derived_from_the_root_are_those_derived_from_the_master_before() -> None:
@@ -202,7 +221,7 @@ def test_a_second_rotation_at_the_same_time_is_refused(smart_home: Hub) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # what a running rotation holds
         with pytest.raises(DeploymentError, match="another `goodthings keys rotate-master`"):
-            rotate_master(smart_home.keyring.vault, smart_home.engine)
+            rotate_master(smart_home.keyring.vault, smart_home.engine, smart_home.signer)
     finally:
         os.close(fd)
     assert load_master_key(keys_dir) == before

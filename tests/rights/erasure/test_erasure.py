@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cli_helpers import run
+from goodthings.core import ledger
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.keys.datakeys import Keyring, UnreadableError, open_sealed, row_context
 from goodthings.core.keys.files import load_master_key
@@ -153,6 +154,30 @@ def test_an_erasure_interrupted_after_the_key_is_destroyed_finishes_when_run_aga
     assert _alexs_rows(smart_home) == []
     with smart_home.engine.connect() as connection:
         assert connection.execute(select(tp.erasure_requests.c.state)).scalar_one() == "done"
+
+
+def test_an_erasure_interrupted_after_the_purge_counts_every_reading_in_its_receipt(
+    smart_home: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepare(smart_home)
+
+    def crash(*_args: object, **_kwargs: object) -> str:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(shred, "_finish", crash)
+    with pytest.raises(RuntimeError):
+        erase_subject(smart_home.engine, smart_home.keyring, smart_home.signer, "alex")
+    assert _alexs_rows(smart_home) == [], "purged before the power cut"
+    monkeypatch.undo()
+    outcome = erase_subject(smart_home.engine, smart_home.keyring, smart_home.signer, "alex")
+    assert outcome.readings_purged == 6
+    receipt = verify(outcome.receipt, smart_home.signer.public_key()).receipt
+    assert receipt["outcome"]["readings_deleted"] == 6
+    with smart_home.engine.connect() as connection:
+        done = [e for e in ledger.entries(connection) if e.action == "erase.done"]
+        stored = connection.execute(select(tp.erasure_requests.c.readings_purged)).scalar_one()
+    assert [dict(e.counts)["readings"] for e in done] == [6]
+    assert stored == 6
 
 
 def test_keeping_aggregates_unlinks_daily_totals_from_the_person(smart_home: Hub) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from cli_helpers import run
 from goodthings.core.config import Home
+from goodthings.core.errors import GoodthingsError
 from goodthings.core.keys import load_secret_root
 from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.manifest import load_manifest
@@ -28,13 +29,17 @@ from goodthings.rights.sharing import (
     HEADER,
     RetryPolicy,
     UnknownDelivery,
+    UnknownRecipient,
     WebhookSecrets,
     deliver_due,
     listing,
     replay,
+    rotate_secret,
     schedule,
+    signature,
     verify,
 )
+from goodthings.rights.sharing.rotation import generations
 from goodthings.runtime.hub import Hub
 
 NOW = 1_790_000_000.0
@@ -213,3 +218,114 @@ def test_share_commands(
     assert unknown.code == 1 and "there is no recipient 'acme'" in unknown.err
     missing = run(capsys, "share", "replay", "999", *home)
     assert missing.code == 1 and "no dead-lettered delivery 999" in missing.err
+
+
+def _power(hub: Hub, start: float, count: int) -> int:
+    records = [{"n": "power", "t": start + i, "v": 500.0 + i} for i in range(count)]
+    outcome = hub.pipeline.ingest([Incoming("meter-1", json.dumps(records).encode(), time.time())])
+    return outcome.results[0].stored
+
+
+def _signatures(header: str) -> list[str]:
+    return [part for part in header.split(",") if part.startswith("v1=")]
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(
+    hub: Hub, receiver: Receiver
+) -> None:
+    old = _secrets(hub).secret("northgrid-energy")
+    stored = {"power": 3}
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def ingest() -> None:
+        try:
+            step = 0
+            while not stop.is_set():
+                step += 1
+                stored["power"] += _power(hub, NOW + 10 + 2 * step, 2)
+        except BaseException as error:  # handed to the test thread
+            failures.append(error)
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    try:
+        time.sleep(0.1)
+        rotated = rotate_secret(
+            hub.engine, hub.signer, _secrets(hub), "northgrid-energy", overlap=3600, now=NOW + 5_000
+        )
+        time.sleep(0.1)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    assert not failures, failures
+    new = rotated.secret
+    assert rotated.generation == 1 and new != old
+    assert new == _secrets(hub).secret("northgrid-energy", 1)
+    assert _secrets(hub).secret("uni-energy-study", 1) not in (new, old)
+
+    # During the overlap: one delivery, two signatures; each receiver knows only one secret.
+    assert schedule(hub.engine, now=NOW + 6_000) == 2
+    _deliver(hub, NOW + 6_000)
+    headers, body = receiver.received[-1]
+    assert len(json.loads(body)["readings"]) == stored["power"], "every reading, old and new"
+    assert len(_signatures(headers[HEADER])) == 2
+    assert verify(old, body, headers[HEADER]), "a receiver that knows only the old secret"
+    assert verify(new, body, headers[HEADER]), "a receiver that knows only the new secret"
+    assert not verify(_secrets(hub).secret("northgrid-energy", 2), body, headers[HEADER])
+
+    # After the overlap: the new secret alone.
+    _power(hub, NOW + 8_000, 2)
+    assert schedule(hub.engine, now=NOW + 9_000) == 2
+    _deliver(hub, NOW + 9_000)
+    headers, body = receiver.received[-1]
+    assert len(_signatures(headers[HEADER])) == 1
+    assert verify(new, body, headers[HEADER])
+    assert not verify(old, body, headers[HEADER]), "the old secret no longer signs"
+
+    with hub.engine.connect() as connection:
+        entries = [e for e in ledger_store.entries(connection) if e.action == "share.rotate-secret"]
+    assert [(e.object, dict(e.counts)) for e in entries] == [
+        ("recipient:northgrid-energy", {"generation": 1, "overlap_seconds": 3600})
+    ]
+    assert new.removeprefix("whs_") not in repr(entries) and old not in repr(entries)
+
+
+def test_rotating_again_during_an_overlap_drops_the_oldest_secret(hub: Hub) -> None:
+    secrets = _secrets(hub)
+    rotate_secret(hub.engine, hub.signer, secrets, "northgrid-energy", overlap=3600, now=NOW)
+    rotate_secret(hub.engine, hub.signer, secrets, "northgrid-energy", overlap=3600, now=NOW + 1)
+    with hub.engine.connect() as connection:
+        assert generations(connection, "northgrid-energy", NOW + 2) == (2, 1)
+        assert generations(connection, "uni-energy-study", NOW + 2) == (0,)
+    with pytest.raises(UnknownRecipient, match="there is no recipient 'acme'"):
+        rotate_secret(hub.engine, hub.signer, secrets, "acme")
+    with pytest.raises(GoodthingsError, match="0 or more seconds"):
+        rotate_secret(hub.engine, hub.signer, secrets, "northgrid-energy", overlap=-1)
+
+
+def test_a_header_with_two_timestamps_or_no_signature_is_refused() -> None:
+    body = b"{}"
+    good = signature("whs_a", body, 100)
+    assert verify("whs_a", body, good)
+    assert not verify("whs_a", body, "t=100")
+    assert not verify("whs_a", body, "t=101," + good)
+    assert not verify("whs_a", body, good.replace("t=100", "t=x"))
+
+
+def test_share_rotate_secret_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, hub: Hub
+) -> None:
+    home = ["--home", str(hub.home.root)]
+    if hub.home.database_url_override:
+        monkeypatch.setenv("GOODTHINGS_DATABASE_URL", hub.home.database_url_override)
+    rotated = run(
+        capsys, "share", "rotate-secret", "northgrid-energy", "--overlap-hours", "2", *home
+    )
+    assert rotated.code == 0, rotated.err
+    assert rotated.out.strip() == _secrets(hub).secret("northgrid-energy", 1)
+    assert "old secret and the new one" in rotated.err
+    shown = run(capsys, "share", "secret", "northgrid-energy", *home)
+    assert shown.out.strip() == rotated.out.strip()
+    unknown = run(capsys, "share", "rotate-secret", "acme", *home)
+    assert unknown.code == 1 and "there is no recipient 'acme'" in unknown.err

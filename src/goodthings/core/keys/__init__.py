@@ -34,6 +34,7 @@ from goodthings.core.keys.masters import SecretRoot, load_secret_root
 from goodthings.core.keys.moved import journal_older_erasures, move_keys_out
 from goodthings.core.keys.opener import UNREADABLE, Opened, ReadingOpener, Unreadable
 from goodthings.core.keys.rotation import Rotation, rotate_master
+from goodthings.core.keys.signing import SigningRotation, catch_up, rotate_signing
 from goodthings.core.keys.vault import Erased, KeyVault, fingerprint
 
 __all__ = [
@@ -48,9 +49,11 @@ __all__ = [
     "Rotation",
     "Sealer",
     "SecretRoot",
+    "SigningRotation",
     "Unreadable",
     "UnreadableError",
     "Value",
+    "catch_up",
     "context_at",
     "create_keys",
     "decode_value",
@@ -68,6 +71,7 @@ __all__ = [
     "open_sealed",
     "read_secret",
     "rotate_master",
+    "rotate_signing",
     "row_context",
     "row_prefix",
     "store_sealed_batch_keys",

@@ -16,10 +16,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from goodthings.core.errors import DeploymentError
+from goodthings.core.ledger import FollowingSigner, key_id
 
 MASTER_KEY = "master.key"
 SIGNING_KEY = "signing.key"
 SIGNING_PUBLIC_KEY = "signing.pub"
+NEXT_SIGNING_KEY = SIGNING_KEY + ".next"
+"""The successor a `goodthings keys rotate-signing` under way has made (core/keys/signing.py)."""
 OPERATOR_TOKEN = "operator.token"  # noqa: S105 (a file name, not a secret)
 
 
@@ -78,11 +81,30 @@ def load_master_key(keys_dir: Path) -> bytes:
     return key
 
 
-def load_signing_key(keys_dir: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(_read_secret(keys_dir / SIGNING_KEY), password=None)
+def load_signing_key(keys_dir: Path) -> FollowingSigner:
+    """The signing key, following the ledger's key history when it is rotated while we run."""
+    return FollowingSigner(
+        _signing_key(keys_dir / SIGNING_KEY), lambda wanted: _find(keys_dir, wanted)
+    )
+
+
+def _signing_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(_read_secret(path), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise DeploymentError(f"{keys_dir / SIGNING_KEY} is not an Ed25519 private key")
+        raise DeploymentError(f"{path} is not an Ed25519 private key")
     return key
+
+
+def _find(keys_dir: Path, wanted: str) -> Ed25519PrivateKey | None:
+    # The successor is in signing.key.next until the rotation renames it over signing.key.
+    for name in (SIGNING_KEY, NEXT_SIGNING_KEY):
+        try:
+            key = _signing_key(keys_dir / name)
+        except DeploymentError:
+            continue
+        if key_id(key.public_key()) == wanted:
+            return key
+    return None
 
 
 def load_operator_token(keys_dir: Path) -> str:

@@ -14,7 +14,9 @@ finds, and in every state each data key opens with a master key on disk):
 4. Under the lock for the whole step, a last pass re-wraps any key a process created under the
    old master before it saw `master.key.next`; then `master.key` is hard-linked to
    `master.key.retired` and `master.key.next` renamed over `master.key`.
-5. `master.key.retired` is overwritten with zeros and deleted.
+5. the ledger records the rotation (action ``keys.rotate-master``, the old and new master
+   key ids, never key material), then `master.key.retired` is overwritten with zeros and
+   deleted. A run that resumes after step 4 records it unless the ledger already does.
 
 A rotation reads holders' names from the store (subjects and places), because a key is wrapped
 with its holder's name as associated data; a key file whose holder the store does not know is
@@ -32,8 +34,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
+from goodthings.core import ledger
 from goodthings.core.errors import DeploymentError
 from goodthings.core.keys.datakeys import Keyring
 from goodthings.core.keys.files import MASTER_KEY, load_master_key
@@ -52,6 +56,7 @@ from goodthings.core.keys.vault import KeyVault, parse_key_file
 from goodthings.core.store import tables as t
 
 ROTATING_LOCK = ".rotating.lock"
+ROTATE_MASTER = "keys.rotate-master"
 
 
 @dataclass(frozen=True)
@@ -62,27 +67,32 @@ class Rotation:
     already: int
 
 
-def rotate_master(vault: KeyVault, engine: Engine) -> Rotation:
+def rotate_master(
+    vault: KeyVault, engine: Engine, signer: Ed25519PrivateKey, *, actor: str = "operator"
+) -> Rotation:
     """Rotate the master key of the deployment whose `keys/` holds `vault` (see the steps)."""
     with _alone(vault.keys_dir):
         _clear_temporaries(vault)
-        return _rotate(vault, engine)
+        return _rotate(vault, engine, _Record(engine, signer, actor))
 
 
-def _rotate(vault: KeyVault, engine: Engine) -> Rotation:
+def _rotate(vault: KeyVault, engine: Engine, record: _Record) -> Rotation:
     keys_dir = vault.keys_dir
     next_path = keys_dir / NEXT_MASTER_KEY
     retired = keys_dir / RETIRED_MASTER_KEY
     if retired.exists() and not next_path.exists():
         # Crashed after step 4: every key is under the new master already.
+        rotation = Rotation(rewrapped=0, already=len(vault.holder_files()))
+        record(_master_at(retired), load_master_key(keys_dir), rotation)
         destroy_file(retired)
-        return Rotation(rewrapped=0, already=len(vault.holder_files()))
+        return rotation
     retired.unlink(missing_ok=True)  # a link to the current master.key, from a crash in step 4
     keep_secret_root(keys_dir)
     if not next_path.exists():
         write_atomically(next_path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
     new = masters_on_disk(keys_dir)[0]
-    keyring = Keyring(load_master_key(keys_dir), vault)
+    old = load_master_key(keys_dir)
+    keyring = Keyring(old, vault)
     holders = _Holders(engine, vault)
     rewrapped = already = 0
     for path in vault.holder_files().values():
@@ -96,8 +106,38 @@ def _rotate(vault: KeyVault, engine: Engine) -> Rotation:
         os.link(keys_dir / MASTER_KEY, retired)
         next_path.replace(keys_dir / MASTER_KEY)
         sync_directory(keys_dir)
+    rotation = Rotation(rewrapped=rewrapped, already=already)
+    record(old, new, rotation)
     destroy_file(retired)
-    return Rotation(rewrapped=rewrapped, already=already)
+    return rotation
+
+
+def _master_at(path: Path) -> bytes:
+    return base64.b64decode(path.read_bytes().strip())
+
+
+class _Record:
+    """Writes the rotation's ledger entry once, however often a resumed run comes by."""
+
+    def __init__(self, engine: Engine, signer: Ed25519PrivateKey, actor: str) -> None:
+        self._engine, self._signer, self._actor = engine, signer, actor
+
+    def __call__(self, old: bytes, new: bytes, rotation: Rotation) -> None:
+        target = f"master-key:{master_id(old).hex()}->{master_id(new).hex()}"
+        entries = t.ledger_entries.c
+        with self._engine.begin() as connection:
+            recorded = connection.execute(
+                select(entries.seq).where(entries.action == ROTATE_MASTER, entries.object == target)
+            ).first()
+            if recorded is None:
+                ledger.append(
+                    connection,
+                    self._signer,
+                    actor=self._actor,
+                    action=ROTATE_MASTER,
+                    target=target,
+                    counts={"rewrapped": rotation.rewrapped, "already": rotation.already},
+                )
 
 
 @contextmanager

@@ -19,6 +19,8 @@ class Head:
     seq: int
     hash: str
     checkpoint_seq: int
+    key_id: str | None = None
+    """The signing key since its last change; None before the first change."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Appending goes through the single `ledger_head` row, updated first: that takes the write lock
 (SQLite) or the row lock (PostgreSQL), so concurrent hub workers append one after another and
-the chain never forks. The entry commits or rolls back with the data it records.
+the chain never forks. The entry commits or rolls back with the data it records. The head
+also names the current signing key once it was rotated (`change_key`), and every append reads it
+under that lock, so each process signs with the key the ledger says is current (core/ledger/signer.py).
 """
 
 from __future__ import annotations
@@ -10,20 +12,31 @@ from __future__ import annotations
 import time as clock
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from goodthings.core.errors import LedgerError
 from goodthings.core.ledger.anchors import Anchor, Head
 from goodthings.core.ledger.chain import (
     Checkpoint,
     Entry,
     checkpoint_due,
+    key_id,
     make_entry,
     sign_checkpoint,
     utc_timestamp,
 )
+from goodthings.core.ledger.keychain import (
+    ROTATE_SIGNING,
+    KeyChange,
+    KeyHistory,
+    key_change_digest,
+    key_history,
+    sign_key_change,
+)
+from goodthings.core.ledger.signer import signer_for
 from goodthings.core.ledger.verify import VerifyResult, verify
 from goodthings.core.ledger.witness import note_checkpoint
 from goodthings.core.store import tables as t
@@ -62,6 +75,7 @@ def append(
     connection.execute(_TAKE_HEAD)
     row = connection.execute(_READ_HEAD).mappings().one()
     previous = _previous(connection, row["seq"] - 1, row["hash"])
+    signer = signer_for(signer, row["key_id"])
     entry = make_entry(
         previous,
         time=utc_timestamp(),
@@ -108,13 +122,88 @@ def sign_head(engine: Engine, signer: Ed25519PrivateKey) -> Checkpoint | None:
             return None
         newest = _previous(connection, current.seq, current.hash)
         assert newest is not None  # seq > checkpoint_seq >= 0
-        checkpoint = sign_checkpoint(newest, signer, utc_timestamp())
+        checkpoint = sign_checkpoint(newest, signer_for(signer, current.key_id), utc_timestamp())
         connection.execute(_INSERT_CHECKPOINT, _checkpoint_row(checkpoint))
         note_checkpoint(connection, checkpoint)
         connection.execute(
             _MOVE_HEAD, {"checkpoint_seq": current.seq, "checkpoint_at": clock.time()}
         )
     return checkpoint
+
+
+def change_key(
+    engine: Engine, old: Ed25519PrivateKey, new: Ed25519PrivateKey, *, actor: str = "operator"
+) -> KeyChange | None:
+    """Record in the ledger that `new` signs from now on, signed by both keys, and sign the
+    recording entry with `new` at once; None when the ledger already names `new` (a resumed
+    rotation). Refused unless `old` is the ledger's current key."""
+    old_id, new_id = key_id(old.public_key()), key_id(new.public_key())
+    with engine.connect() as connection:
+        current = head(connection).key_id
+    if current == new_id:
+        return None
+    if (current or old_id) != old_id:
+        raise LedgerError(
+            f"the ledger's signing key is {current!r}, not {old_id!r}: only the current key can "
+            "hand over to a new one"
+        )
+    return record_key_changes(
+        engine, [sign_key_change(0, utc_timestamp(), old, new)], new, actor=actor
+    )[0]
+
+
+def record_key_changes(
+    engine: Engine, changes: Sequence[KeyChange], signer: Ed25519PrivateKey, *, actor: str
+) -> list[KeyChange]:
+    """Append one entry per key change, in one transaction, and sign the last with `signer`,
+    the newest key. Also how a database restored from before a change takes it over again:
+    the changes are signed already, and their seqs become those of the new entries."""
+    recorded: list[KeyChange] = []
+    with engine.begin() as connection:
+        for change in changes:
+            connection.execute(_TAKE_HEAD)
+            row = connection.execute(_READ_HEAD).mappings().one()
+            if (row["key_id"] or change.old_key_id) != change.old_key_id:
+                raise LedgerError(
+                    f"the ledger's signing key is {row['key_id']!r}, but the key change hands "
+                    f"over from {change.old_key_id!r}"
+                )
+            placed = replace(change, seq=row["seq"])
+            entry = make_entry(
+                _previous(connection, row["seq"] - 1, row["hash"]),
+                time=utc_timestamp(),
+                actor=actor,
+                action=ROTATE_SIGNING,
+                object=f"signing-key:{change.old_key_id}->{change.new_key_id}",
+                purpose=None,
+                counts={},
+                digest=key_change_digest(placed),
+            )
+            connection.execute(_INSERT_ENTRY, _entry_row(entry))
+            connection.execute(insert(t.ledger_keys), asdict(placed))
+            values: dict[str, object] = {"hash": entry.hash, "key_id": change.new_key_id}
+            if change is changes[-1]:
+                if key_id(signer.public_key()) != change.new_key_id:
+                    raise LedgerError("the newest key change must be signed by its new key")
+                checkpoint = sign_checkpoint(entry, signer, entry.time)
+                connection.execute(_INSERT_CHECKPOINT, _checkpoint_row(checkpoint))
+                note_checkpoint(connection, checkpoint)
+                values.update(checkpoint_seq=entry.seq, checkpoint_at=clock.time())
+            connection.execute(_MOVE_HEAD, values)
+            recorded.append(placed)
+    return recorded
+
+
+def key_changes(connection: Connection) -> list[KeyChange]:
+    """The ledger's key history, oldest change first (empty until the key is first rotated)."""
+    rows = connection.execute(select(t.ledger_keys).order_by(t.ledger_keys.c.seq))
+    return [KeyChange(**row) for row in rows.mappings()]
+
+
+def stored_history(engine: Engine, trusted: Ed25519PublicKey) -> KeyHistory:
+    """The stored key history, checked from `trusted` (any key of it); refused if it fails."""
+    with engine.connect() as connection:
+        return key_history(trusted, key_changes(connection))
 
 
 # Built once: append runs for every ingest batch, and building a statement costs more in
@@ -215,7 +304,12 @@ def checkpoints(connection: Connection) -> list[Checkpoint]:
 def head(connection: Connection) -> Head:
     """The store's head row: the newest entry (seq 0 before the first) and newest checkpoint."""
     row = connection.execute(_READ_HEAD).mappings().one()
-    return Head(seq=row["seq"], hash=row["hash"], checkpoint_seq=row["checkpoint_seq"])
+    return Head(
+        seq=row["seq"],
+        hash=row["hash"],
+        checkpoint_seq=row["checkpoint_seq"],
+        key_id=row["key_id"],
+    )
 
 
 def check(
@@ -237,6 +331,7 @@ def check(
             head=head(connection),
             anchors=anchors,
             witness=witness,
+            key_changes=key_changes(connection),
         )
 
 

@@ -8,7 +8,9 @@ be trusted.
 
 The rules, in the order they are checked:
 
-1. every checkpoint is signed by the ledger's key, and checkpoints are in increasing order;
+0. the key history (`keychain`): each change of the signing key is signed by the key before it
+   and the key after it, and the key given is one of them;
+1. every checkpoint is signed by the key of its seq, and checkpoints are in increasing order;
 2. entries are numbered 1, 2, 3 … with no gap, each `prev_hash` is the hash of the entry before
    it, and each hash matches its content;
 3. each checkpoint's hash is the hash of the entry it names, and none names an entry beyond the
@@ -17,7 +19,9 @@ The rules, in the order they are checked:
    its seq, and none is beyond the end (the ledger was rolled back);
 5. a witness checkpoint the database no longer holds means checkpoints were deleted;
 6. a ledger with entries has at least one checkpoint: the hub signs its first entry at once;
-7. the store's head names the last entry, its hash and the newest checkpoint;
+7. the store's head names the last entry, its hash, the newest checkpoint and the current key;
+9. each key change is recorded by an entry at its seq whose digest is the change's, and no
+   other entry claims to record one;
 8. with `max_unsigned_tail`, at most that many entries follow the newest checkpoint.
 
 What a passing result proves: entries 1..`last_checkpoint_seq` are exactly those the key holder
@@ -48,6 +52,13 @@ from goodthings.core.ledger.chain import (
     entry_hash,
     key_id,
 )
+from goodthings.core.ledger.keychain import (
+    ROTATE_SIGNING,
+    KeyChange,
+    KeyHistory,
+    key_change_digest,
+    key_history,
+)
 
 
 @dataclass(frozen=True)
@@ -68,17 +79,11 @@ class VerifyResult:
     unsigned_tail: int
 
 
-def checkpoint_problem(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> str | None:
-    """Why one checkpoint on its own cannot be trusted under `public_key`, or None: how a
-    document that cites a checkpoint (an assessment bundle) is checked without the ledger."""
-    return _signature_problem(checkpoint, public_key, key_id(public_key))
-
-
-def _signature_problem(
-    checkpoint: Checkpoint, public_key: Ed25519PublicKey, ours: str
-) -> str | None:
+def _signature_problem(checkpoint: Checkpoint, history: KeyHistory) -> str | None:
     """Why this checkpoint's signature cannot be trusted, or None if it can."""
     where = f"checkpoint at entry {checkpoint.seq}"
+    public_key = history.key_at(checkpoint.seq)
+    ours = key_id(public_key)
     try:
         signature = base64.b64decode(checkpoint.signature, validate=True)
         public_key.verify(
@@ -102,6 +107,11 @@ def _signature_problem(
             f"to {checkpoint.key_id!r} (expected {ours!r})"
         )
     return None
+
+
+def checkpoint_problem(checkpoint: Checkpoint, history: KeyHistory) -> str | None:
+    """Why the key of its seq in `history` does not vouch for this checkpoint, or None."""
+    return _signature_problem(checkpoint, history)
 
 
 def _sequence_problem(expected: int, seq: object) -> str:
@@ -132,6 +142,7 @@ def verify(
     head: Head | None = None,
     anchors: Sequence[Anchor] = (),
     witness: Sequence[Checkpoint] = (),
+    key_changes: Sequence[KeyChange] = (),
 ) -> VerifyResult:
     """Check the chain, every checkpoint, the head and every anchor (see the module docstring).
 
@@ -139,9 +150,13 @@ def verify(
     Checkpoints are few, so they are all judged up front, but each fault is only reported when
     the stream reaches its seq, so the earliest fault wins whichever list it is in. `witness`
     holds the checkpoints of a witness file: each must be signed, and the ledger must still
-    hold it.
+    hold it. `public_key` may be any key of the history `key_changes` describes.
     """
-    ours = key_id(public_key)
+    try:
+        history = key_history(public_key, key_changes)
+    except LedgerError as exc:
+        return _refused(str(exc))
+    changes = {change.seq: change for change in key_changes}
     # seq -> (the checkpoint whose hash the entry must match, the first fault at that seq)
     pending: dict[int, tuple[Checkpoint, str | None]] = {}
     highest = 0
@@ -152,7 +167,7 @@ def verify(
                 f"checkpoint {index + 1} in the list names entry {seq!r}, which cannot "
                 "exist (the checkpoint was changed)"
             )
-        problem = _signature_problem(checkpoint, public_key, ours)
+        problem = _signature_problem(checkpoint, history)
         if problem is None and seq <= highest:
             problem = (
                 f"checkpoint at entry {seq} is listed after the checkpoint at entry {highest} "
@@ -161,7 +176,7 @@ def verify(
         highest = max(highest, seq)
         first, earlier_problem = pending.get(seq, (checkpoint, None))
         pending[seq] = (first, earlier_problem or problem)
-    expected_anchors, witness_problem = _anchors(anchors, witness, public_key, ours)
+    expected_anchors, witness_problem = _anchors(anchors, witness, history)
     if witness_problem is not None:
         return _refused(witness_problem)
     stored_checkpoints = {checkpoint.seq for checkpoint in checkpoints}
@@ -185,6 +200,9 @@ def verify(
     for entry in entries:
         expected = count + 1
         problem = _entry_problem(entry, expected, prev_hash)
+        if problem is not None:
+            return result(expected, problem)
+        problem = _key_change_problem(entry, changes.get(expected))
         if problem is not None:
             return result(expected, problem)
         count = expected
@@ -222,6 +240,13 @@ def verify(
             f"the ledger ends at entry {count}, but a signed checkpoint covers entry {seq}: "
             f"entries {count + 1} to {seq} at least were removed from the end",
         )
+    beyond = [seq for seq in changes if seq > count]
+    if beyond:
+        return result(
+            count + 1,
+            f"the ledger ends at entry {count}, but the signing key was changed at entry "
+            f"{min(beyond)}: entries {count + 1} to {min(beyond)} at least were removed",
+        )
     if expected_anchors:
         seq = max(expected_anchors)
         return result(
@@ -245,7 +270,8 @@ def verify(
             "rewritten)",
         )
     if head is not None:
-        problem = _head_problem(head, count, prev_hash, last_checkpoint or 0)
+        current = key_id(history.current) if key_changes else None
+        problem = _head_problem(head, count, prev_hash, last_checkpoint or 0, current)
         if problem is not None:
             return result(min(head.seq, count) + 1, problem)
     if max_unsigned_tail is not None and count - (last_checkpoint or 0) > max_unsigned_tail:
@@ -298,18 +324,34 @@ def _entry_problem(entry: Entry, expected: int, prev_hash: str) -> str | None:
     return None
 
 
+def _key_change_problem(entry: Entry, change: KeyChange | None) -> str | None:
+    """Why `entry` and the key history disagree, or None when they do not."""
+    if change is None:
+        if entry.action == ROTATE_SIGNING:
+            return (
+                f"entry {entry.seq} records a change of the signing key that the key history "
+                "does not hold (the change was deleted)"
+            )
+        return None
+    if entry.action != ROTATE_SIGNING or entry.digest != key_change_digest(change):
+        return (
+            f"entry {entry.seq} does not record the signing-key change the key history puts "
+            "there (the entry or the history was changed)"
+        )
+    return None
+
+
 def _anchors(
     anchors: Sequence[Anchor],
     witness: Sequence[Checkpoint],
-    public_key: Ed25519PublicKey,
-    ours: str,
+    history: KeyHistory,
 ) -> tuple[dict[int, list[Anchor]], str | None]:
     """Every anchor by seq, the witness's checkpoints among them once their signatures hold."""
     by_seq: dict[int, list[Anchor]] = {}
     for checkpoint in witness:
         if not _is_seq(checkpoint.seq):
             return {}, f"the witness names entry {checkpoint.seq!r}, which cannot exist"
-        problem = _signature_problem(checkpoint, public_key, ours)
+        problem = _signature_problem(checkpoint, history)
         if problem is not None:
             return {}, f"the witness's {problem} (the witness file was changed)"
         source = "the witness file"
@@ -323,7 +365,9 @@ def _anchors(
     return by_seq, None
 
 
-def _head_problem(head: Head, count: int, last_hash: str, last_checkpoint: int) -> str | None:
+def _head_problem(
+    head: Head, count: int, last_hash: str, last_checkpoint: int, current_key: str | None
+) -> str | None:
     """Why the store's head row does not describe this chain, or None when it does."""
     if head.seq > count:
         if count == 0:
@@ -347,5 +391,10 @@ def _head_problem(head: Head, count: int, last_hash: str, last_checkpoint: int) 
             f"the head says the newest checkpoint is at entry {head.checkpoint_seq}, but the "
             f"newest one in the ledger is at entry {last_checkpoint} (checkpoints were "
             "deleted or added)"
+        )
+    if head.key_id != current_key:
+        return (
+            f"the head says the signing key is {head.key_id!r}, but the key history ends with "
+            f"{current_key!r} (the head or the key history was changed)"
         )
     return None

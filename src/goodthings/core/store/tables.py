@@ -248,7 +248,10 @@ ledger_head = Table(
     Column("hash", String(64), nullable=False),
     Column("checkpoint_seq", BigInteger, nullable=False),
     Column("checkpoint_at", Float, nullable=False),
+    Column("key_id", String(16)),
 )
+"""`key_id` names the signing key checkpoints are signed with since its last change (null
+before the first `goodthings keys rotate-signing`): every appender compares it with its own."""
 
 ledger_entries = Table(
     "ledger_entries",
@@ -278,6 +281,21 @@ ledger_checkpoints = Table(
     Column("signature", Text, nullable=False),
     Column("key_id", String(16), nullable=False),
 )
+
+ledger_keys = Table(
+    "ledger_keys",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("time", String(32), nullable=False),
+    Column("old_public_key", Text, nullable=False),
+    Column("new_public_key", Text, nullable=False),
+    Column("old_signature", Text, nullable=False),
+    Column("new_signature", Text, nullable=False),
+)
+"""Each change of the ledger's signing key, at the seq of the entry that records it, signed by
+both keys (core/ledger/keychain.py)."""
 
 alerts = Table(
     "alerts",

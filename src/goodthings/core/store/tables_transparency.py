@@ -50,6 +50,17 @@ passerby_optouts = Table(
 )
 """Passers-by who opted out: only a keyed hash of their device's address, never the address."""
 
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("recipient_id", String(63), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("previous_until", Float, nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=False),
+)
+"""A recipient's webhook secret generation once rotated (none: generation 0), and until when
+deliveries are signed with the previous one as well."""
+
 deliveries = Table(
     "deliveries",
     metadata,

@@ -212,13 +212,24 @@ def make_unreadable(
 
 def purge(engine: Engine, subject_id: str, *, batch: int = BATCH) -> int:
     """Delete the person's readings in batches (each its own transaction, so ingest goes on
-    between them); returns how many were deleted."""
+    between them); returns how many were deleted.
+
+    Each batch adds its count to the erasure request in its own transaction, so a purge killed
+    half-way, or before the receipt, leaves the request counting every reading deleted so far,
+    and the receipt of the resumed erasure counts them all."""
     selection = Selection(subject_id=subject_id, order=Order.id, limit=batch)
+    requests = tp.erasure_requests.c
+    counted = func.coalesce(requests.readings_purged, 0)
     total = 0
     while True:
         with engine.begin() as connection:
             _secure_delete(connection)
             deleted = delete_readings(connection, selection)
+            connection.execute(
+                update(tp.erasure_requests)
+                .where(requests.subject_id == subject_id, requests.state == "unreadable")
+                .values(readings_purged=counted + deleted)
+            )
         total += deleted
         if deleted < batch:
             break
@@ -296,8 +307,8 @@ def carry_out(
         unreadable_ms = make_unreadable(
             engine, keyring, signer, subject_id, request_id, aggregates=aggregates
         )
-    purged = purge(engine, subject_id)
-    receipt = _finish(engine, signer, request, purged, len(aggregates), kept_places)
+    purge(engine, subject_id)
+    receipt, purged = _finish(engine, signer, request, len(aggregates), kept_places)
     changes.announce(engine)
     return ErasureOutcome(
         request_id, subject_id, mode, unreadable_ms, purged, len(aggregates), receipt
@@ -315,10 +326,10 @@ def _finish(
     engine: Engine,
     signer: Ed25519PrivateKey,
     request: Any,
-    purged: int,
     aggregates: int,
     places: list[str],
-) -> str:
+) -> tuple[str, int]:
+    """Issue the receipt; returns it with every reading the erasure deleted, over all runs."""
     subject_id = request["subject_id"]
     now = datetime.now(UTC)
     with engine.begin() as connection:
@@ -333,7 +344,7 @@ def _finish(
         connection.execute(
             delete(tp.subject_recipients).where(tp.subject_recipients.c.subject_id == subject_id)
         )
-        previous = connection.execute(
+        purged = connection.execute(
             select(func.coalesce(tp.erasure_requests.c.readings_purged, 0)).where(
                 tp.erasure_requests.c.id == request["id"]
             )
@@ -355,7 +366,7 @@ def _finish(
             actor="hub",
             action="erase.done",
             target=f"subject:{subject_id}",
-            counts={"readings": purged, "aggregates_kept": aggregates},
+            counts={"readings": int(purged), "aggregates_kept": aggregates},
         )
         receipt = {
             "kind": "erasure",
@@ -370,7 +381,7 @@ def _finish(
             "time": now.isoformat(),
             "outcome": {
                 "data_key_destroyed": True,
-                "readings_deleted": int(previous) + purged,
+                "readings_deleted": int(purged),
                 "unlinked_daily_aggregates_kept": aggregates,
                 "kept": kept,
             },
@@ -388,8 +399,7 @@ def _finish(
             .values(
                 state="done",
                 completed_at=now,
-                readings_purged=int(previous) + purged,
                 receipt=document,
             )
         )
-    return document
+    return document, int(purged)

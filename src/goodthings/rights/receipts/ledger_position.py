@@ -8,6 +8,7 @@ issued before receipts carried a position is valid but anchors nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,9 @@ class ReceiptAnchors:
     """Receipts that verify but carry no ledger position (issued by an older version)."""
 
 
-def read_anchors(directory: Path, public_key: Ed25519PublicKey) -> ReceiptAnchors:
+def read_anchors(
+    directory: Path, public_key: Ed25519PublicKey, history: Sequence[Ed25519PublicKey] = ()
+) -> ReceiptAnchors:
     """The ledger position of every receipt (`*.json`, in any folder below `directory`).
 
     Each must verify with the hub's published key: a receipt that does not is refused rather
@@ -44,7 +47,7 @@ def read_anchors(directory: Path, public_key: Ed25519PublicKey) -> ReceiptAnchor
     for path in sorted(directory.rglob("*.json")):
         name = path.relative_to(directory).as_posix()
         try:
-            checked = verify(path.read_bytes(), public_key)
+            checked = verify(path.read_bytes(), public_key, history=history)
         except ReceiptError as exc:
             raise ReceiptError(f"receipt {name}: {exc}") from None
         where = checked.receipt.get("ledger")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +81,17 @@ def sign(receipt: Mapping[str, Any], signer: Ed25519PrivateKey) -> str:
     return json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def verify(text: str | bytes, public_key: Ed25519PublicKey | None = None) -> Verified:
-    """Check a receipt's shape and signature; with no key, the key it carries is used."""
+def verify(
+    text: str | bytes,
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    history: Sequence[Ed25519PublicKey] = (),
+) -> Verified:
+    """Check a receipt's shape and signature; with no key, the key it carries is used.
+
+    `history` holds the hub's other signing keys, as its ledger's key history vouches for
+    them (`ledger.key_history`): a receipt signed before or after a rotation checks with the key
+    of its day."""
     try:
         envelope = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -99,6 +108,7 @@ def verify(text: str | bytes, public_key: Ed25519PublicKey | None = None) -> Ver
         )
     trusted = public_key is not None
     key = public_key or _embedded_key(signature)
+    key = {key_id(known): known for known in history}.get(str(signature.get("key_id")), key)
     try:
         value = base64.b64decode(str(signature.get("value", "")), validate=True)
         key.verify(value, PREFIX + canonical(receipt))

@@ -28,6 +28,7 @@ from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
 from goodthings.policy import Choice, ConsentKey, Level, inputs, reads
 from goodthings.rights.access.purpose_reads import minimise, stored_values
+from goodthings.rights.sharing.rotation import generations
 from goodthings.rights.sharing.signing import HEADER, WebhookSecrets
 
 PENDING, DELIVERED, EMPTY, DEAD = "pending", "delivered", "empty", "dead"
@@ -224,11 +225,13 @@ def deliver_due(
             done.append(row.id)
             continue
         data = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        with engine.connect() as connection:
+            signing = generations(connection, row.recipient_id, moment)
         error = _post(
             client,
             hooks.get(row.recipient_id),
             data,
-            secrets.sign(row.recipient_id, data, int(moment)),
+            secrets.sign(row.recipient_id, data, int(moment), signing),
             row.id,
         )
         attempts = row.attempts + 1
