@@ -113,6 +113,11 @@ def desired_rows(manifest: Manifest) -> dict[str, dict[Key, Row]]:
                     "support_until": model.support_until,
                     "update_mechanism": str(model.update_mechanism),
                     "mud_url": model.mud_url,
+                    "monitoring": (
+                        None
+                        if model.monitoring is None
+                        else model.monitoring.model_dump(mode="json", exclude_defaults=True)
+                    ),
                 },
             )
         )

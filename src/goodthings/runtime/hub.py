@@ -32,7 +32,9 @@ from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
+from goodthings.runtime.monitoring import attach_monitor
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
+from goodthings.security.monitoring import Monitor
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Hub:
     totp_key: bytes = b""
     """Encrypts the console's TOTP secrets (`security.operators.totp_key`)."""
     lockout: Lockout = field(default_factory=Lockout)
+    monitor: Monitor | None = None
+    """The abuse monitor (`runtime.monitoring`), fed by the pipeline and the lockout."""
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,7 +86,7 @@ class Hub:
             optouts=OptOutGate(IdentifierKey(root)),
             refused_kept=home.settings.refused_packs_kept,
         )
-        return cls(
+        hub = cls(
             home=home,
             engine=engine,
             keyring=keyring,
@@ -97,6 +101,8 @@ class Hub:
             password_key=fingerprint_key(root),
             totp_key=operators.totp_key(root),
         )
+        attach_monitor(hub)
+        return hub
 
     def close(self) -> None:
         """Store what the writer was given, then let go of the database."""

@@ -278,6 +278,13 @@ class DynamicSecurity(Lifecycle):
             tolerate=("not found",),
         )
 
+    def disable_device(self, device_id: str) -> None:
+        """Refuse the device's sign-ins and close its connection, keeping its client to enable."""
+        self.run({"command": "disableClient", "username": device_id})
+
+    def enable_device(self, device_id: str) -> None:
+        self.run({"command": "enableClient", "username": device_id})
+
     def clients(self) -> list[str]:
         [response] = self.run({"command": "listClients", "verbose": False, "count": -1})
         return list(response.get("data", {}).get("clients", []))
@@ -307,6 +314,25 @@ def admin_session(settings: Settings) -> DynamicSecurity | None:
         password,
         tls=tls,
     )
+
+
+class DynsecGate:
+    """Quarantine on Mosquitto: each cut-off or restore in an admin session of its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def cut_off(self, device_id: str) -> None:
+        session = admin_session(self._settings)
+        if session is not None:
+            with session as dynsec:
+                dynsec.disable_device(device_id)
+
+    def restore(self, device_id: str) -> None:
+        session = admin_session(self._settings)
+        if session is not None:
+            with session as dynsec:
+                dynsec.enable_device(device_id)
 
 
 def revoke_retired(connection: Connection, dynsec: DynamicSecurity) -> list[str]:

@@ -63,6 +63,8 @@ class Lockout:
         self._clock = clock
         self._counts: dict[Key, _Count] = {}
         self._lock = threading.Lock()
+        self.on_failure: Callable[[tuple[Key, ...]], object] | None = None
+        """Told of every failed sign-in's keys (the abuse monitor counts them per source)."""
 
     def retry_after(self, *keys: Key) -> float:
         """Seconds until every one of `keys` may try again; 0 when none is locked."""
@@ -89,6 +91,8 @@ class Lockout:
                     seconds = min(self.cap, self.base * 2 ** (count.failures - self.threshold))
                     count.locked_until = now + seconds
                     events.append(LockEvent(key[0], key[1], count.failures, seconds))
+        if self.on_failure is not None:
+            self.on_failure(keys)
         return events
 
     def succeeded(self, *keys: Key) -> None:

@@ -6,8 +6,10 @@ The table modules are public as namespaces (`from goodthings.core.store import t
 
 from goodthings.core.store import (
     declared,
+    monitoring,
     tables,
     tables_console,
+    tables_monitoring,
     tables_portal,
     tables_security,
     tables_transparency,
@@ -56,6 +58,7 @@ __all__ = [
     "last_id",
     "latest_time",
     "migrate",
+    "monitoring",
     "moment_of",
     "normalise_url",
     "oldest_by_stream",
@@ -68,6 +71,7 @@ __all__ = [
     "sqlite_url",
     "tables",
     "tables_console",
+    "tables_monitoring",
     "tables_portal",
     "tables_security",
     "tables_transparency",

@@ -62,6 +62,8 @@ operator = Table(
     Column("spec", JSON, nullable=False),
     # How far ahead of the hub's clock a reading may be dated (the manifest's clock_skew).
     Column("clock_skew_seconds", Float, nullable=False, server_default="300"),
+    # How long behaviour minutes are kept (the manifest's metrics_retention, 30 days by default).
+    Column("metrics_retention_seconds", Float, nullable=False, server_default="2592000"),
 )
 
 places = Table(
@@ -113,6 +115,8 @@ device_models = Table(
     Column("support_until", Date, nullable=False),
     Column("update_mechanism", String(32), nullable=False),
     Column("mud_url", Text),
+    # The model's `monitoring:` profile as declared (None: the defaults).
+    Column("monitoring", JSON),
     _retired(),
 )
 
