@@ -164,7 +164,9 @@ class MqttIngest(Lifecycle):
         if session is None:
             return address  # the operator manages the broker's clients; the URL says who we are
         if self._hub.monitor is not None:
-            self._hub.monitor.brokers.append(broker_acl.DynsecGate(self._hub.home.settings))
+            settings = self._hub.home.settings
+            gate = broker_acl.DynsecGate(lambda: broker_acl.admin_session(settings))
+            self._hub.monitor.brokers.append(gate)
         with session as dynsec:
             dynsec.lock_down()
             dynsec.provision_hub(hub_password)

@@ -15,7 +15,7 @@ import json
 import secrets
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -317,19 +317,20 @@ def admin_session(settings: Settings) -> DynamicSecurity | None:
 
 
 class DynsecGate:
-    """Quarantine on Mosquitto: each cut-off or restore in an admin session of its own."""
+    """Quarantine on Mosquitto: each cut-off or restore in an admin session of its own (a
+    quarantine is rare, and a session held open would need its own reconnecting)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    def __init__(self, session: Callable[[], DynamicSecurity | None]) -> None:
+        self._session = session
 
     def cut_off(self, device_id: str) -> None:
-        session = admin_session(self._settings)
+        session = self._session()
         if session is not None:
             with session as dynsec:
                 dynsec.disable_device(device_id)
 
     def restore(self, device_id: str) -> None:
-        session = admin_session(self._settings)
+        session = self._session()
         if session is not None:
             with session as dynsec:
                 dynsec.enable_device(device_id)

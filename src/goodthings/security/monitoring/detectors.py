@@ -76,13 +76,15 @@ def flood(
     largest_pack: int,
     baseline: Baseline | None,
 ) -> Finding | None:
-    evidence: dict[str, object] = {"messages_last_minute": last_minute, "largest_pack": largest_pack}
+    evidence: dict[str, object] = {
+        "messages_last_minute": last_minute,
+        "largest_pack": largest_pack,
+    }
     if profile.max_rate is not None and last_minute > profile.max_rate:
         evidence["max_rate"] = profile.max_rate
         return _flood(
             device_id,
-            f"sent {last_minute} messages in the last minute; its model allows "
-            f"{profile.max_rate}",
+            f"sent {last_minute} messages in the last minute; its model allows {profile.max_rate}",
             evidence,
         )
     if profile.max_pack is not None and largest_pack > profile.max_pack:

@@ -266,11 +266,12 @@ class Monitor:
             ]
         return self._act(findings)
 
-    def reload(self) -> None:
+    def reload(self, *, force: bool = False) -> None:
         """Profiles after a manifest change; quarantines and firmware as the store has them."""
         with self._engine.connect() as connection:
             version = manifest_version(connection)
-            profiles = load_profiles(connection) if version != self._manifest else None
+            changed = force or version != self._manifest
+            profiles = load_profiles(connection) if changed else None
             quarantined = set(monitoring.current_quarantines(connection))
             firmware = dict(
                 connection.execute(
@@ -303,7 +304,9 @@ class Monitor:
             with self._lock:  # counted again at the next flush: nothing is lost to a busy store
                 for key, bucket in buckets.items():
                     _merge_back(self._buckets, key, bucket)
-                self._sign_ins.update({k: v for k, v in sign_ins.items() if k not in self._sign_ins})
+                self._sign_ins.update(
+                    {k: v for k, v in sign_ins.items() if k not in self._sign_ins}
+                )
             raise
 
     def learn(self, now: float | None = None) -> None:

@@ -149,7 +149,7 @@ def _each(brokers: Iterable[BrokerGate], device_id: str, *, cut: bool) -> None:
                 broker.cut_off(device_id)
             else:
                 broker.restore(device_id)
-        except Exception as error:  # noqa: BLE001 - a broker's fault must not undo the quarantine
+        except Exception as error:  # a broker's fault must not undo the quarantine
             logger.error(
                 "could not %s device %r on the broker (%s); the hub refuses its packs anyway",
                 "cut off" if cut else "restore",

@@ -68,9 +68,7 @@ def upgrade() -> None:
         sa.Column("detection_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine_events")),
     )
-    op.create_index(
-        "ix_quarantine_events_device_id", "quarantine_events", ["device_id", "id"]
-    )
+    op.create_index("ix_quarantine_events_device_id", "quarantine_events", ["device_id", "id"])
     with op.batch_alter_table("device_models") as batch:
         batch.add_column(sa.Column("monitoring", sa.JSON(), nullable=True))
     with op.batch_alter_table("operator") as batch:
