@@ -25,6 +25,7 @@ from goodthings.cli import (
     keys,
     ledger,
     manifest,
+    monitor,
     notice,
     objection,
     operator,
@@ -67,6 +68,7 @@ app.command(name="assess")(assess.assess_command)
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(deployment_settings.app, name="deployment")
 app.add_typer(device.app, name="device")
+app.add_typer(monitor.app, name="monitor")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(keys.app, name="keys")

@@ -1,8 +1,8 @@
 """Wiring the abuse monitor into a hub: the pipeline's batches, failed sign-ins, quarantines.
 
 The monitor lives in `security` and may not know the ingest pipeline; this is where the two
-meet. A quarantine the monitor decides reloads the pipeline at once, so the device's next pack
-is refused in this process; other workers see it within their gate's poll interval.
+meet. A quarantine is announced as a policy change, so this hub's pipeline reloads at once and
+refuses the device's next pack; other workers see it within their gate's poll interval.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def attach_monitor(hub: Hub) -> Monitor:
     """A monitor for `hub`, fed by its pipeline and its lockout; kept as `hub.monitor`."""
     pipeline = hub.pipeline
-    monitor = Monitor(hub.engine, hub.signer, on_quarantine=lambda: pipeline.refresh())
+    monitor = Monitor(hub.engine, hub.signer)
     pipeline.observer = monitor.observe
 
     def failed(keys: tuple[Key, ...]) -> None:

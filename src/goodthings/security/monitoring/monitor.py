@@ -107,7 +107,6 @@ class Monitor:
         signer: Ed25519PrivateKey,
         *,
         brokers: Iterable[BrokerGate] = (),
-        on_quarantine: Callable[[], object] | None = None,
         notify: Callable[[Acted], None] | None = None,
         dedupe: float = 600.0,
         clock: Callable[[], float] = time.time,
@@ -116,7 +115,6 @@ class Monitor:
         self._signer = signer
         self.brokers: list[BrokerGate] = list(brokers)
         """The brokers a quarantine cuts the device off (the runtime adds its own)."""
-        self._on_quarantine = on_quarantine
         self.notify = notify
         self._dedupe = dedupe
         self._clock = clock
@@ -405,8 +403,6 @@ class Monitor:
             )
             with self._lock:
                 self._quarantined.add(finding.device_id)
-            if self._on_quarantine is not None:
-                self._on_quarantine()
         done = Acted(finding, detection, response, at)
         logger.warning("detection %d (%s): %s", detection, finding.kind.value, finding.explanation)
         if self.notify is not None:

@@ -1,7 +1,7 @@
 """Quarantine: cut a device off everywhere at once, and give it back only on the operator's word.
 
 A quarantine is written to the store (an event that every worker's pipeline sees at its next
-refresh, so nothing from the device is stored after it), recorded in the ledger, and pushed to
+refresh, and a hub in this process at once, so nothing from the device is stored after it), recorded in the ledger, and pushed to
 the brokers: the embedded one refuses the device's sign-in and publishes, Mosquitto's dynamic
 security disables its client, which also closes its connection. Releasing does the reverse, and
 needs a reason, because someone decided the device can be trusted again.
@@ -22,6 +22,7 @@ from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import monitoring
 from goodthings.core.store import tables as t
 from goodthings.core.store.monitoring import Quarantine
+from goodthings.policy import changes
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def quarantine(
             },
         )
         _ledger(connection, signer, actor, QUARANTINE, device_id, reason, event)
+    changes.announce(engine)  # a hub in this process refuses the device's next pack
     _each(brokers, device_id, cut=True)
     return Quarantine(device_id, now, actor, reason, detection_id)
 
@@ -102,6 +104,7 @@ def release(
             },
         )
         _ledger(connection, signer, actor, RELEASE, device_id, reason, event)
+    changes.announce(engine)
     _each(brokers, device_id, cut=False)
 
 
