@@ -32,7 +32,7 @@ from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
-from goodthings.runtime.monitoring import attach_monitor
+from goodthings.runtime.monitoring import attach_monitor, mail_settings
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
 from goodthings.security.monitoring import Monitor
 
@@ -68,6 +68,7 @@ class Hub:
     @classmethod
     def open(cls, home: Home) -> Hub:
         grouping = _grouping(home.settings)
+        mail_settings(home.settings)  # refused before anything is opened
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
         keyring = Keyring(master, KeyVault.of(home))
@@ -107,6 +108,8 @@ class Hub:
     def close(self) -> None:
         """Store what the writer was given, then let go of the database."""
         self.writer.stop()
+        if self.monitor is not None:
+            self.monitor.close()
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None

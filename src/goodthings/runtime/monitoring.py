@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from goodthings.core.config import Settings
+from goodthings.core.errors import DeploymentError
 from goodthings.security.lockout import Key, Scope
-from goodthings.security.monitoring import Monitor
+from goodthings.security.monitoring import AlertMailer, Monitor
 
 if TYPE_CHECKING:
     from goodthings.runtime.hub import Hub
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 def attach_monitor(hub: Hub) -> Monitor:
     """A monitor for `hub`, fed by its pipeline and its lockout; kept as `hub.monitor`."""
     pipeline = hub.pipeline
-    monitor = Monitor(hub.engine, hub.signer)
+    monitor = Monitor(hub.engine, hub.signer, notify=mailer(hub.home.settings))
     pipeline.observer = monitor.observe
 
     def failed(keys: tuple[Key, ...]) -> None:
@@ -31,3 +33,30 @@ def attach_monitor(hub: Hub) -> Monitor:
     hub.lockout.on_failure = failed
     hub.monitor = monitor
     return monitor
+
+
+def mail_settings(settings: Settings) -> tuple[str, int, list[str]] | None:
+    """(host, port, recipients) of the alert mail the settings ask for, refused before the hub
+    opens anything when they are incomplete; None when no SMTP server is set."""
+    if not settings.alert_smtp:
+        return None
+    host, _, port = settings.alert_smtp.rpartition(":")
+    recipients = [a.strip() for a in (settings.alert_mail_to or "").split(",") if a.strip()]
+    if not host or not port.isdigit() or not recipients:
+        raise DeploymentError(
+            "GOODTHINGS_ALERT_SMTP is host:port (for example 127.0.0.1:25) and "
+            "GOODTHINGS_ALERT_MAIL_TO names at least one address; they are "
+            f"{settings.alert_smtp!r} and {settings.alert_mail_to!r}"
+        )
+    return host, int(port), recipients
+
+
+def mailer(settings: Settings) -> AlertMailer | None:
+    """The alert mailer the settings ask for, started."""
+    found = mail_settings(settings)
+    if found is None:
+        return None
+    host, port, recipients = found
+    sender = AlertMailer(host, port, settings.alert_mail_from, recipients)
+    sender.start()
+    return sender

@@ -10,10 +10,15 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 
+from goodthings.core.config import Home
+from goodthings.core.errors import DeploymentError
 from goodthings.core.manifest.schema import Detection, Response
+from goodthings.deployment.directory import init_deployment
+from goodthings.runtime.hub import Hub
 from goodthings.security.monitoring import AlertMailer, Finding, Severity, Throttle
 from goodthings.security.monitoring.monitor import Acted
 from hubs import free_port
+from monitoring_helpers import declare, pack, send
 
 
 class _Inbox:
@@ -76,3 +81,30 @@ def test_a_storm_of_alerts_is_rate_limited_and_says_how_many_were_held(
             mailer(_acted(Severity.critical, n))
     assert len(handler.messages) == 2
     assert throttle.held_back == 3
+
+
+def test_a_hub_with_an_smtp_server_set_mails_its_detections(
+    inbox: tuple[_Inbox, int], home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler, port = inbox
+    monkeypatch.setenv("GOODTHINGS_ALERT_SMTP", f"127.0.0.1:{port}")
+    monkeypatch.setenv("GOODTHINGS_ALERT_MAIL_TO", "ops@example.org")
+    init_deployment(home, "smart-home")
+    hub = Hub.open(Home(home.root))
+    try:
+        declare(hub, "max_rate: 1")
+        send(hub, pack("thermostat-1"))
+        send(hub, pack("thermostat-1", value=22.0))
+    finally:
+        hub.close()  # sends what is queued
+    [message] = handler.messages
+    assert message["Subject"] == "[goodthings] critical: flood (thermostat-1)"
+
+
+def test_an_smtp_setting_without_recipients_is_refused(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOODTHINGS_ALERT_SMTP", "127.0.0.1:25")
+    init_deployment(home, "smart-home")
+    with pytest.raises(DeploymentError, match="GOODTHINGS_ALERT_MAIL_TO names at least one"):
+        Hub.open(Home(home.root))

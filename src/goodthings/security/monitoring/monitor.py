@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, insert, select
 
+from goodthings.core.lifecycle import Lifecycle
 from goodthings.core.manifest.schema import Detection, Response
 from goodthings.core.store import monitoring
 from goodthings.core.store import tables as t
@@ -339,6 +340,15 @@ class Monitor:
         with self._engine.begin() as connection:
             keep = monitoring.metrics_retention(connection)
             return monitoring.purge_minutes(connection, before=int((now - keep) // 60))
+
+    def close(self) -> None:
+        """Write what is still counted and send what alerts are queued (the hub is stopping)."""
+        try:
+            self.flush()
+        except Exception as error:  # a store that is gone must not stop the hub from stopping
+            logger.error("could not write the last counts (%s)", type(error).__name__)
+        if isinstance(self.notify, Lifecycle):
+            self.notify.stop()
 
     def baseline(self, device_id: str) -> Baseline | None:
         return self._baselines.get(device_id)
