@@ -36,6 +36,9 @@ WITHDRAWAL_PURPOSE = "ServicePersonalisation"
 """The withdrawal phase toggles Alex's heart-rate consent: a device no other phase writes to, so
 the throughput figures and the stored-count check are not disturbed by it."""
 
+QUARANTINE_DEVICE = "front-door"
+"""The device the monitoring phase quarantines and releases while a worker stores its packs."""
+
 Kind = Literal["number", "boolean"]
 
 

@@ -87,12 +87,15 @@ def test_off_profile_streams_raise_an_alert_and_allowed_ones_do_not(smart_home: 
     assert "monitor-off-profile" in kinds
 
 
-def test_a_replayed_pack_is_found_and_a_new_one_is_not(smart_home: Hub) -> None:
-    first = pack("thermostat-1")
-    send(smart_home, first)
-    send(smart_home, pack("thermostat-1", at=time.time() + 0.5))
+def test_an_old_pack_sent_again_is_a_replay_and_a_quick_retry_is_not(smart_home: Hub) -> None:
+    retried = pack("thermostat-1")
+    send(smart_home, retried)
+    send(smart_home, retried)  # the device did not hear the answer and sent it again
     assert _detections(smart_home, "replay") == []
-    send(smart_home, first)
+    old = pack("thermostat-1", at=time.time() - 1200)
+    send(smart_home, old)
+    assert _detections(smart_home, "replay") == []
+    send(smart_home, old)
     [found] = _detections(smart_home, "replay")
     assert found["evidence"] == {"repeated_packs": 1}
 

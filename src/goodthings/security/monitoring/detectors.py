@@ -11,8 +11,9 @@ a `Finding` or None. The rules:
 * credential stuffing: failed sign-ins from one source address against `STUFFING_DEVICES` or
   more different device names within `STUFFING_WINDOW` seconds.
 * silent: nothing from a device for `SILENT_INTERVALS` of its declared reporting interval.
-* replay: a pack whose every reading was already stored, or whose newest reading is older
-  than the profile's `max_clock_offset` when it arrives.
+* replay: a pack whose every reading was already stored and is more than `REPLAY_AGE` seconds
+  old (a device's retry, or MQTT's redelivery, comes sooner), or a pack whose newest reading is
+  older than the profile's `max_clock_offset` when it arrives.
 * firmware downgrade: a birth message reporting an older version than the one before.
 * past support: a device sending while its model's support period is over.
 """
@@ -36,6 +37,7 @@ FLOOD_FLOOR = 20
 STUFFING_DEVICES = 5
 STUFFING_WINDOW = 600.0
 SILENT_INTERVALS = 3
+REPLAY_AGE = 600.0
 
 
 class Severity(StrEnum):
@@ -161,7 +163,8 @@ def replay(
             Detection.replay,
             Severity.warning,
             f"device {device_id} sent {repeated} pack(s) whose every reading was already "
-            "stored: someone may be replaying what it sent earlier.",
+            f"stored more than {_span(REPLAY_AGE)} ago: someone may be replaying what it sent "
+            "earlier.",
             {"repeated_packs": repeated},
             device_id=device_id,
         )

@@ -166,9 +166,10 @@ class Monitor:
                 part.latest = max(part.latest, pack.received_at)
                 part.largest_pack = max(part.largest_pack, pack.records)
                 part.streams |= pack.streams
-                part.repeated += pack.repeated
                 if pack.newest is not None:
                     offset = pack.received_at - pack.newest
+                    if pack.repeated and offset > detectors.REPLAY_AGE:
+                        part.repeated += 1
                     _offsets(bucket, offset)
                     if part.oldest_offset is None or offset > part.oldest_offset:
                         part.oldest_offset = offset

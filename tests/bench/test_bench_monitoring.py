@@ -1,0 +1,33 @@
+"""The bench's monitoring phase, in-process and small: figures of the right shape, and a normal
+fleet left alone (the worker-backed figure is covered by test_bench's full run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from goodthings.bench import scenario
+from goodthings.bench.monitoring import _false_quarantines, _flood, _overhead
+from goodthings.core.store import tables as t
+from goodthings.core.store import tables_monitoring as tm
+from goodthings.runtime.hub import Hub
+
+
+def test_the_monitoring_phase_measures_and_leaves_a_normal_fleet_alone(tmp_path: Path) -> None:
+    setting = scenario.prepare(tmp_path / "deployment")
+    hub = Hub.open(setting.home)
+    try:
+        ratio = _overhead(hub, setting.devices, 1200, 20)
+        assert 0 < ratio < 10
+        flood_ms = _flood(hub)
+        assert flood_ms > 0
+        assert not hub.pipeline.quarantined("thermostat-1")  # released after the measurement
+        assert _false_quarantines(hub) == 0
+        with hub.engine.connect() as connection:
+            profiles = connection.execute(select(t.device_models.c.monitoring)).scalars().all()
+            kinds = set(connection.execute(select(tm.detections.c.kind)).scalars())
+        assert "silent" in kinds  # the fleet's outages were noticed, and only alerted on
+        assert all(not profile for profile in profiles)  # the bench's profiles are taken back
+    finally:
+        hub.close()
