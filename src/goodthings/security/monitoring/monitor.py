@@ -257,6 +257,14 @@ class Monitor:
             self.learn(now)
             self.purge(now)
         with self._lock:
+            # Addresses that stopped failing are forgotten: a spread-out attack must not grow
+            # the monitor's memory for ever.
+            for source in [
+                s
+                for s, tried in self._failures.items()
+                if not tried or tried[-1][0] <= now - detectors.STUFFING_WINDOW
+            ]:
+                del self._failures[source]
             findings = [
                 finding
                 for device, seen in self._last_seen.items()
