@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.core.keys import load_secret_root
 from goodthings.deployment import open_store
+from goodthings.rights.sharing import WebhookSecrets
+from goodthings.runtime.alert_webhook import ALERTS
 from goodthings.security.monitoring.report import alerts as list_alerts
 from goodthings.security.monitoring.report import status as read_status
 
@@ -90,3 +93,11 @@ def alerts(
             f"{detection['kind']} {about} → {detection['action']}: {detection['explanation']}",
             markup=False,
         )
+
+
+@app.command(name="webhook-secret")
+def webhook_secret(home: HomeOption = None) -> None:
+    """Print the secret the alert webhook's receiver checks each POST's signature with."""
+    deployment = home_of(home)
+    err.print("Alert webhook signing secret (give it to the receiver over a safe channel):")
+    out.print(WebhookSecrets(load_secret_root(deployment.keys_dir)).secret(ALERTS), markup=False)

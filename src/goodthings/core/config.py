@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     alert_mail_to: str | None = None
     """Comma-separated addresses that receive those alerts."""
     alert_mail_from: str = "goodthings@localhost"
+    alert_webhook_url: str | None = None
+    """Where abuse-monitoring alerts are POSTed as signed JSON (none: no webhook)."""
     """This process's name among the hub's workers: its MQTT session is found again by it."""
     mqtt_admin_username: str | None = None
     """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""

@@ -7,12 +7,17 @@ refuses the device's next pack; other workers see it within their gate's poll in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from goodthings.core.config import Settings
+from goodthings.core.config import Home, Settings
 from goodthings.core.errors import DeploymentError
+from goodthings.core.keys import load_secret_root
+from goodthings.core.lifecycle import Lifecycle
+from goodthings.rights.sharing import WebhookSecrets
+from goodthings.runtime.alert_webhook import AlertWebhook
 from goodthings.security.lockout import Key, Scope
-from goodthings.security.monitoring import AlertMailer, Monitor
+from goodthings.security.monitoring import Acted, AlertMailer, Monitor
 
 if TYPE_CHECKING:
     from goodthings.runtime.hub import Hub
@@ -21,7 +26,9 @@ if TYPE_CHECKING:
 def attach_monitor(hub: Hub) -> Monitor:
     """A monitor for `hub`, fed by its pipeline and its lockout; kept as `hub.monitor`."""
     pipeline = hub.pipeline
-    monitor = Monitor(hub.engine, hub.signer, notify=mailer(hub.home.settings))
+    alerts = Alerts(sinks(hub.home))
+    alerts.start()
+    monitor = Monitor(hub.engine, hub.signer, notify=alerts)
     pipeline.observer = monitor.observe
 
     def failed(keys: tuple[Key, ...]) -> None:
@@ -33,6 +40,39 @@ def attach_monitor(hub: Hub) -> Monitor:
     hub.lockout.on_failure = failed
     hub.monitor = monitor
     return monitor
+
+
+class Alerts(Lifecycle):
+    """Every alert to every sink the settings ask for; started with the hub, drained on close."""
+
+    def __init__(self, sinks: Sequence[Callable[[Acted], None]]) -> None:
+        self._sinks = list(sinks)
+
+    def __call__(self, acted: Acted) -> None:
+        for sink in self._sinks:
+            sink(acted)
+
+    def start(self) -> None:
+        for sink in self._sinks:
+            if isinstance(sink, Lifecycle):
+                sink.start()
+
+    def stop(self) -> None:
+        for sink in self._sinks:
+            if isinstance(sink, Lifecycle):
+                sink.stop()
+
+
+def sinks(home: Home) -> list[Callable[[Acted], None]]:
+    """The alert mailer and the alert webhook, as far as the settings ask for them."""
+    found: list[Callable[[Acted], None]] = []
+    sender = mailer(home.settings)
+    if sender is not None:
+        found.append(sender)
+    if home.settings.alert_webhook_url:
+        secrets = WebhookSecrets(load_secret_root(home.keys_dir))
+        found.append(AlertWebhook(home.settings.alert_webhook_url, secrets))
+    return found
 
 
 def mail_settings(settings: Settings) -> tuple[str, int, list[str]] | None:
@@ -52,11 +92,9 @@ def mail_settings(settings: Settings) -> tuple[str, int, list[str]] | None:
 
 
 def mailer(settings: Settings) -> AlertMailer | None:
-    """The alert mailer the settings ask for, started."""
+    """The alert mailer the settings ask for."""
     found = mail_settings(settings)
     if found is None:
         return None
     host, port, recipients = found
-    sender = AlertMailer(host, port, settings.alert_mail_from, recipients)
-    sender.start()
-    return sender
+    return AlertMailer(host, port, settings.alert_mail_from, recipients)
