@@ -156,8 +156,17 @@ class Pipeline:
         with self._write_lock:
             outcome, prepared = self._ingest(batch)
             if self.observer is not None:
-                self.observer(_seen(batch, prepared, outcome.results))
+                self._observe(_seen(batch, prepared, outcome.results))
             return outcome
+
+    def _observe(self, seen: Sequence[PackSeen]) -> None:
+        """Tell the monitor; its failure is logged, never the batch's: the batch is committed,
+        and failing it now would make MQTT deliver it again."""
+        assert self.observer is not None
+        try:
+            self.observer(seen)
+        except Exception as error:
+            logger.error("the monitor failed on a batch (%s)", type(error).__name__)
 
     def _ingest(self, batch: Sequence[Incoming]) -> tuple[BatchOutcome, Sequence[_Prepared]]:
         if time.monotonic() - self._checked_at >= self._refresh_interval:

@@ -205,3 +205,15 @@ def test_behaviour_is_kept_in_minute_buckets(smart_home: Hub) -> None:
     assert [(row.source, row.failures, row.devices) for row in sign_ins] == [
         ("192.0.2.9", 1, ["meter-1"])
     ]
+
+
+def test_a_failing_monitor_does_not_fail_a_committed_batch(
+    smart_home: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_packs: object) -> None:
+        raise RuntimeError("the monitor's store is gone")
+
+    smart_home.pipeline.observer = broken
+    outcome = send(smart_home, pack("thermostat-1"))
+    assert outcome.results[0].stored == 1
+    assert "the monitor failed on a batch (RuntimeError)" in caplog.text
