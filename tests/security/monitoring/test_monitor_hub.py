@@ -188,6 +188,7 @@ def test_behaviour_is_kept_in_minute_buckets(smart_home: Hub) -> None:
     first = pack("thermostat-1")
     send(smart_home, first, pack("thermostat-1", "setpoint", at=time.time() + 1))
     send(smart_home, pack("thermostat-1", "no-such-stream"), first)
+    send(smart_home, pack("not-a-device"))  # refused, and no bucket for a name nobody declared
     monitor.birth("thermostat-1", "5.1.0")
     monitor.connected("thermostat-1")
     smart_home.lockout.failed((Scope.address, "192.0.2.9"), (Scope.device, "meter-1"))
@@ -195,6 +196,7 @@ def test_behaviour_is_kept_in_minute_buckets(smart_home: Hub) -> None:
     monitor.flush()  # nothing new: nothing doubled
     with smart_home.engine.connect() as connection:
         [bucket] = monitoring.select_minutes(connection, since=0, device_id="thermostat-1")
+        assert monitoring.select_minutes(connection, since=0, device_id="not-a-device") == []
         sign_ins = connection.execute(select(tm.sign_in_minutes)).all()
     assert (bucket.messages, bucket.records, bucket.connections) == (4, 3, 1)
     assert bucket.streams == {"temperature", "setpoint", "no-such-stream"}

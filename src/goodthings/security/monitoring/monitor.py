@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 _WINDOW = 60.0
 """Seconds of the rate detectors' sliding window."""
 _LEARN_EVERY = 300.0
+_UNKNOWN_DEVICE = "unknown_device"
 _DAY = 86400.0
 """A device past its support period is said once a day: it will not get better by itself."""
 
@@ -143,6 +144,8 @@ class Monitor:
         with self._lock:
             buckets = self._buckets
             for pack in packs:
+                if pack.refusal == _UNKNOWN_DEVICE:
+                    continue  # no device to watch, and a name nobody declared is not kept
                 device = pack.device_id
                 key = (device, int(pack.received_at // 60))
                 bucket = buckets.get(key)
