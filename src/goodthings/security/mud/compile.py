@@ -113,6 +113,10 @@ def _addresses(peer: str, controller: str, lookup: Callable[[str], list[str]]) -
     if peer == "devices on the local network":
         return list(_PRIVATE)
     try:
+        return [str(ipaddress.ip_address(peer))]
+    except ValueError:
+        pass
+    try:
         return [str(ipaddress.ip_network(peer, strict=False))]
     except ValueError:
         pass
