@@ -70,3 +70,15 @@ def test_a_file_that_is_not_json_is_refused(
     broken.write_text("{not json")
     ran = run(capsys, "mud", "check", str(broken))
     assert ran.code == 1 and "$: not a JSON file" in ran.err
+
+
+def test_the_drafts_name_for_the_access_lists_and_answers_to_the_device_are_read() -> None:
+    data = copy.deepcopy(GOOD)
+    data["ietf-access-control-list:access-lists"] = data.pop("ietf-access-control-list:acls")
+    hub = data["ietf-access-control-list:access-lists"]["acl"][1]["aces"]["ace"][0]
+    hub["matches"]["tcp"]["ietf-mud:direction-initiated"] = "from-device"
+    words = [rule.words() for rule in check_mud(data).rules]
+    assert words == [
+        "may talk to cloud.opensense.example over TCP port 443",
+        "may get answers from its local controller over TCP port 8883",
+    ]

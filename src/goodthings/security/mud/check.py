@@ -6,7 +6,7 @@ What is checked (the parts a gateway needs; other YANG leaves are passed over):
 * `ietf-mud:mud` is an object with `mud-version` 1, an `https://` `mud-url`, a `last-update`,
   `is-supported` (a boolean), and `from-device-policy` / `to-device-policy` naming access lists
   in `access-lists.access-list[].name` (RFC 8520 §2.1, §2.2).
-* `ietf-access-control-list:acls.acl[]` each has a `name`, a `type` and `aces.ace[]`; each ace
+* `ietf-access-control-list:acls.acl[]` (or `…:access-lists`, the drafts' name) each has a `name`, a `type` and `aces.ace[]`; each ace
   has a `name`, `matches` and `actions.forwarding` of `accept`, `drop` or `reject`
   (RFC 8519 §4.1). Every list a policy names exists.
 * A match names a peer by DNS name (`ietf-acldns:src-dnsname`/`dst-dnsname`, RFC 8520 §9), by
@@ -27,6 +27,8 @@ from goodthings.core.errors import GoodthingsError
 
 _MUD = "ietf-mud:mud"
 _ACLS = "ietf-access-control-list:acls"
+_ACLS_DRAFT = "ietf-access-control-list:access-lists"
+"""The name drafts of RFC 8519 used, still in many published MUD files (MUD Maker's among them)."""
 _FORWARDING = {"accept", "drop", "reject"}
 _CLASSES = {
     "controller": "the controller {}",
@@ -54,10 +56,14 @@ class Rule:
     protocol: str | None
     port: int | None
     action: str
+    replies: bool = False
+    """A to-device rule for answers to connections the device opened (RFC 8520 §3.7)."""
 
     def words(self) -> str:
         verb = "may" if self.action == "accept" else "may not"
         towards = "talk to" if self.direction == "from-device" else "be reached by"
+        if self.replies:
+            towards = "get answers from"
         over = f" over {self.protocol.upper()}" if self.protocol else ""
         port = f" port {self.port}" if self.port is not None else ""
         return f"{verb} {towards} {self.peer}{over}{port}"
@@ -83,7 +89,8 @@ def check_mud(data: Any, file: str = "mud.json") -> MudFile:
     """The MUD file's rules, or MudError listing every problem with its JSON path."""
     problems: list[str] = []
     mud = _object(data, "$", problems) and _object(data.get(_MUD), f"$['{_MUD}']", problems)
-    acls = _object(data, "$", []) and _object(data.get(_ACLS), f"$['{_ACLS}']", problems)
+    key = _ACLS_DRAFT if isinstance(data, dict) and _ACLS_DRAFT in data else _ACLS
+    acls = _object(data, "$", []) and _object(data.get(key), f"$['{key}']", problems)
     if not mud:
         raise MudError(file, problems)
     where = f"$['{_MUD}']"
@@ -98,7 +105,7 @@ def check_mud(data: Any, file: str = "mud.json") -> MudFile:
         )
     if not isinstance(mud.get("is-supported"), bool):
         problems.append(f"{where}.is-supported: must be true or false")
-    lists = dict(_acls(acls or {}, problems)) if acls else {}
+    lists = dict(_acls(acls, key, problems)) if acls else {}
     rules: list[Rule] = []
     for direction in ("from-device", "to-device"):
         policy = mud.get(f"{direction}-policy")
@@ -135,9 +142,9 @@ def _object(value: Any, path: str, problems: list[str]) -> dict[str, Any] | None
 
 
 def _acls(
-    acls: Mapping[str, Any], problems: list[str]
+    acls: Mapping[str, Any], key: str, problems: list[str]
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    base = f"$['{_ACLS}'].acl"
+    base = f"$['{key}'].acl"
     entries = acls.get("acl")
     if not isinstance(entries, list):
         problems.append(f"{base}: must be a list of access lists")
@@ -176,14 +183,16 @@ def _rules(direction: str, aces: list[dict[str, Any]]) -> Iterator[Rule]:
     for ace in aces:
         matches = ace["matches"]
         action = ace["actions"]["forwarding"]
-        protocol, port = None, None
+        protocol, port, replies = None, None, False
         for name in ("tcp", "udp"):
             if isinstance(matches.get(name), dict):
                 protocol = name
+                initiated = matches[name].get("ietf-mud:direction-initiated")
+                replies = direction == "to-device" and initiated == "from-device"
                 ports = matches[name].get("destination-port") or matches[name].get("source-port")
                 if isinstance(ports, dict) and isinstance(ports.get("port"), int):
                     port = ports["port"]
-        yield Rule(direction, _peer(matches, direction), protocol, port, action)
+        yield Rule(direction, _peer(matches, direction), protocol, port, action, replies)
 
 
 def _peer(matches: Mapping[str, Any], direction: str) -> str:
