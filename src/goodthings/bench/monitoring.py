@@ -148,10 +148,8 @@ def _effective(
     def keep_sending() -> None:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            value = False
             while not stop.is_set():
-                value = not value
-                body = f'[{{"bt":{time.time()},"n":"open","vb":{str(value).lower()}}}]'
+                body = f'[{{"bt":{time.time()},"n":"temperature","v":21.5}}]'
                 client.post("/ingest", content=body, headers=headers)
                 time.sleep(0.005)
 
