@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -37,6 +38,8 @@ FIGURES = (
     "ledger_sign_ratio",
     "erase_unreadable_ms",
     "export_readings_per_s",
+    "monitor_overhead_ratio",
+    "flood_detect_ms",
     "peak_rss_mb",
 )
 
@@ -78,6 +81,9 @@ def _assert_consistent(report: dict[str, object]) -> None:
     assert isinstance(report["erase_readings"], int) and report["erase_readings"] > 0
     assert isinstance(report["export_readings"], int)
     assert report["export_readings"] >= report["erase_readings"], "the export held them all"
+    assert isinstance(report["quarantine_effective_ms"], float)
+    assert report["quarantine_effective_ms"] >= 0
+    assert report["false_quarantines"] == 0
     machine = report["machine"]
     assert isinstance(machine, dict)
     assert {"cpu_model", "cpu_cores", "ram_gb", "python", "sqlite", "database"} <= set(machine)
@@ -91,8 +97,10 @@ def test_bench_on_sqlite_reports_every_figure_and_keeps_a_verifiable_deployment(
     _assert_consistent(report)
     assert "SQLite" in str(report["machine"]["database"])  # type: ignore[index]
     with closing(sqlite3.connect(kept / "goodthings.db")) as connection:
+        # The monitoring phase's readings are dated today, the throughput phases' days before.
         stored = connection.execute(
-            "select count(*) from readings where device_id != 'band-alex'"
+            "select count(*) from readings where device_id != 'band-alex' and time < ?",
+            (time.time() - 7200,),
         ).fetchone()[0]
     assert stored == 4 * READINGS  # raw, HTTP, MQTT with one worker, with two
     assert (kept / "serve-1.log").exists() and (kept / "serve-2.log").exists()
@@ -186,6 +194,10 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         erase_readings=31,
         export_readings_per_s=250_000.0,
         export_readings=4321,
+        monitor_overhead_ratio=0.97,
+        flood_detect_ms=1234.0,
+        quarantine_effective_ms=88.0,
+        false_quarantines=0,
         peak_rss_mb=100.0,
         peak_rss_mb_2_workers=200.0,
         machine={
@@ -216,6 +228,9 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         "27 ms",
         "(4,321 readings)",
         "250,000 readings/s",
+        "0.970",
+        "1234",
+        "88",
         "100 MiB",
         "200 MiB",
     ):

@@ -20,6 +20,7 @@ from goodthings.deployment.directory import init_deployment
 from goodthings.runtime import BackgroundJobs, Hub, Job
 from goodthings.security import Lockout, Role
 from goodthings.security.credentials import issue_token
+from goodthings.security.monitoring.quarantine import quarantine
 from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from held import wait_until
@@ -202,3 +203,11 @@ def test_background_job_results_are_published_while_the_jobs_run(
         last = ("goodthings_background_job_last_success_timestamp_seconds", (("name", "purge"),))
         assert samples[last] > 0
     assert (key, (("name", "purge"), ("result", "ok"))) not in scrape(client, hub)
+
+
+def test_quarantined_devices_are_on_the_metrics(client: TestClient, hub: Hub) -> None:
+    """The abuse monitor's collector is wired into the hub's registry."""
+    before = scrape(client, hub)
+    assert before[("goodthings_quarantined_devices", ())] == 0
+    quarantine(hub.engine, hub.signer, "thermostat-1", reason="a test", actor="operator:test")
+    assert scrape(client, hub)[("goodthings_quarantined_devices", ())] == 1

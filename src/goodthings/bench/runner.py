@@ -7,7 +7,8 @@
 5. withdrawal: consent given and withdrawn while both workers run;
 6. ledger: what signing the ledger head adds to one append;
 7. export: the withdrawal's person's full export, every value decrypted;
-8. erasure: the withdrawal's person is erased while another process holds their key.
+8. erasure: the withdrawal's person is erased while another process holds their key;
+9. monitoring: the monitor's cost, flood detection and quarantine (`bench.monitoring`).
 
 Each phase writes readings with times of its own (a day apart), so the store can be counted per
 phase afterwards: every phase must have stored exactly what it sent, or the bench fails.
@@ -43,10 +44,12 @@ from goodthings.bench.load import (
     raw_insert,
     send_http,
 )
+from goodthings.bench.monitoring import measure_monitoring
 from goodthings.bench.mosquitto import private_mosquitto
 from goodthings.bench.withdrawal import Withdrawal, measure_withdrawal
 from goodthings.core.keys import load_signing_key
 from goodthings.core.store import normalise_url, open_engine
+from goodthings.runtime.hub import Hub
 
 _DAY = 86400.0
 _DIGITS = {"ledger_sign_ms": 3}
@@ -102,6 +105,14 @@ class BenchReport:
     """A person's full export (`goodthings export`): readings decrypted and written per second."""
     export_readings: int
     """How many readings that export holds, counted in the archive written."""
+    monitor_overhead_ratio: float
+    """The pipeline's throughput with the abuse monitor over without it, in the same run."""
+    flood_detect_ms: float
+    """From a flood's first pack to the quarantine's commit."""
+    quarantine_effective_ms: float
+    """p99 from a quarantine's commit to the newest reading stored by a worker over HTTP."""
+    false_quarantines: int
+    """Devices of a normal fleet with jitter, retries and outages that were quarantined."""
     peak_rss_mb: float
     """The largest peak resident memory of any hub worker."""
     peak_rss_mb_2_workers: float
@@ -223,6 +234,21 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
             )
             erasure = measure_erasure(setting.home, engine, signer, scenario.WITHDRAWAL_SUBJECT)
             say(f"erasure: unreadable everywhere after {erasure.unreadable_ms:.0f} ms")
+            local = Hub.open(setting.home)
+            try:
+                watched = measure_monitoring(
+                    local,
+                    devices,
+                    readings=n,
+                    pack_size=k,
+                    worker_port=first.port,
+                    token=setting.device_tokens[scenario.QUARANTINE_DEVICE],
+                    device_id=scenario.QUARANTINE_DEVICE,
+                    rounds=options.withdrawal_rounds,
+                    say=say,
+                )
+            finally:
+                local.close()
             for hub in hubs:
                 hub.check_alive()
         # Leaving the stack stopped the workers (and read their peak memory) and the broker.
@@ -250,6 +276,10 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
         erase_readings=erasure.readings_erased,
         export_readings_per_s=export.readings_per_s,
         export_readings=export.readings,
+        monitor_overhead_ratio=watched.overhead_ratio,
+        flood_detect_ms=watched.flood_detect_ms,
+        quarantine_effective_ms=watched.effective_p99_ms,
+        false_quarantines=watched.false_quarantines,
         peak_rss_mb=max(peaks),
         peak_rss_mb_2_workers=sum(peaks),
         machine=machine,

@@ -36,6 +36,10 @@ WITHDRAWAL_PURPOSE = "ServicePersonalisation"
 """The withdrawal phase toggles Alex's heart-rate consent: a device no other phase writes to, so
 the throughput figures and the stored-count check are not disturbed by it."""
 
+QUARANTINE_DEVICE = "thermostat-1"
+"""The device the monitoring phase quarantines and releases while a worker stores its packs:
+its temperature is not personal, so the erasure phase before leaves it collected."""
+
 Kind = Literal["number", "boolean"]
 
 

@@ -25,6 +25,8 @@ from goodthings.cli import (
     keys,
     ledger,
     manifest,
+    monitor,
+    mud,
     notice,
     objection,
     operator,
@@ -69,6 +71,8 @@ app.add_typer(assess.app, name="assess")
 app.add_typer(manifest.app, name="manifest")
 app.add_typer(deployment_settings.app, name="deployment")
 app.add_typer(device.app, name="device")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(mud.app, name="mud")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(keys.app, name="keys")

@@ -100,6 +100,10 @@ def _print(report: BenchReport) -> None:
             f"{report.export_readings_per_s:,.0f}",
             "readings/s",
         ),
+        ("monitored / unmonitored (pipeline)", f"{report.monitor_overhead_ratio:.3f}", ""),
+        ("flood start → quarantine decision", f"{report.flood_detect_ms:.0f}", "ms"),
+        ("quarantine → no reading stored, p99", f"{report.quarantine_effective_ms:.0f}", "ms"),
+        ("false quarantines over a normal fleet", f"{report.false_quarantines}", ""),
         ("peak RSS of a worker", f"{report.peak_rss_mb:.0f}", "MiB"),
         ("peak RSS of both workers", f"{report.peak_rss_mb_2_workers:.0f}", "MiB"),
     ]

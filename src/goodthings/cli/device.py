@@ -14,7 +14,7 @@ import typer
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.password import read_password
 from goodthings.core.config import Home
-from goodthings.core.keys import load_secret_root
+from goodthings.core.keys import load_secret_root, load_signing_key
 from goodthings.deployment import add_device, check_new_password, manifest_path, open_store
 from goodthings.security import (
     BrokerAclError,
@@ -27,7 +27,10 @@ from goodthings.security import (
     issue_token,
     record_refusal,
 )
+from goodthings.security.broker_acl import DynsecGate
 from goodthings.security.certificates import DEVICE_DAYS, issue_device_certificate, write_bundle
+from goodthings.security.monitoring import quarantine as cut_off
+from goodthings.security.monitoring import release as let_back
 
 app = typer.Typer(help="Add devices and manage their credentials.", no_args_is_help=True)
 
@@ -225,3 +228,55 @@ def token(device_id: DeviceArgument, home: HomeOption = None) -> None:
         f"Token for {device_id} (shown once; store it on the device, not in version control):"
     )
     out.print(secret, markup=False)
+
+
+ReasonOption = Annotated[
+    str,
+    typer.Option(
+        "--reason", help="Why, in plain words: kept in the ledger, shown to the people concerned."
+    ),
+]
+
+
+@app.command(name="quarantine")
+def quarantine_command(
+    device_id: DeviceArgument, reason: ReasonOption, home: HomeOption = None
+) -> None:
+    """Cut a device off at once: the hub keeps nothing it sends, the broker refuses it."""
+    deployment = home_of(home)
+    engine = open_store(deployment)
+    try:
+        held = cut_off(
+            engine,
+            load_signing_key(deployment.keys_dir),
+            device_id,
+            reason=reason,
+            actor="operator",
+            brokers=[DynsecGate(lambda: admin_session(deployment.settings))],
+        )
+    finally:
+        engine.dispose()
+    out.print(
+        f"{device_id} is quarantined since {held.at:%Y-%m-%d %H:%M} UTC: {held.reason}. "
+        f"Release it with `goodthings device release {device_id} --reason …`.",
+        markup=False,
+    )
+
+
+@app.command()
+def release(device_id: DeviceArgument, reason: ReasonOption, home: HomeOption = None) -> None:
+    """Let a quarantined device send again, once you know why it misbehaved."""
+    deployment = home_of(home)
+    engine = open_store(deployment)
+    try:
+        let_back(
+            engine,
+            load_signing_key(deployment.keys_dir),
+            device_id,
+            reason=reason,
+            actor="operator",
+            brokers=[DynsecGate(lambda: admin_session(deployment.settings))],
+        )
+    finally:
+        engine.dispose()
+    out.print(f"{device_id} is released: what it sends is kept again.", markup=False)

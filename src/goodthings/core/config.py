@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     """Seconds between purges of readings past their stream's retention, while serving."""
     sharing_interval: float = 60.0
     """Seconds between rounds of webhook deliveries to recipients, while serving."""
+    alert_smtp: str | None = None
+    """`host:port` of the SMTP server that mails abuse-monitoring alerts (none: no mail)."""
+    alert_mail_to: str | None = None
+    """Comma-separated addresses that receive those alerts."""
+    alert_mail_from: str = "goodthings@localhost"
+    alert_webhook_url: str | None = None
+    """Where abuse-monitoring alerts are POSTed as signed JSON (none: no webhook)."""
     """This process's name among the hub's workers: its MQTT session is found again by it."""
     mqtt_admin_username: str | None = None
     """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""

@@ -123,6 +123,9 @@ def _execute(connection: Connection, plan: Plan, loaded: LoadedManifest) -> None
             "legal_name": manifest.operator.legal_name,
             "spec": manifest.operator.model_dump(mode="json"),
             "clock_skew_seconds": period_of(manifest.deployment.clock_skew).total_seconds(),
+            "metrics_retention_seconds": period_of(
+                manifest.deployment.metrics_retention
+            ).total_seconds(),
         },
     )
     for change in plan.changes:

@@ -118,6 +118,11 @@ def desired_rows(
                     "update_mechanism": str(model.update_mechanism),
                     "mud_url": model.mud_url,
                     "sbom_sha256": digests.get(model.id),
+                    "monitoring": (
+                        None
+                        if model.monitoring is None
+                        else model.monitoring.model_dump(mode="json", exclude_defaults=True)
+                    ),
                 },
             )
         )

@@ -41,6 +41,9 @@ class Refusal(StrEnum):
     """The payload is not a valid SenML pack (RFC 8428) in the content type it came as."""
     unknown_stream = "unknown_stream"
     """A record names a stream the device does not have: the manifest must declare it first."""
+    quarantined = "quarantined"
+    """The device is quarantined (abuse monitoring): nothing it sends is kept until the operator
+    releases it."""
     unprocessable = "unprocessable"
     """The hub failed on the pack, or its store would not take what the pack holds: refused
     alone, so that it cannot stop the other packs being stored; the hub logs the error's type."""

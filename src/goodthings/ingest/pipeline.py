@@ -3,6 +3,9 @@
 Batch first: every stage works on the whole batch, one transaction stores it, one ledger entry
 records it. Per-reading work is kept to a loop over records with local lookups only.
 
+A quarantined device's packs are refused before they are parsed; every batch's packs are then
+handed to the monitor (`security.monitoring`) as sizes and names, after the commit.
+
 Nothing one pack holds stops the others: a pack that cannot be parsed or prepared, whatever the
 reason, is refused alone; when the store refuses the batch for what a pack holds (a value the
 database cannot take), the packs are stored one by one and only the ones it still refuses are
@@ -17,7 +20,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,7 +31,8 @@ from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
 from goodthings.core.keys import Keyring, Sealer, context_at, row_prefix, store_sealed_batch_keys
 from goodthings.core.ledger import content_digest
-from goodthings.core.store import ReadingRow, declared, insert_readings, record_refused
+from goodthings.core.store import ReadingRow, declared, insert_readings, monitoring, record_refused
+from goodthings.core.store.monitoring import Quarantine
 from goodthings.ingest import senml
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
 from goodthings.ingest.isolation import caused_by_data, refusals
@@ -43,6 +47,7 @@ from goodthings.policy import (
     inputs,
 )
 from goodthings.policy.minimise import Point, minimise
+from goodthings.security.monitoring import PackSeen
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,8 @@ class _Prepared:
     result: PackResult
     recorded: str | None = None
     """For a refused pack, the message to record when the device's quotes what it sent."""
+    streams: frozenset[str] = frozenset()
+    newest: float | None = None
 
     @property
     def accepted(self) -> bool:
@@ -77,6 +84,7 @@ class Pipeline:
         checkpoints: ledger.CheckpointPolicy = _CHECKPOINTS,
         optouts: OptOutGate | None = None,
         refused_kept: int = 10_000,
+        observer: Callable[[Sequence[PackSeen]], object] | None = None,
     ) -> None:
         self._engine = engine
         self._refused_kept = refused_kept
@@ -95,10 +103,18 @@ class Pipeline:
         self._policies: dict[str, DevicePolicy] = {}
         self._units: dict[int, str | None] = {}
         self._clock_skew = 0.0
+        self._quarantined: dict[str, Quarantine] = {}
+        self._quarantine_version = -1
+        self.observer = observer
+        """Handed every batch's packs after the commit (the hub's monitor)."""
         self.refresh(force=True)
 
     def policies(self) -> Mapping[str, DevicePolicy]:
         return self._policies
+
+    def quarantined(self, device_id: str) -> bool:
+        """Whether the device was quarantined, as of the last refresh."""
+        return device_id in self._quarantined
 
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the gate when consents or the manifest changed in any process."""
@@ -107,6 +123,10 @@ class Pipeline:
             with self._engine.connect() as connection:
                 if self._optouts is not None:
                     self._optouts.refresh(connection)
+                quarantines = monitoring.quarantine_version(connection)
+                if quarantines != self._quarantine_version:
+                    self._quarantined = monitoring.current_quarantines(connection)
+                    self._quarantine_version = quarantines
                 current = inputs.version(connection)
                 if current == self._version and not force:
                     return False
@@ -134,9 +154,21 @@ class Pipeline:
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
         with self._write_lock:
-            return self._ingest(batch)
+            outcome, prepared = self._ingest(batch)
+            if self.observer is not None:
+                self._observe(_seen(batch, prepared, outcome.results))
+            return outcome
 
-    def _ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
+    def _observe(self, seen: Sequence[PackSeen]) -> None:
+        """Tell the monitor; its failure is logged, never the batch's: the batch is committed,
+        and failing it now would make MQTT deliver it again."""
+        assert self.observer is not None
+        try:
+            self.observer(seen)
+        except Exception as error:
+            logger.error("the monitor failed on a batch (%s)", type(error).__name__)
+
+    def _ingest(self, batch: Sequence[Incoming]) -> tuple[BatchOutcome, Sequence[_Prepared]]:
         if time.monotonic() - self._checked_at >= self._refresh_interval:
             self.refresh()
         policies = self._policies
@@ -147,7 +179,7 @@ class Pipeline:
         accepted = [(item, p) for item, p in zip(batch, prepared, strict=True) if p.accepted]
         if not accepted:
             self._record_refusals(batch, prepared)
-            return BatchOutcome(tuple(p.result for p in prepared), None)
+            return BatchOutcome(tuple(p.result for p in prepared), None), prepared
         devices = sorted({item.device_id for item in batch})
         try:
             with self._engine.begin() as connection:
@@ -156,13 +188,13 @@ class Pipeline:
         except Exception as error:
             if not caused_by_data(error):
                 raise  # the store's own fault: nothing is committed, and MQTT redelivers
-            return self._store_one_by_one(batch, prepared, sealers, error)
+            return self._store_one_by_one(batch, prepared, sealers, error), prepared
         found = iter(duplicates)
         results = [
             _stored_as(p.result, next(found), entry.seq) if p.accepted else p.result
             for p in prepared
         ]
-        return BatchOutcome(tuple(results), entry.seq)
+        return BatchOutcome(tuple(results), entry.seq), prepared
 
     def _store(
         self,
@@ -281,6 +313,9 @@ class Pipeline:
             return _refused(
                 Refusal.unknown_device, f"there is no device {item.device_id!r} in this deployment"
             )
+        held = self._quarantined.get(item.device_id)
+        if held is not None:
+            return _refused(Refusal.quarantined, _quarantined_message(held))
         try:
             records = _parse(item, self._clock_skew)
         except SenMLError as exc:
@@ -295,11 +330,12 @@ class Pipeline:
                 name = _without_device_prefix(name, item.device_id)
                 if name not in streams:
                     known = ", ".join(sorted(streams)) or "none"
-                    return _refused(
+                    refused = _refused(
                         Refusal.unknown_stream,
                         f"record {record.index}: device {item.device_id!r} has no stream "
                         f"{record.name!r}; its streams are: {known}",
                     )
+                    return replace(refused, streams=frozenset((name,)))
                 record = records[index] = replace(record, name=name)
             if record.unit is not None:
                 unit = units.get(streams[name].stream_id)
@@ -320,7 +356,8 @@ class Pipeline:
         rows: list[ReadingRow] = []
         dropped: Counter[str] = Counter()
         minimised = 0
-        for name, group in _by_stream(records).items():
+        groups = _by_stream(records)
+        for name, group in groups.items():
             decision = streams[name]
             if not decision.collect:
                 dropped[(decision.reason or Reason.no_consent).value] += len(group)
@@ -356,7 +393,36 @@ class Pipeline:
         result = PackResult(
             received=len(records), stored=len(rows), minimised=minimised, dropped=dict(dropped)
         )
-        return _Prepared(rows, result)
+        newest = max(record.time for record in records) if records else None
+        return _Prepared(rows, result, streams=frozenset(groups), newest=newest)
+
+
+def _seen(
+    batch: Sequence[Incoming], prepared: Sequence[_Prepared], results: Sequence[PackResult]
+) -> list[PackSeen]:
+    """What the monitor is told of a batch: per pack, sizes, names and what became of it."""
+    duplicate = Reason.duplicate.value
+    return [
+        PackSeen(
+            item.device_id,
+            item.received_at,
+            len(item.payload),
+            records=result.received,
+            streams=pack.streams,
+            newest=pack.newest,
+            dropped=result.dropped,
+            refusal=None if result.refusal is None else result.refusal.value,
+            repeated=result.stored == 0 and result.dropped.get(duplicate, 0) > 0,
+        )
+        for item, pack, result in zip(batch, prepared, results, strict=True)
+    ]
+
+
+def _quarantined_message(held: Quarantine) -> str:
+    return (
+        f"this device was quarantined on {held.at:%Y-%m-%d at %H:%M} UTC ({held.reason}); "
+        "nothing it sends is kept until the operator releases it"
+    )
 
 
 def _without_device_prefix(name: str, device_id: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,7 +21,7 @@ from goodthings.core.manifest import (
     PURPOSES,
     is_consent,
 )
-from goodthings.core.store import Order, Selection, moment_of, select_readings
+from goodthings.core.store import Order, Selection, moment_of, monitoring, select_readings
 from goodthings.core.store import tables as t
 from goodthings.policy import (
     Choice,
@@ -100,6 +100,22 @@ class StreamAbout:
     latest: tuple[Reading, ...]
     held: bool = False
     """The person holds the key to these readings: the hub cannot show them."""
+
+
+def cut_off(connection: Connection, streams: Sequence[StreamAbout]) -> list[str]:
+    """A line for each of the person's devices that is quarantined, in plain words."""
+    held = monitoring.current_quarantines(connection)
+    names = {s.device_id: s.device_name for s in streams if s.device_id in held}
+    return [
+        f"The {name} was cut off on {_day_and_time(held[device].at)} because "
+        f"{held[device].reason}; nothing it sent after that was kept."
+        for device, name in sorted(names.items())
+    ]
+
+
+def _day_and_time(at: datetime) -> str:
+    moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
 
 
 def plain_period(duration: str | None) -> str:

@@ -31,6 +31,8 @@ from goodthings.runtime.witness_push import WitnessPusher
 
 logger = logging.getLogger(__name__)
 
+MONITOR_EVERY = 5.0
+"""Seconds between the monitor's flushes and looks for silent devices."""
 ERASURE_RESUME_EVERY = 60.0
 """Seconds between two looks for erasures a killed `goodthings erase` left half-way."""
 
@@ -146,7 +148,7 @@ def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
         schedule(hub.engine)
         deliver_due(hub.engine, hub.keyring, hub.signer, secrets, client)
 
-    return [
+    jobs = [
         Job(
             "retention", settings.retention_interval, lambda: purge_expired(hub.engine, hub.signer)
         ),
@@ -167,3 +169,6 @@ def hub_jobs(hub: Hub, client: httpx2.Client) -> list[Job]:
             else []
         ),
     ]
+    if hub.monitor is not None:
+        jobs.append(Job("monitor", MONITOR_EVERY, hub.monitor.tick))
+    return jobs

@@ -36,7 +36,9 @@ from goodthings.policy import changes
 from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
 from goodthings.runtime.metrics import HubMetrics, IngestCollector, LockoutCollector
+from goodthings.runtime.monitoring import attach_monitor, mail_settings
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
+from goodthings.security.monitoring import Monitor, build_collector
 
 
 @dataclass
@@ -57,6 +59,8 @@ class Hub:
     lockout: Lockout = field(default_factory=Lockout)
     metrics: HubMetrics = field(default_factory=HubMetrics)
     """What /metrics exposes: add a series with `hub.metrics.register(collector)`."""
+    monitor: Monitor | None = None
+    """The abuse monitor (`runtime.monitoring`), fed by the pipeline and the lockout."""
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +76,7 @@ class Hub:
     @classmethod
     def open(cls, home: Home) -> Hub:
         grouping = _grouping(home.settings)
+        mail_settings(home.settings)  # refused before anything is opened
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
         keyring = Keyring(master, KeyVault.of(home))
@@ -90,7 +95,7 @@ class Hub:
             optouts=OptOutGate(IdentifierKey(root)),
             refused_kept=home.settings.refused_packs_kept,
         )
-        return cls(
+        hub = cls(
             home=home,
             engine=engine,
             keyring=keyring,
@@ -105,10 +110,15 @@ class Hub:
             password_key=fingerprint_key(root),
             totp_key=operators.totp_key(root),
         )
+        attach_monitor(hub)
+        hub.metrics.register(build_collector(engine))  # detections and quarantines, at /metrics
+        return hub
 
     def close(self) -> None:
         """Store what the writer was given, then let go of the database."""
         self.writer.stop()
+        if self.monitor is not None:
+            self.monitor.close()
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None

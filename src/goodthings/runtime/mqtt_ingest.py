@@ -132,6 +132,8 @@ class MqttIngest(Lifecycle):
         version = firmware.parse_birth(payload)
         with self._hub.engine.begin() as connection:
             firmware.record_birth(connection, device_id, version)
+        if self._hub.monitor is not None:
+            self._hub.monitor.birth(device_id, version)
 
     def _start_embedded(self, hub_password: str) -> BrokerAddress:
         hub = self._hub
@@ -140,6 +142,8 @@ class MqttIngest(Lifecycle):
             hub.tokens.check_password,
             lockout=hub.lockout,
             on_lockout=lockout.recorder(hub.engine),
+            is_quarantined=hub.pipeline.quarantined,
+            on_connect=None if hub.monitor is None else hub.monitor.connected,
         )
         self._embedded = EmbeddedBroker("127.0.0.1", self._embedded_port, access=access)
         try:
@@ -163,6 +167,10 @@ class MqttIngest(Lifecycle):
         session = broker_acl.admin_session(self._hub.home.settings)
         if session is None:
             return address  # the operator manages the broker's clients; the URL says who we are
+        if self._hub.monitor is not None:
+            settings = self._hub.home.settings
+            gate = broker_acl.DynsecGate(lambda: broker_acl.admin_session(settings))
+            self._hub.monitor.brokers.append(gate)
         with session as dynsec:
             dynsec.lock_down()
             dynsec.provision_hub(hub_password)

@@ -39,6 +39,10 @@ class BrokerAccess:
     """Count failed sign-ins per device and per address, as HTTP ingest does."""
     on_lockout: Callable[[list[LockEvent]], None] | None = None
     """Called (on a worker thread) with each lockout started, to record it and alert."""
+    is_quarantined: Callable[[str], bool] | None = None
+    """Whether a device is quarantined: it may then neither sign in nor publish."""
+    on_connect: Callable[[str], None] | None = None
+    """Told of each device that signed in (the abuse monitor counts connections)."""
 
 
 class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
@@ -61,6 +65,8 @@ class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
         )
         if access.lockout is not None and access.lockout.retry_after(*keys):
             return False
+        if access.is_quarantined is not None and access.is_quarantined(str(username)):
+            return False  # not a failed sign-in: the credential may be right, the device is cut off
         if username == access.hub_username:
             accepted = hmac.compare_digest(password.encode(), access.hub_password.encode())
         else:
@@ -81,6 +87,8 @@ class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
                     await asyncio.get_running_loop().run_in_executor(
                         None, access.on_lockout, events
                     )
+        if accepted and username != access.hub_username and access.on_connect is not None:
+            access.on_connect(str(username))
         return accepted
 
 
@@ -98,6 +106,8 @@ class DeviceTopicPlugin(BaseTopicPlugin):  # type: ignore[misc]
         if access is None or session is None or topic is None:
             return False
         acls = acls_for(session.username, access.hub_username)
+        if access.is_quarantined is not None and access.is_quarantined(str(session.username)):
+            return False
         if action == Action.PUBLISH:
             return may_publish(acls, topic)
         if action == Action.SUBSCRIBE:

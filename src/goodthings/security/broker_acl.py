@@ -15,7 +15,7 @@ import json
 import secrets
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -278,6 +278,13 @@ class DynamicSecurity(Lifecycle):
             tolerate=("not found",),
         )
 
+    def disable_device(self, device_id: str) -> None:
+        """Refuse the device's sign-ins and close its connection, keeping its client to enable."""
+        self.run({"command": "disableClient", "username": device_id})
+
+    def enable_device(self, device_id: str) -> None:
+        self.run({"command": "enableClient", "username": device_id})
+
     def clients(self) -> list[str]:
         [response] = self.run({"command": "listClients", "verbose": False, "count": -1})
         return list(response.get("data", {}).get("clients", []))
@@ -307,6 +314,26 @@ def admin_session(settings: Settings) -> DynamicSecurity | None:
         password,
         tls=tls,
     )
+
+
+class DynsecGate:
+    """Quarantine on Mosquitto: each cut-off or restore in an admin session of its own (a
+    quarantine is rare, and a session held open would need its own reconnecting)."""
+
+    def __init__(self, session: Callable[[], DynamicSecurity | None]) -> None:
+        self._session = session
+
+    def cut_off(self, device_id: str) -> None:
+        session = self._session()
+        if session is not None:
+            with session as dynsec:
+                dynsec.disable_device(device_id)
+
+    def restore(self, device_id: str) -> None:
+        session = self._session()
+        if session is not None:
+            with session as dynsec:
+                dynsec.enable_device(device_id)
 
 
 def revoke_retired(connection: Connection, dynsec: DynamicSecurity) -> list[str]:

@@ -64,6 +64,8 @@ class Lockout:
         self._counts: dict[Key, _Count] = {}
         self._started: dict[Scope, int] = dict.fromkeys(Scope, 0)
         self._lock = threading.Lock()
+        self.on_failure: Callable[[tuple[Key, ...]], object] | None = None
+        """Told of every failed sign-in's keys (the abuse monitor counts them per source)."""
 
     def retry_after(self, *keys: Key) -> float:
         """Seconds until every one of `keys` may try again; 0 when none is locked."""
@@ -91,6 +93,8 @@ class Lockout:
                     count.locked_until = now + seconds
                     events.append(LockEvent(key[0], key[1], count.failures, seconds))
                     self._started[key[0]] += 1
+        if self.on_failure is not None:
+            self.on_failure(keys)
         return events
 
     def started(self) -> dict[Scope, int]:

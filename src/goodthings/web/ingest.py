@@ -48,6 +48,8 @@ def refusal_status(refusal: Refusal) -> int:
             return 403
         case Refusal.unknown_device:
             return 404
+        case Refusal.quarantined:
+            return 403
         case Refusal.unprocessable:
             return 422
         case _:

@@ -54,6 +54,7 @@ def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     with hub.engine.connect() as connection:
         streams = view.streams_about(connection, hub.keyring, session.subject_id)
         operator = view.responsible(connection)
+        cut_off = view.cut_off(connection, streams)
     shown = sum(len(stream.latest) for stream in streams)
     if shown:
         record_own_read(hub.engine, hub.signer, session.subject_id, shown)
@@ -62,6 +63,7 @@ def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
         streams=streams,
         chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit),
         inferences=view.inferences(streams),
+        cut_off=cut_off,
         operator=operator,
         level_words=view.level_words,
         saved=request.query_params.get("saved"),

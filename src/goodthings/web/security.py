@@ -94,6 +94,8 @@ async def birth(request: Request, hub: HubDep, device: DeviceId) -> Any:
     def store() -> None:
         with hub.engine.begin() as connection:
             record_birth(connection, device, version)
+        if hub.monitor is not None:
+            hub.monitor.birth(device, version)
 
     await run_in_threadpool(store)
     return Response(status_code=204)

@@ -249,6 +249,38 @@ MISTAKES = {
         "there is no subject 'kim'; known subjects: alex, sam",
         "occupants: [alex, kim]",
     ),
+    "a monitoring profile allowing a stream its model lacks": Mistake(
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n",
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n"
+        "    monitoring:\n      allowed_streams: [temperature, humidity]\n",
+        "device_models[1].monitoring.allowed_streams[1]",
+        "model 'thermia-t5' has no stream 'humidity'; its streams are setpoint, temperature",
+        "allowed_streams: [temperature, humidity]",
+    ),
+    "a monitoring action that does not exist": Mistake(
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n",
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n"
+        "    monitoring:\n      actions:\n        flood: shutdown\n",
+        "device_models[1].monitoring.actions.flood",
+        "'alert' or 'quarantine'",
+        "flood: shutdown",
+    ),
+    "a monitoring rate of zero": Mistake(
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n",
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n"
+        "    monitoring:\n      max_rate: 0\n",
+        "device_models[1].monitoring.max_rate",
+        "greater than 0",
+        "max_rate: 0",
+    ),
+    "a monitoring interval that is not a duration": Mistake(
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n",
+        "support_until: 2030-12-31\n    update_mechanism: operator-initiated\n"
+        "    monitoring:\n      interval: 5 minutes\n",
+        "device_models[1].monitoring.interval",
+        "not an ISO 8601 duration",
+        "interval: 5 minutes",
+    ),
 }
 
 

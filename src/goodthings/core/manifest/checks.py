@@ -360,6 +360,21 @@ def _disclosure(manifest: Manifest) -> Iterator[Finding]:
         )
 
 
+def _monitoring(manifest: Manifest) -> Iterator[Finding]:
+    """A profile may only allow streams its model declares: anything else could never arrive."""
+    for m, model in enumerate(manifest.device_models):
+        if model.monitoring is None or model.monitoring.allowed_streams is None:
+            continue
+        declared = {stream.name for stream in model.streams}
+        for s, name in enumerate(model.monitoring.allowed_streams):
+            if name not in declared:
+                yield (
+                    ("device_models", m, "monitoring", "allowed_streams", s),
+                    f"model {model.id!r} has no stream {name!r}; its streams are "
+                    f"{', '.join(sorted(declared))}",
+                )
+
+
 _RULES: tuple[Callable[[Manifest], Iterator[Finding]], ...] = (
     _unique_ids,
     _references,
@@ -372,4 +387,5 @@ _RULES: tuple[Callable[[Manifest], Iterator[Finding]], ...] = (
     _automation,
     _applications,
     _disclosure,
+    _monitoring,
 )

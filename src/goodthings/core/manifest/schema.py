@@ -313,6 +313,48 @@ class UpdateMechanism(StrEnum):
     none = "none"
 
 
+class Response(StrEnum):
+    """What the hub does when a detector finds a device of the model misbehaving."""
+
+    alert = "alert"
+    """Tell the operator; the device goes on sending."""
+    quarantine = "quarantine"
+    """Cut the device off at once (broker and HTTP) and tell the operator, who may release it."""
+
+
+class Detection(StrEnum):
+    """The detectors a model's profile can set a response for (see docs/monitoring.md)."""
+
+    flood = "flood"
+    off_profile = "off-profile"
+    credential_stuffing = "credential-stuffing"
+    silent = "silent"
+    replay = "replay"
+    firmware_downgrade = "firmware-downgrade"
+    past_support = "past-support"
+
+
+class Monitoring(_Model):
+    """How a model's devices are expected to behave; the hub's monitor compares each device
+    with this and with its own learned baseline."""
+
+    max_rate: int | None = Field(default=None, gt=0)
+    """At most this many messages per minute from one device."""
+    max_pack: int | None = Field(default=None, gt=0)
+    """At most this many records in one message."""
+    allowed_streams: list[SenMLName] | None = None
+    """The streams a device may send (default: every stream the model declares)."""
+    interval: Duration | None = None
+    """How often a device reports; silence for several intervals is a detection."""
+    max_clock_offset: Duration = "PT1H"
+    """A pack whose newest reading is older than this when it arrives is a replay or a clock
+    gone wrong."""
+    warm_up: Duration = "P1D"
+    """How long a device's behaviour is learned before its baseline is used."""
+    actions: dict[Detection, Response] = {}
+    """What to do on each detection; a detection not named here raises an alert."""
+
+
 class DeviceModel(_Model):
     id: Identifier
     manufacturer: Text
@@ -327,6 +369,8 @@ class DeviceModel(_Model):
     """The model's software bill of materials (CycloneDX or SPDX JSON), a file relative to the
     manifest: advisories are then matched against its components too."""
     streams: list[Stream] = Field(min_length=1)
+    monitoring: Monitoring | None = None
+    """The behaviour expected of the model's devices (abuse monitoring)."""
 
 
 class Device(_Model):
@@ -373,6 +417,8 @@ class DeploymentInfo(_Model):
     languages: list[str] = ["en"]
     clock_skew: ClockSkew = DEFAULT_CLOCK_SKEW
     """How far ahead of the hub's clock a reading may be dated; later ones are refused."""
+    metrics_retention: Duration = "P30D"
+    """How long the monitor keeps each device's per-minute behaviour."""
 
 
 class Manifest(_Model):

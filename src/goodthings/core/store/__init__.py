@@ -6,8 +6,10 @@ The table modules are public as namespaces (`from goodthings.core.store import t
 
 from goodthings.core.store import (
     declared,
+    monitoring,
     tables,
     tables_console,
+    tables_monitoring,
     tables_portal,
     tables_security,
     tables_transparency,
@@ -59,6 +61,7 @@ __all__ = [
     "latest_time",
     "migrate",
     "moment_of",
+    "monitoring",
     "normalise_url",
     "oldest_by_stream",
     "open_engine",
@@ -70,6 +73,7 @@ __all__ = [
     "sqlite_url",
     "tables",
     "tables_console",
+    "tables_monitoring",
     "tables_portal",
     "tables_security",
     "tables_transparency",

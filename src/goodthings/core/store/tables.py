@@ -62,6 +62,8 @@ operator = Table(
     Column("spec", JSON, nullable=False),
     # How far ahead of the hub's clock a reading may be dated (the manifest's clock_skew).
     Column("clock_skew_seconds", Float, nullable=False, server_default="300"),
+    # How long behaviour minutes are kept (the manifest's metrics_retention, 30 days by default).
+    Column("metrics_retention_seconds", Float, nullable=False, server_default="2592000"),
 )
 
 places = Table(
@@ -115,6 +117,8 @@ device_models = Table(
     Column("mud_url", Text),
     # The SHA-256 of the model's SBOM file, so a changed SBOM shows in the plan (migration 0014).
     Column("sbom_sha256", String(64)),
+    # The model's `monitoring:` profile as declared (None: the defaults).
+    Column("monitoring", JSON),
     _retired(),
 )
 
