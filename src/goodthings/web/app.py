@@ -21,7 +21,11 @@ from goodthings.runtime import Hub, MqttIngest
 from goodthings.web import (
     access,
     api,
+    console_dashboard,
+    console_devices,
+    console_ledger,
     console_login,
+    console_requests,
     ingest,
     notices,
     passersby,
@@ -71,6 +75,8 @@ def create_app(home: Home) -> FastAPI:
     app.state.templates = templates
     app.include_router(security.router)
     app.include_router(console_login.router)
+    for console_page in (console_dashboard, console_devices, console_requests, console_ledger):
+        app.include_router(console_page.router)  # after security's /console/devices/new
     app.include_router(portal.router)
     app.include_router(notices.router)
     app.include_router(access.router)

@@ -27,7 +27,7 @@ from goodthings.web.deps import HubDep
 
 router = APIRouter(include_in_schema=False)
 CODE = "/console/login/code"
-HOME = "/console/security"
+HOME = "/console"
 
 
 def _page(request: Request, context: dict[str, Any], status: int = 200) -> HTMLResponse:
