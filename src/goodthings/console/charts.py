@@ -39,7 +39,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str, axis: str) -> Marku
         f", at most {max(bar.value for bar in bars)} in one {axis}." if bars else "."
     )
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart bars" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{_id(title)}-t {_id(title)}-d" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{_id(title)}-t">{escape(title)}</title>',
         f'<desc id="{_id(title)}-d">{escape(description)}</desc>',
@@ -63,9 +63,12 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str, axis: str) -> Marku
             f"<title>{escape(bar.label)}: {bar.value} {escape(unit)}</title></rect>"
         )
         if index in shown:
+            # The first and last labels hang inwards, so neither is cut at the chart's edge.
+            anchor = "start" if index == 0 else "end" if index == len(bars) - 1 else "middle"
+            at = x if index == 0 else x + slot if index == len(bars) - 1 else x + slot / 2
             parts.append(
-                f'<text class="tick" x="{x + slot / 2:.1f}" y="{TOP + plot_h + 12}" '
-                f'text-anchor="middle">{escape(bar.label)}</text>'
+                f'<text class="tick" x="{at:.1f}" y="{TOP + plot_h + 12}" '
+                f'text-anchor="{anchor}">{escape(bar.label)}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
