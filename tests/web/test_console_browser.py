@@ -31,6 +31,9 @@ PAGES = {
     "fleet-security": ("/console/security", set(Role)),
     "requests": ("/console/requests", {Role.dpo}),
     "ledger": ("/console/ledger?verify=true", {Role.dpo, Role.auditor}),
+    "streams": ("/console/streams", set(Role)),
+    "applications": ("/console/applications", {Role.operator, Role.auditor}),
+    "manifest": ("/console/manifest", {Role.operator, Role.auditor}),
 }
 NAMES = {Role.operator: "olu", Role.dpo: "dana", Role.auditor: "audrey"}
 PHONE = {"width": 375, "height": 800}

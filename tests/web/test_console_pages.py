@@ -11,15 +11,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from console_helpers import add_account, sign_in
 from goodthings.core.config import Home
 from goodthings.core.ledger import head
+from goodthings.core.manifest import load_manifest
 from goodthings.core.store import RefusedPack, record_refused
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_console as tc
+from goodthings.core.store import tables_transparency as tt
+from goodthings.deployment import apply_manifest
 from goodthings.deployment.directory import init_deployment
+from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import request_erasure
 from goodthings.runtime.hub import Hub
 from goodthings.security import Role, TokenVerifier
@@ -35,6 +39,9 @@ PAGES = {
     "/console/security": {Role.operator, Role.dpo, Role.auditor},
     "/console/requests": {Role.dpo},
     "/console/ledger": {Role.dpo, Role.auditor},
+    "/console/streams": {Role.operator, Role.dpo, Role.auditor},
+    "/console/applications": {Role.operator, Role.auditor},
+    "/console/manifest": {Role.operator, Role.auditor},
 }
 NAMES = {Role.operator: "olu", Role.dpo: "dana", Role.auditor: "audrey"}
 
@@ -264,3 +271,71 @@ def test_verification_in_words_finds_a_changed_entry(client: TestClient, hub: Hu
         )
     verdict = client.get("/console/ledger", params={"verify": "true"}).text
     assert "The ledger is NOT intact at entry 1" in verdict
+
+
+def test_streams_show_counts_of_choices_never_who(client: TestClient, hub: Hub) -> None:
+    give(
+        hub,
+        ("alex", "power", "OptimisationForConsumer"),
+        ("sam", "power", "OptimisationForConsumer"),
+    )
+    consent.withdraw(
+        hub.engine, hub.signer, consent.ConsentChange("sam", "power", "OptimisationForConsumer")
+    )
+    hub.pipeline.refresh()
+    assert send(hub, "meter-1", "power", [512.5, 498.25]) == 2
+    _as(client, hub, Role.dpo)
+    page = client.get("/console/streams").text
+    power = page.split('data-stream="wattwise-m2/power"')[1].split("</section>")[0]
+    row = power.split('data-purpose="OptimisationForConsumer"')[1].split("</tr>")[0]
+    assert '<td data-label="Said yes" class="yes">1</td>' in row
+    assert '<td data-label="Said no" class="no">1</td>' in row
+    assert "not asked: another legal basis" in power  # PaymentManagement is a contract
+    assert '<dd class="held">2, the oldest from' in power
+    assert "alex" not in page and "sam" not in page
+
+
+def test_a_dead_letter_is_replayed_by_an_operator(client: TestClient, hub: Hub) -> None:
+    with hub.engine.begin() as connection:
+        stream = connection.execute(
+            select(t.streams.c.id).where(t.streams.c.name == "power")
+        ).scalar_one()
+        connection.execute(
+            insert(tt.deliveries).values(
+                recipient_id="northgrid-energy",
+                stream_id=stream,
+                purpose="PaymentManagement",
+                window_start=0.0,
+                window_end=60.0,
+                status="dead",
+                attempts=8,
+                next_attempt_at=0.0,
+                last_error="ConnectError",
+                created_at=datetime.now(UTC),
+            )
+        )
+    csrf = _as(client, hub, Role.operator)
+    page = client.get("/console/applications").text
+    assert 'data-application="energy-dashboard"' in page and 'data-dead="1"' in page
+    assert (
+        client.post("/console/applications/replay", data={"csrf": csrf, "delivery": 1}).status_code
+        == 303
+    )
+    assert "Send it again" not in client.get("/console/applications").text
+    assert ("operator:olu", "console.share_replay", "delivery:1") in _ledger(hub)
+    again = client.post("/console/applications/replay", data={"csrf": csrf, "delivery": 1})
+    assert again.status_code == 404
+
+
+def test_the_manifest_page_diffs_versions_and_shows_the_plan(client: TestClient, hub: Hub) -> None:
+    path = hub.home.manifest_path
+    path.write_text(path.read_text().replace("Electricity meter", "Electricity meter, hall"))
+    apply_manifest(hub.engine, load_manifest(path))
+    path.write_text(path.read_text().replace("Front door sensor", "Front door"))
+    _as(client, hub, Role.auditor)
+    page = client.get("/console/manifest").text
+    assert 'data-version="2"' in page and "front-door" in page.split('id="plan-lines"')[1]
+    diff = client.get("/console/manifest", params={"old": 1, "new": 2}).text
+    assert "-    name: Electricity meter</span>" in diff
+    assert "+    name: Electricity meter, hall</span>" in diff
+    assert client.get("/console/manifest", params={"old": 1, "new": 9}).status_code == 404

@@ -25,6 +25,7 @@ from goodthings.web import (
     console_devices,
     console_ledger,
     console_login,
+    console_more,
     console_requests,
     ingest,
     notices,
@@ -75,7 +76,13 @@ def create_app(home: Home) -> FastAPI:
     app.state.templates = templates
     app.include_router(security.router)
     app.include_router(console_login.router)
-    for console_page in (console_dashboard, console_devices, console_requests, console_ledger):
+    for console_page in (
+        console_dashboard,
+        console_devices,
+        console_requests,
+        console_ledger,
+        console_more,
+    ):
         app.include_router(console_page.router)  # after security's /console/devices/new
     app.include_router(portal.router)
     app.include_router(notices.router)

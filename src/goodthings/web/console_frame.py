@@ -29,8 +29,11 @@ SECTIONS: list[Section] = [
     Section("/console", "Overview", _ALL),
     Section("/console/devices", "Devices", (Role.operator, Role.auditor)),
     Section("/console/security", "Fleet security", _ALL),
+    Section("/console/streams", "Streams and consent", _ALL),
+    Section("/console/applications", "Applications", (Role.operator, Role.auditor)),
     Section("/console/requests", "Requests", (Role.dpo,)),
     Section("/console/ledger", "Ledger", (Role.dpo, Role.auditor)),
+    Section("/console/manifest", "Manifest", (Role.operator, Role.auditor)),
 ]
 """In the order the navigation shows them; a section is shown to the roles it names."""
 
