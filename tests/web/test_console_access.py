@@ -16,7 +16,7 @@ from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
-from goodthings.security import Lockout, Role
+from goodthings.security import Lockout, Role, console_sessions
 from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from portal_helpers import BASE
@@ -211,3 +211,25 @@ def test_the_session_cookie_is_a_server_side_id(client: TestClient, hub: Hub) ->
     for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/console", "Max-Age="):
         assert attribute.lower() in cookie.lower()
     assert hub.operator_token not in cookie
+
+
+def test_a_sign_in_link_stands_in_for_the_password_only_and_works_once(
+    client: TestClient, hub: Hub
+) -> None:
+    add_account(hub, "olu", Role.operator)
+    with hub.engine.begin() as connection:
+        link = console_sessions.sign_in_link(connection, "olu")
+    client.cookies.set("gt_console", link, path="/console")  # as a cookie it opens nothing
+    assert client.get("/console").headers["location"] == "/console/login"
+    assert client.get("/console/login/code").headers["location"] == "/console/login"
+    client.cookies.clear()
+    opened = client.get(f"/console/login/link/{link}")
+    assert (opened.status_code, opened.headers["location"]) == (303, "/console/login/code")
+    assert client.get("/console").headers["location"] == "/console/login"  # the code is due
+    csrf = csrf_of(client.get("/console/login/code").text)
+    code = next_code(secret_of(hub, "olu"))
+    signed_in = client.post("/console/login/code", data={"csrf": csrf, "code": code})
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/console")
+    client.cookies.clear()
+    again = client.get(f"/console/login/link/{link}")
+    assert (again.status_code, again.headers["location"]) == (303, "/console/login")
