@@ -5,14 +5,14 @@ as `operator:NAME`. The actions call the same functions as `goodthings device ..
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from goodthings.console.devices import DeviceDetail, device, devices
+from goodthings.console.devices import DeviceDetail, DeviceSummary, device, devices
 from goodthings.core.errors import GoodthingsError
 from goodthings.deployment import retire_device
 from goodthings.runtime import Hub
@@ -26,6 +26,7 @@ from goodthings.security import (
     issue_device_certificate,
     operators,
 )
+from goodthings.security.certificates import IssuedCertificate
 from goodthings.web.console_deps import ConsoleRefused, actor, viewer
 from goodthings.web.console_frame import page
 from goodthings.web.deps import HubDep
@@ -73,7 +74,7 @@ def _detail(hub: Hub, device_id: str) -> DeviceDetail:
 async def device_list(
     request: Request, hub: HubDep, session: Annotated[ConsoleSession, Depends(SEE)]
 ) -> HTMLResponse:
-    def read() -> list[Any]:
+    def read() -> list[DeviceSummary]:
         with hub.engine.connect() as connection:
             return devices(connection)
 
@@ -176,7 +177,7 @@ async def certificate(
     session: Annotated[ConsoleSession, Depends(ACT)],
     device_id: DeviceParam,
 ) -> HTMLResponse:
-    def run() -> Any:
+    def run() -> IssuedCertificate:
         with hub.engine.connect() as connection:
             credentials.require_device(connection, device_id)
         issued = issue_device_certificate(hub.home.keys_dir, device_id)

@@ -52,7 +52,7 @@ async def _register_page(
             "now": datetime.now(UTC),
             "kinds": list(Kind),
             "channels": CHANNELS,
-            "today": date.today().isoformat(),
+            "today": datetime.now(UTC).date().isoformat(),
             "error": error,
         },
         status=status,
@@ -100,7 +100,7 @@ async def record(
 ) -> Response:
     try:
         chosen = Kind(kind)
-        day = date.fromisoformat(received) if received else date.today()
+        day = date.fromisoformat(received) if received else datetime.now(UTC).date()
     except ValueError:
         return await _register_page(
             request, hub, session, "Choose what was asked for and give the day it arrived.", 400
