@@ -317,6 +317,7 @@ def test_a_dead_letter_is_replayed_by_an_operator(client: TestClient, hub: Hub) 
     csrf = _as(client, hub, Role.operator)
     page = client.get("/console/applications").text
     assert 'data-application="energy-dashboard"' in page and 'data-dead="1"' in page
+    assert "none yet (<code>goodthings application secret energy-dashboard</code>)" in page
     assert (
         client.post("/console/applications/replay", data={"csrf": csrf, "delivery": 1}).status_code
         == 303
@@ -339,3 +340,14 @@ def test_the_manifest_page_diffs_versions_and_shows_the_plan(client: TestClient,
     assert "-    name: Electricity meter</span>" in diff
     assert "+    name: Electricity meter, hall</span>" in diff
     assert client.get("/console/manifest", params={"old": 1, "new": 9}).status_code == 404
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_overview_counts_requests_without_naming_who_asked(
+    client: TestClient, hub: Hub, role: Role
+) -> None:
+    request_erasure(hub.engine, hub.signer, "sam", method="letter")
+    _as(client, hub, role)
+    page = client.get("/console").text
+    waiting = page.split('id="open-requests"')[1].split("</section>")[0]
+    assert "erasure" in waiting and "sam" not in waiting

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from goodthings.core.store import tables as t
+from goodthings.core.store import tables_transparency as tt
 from goodthings.rights.sharing import DEAD, Delivery, listing
 
 SHOWN_DELIVERIES = 30
@@ -31,6 +32,8 @@ class ApplicationSummary:
     operated_by: str
     streams: tuple[str, ...]
     purposes: tuple[PurposeReads, ...]
+    client_since: datetime | None
+    """When its OAuth2 client secret was issued; None while it has none."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ def _reads(connection: Connection) -> dict[tuple[str, str], PurposeReads]:
 
 def sharing(connection: Connection) -> Sharing:
     reads = _reads(connection)
+    secrets = dict(
+        connection.execute(
+            select(tt.application_secrets.c.application_id, tt.application_secrets.c.created_at)
+        ).all()
+    )
     a = t.applications.c
     applications = tuple(
         ApplicationSummary(
@@ -72,6 +80,7 @@ def sharing(connection: Connection) -> Sharing:
                 reads.get((app_id, purpose), PurposeReads(purpose, 0, 0, None))
                 for purpose in purposes
             ),
+            client_since=secrets.get(app_id),
         )
         for app_id, name, operated_by, purposes, spec in connection.execute(
             select(a.id, a.name, a.operated_by, a.purposes, a.spec)
