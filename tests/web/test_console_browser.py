@@ -132,16 +132,36 @@ def test_the_dashboard_and_the_ledger_read_as_they_should(
     assert all("operator:dana" in row for row in rows.all_inner_texts())
 
 
-def test_the_operator_rotates_a_credential_through_the_confirming_page(
+def test_the_operators_actions_on_a_phone(
     served_hub: tuple[str, Hub], browser: Browser, shots: Path
 ) -> None:
+    """Rotate, certify and retire through their confirming pages at 375 px: every page on the
+    way, the secrets shown once included, passes axe-core and fits the screen."""
     base, hub = served_hub
-    page = browser.new_context(bypass_csp=True).new_page()
+    page = browser.new_context(bypass_csp=True, viewport=PHONE).new_page()
     _sign_in(page, base, hub, "olu")
     page.get_by_role("link", name="Devices").click()
     page.get_by_role("link", name="thermostat-1").click()
     page.get_by_role("link", name="Rotate the credential").click()
+    _fits(page)
     check(page, shots, "operator-rotate-confirm")
     page.get_by_role("button", name="Rotate the credential").click()
     expect(page.locator("#credential")).to_have_text(re.compile(r"^\S{20,}$"))
+    _fits(page)
     check(page, shots, "operator-rotate-done")
+    page.goto(f"{base}/console/devices/thermostat-1/certificate")
+    page.get_by_role("button", name="Issue a certificate").click()
+    expect(page.locator("#private-key")).to_contain_text("PRIVATE KEY")
+    _fits(page)
+    check(page, shots, "operator-certificate")
+    page.goto(f"{base}/console/devices/front-door/retire")
+    page.get_by_role("button", name="Retire the device").click()
+    expect(page.get_by_role("status")).to_contain_text("no longer in the manifest")
+    _fits(page)
+    check(page, shots, "operator-retired")
+    page.goto(f"{base}/console/devices/new")
+    _fits(page)
+    check(page, shots, "operator-device-new")
+    page.goto(f"{base}/console/requests")
+    _fits(page)
+    check(page, shots, "operator-refused")
