@@ -291,6 +291,8 @@ def test_streams_show_counts_of_choices_never_who(client: TestClient, hub: Hub) 
     assert '<td data-label="Said yes" class="yes">1</td>' in row
     assert '<td data-label="Said no" class="no">1</td>' in row
     assert "not asked: another legal basis" in power  # PaymentManagement is a contract
+    temperature = page.split('data-stream="thermia-t5/temperature"')[1].split("</section>")[0]
+    assert "not asked: not personal data" in temperature and 'class="yes"' not in temperature
     assert '<dd class="held">2, the oldest from' in power
     assert "alex" not in page and "sam" not in page
 

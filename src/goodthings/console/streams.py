@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
 
+from goodthings.core.manifest import CONSENT_TYPES
 from goodthings.core.store import count_by_stream, oldest_by_stream
 from goodthings.core.store import tables as t
 
@@ -22,6 +23,11 @@ class PurposeCount:
     """People whose newest choice for this purpose is yes."""
     no: int
     """People whose newest choice is no (a withdrawal)."""
+
+    @property
+    def asks_consent(self) -> bool:
+        """Whether the purpose rests on consent, so that yes and no mean anything."""
+        return self.legal_basis in CONSENT_TYPES
 
 
 @dataclass(frozen=True)
