@@ -61,5 +61,5 @@ def sign_in(client: TestClient, hub: Hub, name: str) -> str:
     csrf = password_step(client, name)
     code = next_code(secret_of(hub, name))
     answer = client.post("/console/login/code", data={"csrf": csrf, "code": code})
-    assert (answer.status_code, answer.headers.get("location")) == (303, "/console/security")
+    assert (answer.status_code, answer.headers.get("location")) == (303, "/console")
     return csrf_of(client.get("/console/security").text)

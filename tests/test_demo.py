@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx2
 from sqlalchemy import func, select
 
 from goodthings.core.config import Home
@@ -60,8 +61,15 @@ def test_the_demo_collects_then_stops_the_withdrawn_stream(tmp_path: Path) -> No
         printed = wait_for_line(process, "Press Ctrl-C to stop.")
         assert any("Devices and streams   http://127.0.0.1:" in line for line in printed)
         assert any("Alex's portal         http://127.0.0.1:" in line for line in printed)
+        [console] = [line.split()[2] for line in printed if line.startswith("  The console ")]
+        assert "/console/login/link/" in console
         printed += wait_for_line(process, "withdrew consent to opensense-p3/presence")
         printed += wait_for_line(process, "presence-living: stopped collecting presence")
+        first = httpx2.get(console, follow_redirects=False, trust_env=False)
+        assert (first.status_code, first.headers["location"]) == (303, "/console/login/code")
+        assert "gt_console" in first.headers["set-cookie"]
+        again = httpx2.get(console, follow_redirects=False, trust_env=False)
+        assert (again.status_code, again.headers["location"]) == (303, "/console/login")
         home = Home(directory)
         time.sleep(1.0)  # readings sent before the policy arrived are committed by now
         before = counts_by_stream(home)

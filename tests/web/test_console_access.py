@@ -16,13 +16,15 @@ from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
-from goodthings.security import Lockout, Role
+from goodthings.security import Lockout, Role, console_sessions
 from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from portal_helpers import BASE
 
 SIGN_IN_FORMS = {"/console/login", "/console/login/code"}
 """Posted before anyone is signed in: they check the password, then the code."""
+AUDITOR_FORMS = {"/console/logout", "/console/ledger/export"}
+"""The forms an auditor may post: they change nothing (the export is recorded in the ledger)."""
 
 
 @pytest.fixture
@@ -86,12 +88,12 @@ def test_the_shared_operator_token_opens_no_console_page(client: TestClient, hub
 def test_an_auditor_is_refused_every_console_form(client: TestClient, hub: Hub) -> None:
     add_account(hub, "audrey", Role.auditor)
     csrf = sign_in(client, hub, "audrey")
-    forms = [path for path in _console_forms(client) if path != "/console/logout"]
+    forms = [path for path in _console_forms(client) if path not in AUDITOR_FORMS]
     assert "/console/devices/new" in forms
     for path in forms:
         answer = client.post(path, data={"csrf": csrf, "device": "meter-9"})
         assert answer.status_code == 403, path
-        assert "Signed in as audrey (auditor): this needs the role operator" in answer.text
+        assert "Signed in as audrey (auditor): this needs the role " in answer.text
     assert "meter-9" not in hub.home.manifest_path.read_text()
     # Viewing is allowed; the add-device form is not shown to an auditor.
     page = client.get("/console/security")
@@ -209,3 +211,25 @@ def test_the_session_cookie_is_a_server_side_id(client: TestClient, hub: Hub) ->
     for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/console", "Max-Age="):
         assert attribute.lower() in cookie.lower()
     assert hub.operator_token not in cookie
+
+
+def test_a_sign_in_link_stands_in_for_the_password_only_and_works_once(
+    client: TestClient, hub: Hub
+) -> None:
+    add_account(hub, "olu", Role.operator)
+    with hub.engine.begin() as connection:
+        link = console_sessions.sign_in_link(connection, "olu")
+    client.cookies.set("gt_console", link, path="/console")  # as a cookie it opens nothing
+    assert client.get("/console").headers["location"] == "/console/login"
+    assert client.get("/console/login/code").headers["location"] == "/console/login"
+    client.cookies.clear()
+    opened = client.get(f"/console/login/link/{link}")
+    assert (opened.status_code, opened.headers["location"]) == (303, "/console/login/code")
+    assert client.get("/console").headers["location"] == "/console/login"  # the code is due
+    csrf = csrf_of(client.get("/console/login/code").text)
+    code = next_code(secret_of(hub, "olu"))
+    signed_in = client.post("/console/login/code", data={"csrf": csrf, "code": code})
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/console")
+    client.cookies.clear()
+    again = client.get(f"/console/login/link/{link}")
+    assert (again.status_code, again.headers["location"]) == (303, "/console/login")

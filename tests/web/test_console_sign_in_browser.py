@@ -86,7 +86,7 @@ def test_first_sign_in_enrols_an_authenticator_app(
     code = _code(secret)
     page.get_by_label("The 6-digit code your app shows").fill(code)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/console/security")
+    expect(page).to_have_url(f"{base}/console")
     expect(page.locator("#signed-in-as")).to_have_text("olu")
     [cookie] = page.context.cookies()
     assert cookie["name"] == "gt_console" and cookie["httpOnly"]

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 
 from goodthings.bench import scenario
 from goodthings.bench.load import BenchError, Say, percentile
-from goodthings.core.store import monitoring
+from goodthings.core.store import last_id, monitoring
 from goodthings.core.store import tables as t
 from goodthings.core.store.monitoring import MinuteBucket
 from goodthings.ingest.batch import Incoming, Refusal
@@ -175,8 +175,7 @@ def _effective(
 
 def _newest_id(engine: Engine, device_id: str) -> int:
     with engine.connect() as connection:
-        query = select(func.max(t.readings.c.id)).where(t.readings.c.device_id == device_id)
-        return int(connection.execute(query).scalar() or 0)
+        return last_id(connection, device_id)
 
 
 def _last_stored(engine: Engine, device_id: str, after: int, watch: float) -> float | None:

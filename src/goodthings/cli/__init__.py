@@ -34,6 +34,7 @@ from goodthings.cli import (
     probe,
     receipt,
     report,
+    requests,
     retention,
     rights,
     senml,
@@ -92,6 +93,7 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(report.app, name="report")
 app.add_typer(share.app, name="share")
 app.add_typer(objection.app, name="objection")
+app.add_typer(requests.app, name="requests")
 
 
 def _version(value: bool) -> None:

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.store import read_catalogue
-from goodthings.demo import Simulator, Story, devices_from, give_every_consent
+from goodthings.demo import Simulator, Story, console_link, devices_from, give_every_consent
 from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
 from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
@@ -146,6 +146,7 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
         }
     devices = devices_from(catalogue, credentials)
     out.print(f"  Alex's portal         {_demo_invite(hub)}  (the link works once)")
+    out.print(f"  The console           {console_link(hub)}  (works once, for a day)")
     story = Story(hub, given, delay=withdraw_after, say=out.print)
 
     def started(mqtt: MqttIngest) -> Callable[[], None]:

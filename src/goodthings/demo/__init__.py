@@ -2,7 +2,15 @@
 people changing their minds, so `goodthings demo` shows every right working on live data."""
 
 from goodthings.demo.simulator import Simulator, devices_from
-from goodthings.demo.story import Story, give_every_consent
+from goodthings.demo.story import Story, console_link, give_every_consent
 from goodthings.demo.values import StreamShape, shape_for
 
-__all__ = ["Simulator", "Story", "StreamShape", "devices_from", "give_every_consent", "shape_for"]
+__all__ = [
+    "Simulator",
+    "Story",
+    "StreamShape",
+    "console_link",
+    "devices_from",
+    "give_every_consent",
+    "shape_for",
+]

@@ -14,8 +14,18 @@ from sqlalchemy import select
 from goodthings.core.store import tables as t
 from goodthings.rights.consent import ConsentChange, consent_purposes, give, withdraw
 from goodthings.runtime import Hub
+from goodthings.security import Role, console_sessions, operators
 
 Say = Callable[[str], None]
+
+
+def console_link(hub: Hub) -> str:
+    """A one-time sign-in link for the demo's operator, olu: it stands in for the password; the
+    console then asks for a password of one's own and an authenticator app's code."""
+    with hub.engine.begin() as connection:
+        operators.add(connection, hub.signer, "olu", Role.operator, None)
+        link = console_sessions.sign_in_link(connection, "olu")
+    return f"{hub.home.settings.public_url}/console/login/link/{link}"
 
 
 def give_every_consent(hub: Hub) -> list[ConsentChange]:

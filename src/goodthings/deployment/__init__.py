@@ -17,7 +17,7 @@ from goodthings.deployment.directory import (
     open_store,
 )
 from goodthings.deployment.inferences import describe_warning, inference_warnings
-from goodthings.deployment.onboarding import add_device, check_new_password
+from goodthings.deployment.onboarding import add_device, check_new_password, retire_device
 from goodthings.deployment.plan import Action, Plan, describe
 from goodthings.deployment.restore import Restored, reapply_erasures, restore_backup
 
@@ -44,5 +44,6 @@ __all__ = [
     "read_backup",
     "reapply_erasures",
     "restore_backup",
+    "retire_device",
     "take_backup",
 ]

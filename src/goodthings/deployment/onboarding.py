@@ -1,7 +1,10 @@
-"""Adding a device: into the manifest, into the store, with its own credential from the start.
+"""Adding a device: into the manifest, into the store, with its own credential from the start;
+and retiring one.
 
 The manifest stays the single source of truth: `add_device` appends the device to
-`goodthings.yaml` (comments kept), applies it, and only then issues the credential.
+`goodthings.yaml` (comments kept), applies it, and only then issues the credential;
+`retire_device` takes it out, applies that (the row is kept, marked retired, because readings
+and the ledger point at it) and revokes every credential it had.
 """
 
 from __future__ import annotations
@@ -11,7 +14,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from goodthings.core.errors import DeploymentError
-from goodthings.core.manifest import append_device, load_manifest, load_manifest_text
+from goodthings.core.manifest import (
+    append_device,
+    load_manifest,
+    load_manifest_text,
+    remove_device,
+)
 from goodthings.deployment.apply import apply_manifest
 from goodthings.security import (
     CredentialKind,
@@ -20,6 +28,7 @@ from goodthings.security import (
     issue_token,
     judge_password,
     record_refusal,
+    revoke_all,
     set_password,
 )
 
@@ -79,6 +88,29 @@ def add_device(
             set_password(connection, device_id, password, key)
             return Issued(device_id, CredentialKind.password, password)
         return Issued(device_id, CredentialKind.token, issue_token(connection, device_id))
+
+
+def retire_device(engine: Engine, manifest_path: Path, device_id: str) -> int:
+    """Take `device_id` out of the manifest, apply it, revoke its credentials; returns how many
+    credentials stopped working."""
+    loaded = load_manifest(manifest_path)
+    if not any(device.id == device_id for device in loaded.manifest.devices):
+        raise DeploymentError(f"there is no device {device_id!r} in the manifest to retire")
+    text = remove_device(loaded.text, device_id)
+    if text is None:
+        raise DeploymentError(
+            f"device {device_id!r} is written in a form this edit does not know; remove it "
+            "from the manifest by hand and run `goodthings apply`"
+        )
+    updated = load_manifest_text(text, str(manifest_path))
+    _replace(manifest_path, text)
+    try:
+        apply_manifest(engine, updated)
+    except BaseException:
+        _replace(manifest_path, loaded.text)
+        raise
+    with engine.begin() as connection:
+        return revoke_all(connection, device_id)
 
 
 def _replace(path: Path, text: str) -> None:

@@ -2,6 +2,9 @@
 
 A session starts at the password step (stage "password") and becomes "signed-in" once a code
 is accepted; the id changes then, so an id seen before the second factor opens nothing.
+
+A sign-in link (stage "link", made by `sign_in_link` for the demo) stands in for the name and
+password only: opening it once turns it into a password-stage session, and the code is still due.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ SIGNED_IN = "signed-in"
 PASSWORD_STAGE_FOR = timedelta(minutes=5)
 SIGNED_IN_FOR = timedelta(hours=8)
 """A working day; then the person signs in again."""
+LINK_STAGE = "link"
+LINK_FOR = timedelta(hours=24)
+_LASTS = {SIGNED_IN: SIGNED_IN_FOR, LINK_STAGE: LINK_FOR}
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ def start(connection: Connection, operator: str, stage: str) -> str:
     """A new session id for the cookie, valid for its stage's time."""
     session_id = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    lasts = SIGNED_IN_FOR if stage == SIGNED_IN else PASSWORD_STAGE_FOR
+    lasts = _LASTS.get(stage, PASSWORD_STAGE_FOR)
     connection.execute(
         insert(tc.operator_sessions).values(
             id_hash=_hash(session_id),
@@ -80,3 +86,18 @@ def end(connection: Connection, session_id: str) -> None:
     connection.execute(
         delete(tc.operator_sessions).where(tc.operator_sessions.c.id_hash == _hash(session_id))
     )
+
+
+def sign_in_link(connection: Connection, operator: str) -> str:
+    """The id for a one-time sign-in link (`/console/login/link/<id>`), valid for a day."""
+    return start(connection, operator, LINK_STAGE)
+
+
+def open_link(connection: Connection, link_id: str) -> str | None:
+    """Spend a sign-in link: a password-stage session's id in its place, or None when the link
+    is unknown, used or expired."""
+    found = find(connection, link_id)
+    if found is None or found.stage != LINK_STAGE:
+        return None
+    end(connection, link_id)
+    return start(connection, found.operator, PASSWORD_STAGE)

@@ -22,7 +22,12 @@ from goodthings.web import (
     access,
     api,
     assessment,
+    console_dashboard,
+    console_devices,
+    console_ledger,
     console_login,
+    console_more,
+    console_requests,
     ingest,
     metrics,
     notices,
@@ -78,6 +83,14 @@ def create_app(home: Home) -> FastAPI:
     app.state.templates = templates
     app.include_router(security.router)
     app.include_router(console_login.router)
+    for console_page in (
+        console_dashboard,
+        console_devices,
+        console_requests,
+        console_ledger,
+        console_more,
+    ):
+        app.include_router(console_page.router)  # after security's /console/devices/new
     app.include_router(portal.router)
     app.include_router(notices.router)
     app.include_router(assessment.router)

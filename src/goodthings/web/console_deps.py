@@ -48,14 +48,17 @@ SignedIn = Annotated[ConsoleSession, Depends(_signed_in)]
 
 class ConsoleRefused(Refused):
     """A signed-in person asking for what their role, or their form, does not allow: a page
-    saying so, with status 403."""
+    saying so, with status 403 (or 404 for what does not exist, 409 for what cannot be done)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(403, message)
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(status, message)
 
     def answer(self, request: Request) -> Response:
         response: Response = request.app.state.templates.TemplateResponse(
-            request, "console_refused.html", {"message": self.message}, status_code=403
+            request,
+            "console_refused.html",
+            {"message": self.message, "status": self.status},
+            status_code=self.status,
         )
         response.headers.update(HEADERS)
         return response

@@ -13,7 +13,7 @@ import math
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +27,7 @@ from goodthings.web.deps import HubDep
 
 router = APIRouter(include_in_schema=False)
 CODE = "/console/login/code"
-HOME = "/console/security"
+HOME = "/console"
 
 
 def _page(request: Request, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -110,6 +110,21 @@ async def login(
     if session_id is None:
         await run_in_threadpool(_failed, hub, keys)
         return _page(request, {**context, "error": "That name and password do not match."}, 401)
+    response = RedirectResponse(CODE, status_code=303, headers=HEADERS)
+    _set_cookie(request, response, session_id, int(sessions.PASSWORD_STAGE_FOR.total_seconds()))
+    return response
+
+
+@router.get("/console/login/link/{link_id}")
+def sign_in_link(
+    request: Request, hub: HubDep, link_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """A one-time link in place of name and password (the demo prints one); the code is still
+    asked for. A used, unknown or expired link goes to the ordinary sign-in page."""
+    with hub.engine.begin() as connection:
+        session_id = sessions.open_link(connection, link_id)
+    if session_id is None:
+        return RedirectResponse(LOGIN, status_code=303, headers=HEADERS)
     response = RedirectResponse(CODE, status_code=303, headers=HEADERS)
     _set_cookie(request, response, session_id, int(sessions.PASSWORD_STAGE_FOR.total_seconds()))
     return response

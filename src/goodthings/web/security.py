@@ -43,6 +43,7 @@ from goodthings.security.disclosure import (
     triage,
 )
 from goodthings.web.console_deps import EVERYONE, actor, viewer
+from goodthings.web.console_frame import page
 from goodthings.web.deps import DeviceId, HubDep, Operator, hub_of
 from goodthings.web.ratelimit import RateLimiter
 from goodthings.web.refusals import DEVICE_AUTH_RESPONSES, ApiProblem, ApiRefused, DeviceProblem
@@ -229,11 +230,7 @@ def fleet_page(
 ) -> Any:
     with hub.engine.connect() as connection:
         fleet = fleet_security(connection)
-    return _templates(request).TemplateResponse(
-        request,
-        "fleet_security.html",
-        {"fleet": fleet, "now": datetime.now(UTC), "session": session},
-    )
+    return page(request, "fleet_security.html", session, {"fleet": fleet, "now": datetime.now(UTC)})
 
 
 def _new_device_form(

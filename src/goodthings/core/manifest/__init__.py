@@ -1,7 +1,7 @@
 """The deployment manifest: its schema, its validation, and the DPV terms it uses, so every
 other layer reads one checked description of what is collected, why and by whom."""
 
-from goodthings.core.manifest.edit import append_device
+from goodthings.core.manifest.edit import append_device, remove_device
 from goodthings.core.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
 from goodthings.core.manifest.released import RELEASE, Release
 from goodthings.core.manifest.schema import Contact, Device, Manifest, Stream, period_of
@@ -47,4 +47,5 @@ __all__ = [
     "load_manifest_text",
     "load_yaml",
     "period_of",
+    "remove_device",
 ]

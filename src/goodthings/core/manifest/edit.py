@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _DEVICES = re.compile(r"^devices:\s*(?P<empty>\[\s*\])?\s*(#.*)?$")
@@ -40,3 +41,31 @@ def append_device(text: str, fields: dict[str, str]) -> str:
         for prefix, (key, value) in zip(entry, fields.items(), strict=True)
     ]
     return "".join(lines[:end] + block + lines[end:])
+
+
+_ID = re.compile(r"""^\s*(?:-\s+)?id:\s*["']?(?P<id>[^"'\s#]+)["']?\s*(#.*)?$""")
+
+
+def remove_device(text: str, device_id: str) -> str | None:
+    """`text` without the block-style entry of `device_id` in `devices:`, or None when there
+    is no such entry (a flow-style one included: then the person edits the file)."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _DEVICES.match(line)), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if _TOP_LEVEL.match(lines[i])), len(lines))
+    marks = [(i, m.group("indent")) for i in range(start + 1, end) if (m := _ITEM.match(lines[i]))]
+    items = [i for i, indent in marks if indent == marks[0][1]] + [end] if marks else [end]
+    for first, after in itertools.pairwise(items):
+        own = [lines[first]] + [
+            line
+            for line in lines[first + 1 : after]
+            if line.startswith(marks[0][1] + "  ") and not line[len(marks[0][1]) + 2].isspace()
+        ]
+        if any((m := _ID.match(line)) and m.group("id") == device_id for line in own):
+            while after > first + 1 and (
+                not lines[after - 1].strip() or lines[after - 1].lstrip().startswith("#")
+            ):
+                after -= 1  # keep the blank lines and comments that introduce what follows
+            return "".join(lines[:first] + lines[after:])
+    return None

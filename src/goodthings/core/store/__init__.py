@@ -14,6 +14,7 @@ from goodthings.core.store import (
     tables_security,
     tables_transparency,
 )
+from goodthings.core.store.activity import latest_by_device, readings_per_minute
 from goodthings.core.store.catalogue import Catalogue, read_catalogue
 from goodthings.core.store.engine import (
     migrate,
@@ -40,7 +41,12 @@ from goodthings.core.store.readings import (
     oldest_by_stream,
     select_readings,
 )
-from goodthings.core.store.refused import RefusedPack, record_refused, select_refused
+from goodthings.core.store.refused import (
+    RefusedPack,
+    count_refused_by_reason,
+    record_refused,
+    select_refused,
+)
 
 __all__ = [
     "Catalogue",
@@ -53,11 +59,13 @@ __all__ = [
     "count_by_subject",
     "count_in_clear",
     "count_readings",
+    "count_refused_by_reason",
     "declared",
     "delete_by_id",
     "delete_readings",
     "insert_readings",
     "last_id",
+    "latest_by_device",
     "latest_time",
     "migrate",
     "moment_of",
@@ -66,6 +74,7 @@ __all__ = [
     "oldest_by_stream",
     "open_engine",
     "read_catalogue",
+    "readings_per_minute",
     "record_refused",
     "schema_is_current",
     "select_readings",

@@ -245,9 +245,12 @@ def latest_time(connection: Connection, selection: Selection) -> float | None:
     return None if found is None else float(found)
 
 
-def last_id(connection: Connection) -> int:
-    """The highest reading id stored so far (0 for an empty table)."""
-    return int(connection.execute(select(func.max(_r.id))).scalar() or 0)
+def last_id(connection: Connection, device_id: str | None = None) -> int:
+    """The highest reading id stored so far, of one device or of all (0 when none)."""
+    query = select(func.max(_r.id))
+    if device_id is not None:
+        query = query.where(_r.device_id == device_id)
+    return int(connection.execute(query).scalar() or 0)
 
 
 def delete_readings(connection: Connection, selection: Selection) -> int:

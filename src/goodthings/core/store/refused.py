@@ -97,3 +97,9 @@ def _cut(device_id: str) -> str:
     if len(device_id) <= _DEVICE_CHARACTERS:
         return device_id
     return device_id[: _DEVICE_CHARACTERS - 1] + "…"
+
+
+def count_refused_by_reason(connection: Connection) -> dict[str, int]:
+    """How many of the kept refused packs each refusal accounts for."""
+    rows = connection.execute(select(_r.refusal, func.count()).group_by(_r.refusal))
+    return {str(refusal): int(count) for refusal, count in rows}
