@@ -1,4 +1,5 @@
-"""`goodthings receipt verify`: check a consent or erasure receipt offline."""
+"""`goodthings receipt verify`: check a consent or erasure receipt offline, and with `--home`
+against the deployment that issued it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from goodthings.cli._common import err, out
-from goodthings.core.keys import load_public_key
-from goodthings.rights.receipts import ReceiptError
+from goodthings.cli._common import err, home_of, out
+from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
+from goodthings.deployment import open_store
+from goodthings.rights.receipts import ReceiptError, disagreements, summary
 from goodthings.rights.receipts import verify as verify_receipt
 
 app = typer.Typer(help="Check signed receipts people were given.", no_args_is_help=True)
@@ -24,29 +26,55 @@ def verify(
         Path | None,
         typer.Option(help="The hub's signing public key (keys/signing.pub) to check against."),
     ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Also check against this deployment: its ledger still holds the entry the "
+            "receipt saw, and the consent record and receipt it names say the same.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Check a receipt's content and Ed25519 signature; exit 0 when both hold, 1 otherwise."""
+    """Check a receipt's fields and Ed25519 signature (and, with --home, the deployment's
+    ledger and records); exit 0 when all hold, 1 otherwise."""
     try:
         text = file.read_bytes()
     except FileNotFoundError:
         err.print(f"error: {file} does not exist")
         raise typer.Exit(1) from None
+    deployment = home_of(home) if home is not None else None
+    if public_key is None and deployment is not None:
+        public_key = deployment.keys_dir / SIGNING_PUBLIC_KEY
     key = load_public_key(public_key) if public_key is not None else None
     try:
         checked = verify_receipt(text, key)
     except ReceiptError as exc:
         err.print(f"The receipt is NOT valid: {exc}", markup=False)
         raise typer.Exit(1) from None
-    receipt = checked.receipt
+    facts = summary(checked.receipt)
+    if deployment is not None:
+        engine = open_store(deployment)
+        try:
+            with engine.connect() as connection:
+                found = disagreements(connection, checked.receipt)
+        finally:
+            engine.dispose()
+        if found:
+            err.print(
+                "The receipt is signed, but the deployment disagrees: " + "; ".join(found),
+                markup=False,
+            )
+            raise typer.Exit(1)
     what = (
-        f"{receipt['state']} consent for {receipt.get('stream')} "
-        f"({', '.join(p['purpose'] for p in receipt['purposes'])})"
-        if receipt["kind"] == "consent"
-        else f"erasure ({receipt['mode']})"
+        f"{facts.state} consent for {facts.stream} ({', '.join(facts.purposes)})"
+        if facts.kind == "consent"
+        else f"erasure ({facts.mode})"
     )
     out.print(
-        f"The receipt is valid: {what} of {receipt['subject']['id']} at {receipt['time']}, "
-        f"signed by key {checked.key_id}.",
+        f"The receipt is valid: {what} of {facts.subject_id} at {facts.time}, "
+        f"signed by key {checked.key_id}"
+        + (", and the deployment's ledger and records agree." if deployment else "."),
         markup=False,
     )
     if not checked.with_published_key:

@@ -156,6 +156,9 @@ class Operator(_Model):
     data_protection_contact: Contact
     accountable_person: Person
     vulnerability_disclosure: VulnerabilityDisclosure
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    """ISO 3166-1 alpha-2 code (GB, DE, …) of the country whose law governs the processing and
+    where the hub keeps the data; consent receipts name it as jurisdiction and storage location."""
 
 
 class PlaceKind(StrEnum):
