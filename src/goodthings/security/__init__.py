@@ -46,7 +46,6 @@ from goodthings.security.disclosure import (
     ReportError,
     ReportState,
     operator_spec,
-    security_txt,
     submit_report,
     triage,
 )
@@ -121,7 +120,6 @@ __all__ = [
     "record_refusal",
     "revoke_all",
     "revoke_retired",
-    "security_txt",
     "set_password",
     "start_campaign",
     "store_advisory",
