@@ -135,6 +135,7 @@ def desired_rows(manifest: Manifest) -> dict[str, dict[Key, Row]]:
                     "place_id": device.place,
                     "subject_id": device.subject,
                     "firmware": device.firmware,
+                    "senml_name": device.senml_name,
                 },
             )
         )

@@ -291,7 +291,7 @@ class Pipeline:
         for index, record in enumerate(records):
             name = record.name
             if name not in streams:
-                name = _without_device_prefix(name, item.device_id)
+                name = senml.stream_name(name, item.device_id, policy.senml_name)
                 if name not in streams:
                     known = ", ".join(sorted(streams)) or "none"
                     return _refused(
@@ -356,15 +356,6 @@ class Pipeline:
             received=len(records), stored=len(rows), minimised=minimised, dropped=dict(dropped)
         )
         return _Prepared(rows, result)
-
-
-def _without_device_prefix(name: str, device_id: str) -> str:
-    """`kitchen-1:temperature` → `temperature`: many devices put their own id in `bn`."""
-    for separator in (":", "/", "."):
-        prefix = f"{device_id}{separator}"
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
 
 
 def _parse(item: Incoming, clock_skew: float) -> list[senml.Record]:

@@ -319,6 +319,9 @@ class Device(_Model):
     firmware: Text
     subject: Identifier | None = None
     """Whose device it is: the owner or the wearer."""
+    senml_name: SenMLName | None = None
+    """The SenML base name the device sends, in RFC 8428's recommended form (urn:dev:ow:…:,
+    urn:dev:mac:…): records named with it, then their stream, are this device's."""
 
 
 class Application(_Model):

@@ -12,6 +12,8 @@ One job per module; each lists the choices it makes where RFC 8428 leaves room:
 * ``cbor_codec``: :func:`parse_cbor` (§6, integer labels).
 * ``resolution``: :func:`resolve` (§4.6), the base-field rules, on the hot path of ingest.
 * ``fields``: the check of each field's item (numbers, names, text, data, version).
+* ``names``: :func:`stream_name`, a device's stream from a resolved name (its SenML
+  base name or its id, then the stream).
 * ``window``: :func:`check_times`, the window of times a hub accepts (1970 to a little after
   the pack was received).
 * ``describe``: how an offending item is named in an error message, and
@@ -22,6 +24,7 @@ from goodthings.ingest.senml.cbor_codec import parse_cbor
 from goodthings.ingest.senml.describe import without_values
 from goodthings.ingest.senml.fields import SUPPORTED_VERSION
 from goodthings.ingest.senml.json_codec import parse_json, to_json
+from goodthings.ingest.senml.names import stream_name
 from goodthings.ingest.senml.records import Record
 from goodthings.ingest.senml.resolution import resolve
 from goodthings.ingest.senml.window import check_times
@@ -33,6 +36,7 @@ __all__ = [
     "parse_cbor",
     "parse_json",
     "resolve",
+    "stream_name",
     "to_json",
     "without_values",
 ]
