@@ -30,7 +30,7 @@ from goodthings.core.keys import Keyring, Sealer, context_at, row_prefix, store_
 from goodthings.core.ledger import content_digest
 from goodthings.core.store import ReadingRow, declared, insert_readings, record_refused
 from goodthings.ingest import senml
-from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
+from goodthings.ingest.batch import BatchOutcome, Incoming, PackResult, Refusal
 from goodthings.ingest.isolation import caused_by_data, refusals
 from goodthings.ingest.units import in_stream_unit
 from goodthings.policy import (
@@ -360,10 +360,7 @@ class Pipeline:
 
 def _parse(item: Incoming, clock_skew: float) -> list[senml.Record]:
     """The pack's records, refused (SenMLError) when malformed or dated outside the window."""
-    if item.content_type == SENML_CBOR:
-        records = senml.parse_cbor(item.payload, now=item.received_at)
-    else:
-        records = senml.parse_json(item.payload, now=item.received_at)
+    records = senml.parse(item.payload, item.content_type, now=item.received_at)
     senml.check_times(records, received_at=item.received_at, clock_skew=clock_skew)
     return records
 
