@@ -1,7 +1,8 @@
 """The consent receipt (version 2) as JSON-LD: a `dpv:ConsentReceipt` holding one
 `dpv:ConsentRecord`, in the shape DPV's guide "Consent Records and Receipts as per ISO/IEC TS
-27560:2023 using DPV" (Final Community Group Report, 15 February 2026) gives its profile
-`dpv-27560:receipt-record`.
+27560:2023 using DPV" (Final Community Group Report, 15 February 2026) gives it: profile
+`dpv-27560:receipt` holding a `dpv-27560:record`, the two IRIs DPV's published schema
+(`schema/dpv-27560.ttl`) defines for them.
 
 The receipt has its own id (`dct:identifier`, a UUID) apart from the record's (the consent
 change's row in this deployment); the record carries every field the guide marks mandatory:
@@ -30,7 +31,7 @@ from goodthings.core.manifest import (
 )
 
 VERSION = 2
-RECEIPT_PROFILE = "https://w3id.org/dpv/schema/dpv-27560#receipt-record"
+RECEIPT_PROFILE = "https://w3id.org/dpv/schema/dpv-27560#receipt"
 RECORD_PROFILE = "https://w3id.org/dpv/schema/dpv-27560#record"
 
 CONTEXT = {
