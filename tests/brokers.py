@@ -7,13 +7,13 @@ installing it, and the dynamic-security and TLS set-ups the security tests need,
 from __future__ import annotations
 
 import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from debian import apt_install
 from goodthings.bench.mosquitto import HOST, find_mosquitto, private_mosquitto
 
 __all__ = ["Broker", "TlsFiles", "install_mosquitto", "mosquitto"]
@@ -46,12 +46,7 @@ def install_mosquitto() -> Path:
     found = find_mosquitto()
     if found is not None:
         return found
-    if shutil.which("apt-get") is None:
-        raise RuntimeError("Mosquitto is needed by the tests: install Debian's `mosquitto` package")
-    install = ["apt-get", "install", "-y", "-q", "mosquitto"]
-    if subprocess.run(install, check=False, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-        subprocess.run(install, check=True, capture_output=True)
+    apt_install("mosquitto")
     found = find_mosquitto()
     if found is None:
         raise RuntimeError("`apt-get install mosquitto` ran but no mosquitto binary is there")

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import getpass
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from debian import installed
 
 SUBNET = "10.213.7"
 HOST_SIDE = f"{SUBNET}.1"
@@ -43,9 +44,9 @@ def _ip(*args: str, check: bool = True) -> None:
 
 
 def ensure_tools() -> None:
-    """iproute2 is on every Debian machine; say so clearly if it is not."""
-    if shutil.which("ip") is None:
-        raise RuntimeError("the probe tests need iproute2 (`apt-get install iproute2`)")
+    """iproute2 for the namespace, Mosquitto's own tool for its password file."""
+    installed("ip", "iproute2")
+    installed("mosquitto_passwd", "mosquitto")
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+import cbor2
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -540,3 +541,41 @@ def test_one_device_sending_poison_does_not_stop_another_being_stored(
     assert {pack.refusal for pack in record} == {"malformed", "unprocessable"}
     with bridge(target, hub.pipeline, "hub-poison") as again:  # nothing left to deliver again
         assert settled(again.stats).received == 0
+
+
+def test_a_pack_without_a_content_type_is_read_by_its_content(
+    target: Target, tmp_path: Path
+) -> None:
+    """MQTT 3.1.1 (the embedded broker) carries no content type: a CBOR or XML pack must not be
+    read as JSON and lost."""
+    home = Home(tmp_path / "smart-home")
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    start = time.time() - 10
+    as_cbor = cbor2.dumps(
+        [{-3: start, 0: "temperature", 1: "Cel", 2: 21.5}, {0: "temperature", 6: 1, 2: 21.6}]
+    )
+    as_xml = (
+        '<sensml xmlns="urn:ietf:params:xml:ns:senml">'
+        f'<senml bn="thermostat-1:" bt="{start + 2}" n="temperature" u="Cel" v="21.7"/>'
+        "</sensml>"
+    ).encode()
+    as_json = json.dumps([{"bt": start + 3, "n": "temperature", "u": "Cel", "v": 21.8}]).encode()
+    try:
+        with bridge(target, hub.pipeline, "hub-media") as running:
+            publish(
+                target,
+                [("gt/thermostat-1/up", payload) for payload in (as_cbor, as_xml, as_json)],
+            )
+            eventually(lambda: running.stats().acked == 3)
+            stats = settled(running.stats)
+        with hub.engine.connect() as connection:
+            stored = connection.execute(
+                select(func.count())
+                .select_from(t.readings)
+                .where(t.readings.c.device_id == "thermostat-1")
+            ).scalar_one()
+    finally:
+        hub.close()
+    assert stats.refused == 0
+    assert stored == 4

@@ -264,7 +264,7 @@ def test_a_must_understand_field_is_refused_even_in_a_record_of_base_fields() ->
 
 
 # ---------------------------------------------------------------------------------------------
-# Version (§4.4): only 10 (the default) is read
+# Version (§4.4): 10 (the default) and below are read; a newer one is refused
 
 
 @pytest.mark.parametrize("version", [11, 12, 26, 1000])
@@ -279,11 +279,12 @@ def test_a_newer_version_in_a_later_record_is_refused() -> None:
     assert (error.index, error.field) == (2, "bver")
 
 
-@pytest.mark.parametrize("version", [1, 5, 9])
-def test_older_draft_versions_are_refused(version: int) -> None:
-    error = refusal(json.dumps([{"bver": version, "n": "x", "v": 1}]))
-    assert (error.index, error.field) == (0, "bver")
-    assert "pre-RFC draft" in str(error)
+@pytest.mark.parametrize("version", [1, 5, 9, 10])
+def test_older_versions_are_read(version: int) -> None:
+    """§4.4: only a version newer than the codec's must be refused."""
+    assert parse_json(json.dumps([{"bver": version, "n": "x", "v": 1}]), now=NOW) == [
+        rec("x", value=1.0)
+    ]
 
 
 @pytest.mark.parametrize("version", ['"10"', "true", "0", "-10", "10.5", "null", "[10]"])
@@ -614,8 +615,8 @@ RFC_EXAMPLES = {
         MULTIPLE_DATA_POINTS,
         [rec(f"{DEV}:voltage", NOW, "V", 120.1), rec(f"{DEV}:current", NOW, "A", 1.2)],
     ),
-    "5.1.2 multiple data points, relative times (without its bver 5)": (
-        MULTIPLE_DATA_POINTS_RELATIVE.replace('"bver":5,', ""),
+    "5.1.2 multiple data points, relative times (with its bver 5)": (
+        MULTIPLE_DATA_POINTS_RELATIVE,
         [
             rec("urn:dev:ow:10e2073a0108006:voltage", BT_5_1_2, "V", 120.1),
             *(
@@ -696,12 +697,6 @@ def test_resolved_data_of_5_1_4_resolves_to_itself() -> None:
     resolved = parse_json(RESOLVED_DATA, now=NOW)
     assert resolved == parse_json(MULTIPLE_MEASUREMENTS, now=NOW)
     assert to_json(resolved) == json.loads(RESOLVED_DATA)
-
-
-def test_rfc_5_1_2_with_its_bver_5_is_refused_as_a_draft_version() -> None:
-    error = refusal(MULTIPLE_DATA_POINTS_RELATIVE)
-    assert (error.index, error.field) == (0, "bver")
-    assert "SenML version 5 is a pre-RFC draft format" in str(error)
 
 
 def test_resolving_does_not_depend_on_now_for_absolute_times() -> None:
@@ -848,18 +843,10 @@ RFC_CBOR = bytes.fromhex(
 )
 
 
-def test_the_rfc_cbor_example_decodes_and_its_bver_5_is_refused() -> None:
+def test_the_rfc_cbor_example_resolves_like_its_json_bver_5_and_all() -> None:
     assert len(RFC_CBOR) == 0xC3
-    with pytest.raises(SenMLError, match="version 5 is a pre-RFC draft") as caught:
-        parse_cbor(RFC_CBOR, now=NOW)
-    assert (caught.value.index, caught.value.field) == (0, "bver")
-
-
-def test_the_rfc_cbor_example_resolves_like_its_json() -> None:
-    pack = cbor2.loads(RFC_CBOR)
-    del pack[0][-1]  # bver 5
-    expected = parse_json(MULTIPLE_DATA_POINTS_RELATIVE.replace('"bver":5,', ""), now=NOW)
-    assert parse_cbor(cbor2.dumps(pack), now=NOW) == expected
+    assert cbor2.loads(RFC_CBOR)[0][-1] == 5  # the §6 example's bver 5
+    assert parse_cbor(RFC_CBOR, now=NOW) == parse_json(MULTIPLE_DATA_POINTS_RELATIVE, now=NOW)
 
 
 def test_cbor_values_of_every_kind() -> None:

@@ -159,7 +159,10 @@ def test_history_shows_time_notice_version_and_a_receipt_per_choice(
     assert len(receipts) == 2
     document = client.get(receipts[0])
     assert document.headers["content-type"] == "application/json"
-    assert '"state": "withdrawn"' in document.text
+    assert '"dpv:ConsentWithdrawn"' in document.text
+    # How to withdraw: the portal, at the deployment's public address.
+    assert '"dpv:isExercisedAt": {\n' in document.text
+    assert '"@id": "http://127.0.0.1:8080/portal"' in document.text
 
 
 def test_a_person_cannot_fetch_someone_elses_receipt(client: TestClient, hub: Hub) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
-from goodthings.security.disclosure import security_txt
+from goodthings.security.securitytxt import build
 from goodthings.web.app import create_app
 
 
@@ -46,9 +46,10 @@ def test_security_txt_follows_rfc_9116(client: TestClient) -> None:
         "mailto:"
     )
     assert fields["Contact"][0].startswith(("mailto:", "https:", "tel:"))
-    assert fields["Contact"][1] == "http://testserver/security/report"
+    # The deployment's configured public address, not the request's (RFC 9116 §2.5.3).
+    assert fields["Contact"][1] == "http://127.0.0.1:8080/security/report"
     assert fields["Policy"] == [disclosure["policy_url"]]
-    assert fields["Canonical"] == ["http://testserver/.well-known/security.txt"]
+    assert fields["Canonical"] == ["http://127.0.0.1:8080/.well-known/security.txt"]
     [expires] = fields["Expires"]
     when = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert timedelta(days=30) < when - datetime.now(UTC) < timedelta(days=365)
@@ -59,7 +60,7 @@ def test_a_bare_email_contact_becomes_a_mailto_uri() -> None:
         "legal_name": "Maple Court Co-op",
         "vulnerability_disclosure": {"contact": "security@example.org", "policy_url": "https://x"},
     }
-    text = security_txt(spec, "https://hub.example/", datetime(2026, 1, 1, tzinfo=UTC))
+    text = build(spec, "https://hub.example/", datetime(2026, 1, 1, 15, 30, tzinfo=UTC))
     assert "Contact: mailto:security@example.org\n" in text
     assert "Expires: 2026-06-30T00:00:00Z\n" in text
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run
+from debian import installed
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment
 from goodthings.security.mud import check_mud, generate, nft_ruleset
@@ -37,12 +37,7 @@ _CONNECT = "import socket, sys; socket.create_connection((sys.argv[1], int(sys.a
 
 
 def _nft() -> str:
-    found = shutil.which("nft")
-    if found is None:  # Debian's nftables package
-        subprocess.run(["apt-get", "install", "-y", "-q", "nftables"], check=True)
-        found = shutil.which("nft")
-    assert found is not None
-    return found
+    return installed("nft", "nftables")
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,22 @@ def test_cbor_packs_are_accepted(client: TestClient, token: str) -> None:
     assert (status, answer["stored"]) == (202, 1)
 
 
+@pytest.mark.parametrize("media", ["application/senml+xml", "application/sensml+xml"])
+def test_xml_packs_are_accepted(client: TestClient, token: str, media: str) -> None:
+    body = (
+        b'<sensml xmlns="urn:ietf:params:xml:ns:senml">'
+        b'<senml bt="1790000000" n="temperature" v="21.0"/></sensml>'
+    )
+    status, answer = post(client, token, body, **{"Content-Type": media})
+    assert (status, answer["stored"]) == (202, 1)
+
+
+def test_a_sensml_json_stream_is_accepted(client: TestClient, token: str) -> None:
+    body = b'[{"bt": 1790000000, "n": "temperature", "v": 21.0}]'
+    status, answer = post(client, token, body, **{"Content-Type": "application/sensml+json"})
+    assert (status, answer["stored"]) == (202, 1)
+
+
 def test_400_names_the_record_and_field_and_stores_nothing(client: TestClient, token: str) -> None:
     bad = b'[{"n": "temperature", "v": 21.0}, {"n": "temperature", "v": true}]'
     status, body = post(client, token, bad)

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     """A file (mode 0600) holding that admin client's password."""
     public_url: str = DEFAULT_PUBLIC_URL
     """Where people reach the portal: the start of the sign-in links `subject invite` prints."""
+    security_txt_key: Path | None = None
+    """The operator's OpenPGP secret key (an armored file without a passphrase): security.txt
+    is then served with a cleartext signature (RFC 9116 §2.3)."""
     invite_hours: float = 168.0
     """How long a sign-in link or code works (a week: long enough for a letter to arrive)."""
     portal_session_hours: float = 12.0

@@ -145,6 +145,7 @@ def desired_rows(
                     "place_id": device.place,
                     "subject_id": device.subject,
                     "firmware": device.firmware,
+                    "senml_name": device.senml_name,
                 },
             )
         )

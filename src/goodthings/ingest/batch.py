@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from goodthings.ingest.senml.media import SENML_CBOR as SENML_CBOR
+from goodthings.ingest.senml.media import SENML_JSON as SENML_JSON
 from goodthings.policy import DevicePolicy
-
-SENML_JSON = "application/senml+json"
-SENML_CBOR = "application/senml+cbor"
 
 
 @dataclass(frozen=True, slots=True)

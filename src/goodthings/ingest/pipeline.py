@@ -34,7 +34,7 @@ from goodthings.core.ledger import content_digest
 from goodthings.core.store import ReadingRow, declared, insert_readings, monitoring, record_refused
 from goodthings.core.store.monitoring import Quarantine
 from goodthings.ingest import senml
-from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, PackResult, Refusal
+from goodthings.ingest.batch import BatchOutcome, Incoming, PackResult, Refusal
 from goodthings.ingest.isolation import caused_by_data, refusals
 from goodthings.ingest.units import in_stream_unit
 from goodthings.policy import (
@@ -327,7 +327,7 @@ class Pipeline:
         for index, record in enumerate(records):
             name = record.name
             if name not in streams:
-                name = _without_device_prefix(name, item.device_id)
+                name = senml.stream_name(name, item.device_id, policy.senml_name)
                 if name not in streams:
                     known = ", ".join(sorted(streams)) or "none"
                     refused = _refused(
@@ -425,21 +425,9 @@ def _quarantined_message(held: Quarantine) -> str:
     )
 
 
-def _without_device_prefix(name: str, device_id: str) -> str:
-    """`kitchen-1:temperature` → `temperature`: many devices put their own id in `bn`."""
-    for separator in (":", "/", "."):
-        prefix = f"{device_id}{separator}"
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
-
-
 def _parse(item: Incoming, clock_skew: float) -> list[senml.Record]:
     """The pack's records, refused (SenMLError) when malformed or dated outside the window."""
-    if item.content_type == SENML_CBOR:
-        records = senml.parse_cbor(item.payload, now=item.received_at)
-    else:
-        records = senml.parse_json(item.payload, now=item.received_at)
+    records = senml.parse(item.payload, item.content_type, now=item.received_at)
     senml.check_times(records, received_at=item.received_at, clock_skew=clock_skew)
     return records
 

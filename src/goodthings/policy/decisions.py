@@ -61,6 +61,8 @@ class DevicePolicy:
 
     device_id: str
     streams: Mapping[str, StreamDecision]
+    senml_name: str | None = None
+    """The SenML base name the device sends, when the manifest gives one."""
 
     def to_json(self) -> bytes:
         """The message a device receives; stable bytes, so an unchanged policy is not resent."""

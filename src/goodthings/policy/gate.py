@@ -52,6 +52,7 @@ class DeviceFacts:
     place_id: str
     subject_id: str | None
     occupants: tuple[str, ...] = ()
+    senml_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def decide_all(
         device.device_id: DevicePolicy(
             device.device_id,
             {rule.name: decide(rule, device, choices) for rule in rules.get(device.model_id, ())},
+            device.senml_name,
         )
         for device in devices
     }

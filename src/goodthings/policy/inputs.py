@@ -47,6 +47,7 @@ def read_inputs(connection: Connection) -> PolicyInputs:
             place_id=row.place_id,
             subject_id=row.subject_id,
             occupants=tuple(occupants.get(row.place_id, ())),
+            senml_name=row.senml_name,
         )
         for row in connection.execute(
             select(t.devices).where(t.devices.c.retired_at.is_(None)).order_by(t.devices.c.id)

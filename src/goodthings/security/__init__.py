@@ -48,7 +48,6 @@ from goodthings.security.disclosure import (
     ReportError,
     ReportState,
     operator_spec,
-    security_txt,
     submit_report,
     triage,
 )
@@ -124,7 +123,6 @@ __all__ = [
     "record_refusal",
     "revoke_all",
     "revoke_retired",
-    "security_txt",
     "set_password",
     "start_campaign",
     "store_advisory",

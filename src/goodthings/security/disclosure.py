@@ -1,4 +1,4 @@
-"""Vulnerability disclosure: security.txt (RFC 9116) from the manifest, and reports triaged.
+"""Vulnerability disclosure: reports received and triaged (security.txt is `securitytxt.py`).
 
 A report moves forward only: received, confirmed, fixed, published. Each change is dated.
 """
@@ -6,7 +6,7 @@ A report moves forward only: received, confirmed, fixed, published. Each change 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -16,8 +16,6 @@ from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
 
-EXPIRES_AFTER = timedelta(days=180)
-"""RFC 9116 §2.5.5: Expires is required; less than a year ahead is recommended."""
 MAX_SUMMARY = 200
 MAX_DETAILS = 20_000
 
@@ -49,26 +47,6 @@ class Report:
     details: str
     state: ReportState
     updated_at: datetime
-
-
-def security_txt(spec: dict[str, Any], base_url: str, now: datetime, languages: str = "en") -> str:
-    """The RFC 9116 file for the operator described by `spec` (the manifest's operator)."""
-    disclosure = spec["vulnerability_disclosure"]
-    contact = str(disclosure["contact"])
-    if "@" in contact and not contact.startswith(("mailto:", "https:", "tel:")):
-        contact = f"mailto:{contact}"  # RFC 9116 §2.5.3: Contact is a URI
-    expires = (now + EXPIRES_AFTER).astimezone(UTC).replace(microsecond=0)
-    base = base_url.rstrip("/")
-    lines = [
-        f"# Security contact for {spec.get('legal_name', 'this deployment')}; report problems here.",
-        f"Contact: {contact}",
-        f"Contact: {base}/security/report",
-        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
-        f"Policy: {disclosure['policy_url']}",
-        f"Preferred-Languages: {languages}",
-        f"Canonical: {base}/.well-known/security.txt",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def operator_spec(connection: Connection) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from goodthings.ingest import SENML_CBOR, SENML_JSON, BatchOutcome, Incoming, Refusal, WriterClosed
+from goodthings.ingest.senml import MEDIA_TYPES
 from goodthings.runtime import Hub
 from goodthings.web.deps import DeviceId
 from goodthings.web.ratelimit import RateLimiter
@@ -30,7 +31,7 @@ from goodthings.web.refusals import DEVICE_AUTH_RESPONSES, DeviceProblem
 router = APIRouter(tags=["devices"])
 logger = logging.getLogger(__name__)
 
-_ACCEPTED_TYPES = {SENML_JSON, SENML_CBOR, "application/json"}
+_ACCEPTED_TYPES = MEDIA_TYPES
 _RETRY_AFTER = "5"
 """Seconds a device waits before sending again a pack the hub could not store (503)."""
 
@@ -156,7 +157,7 @@ async def ingest(
     content_type = request.headers.get("content-type") or SENML_JSON
     media = content_type.split(";")[0].strip().lower()
     if media not in _ACCEPTED_TYPES:
-        return _problem(415, f"send {SENML_JSON} or {SENML_CBOR}, not {media!r}")
+        return _problem(415, f"send SenML ({', '.join(sorted(_ACCEPTED_TYPES))}), not {media!r}")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > endpoint.max_bytes:
         return _problem(413, f"a pack may be at most {endpoint.max_bytes} bytes")

@@ -161,6 +161,7 @@ def change_choice(
         recipient or None,
         level if on and not recipient else "exact",
         method="portal",
+        manage_at=f"{hub.home.settings.public_url.rstrip('/')}/portal",
     )
     try:
         (consent.give if on else consent.withdraw)(hub.engine, hub.signer, change)

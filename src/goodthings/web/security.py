@@ -3,6 +3,7 @@ operator's fleet-security page."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -38,16 +39,17 @@ from goodthings.security.disclosure import (
     ReportState,
     UnknownReport,
     operator_spec,
-    security_txt,
     submit_report,
     triage,
 )
+from goodthings.security.securitytxt import SecurityTxtError, build, clearsign
 from goodthings.web.console_deps import EVERYONE, actor, viewer
 from goodthings.web.console_frame import page
 from goodthings.web.deps import DeviceId, HubDep, Operator, hub_of
 from goodthings.web.ratelimit import RateLimiter
 from goodthings.web.refusals import DEVICE_AUTH_RESPONSES, ApiProblem, ApiRefused, DeviceProblem
 
+_log = logging.getLogger(__name__)
 router = APIRouter(tags=["security"])
 
 
@@ -103,13 +105,26 @@ async def birth(request: Request, hub: HubDep, device: DeviceId) -> Any:
 
 
 @router.get("/.well-known/security.txt", response_class=PlainTextResponse, include_in_schema=False)
-def security_txt_file(request: Request, hub: HubDep) -> PlainTextResponse:
-    """RFC 9116, generated from the manifest's operator.vulnerability_disclosure."""
+def security_txt_file(hub: HubDep) -> PlainTextResponse:
+    """RFC 9116, from the manifest's operator.vulnerability_disclosure and the deployment's
+    public address (never the request's Host header), signed when a key is configured."""
     with hub.engine.connect() as connection:
         spec = operator_spec(connection)
     if spec is None:
         raise HTTPException(404, "no manifest has been applied yet")
-    text = security_txt(spec, str(request.base_url), datetime.now(UTC))
+    settings = hub.home.settings
+    try:
+        text = build(spec, settings.public_url, datetime.now(UTC))
+        if settings.security_txt_key is not None:
+            text = clearsign(text, settings.security_txt_key)
+    except SecurityTxtError as exc:
+        _log.warning("security.txt is not served: %s", exc)
+        return PlainTextResponse(
+            "security.txt is not available until the operator fixes the hub's configuration; "
+            "the hub's log says what to change.\n",
+            status_code=503,
+            media_type="text/plain; charset=utf-8",
+        )
     return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
 
 

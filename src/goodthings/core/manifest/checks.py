@@ -39,6 +39,11 @@ def _unique_ids(manifest: Manifest) -> Iterator[Finding]:
         yield from _duplicates(
             ((section, index, "id"), item.id) for index, item in enumerate(items)
         )
+    yield from _duplicates(
+        (("devices", index, "senml_name"), device.senml_name)
+        for index, device in enumerate(manifest.devices)
+        if device.senml_name is not None
+    )
     for m, model in enumerate(manifest.device_models):
         yield from _duplicates(
             (("device_models", m, "streams", s, "name"), stream.name)

@@ -174,6 +174,9 @@ class Operator(_Model):
     data_protection_contact: Contact
     accountable_person: Person
     vulnerability_disclosure: VulnerabilityDisclosure
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    """ISO 3166-1 alpha-2 code (GB, DE, …) of the country whose law governs the processing and
+    where the hub keeps the data; consent receipts name it as jurisdiction and storage location."""
 
 
 class PlaceKind(StrEnum):
@@ -381,6 +384,9 @@ class Device(_Model):
     firmware: Text
     subject: Identifier | None = None
     """Whose device it is: the owner or the wearer."""
+    senml_name: SenMLName | None = None
+    """The SenML base name the device sends, in RFC 8428's recommended form (urn:dev:ow:…:,
+    urn:dev:mac:…): records named with it, then their stream, are this device's."""
 
 
 class Application(_Model):

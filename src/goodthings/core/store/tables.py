@@ -154,6 +154,9 @@ devices = Table(
     Column("subject_id", String(_ID), ForeignKey("subjects.id")),
     Column("firmware", String(64), nullable=False),
     _retired(),
+    # The SenML base name the device sends (RFC 8428 §4.5.1), such as urn:dev:ow:…:
+    Column("senml_name", String(255)),
+    UniqueConstraint("senml_name", name="uq_devices_senml_name"),
 )
 
 applications = Table(

@@ -24,11 +24,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.lifecycle import Lifecycle
-from goodthings.ingest.batch import SENML_JSON, Incoming, Ingestor
+from goodthings.ingest.batch import Incoming, Ingestor
 from goodthings.ingest.mqtt.inbox import Batching, Inbox, Received
 from goodthings.ingest.mqtt.policies import PolicyPublisher
 from goodthings.ingest.mqtt.session import MAX_RETRY_DELAY, BrokerSession, connect, new_client
 from goodthings.ingest.mqtt.topics import BIRTH_FILTER, UP_FILTER, device_of, subscription
+from goodthings.ingest.senml import sniff
 
 logger = logging.getLogger(__name__)
 
@@ -228,8 +229,11 @@ class MqttBridge(Lifecycle):
                 logger.debug("ignoring a message on a topic other than gt/<device>/up")
             incoming = None
         else:
-            content_type = getattr(message.properties, "ContentType", None) or SENML_JSON
-            incoming = Incoming(device_id, bytes(message.payload), received_at, content_type)
+            payload = bytes(message.payload)
+            # MQTT 5's Content Type when the device set one; else (MQTT 3.1.1, such as the
+            # embedded broker) the pack's first byte says whether it is CBOR, XML or JSON.
+            content_type = getattr(message.properties, "ContentType", None) or sniff(payload)
+            incoming = Incoming(device_id, payload, received_at, content_type)
         with self._lock:
             if self._closing:
                 return  # not acknowledged: redelivered to this session next time

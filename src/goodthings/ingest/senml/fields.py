@@ -3,9 +3,9 @@ and says what would have been accepted.
 
 Choices where RFC 8428 leaves room (each one is tested in tests/ingest/test_senml.py):
 
-* Only version 10 (the default) is read: ``bver`` above 10 is refused as §4.4 requires, and so
-  is a lower, pre-RFC draft version, because a resolved record of another version would have to
-  carry its ``bver`` (§4.6) and :class:`~goodthings.ingest.senml.Record` has no place for it.
+* ``bver`` above 10 is refused, as §4.4 requires of a version newer than the codec supports;
+  10 and below are read (a lower version only lacks fields added since, and §5.1.7's own
+  example sends ``"bver": 5``). A resolved record keeps no ``bver``: its fields mean the same.
 * Text must be valid Unicode: strings with unpaired surrogates (``"\\ud800"``) are refused.
 """
 
@@ -22,7 +22,8 @@ from goodthings.core.errors import SenMLError
 from goodthings.ingest.senml.describe import character, quoted, shown
 
 SUPPORTED_VERSION: Final = 10
-"""The SenML version this codec reads (RFC 8428 §4.4: the default when ``bver`` is absent)."""
+"""The newest SenML version this codec reads (RFC 8428 §4.4: the default when ``bver`` is
+absent); lower versions are read too."""
 
 _FLOAT_MAX: Final = sys.float_info.max
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9:./_-]*")
@@ -33,7 +34,7 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def check_version(item: object, index: int) -> None:
-    """Refuse any ``bver`` but 10, saying whether it is too new or a pre-RFC draft (§4.4)."""
+    """Refuse a ``bver`` that is not a positive integer, or newer than 10 (§4.4)."""
     if type(item) is float and item.is_integer():
         item = int(item)
     if type(item) is not int or item < 1:
@@ -46,13 +47,6 @@ def check_version(item: object, index: int) -> None:
         raise SenMLError(
             f"SenML version {item} is newer than this codec understands (version "
             f"{SUPPORTED_VERSION}, RFC 8428); the pack cannot be used (RFC 8428 §4.4)",
-            index=index,
-            field="bver",
-        )
-    if item != SUPPORTED_VERSION:
-        raise SenMLError(
-            f"SenML version {item} is a pre-RFC draft format; this codec reads version "
-            f"{SUPPORTED_VERSION} (RFC 8428): send bver 10 or leave it out",
             index=index,
             field="bver",
         )

@@ -39,6 +39,9 @@ class ConsentChange:
     method: str = "cli"
     notice_hash: str | None = None
     """The version of the notice the person was shown; the deployment's current one if None."""
+    manage_at: str | None = None
+    """Where the person changes their choices (the portal's address); the receipt names it as
+    how to withdraw, else the controller's contact."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ def _record(
             values=values,
             stream_label=stream.label,
             spec=stream.spec,
+            manage_at=change.manage_at,
         )
     changes.announce(engine)
     return ConsentRecord(

@@ -1,4 +1,5 @@
-"""Consent receipts after ISO/IEC TS 27560: issued in the transaction that records the change."""
+"""Consent receipts under ISO/IEC TS 27560 (`record.py` shapes them): issued in the transaction
+that records the change."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from sqlalchemy import Connection, insert, select
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.rights.receipts.ledger_position import position
+from goodthings.rights.receipts.record import ConsentEvent, Party, build, role_of
 from goodthings.rights.receipts.signing import sign
-
-SCHEMA = "goodthings consent receipt v1 (after ISO/IEC TS 27560)"
 
 
 def controller(connection: Connection) -> dict[str, Any]:
@@ -40,61 +40,79 @@ def issue(
     values: Mapping[str, Any],
     stream_label: str,
     spec: Mapping[str, Any],
+    manage_at: str | None = None,
 ) -> str:
     """Sign and store the receipt of one consent change; returns the receipt's id.
 
     Called after the change's ledger entry is appended, so the receipt's `ledger` position is
-    that entry."""
+    that entry. `manage_at` is where the person changes their choices (the portal)."""
     purpose = str(values["purpose"])
     use: Mapping[str, Any] = next(
         (u for u in spec.get("purposes", []) if u.get("purpose") == purpose), {}
     )
-    recipients: list[dict[str, Any]] = []
+    operator = connection.execute(select(t.operator)).mappings().one()
+    operator_spec: Mapping[str, Any] = operator["spec"]
+    recipients: list[Party] = []
     if values.get("recipient_id"):
-        share: Mapping[str, Any] = next(
-            (
-                s
-                for s in spec.get("recipients", [])
-                if s.get("recipient") == values["recipient_id"] and s.get("purpose") == purpose
-            ),
-            {},
+        row = (
+            connection.execute(
+                select(t.recipients).where(t.recipients.c.id == values["recipient_id"])
+            )
+            .mappings()
+            .one()
         )
-        name = connection.execute(
-            select(t.recipients.c.name).where(t.recipients.c.id == values["recipient_id"])
-        ).scalar_one_or_none()
-        recipients.append({"id": values["recipient_id"], "name": name, "terms": share.get("terms")})
+        recipients.append(
+            Party(
+                key=f"recipient:{row['id']}",
+                name=row["name"],
+                role=role_of(row["kind"]),
+                contact=row["spec"].get("contact", {}),
+            )
+        )
+    language = connection.execute(
+        select(t.subjects.c.language).where(t.subjects.c.id == values["subject_id"])
+    ).scalar_one()
     created: datetime = values["created_at"]
-    record_id = str(uuid.uuid4())
-    receipt = {
-        "kind": "consent",
-        "schema": SCHEMA,
-        "record_id": record_id,
-        "consent_id": consent_id,
-        "subject": {"id": values["subject_id"]},
-        "controller": controller(connection),
-        "stream": stream_label,
-        "purposes": [{"purpose": purpose, "how": use.get("how")}],
-        "data_categories": [spec["data_category"]] if spec.get("data_category") else [],
-        "recipients": recipients,
-        "legal_basis": use.get("legal_basis"),
-        "level": values["level"],
-        "retention": spec.get("retention"),
-        "notice": {"version_hash": values.get("notice_hash")},
-        "time": created.isoformat(),
-        "method": values["method"],
-        "state": values["state"],
-        "ledger": position(connection),
-    }
+    receipt_id = str(uuid.uuid4())
+    event = ConsentEvent(
+        receipt_id=receipt_id,
+        deployment_id=operator["deployment_id"],
+        consent_id=consent_id,
+        subject_id=values["subject_id"],
+        language=language,
+        stream=stream_label,
+        purpose=purpose,
+        how=use.get("how"),
+        legal_basis=use.get("legal_basis"),
+        special_category_condition=use.get("special_category_condition"),
+        data_category=spec.get("data_category"),
+        retention=spec.get("retention"),
+        state=values["state"],
+        level=values["level"],
+        method=values["method"],
+        time=created.isoformat(),
+        notice_hash=values.get("notice_hash"),
+        country=operator_spec.get("country"),
+        controller=Party(
+            key="controller",
+            name=operator["legal_name"],
+            role="dpv:DataController",
+            contact=operator_spec.get("contact", {}),
+        ),
+        recipients=recipients,
+        manage_at=manage_at,
+        ledger=position(connection),
+    )
     connection.execute(
         insert(tp.consent_receipts).values(
-            id=record_id,
+            id=receipt_id,
             consent_id=consent_id,
             subject_id=values["subject_id"],
             created_at=created,
-            document=sign(receipt, signer),
+            document=sign(build(event), signer),
         )
     )
-    return record_id
+    return receipt_id
 
 
 def receipts_of(connection: Connection, subject_id: str) -> dict[int, str]:

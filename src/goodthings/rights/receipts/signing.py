@@ -27,26 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.ledger import key_id
+from goodthings.rights.receipts import contents
 
 PREFIX = b"goodthings-receipt:v1\n"
-
-# ISO/IEC TS 27560 asks a consent record to carry these; an erasure receipt its own set.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "consent": (
-        "record_id",
-        "subject",
-        "controller",
-        "purposes",
-        "data_categories",
-        "recipients",
-        "legal_basis",
-        "notice",
-        "time",
-        "method",
-        "state",
-    ),
-    "erasure": ("record_id", "subject", "controller", "requested_at", "mode", "time", "outcome"),
-}
 
 
 class ReceiptError(GoodthingsError):
@@ -129,25 +112,6 @@ def _embedded_key(signature: Mapping[str, Any]) -> Ed25519PublicKey:
 
 
 def _check_content(receipt: Mapping[str, Any]) -> None:
-    kind = receipt.get("kind")
-    if kind not in REQUIRED:
-        raise ReceiptError(f"unknown receipt kind {kind!r}; expected one of: consent, erasure")
-    missing = [name for name in REQUIRED[kind] if name not in receipt]
-    if missing:
-        raise ReceiptError(f"the {kind} receipt lacks: {', '.join(missing)}")
-    where = receipt.get("ledger")
-    if where is not None and (
-        not isinstance(where, dict)
-        or not isinstance(where.get("seq"), int)
-        or not isinstance(where.get("hash"), str)
-    ):
-        raise ReceiptError("'ledger' must be an object with the entry's 'seq' and 'hash'")
-    subject = receipt["subject"]
-    if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):
-        raise ReceiptError("'subject' must be an object with the person's 'id'")
-    if kind == "consent":
-        if receipt["state"] not in {"given", "withdrawn"}:
-            raise ReceiptError(f"'state' is {receipt['state']!r}; expected given or withdrawn")
-        for name in ("purposes", "data_categories", "recipients"):
-            if not isinstance(receipt[name], list):
-                raise ReceiptError(f"'{name}' must be a list")
+    found = contents.problem(receipt)
+    if found is not None:
+        raise ReceiptError(found)
