@@ -197,11 +197,12 @@ def test_who_used_my_data_lists_collection_and_choices_from_the_ledger(
     send(hub, "band-alex", "heart_rate", [70.0, 71.0, 72.0])
     send(hub, "thermostat-1", "temperature", [21.0])
     html = client.get("/portal/activity").text
-    assert "Device band-alex" in html and "3 received, 3 kept" in html
+    assert "Alex&#39;s wristband" not in html, "arrivals are counted per day, not named"
+    assert "Readings arrived from a device" in html and "4 received, 4 kept" in html
     assert "A choice was switched on" in html
     send(hub, "band-alex", "steps", [5.0])  # no consent for steps: counted, not kept
     html = client.get("/portal/activity").text
-    assert "1 not kept (you had not agreed), 1 received" in html
+    assert "1 not kept (not agreed to), 5 received, 4 kept" in html
     assert "You signed in to this portal" in html
     sign_in(client, hub, "sam")
     sams = client.get("/portal/activity").text

@@ -1,10 +1,10 @@
 """The people's portal read models: what is collected about a person, their choices and who used
 their data, shaped for the portal's pages (the pages themselves are in `web`).
 
-`activity` and `view` are public as namespaces (`from goodthings.portal import view`).
+`actions`, `activity` and `view` are public as namespaces (`from goodthings.portal import view`).
 """
 
-from goodthings.portal import activity, view
+from goodthings.portal import actions, activity, view
 from goodthings.portal.chart import sparkline
 from goodthings.portal.view import (
     NOT_A_DATE,
@@ -20,6 +20,7 @@ __all__ = [
     "NOT_A_DATE",
     "Reading",
     "StreamAbout",
+    "actions",
     "activity",
     "latest_readings",
     "plain_period",

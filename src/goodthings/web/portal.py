@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from goodthings.core.errors import PolicyError
@@ -212,11 +212,13 @@ def receipt(request: Request, hub: HubDep, session: PortalSession, receipt_id: s
 
 
 @router.get("/activity", response_class=HTMLResponse)
-def who_used(request: Request, hub: HubDep, session: PortalSession) -> Response:
+def who_used(
+    request: Request, hub: HubDep, session: PortalSession, week: Annotated[int, Query(ge=0)] = 0
+) -> Response:
     with hub.engine.connect() as connection:
-        entries = activity.activity(connection, session.subject_id)
+        shown = activity.week(connection, session.subject_id, week)
     context = context_of(request, session, "activity")
-    context.update(entries=entries)
+    context.update(week=shown, weeks_back=week)
     return render(request, "portal/activity.html", context)
 
 
