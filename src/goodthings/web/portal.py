@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from goodthings.core.errors import PolicyError
 from goodthings.portal import activity, sparkline, view
-from goodthings.rights import signin
+from goodthings.rights import objections, signin
 from goodthings.rights.consent import records as consent
 from goodthings.rights.consent import stop_everything
 from goodthings.rights.own_reads import record_own_read
@@ -167,6 +167,35 @@ def change_choice(
             request,
             "portal/message.html",
             {"title": "That choice cannot be made", "message": str(exc)},
+            status=422,
+        )
+    return RedirectResponse(
+        f"/portal?saved={stream}#stream-{stream.replace('/', '-')}", status_code=303
+    )
+
+
+@router.post("/objections")
+def object_to_automation(
+    request: Request,
+    hub: HubDep,
+    session: FormSession,
+    stream: Annotated[str, Form()],
+    withdraw: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        objections.record(
+            hub.engine,
+            hub.signer,
+            session.subject_id,
+            stream,
+            withdraw=withdraw == "yes",
+            method="portal",
+        )
+    except PolicyError as exc:
+        return render(
+            request,
+            "portal/message.html",
+            {"title": "That objection cannot be recorded", "message": str(exc)},
             status=422,
         )
     return RedirectResponse(
