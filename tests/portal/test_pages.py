@@ -58,7 +58,7 @@ def test_latest_readings_are_decrypted_for_the_person_with_a_chart(
     )
     assert send(hub, "band-alex", "heart_rate", [61.5, 64.25, 67.75, 70.5]) == 4
     html = client.get("/portal").text
-    assert "70.5 beat/min" in html and "67.75 beat/min" in html
+    assert "70.5 beats a minute" in html and "67.75 beats a minute" in html
     with hub.engine.connect() as connection:
         reads = (
             connection.execute(
@@ -70,7 +70,11 @@ def test_latest_readings_are_decrypted_for_the_person_with_a_chart(
     assert reads == [{"readings": 4}], "decrypting for the person is recorded in the ledger"
     chart = re.search(r'<svg class="chart"[^>]*aria-label="([^"]+)"', html)
     assert chart is not None
-    assert "4 readings from 61.5 beat/min to 70.5 beat/min" in chart.group(1)
+    assert "between 61.5 beats a minute and 70.5 beats a minute" in chart.group(1)
+    assert re.search(
+        r"4 readings from \d\d \w{3} \d\d:\d\d to \d\d \w{3} \d\d:\d\d UTC", chart.group(1)
+    )
+    assert ">time (UTC)</text>" in html and ">70.5 beats a minute</text>" in html
 
 
 def test_withdrawing_in_the_portal_stops_the_device_collecting(

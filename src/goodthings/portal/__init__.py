@@ -15,6 +15,7 @@ from goodthings.portal.view import (
     shown_moment,
     streams_about,
 )
+from goodthings.portal.words import purpose_words, unit_words, value_words
 
 __all__ = [
     "NOT_A_DATE",
@@ -24,8 +25,11 @@ __all__ = [
     "activity",
     "latest_readings",
     "plain_period",
+    "purpose_words",
     "shown_moment",
     "sparkline",
     "streams_about",
+    "unit_words",
+    "value_words",
     "view",
 ]

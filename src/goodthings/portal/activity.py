@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.manifest import PURPOSES
 from goodthings.core.store import tables as t
 from goodthings.portal.actions import ROUTINE, USES, words
+from goodthings.portal.words import purpose_words
 from goodthings.rights.ledger_about import about, conditions_for
 
 DAYS_PER_PAGE = 7
@@ -102,13 +102,6 @@ def _who(actor: str, target: str, subject_id: str, names: _Names) -> str:
     if kind == "operator" or actor == "operator":
         return "The operator"
     return "The hub"
-
-
-def purpose_words(purpose: str | None) -> str | None:
-    """A DPV purpose as the portal says it everywhere: "to handle payments, bills and receipts"."""
-    if purpose is None or purpose not in PURPOSES:
-        return purpose
-    return PURPOSES.get(purpose).explanation
 
 
 _REASONS = {

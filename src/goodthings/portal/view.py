@@ -85,6 +85,8 @@ class StreamAbout:
     device_id: str
     device_name: str
     place: str
+    place_name: str
+    """What the manifest calls the place ("Flat 4"); `place` is its id."""
     name: str
     label: str
     """`model/name`: what the consent service calls the stream."""
@@ -193,6 +195,8 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                     device_id=device.device_id,
                     device_name=device_names.get(device.device_id) or device.device_id,
                     place=device.place_id,
+                    place_name=getattr(places.get(device.place_id), "name", None)
+                    or device.place_id,
                     name=rule.name,
                     label=f"{model_id}/{rule.name}",
                     description=spec.get("description", ""),

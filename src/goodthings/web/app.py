@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from goodthings import __version__
 from goodthings.core.config import Home
 from goodthings.core.store import read_catalogue
-from goodthings.portal import plain_period, shown_moment
+from goodthings.portal import plain_period, purpose_words, shown_moment, unit_words
 from goodthings.rights.access import AccessError
 from goodthings.runtime import Hub, MqttIngest
 from goodthings.web import (
@@ -28,12 +28,15 @@ from goodthings.web import (
     portal,
     security,
 )
+from goodthings.web.api_docs import add_api_docs
 from goodthings.web.refusals import Refused, answer_refused
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
 templates.env.filters["period"] = plain_period
 templates.env.filters["timestamp"] = shown_moment
+templates.env.filters["purpose"] = purpose_words
+templates.env.filters["unit"] = unit_words
 
 
 def create_app(home: Home) -> FastAPI:
@@ -59,12 +62,15 @@ def create_app(home: Home) -> FastAPI:
         version=__version__,
         description="An IoT data hub where good practice is the default.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by `add_api_docs`, not from a CDN
+        redoc_url=None,
     )
     app.state.hub = hub  # read through `web.deps.hub_of`, typed
     app.add_exception_handler(Refused, answer_refused)
     app.add_exception_handler(AccessError, access.answer_access_error)
     app.state.mqtt = None
     app.state.ingest = ingest.IngestEndpoint(hub)
+    add_api_docs(app)  # before /static, which would shadow its files
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     app.include_router(ingest.router)
     app.include_router(api.router)

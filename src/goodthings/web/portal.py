@@ -60,7 +60,7 @@ def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     context = context_of(request, session, "collected")
     context.update(
         streams=streams,
-        chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit),
+        chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit, s.name),
         inferences=view.inferences(streams),
         operator=operator,
         level_words=view.level_words,
