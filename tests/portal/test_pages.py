@@ -158,7 +158,7 @@ def test_history_shows_time_notice_version_and_a_receipt_per_choice(
     assert len(notices) == 2 and notices[0] is not None
     assert html.count(f"<code>{notices[0][:12]}</code>") == 2
     assert "Withdrawn" in html and "Agreed (only totals or averages)" in html
-    assert "Your heart rate, measured by the wristband, for service personalisation" in html
+    assert "Your heart rate, measured by the wristband, to adjust the service to suit you" in html
     receipts = re.findall(r'href="(/portal/receipts/[^"]+\.json)"', html)
     assert len(receipts) == 2
     document = client.get(receipts[0])

@@ -123,7 +123,8 @@ def test_the_whole_journey_of_a_person(server: Running, page: Page, shots: Path)
     assert checked.receipt["state"] == "withdrawn" and checked.receipt["method"] == "portal"
 
     page.get_by_role("link", name="Who used your data").click()
-    expect(page.get_by_role("cell", name="Device band-alex").first).to_be_visible()
+    expect(page.get_by_role("cell", name="Readings arrived from a device").first).to_be_visible()
+    expect(page.get_by_role("cell", name="A choice was switched off").first).to_be_visible()
     check(page, shots, "05-who-used-my-data")
 
     page.get_by_role("link", name="Download your data").click()

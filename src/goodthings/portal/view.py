@@ -34,6 +34,7 @@ from goodthings.policy import (
     people_concerned,
     reads,
 )
+from goodthings.portal.words import purpose_words
 from goodthings.rights import objections
 from goodthings.rights.consent import Waiting, share_choices, waiting_words
 from goodthings.transparency.notices import duration_words
@@ -328,8 +329,7 @@ def describe_choice(connection: Connection) -> Callable[[str, str, str | None], 
     names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
 
     def words(stream: str, purpose: str, recipient: str | None) -> str:
-        label = _term_words(PURPOSES, purpose)[0] or purpose
-        text = f"{streams.get(stream, stream)}, for {label.lower()}"
+        text = f"{streams.get(stream, stream)}, {purpose_words(purpose)}"
         if recipient:
             text += f", shared with {names.get(recipient, recipient)}"
         return text
