@@ -4,13 +4,23 @@ devices, a week per page, and nobody else's uses shown."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import httpx2
 from fastapi.testclient import TestClient
 
+from goodthings.core.config import Home
+from goodthings.core.keys import load_secret_root
+from goodthings.core.manifest import load_manifest
+from goodthings.deployment.apply import apply_manifest
+from goodthings.deployment.directory import init_deployment
 from goodthings.portal import activity
 from goodthings.rights.access import Grant, ReadingsQuery, read_readings
+from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
 from goodthings.runtime.hub import Hub
 from portal_helpers import give, send, sign_in
 
@@ -100,3 +110,46 @@ def test_weeks_are_pages_and_an_empty_week_points_to_older_ones(
     html = client.get("/portal/activity?week=1").text
     assert "The seven days after" in html and "The seven days before" not in html
     assert client.get("/portal/activity?week=-1").status_code == 422
+
+
+def test_a_delivery_to_a_recipient_is_a_use_named_by_the_recipient(tmp_path: Path) -> None:
+    received: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = Home(tmp_path / "home")
+    init_deployment(home, "smart-home")
+    text = home.manifest_path.read_text().replace(
+        "  - id: northgrid-energy\n",
+        f"  - id: northgrid-energy\n    webhook_url: http://127.0.0.1:{server.server_port}/hook\n",
+    )
+    home.manifest_path.write_text(text)
+    hub = Hub.open(home)
+    try:
+        apply_manifest(hub.engine, load_manifest(home.manifest_path))
+        hub.pipeline.refresh(force=True)
+        now = time.time()
+        send(hub, "meter-1", "power", [400.0, 401.0, 402.0], start=now - 120)
+        assert schedule(hub.engine, now=now) >= 1
+        with httpx2.Client(timeout=5.0) as client:
+            secrets = WebhookSecrets(load_secret_root(home.keys_dir))
+            deliver_due(hub.engine, hub.keyring, hub.signer, secrets, client, now=now)
+        assert len(received) == 1
+        with hub.engine.connect() as connection:
+            [use] = activity.week(connection, "sam").uses
+    finally:
+        hub.close()
+        server.shutdown()
+        server.server_close()
+    assert (use.who, use.what) == ("NorthGrid Energy", "received your readings")
+    assert (use.purpose, use.readings) == ("to handle payments, bills and receipts", 3)
