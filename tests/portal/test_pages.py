@@ -58,7 +58,7 @@ def test_latest_readings_are_decrypted_for_the_person_with_a_chart(
     )
     assert send(hub, "band-alex", "heart_rate", [61.5, 64.25, 67.75, 70.5]) == 4
     html = client.get("/portal").text
-    assert "70.5 beat/min" in html and "67.75 beat/min" in html
+    assert "70.5 beats a minute" in html and "67.75 beats a minute" in html
     with hub.engine.connect() as connection:
         reads = (
             connection.execute(
@@ -70,7 +70,11 @@ def test_latest_readings_are_decrypted_for_the_person_with_a_chart(
     assert reads == [{"readings": 4}], "decrypting for the person is recorded in the ledger"
     chart = re.search(r'<svg class="chart"[^>]*aria-label="([^"]+)"', html)
     assert chart is not None
-    assert "4 readings from 61.5 beat/min to 70.5 beat/min" in chart.group(1)
+    assert "between 61.5 beats a minute and 70.5 beats a minute" in chart.group(1)
+    assert re.search(
+        r"4 readings from \d\d \w{3} \d\d:\d\d to \d\d \w{3} \d\d:\d\d UTC", chart.group(1)
+    )
+    assert ">time (UTC)</text>" in html and ">70.5 beats a minute</text>" in html
 
 
 def test_withdrawing_in_the_portal_stops_the_device_collecting(
@@ -154,7 +158,7 @@ def test_history_shows_time_notice_version_and_a_receipt_per_choice(
     assert len(notices) == 2 and notices[0] is not None
     assert html.count(f"<code>{notices[0][:12]}</code>") == 2
     assert "Withdrawn" in html and "Agreed (only totals or averages)" in html
-    assert "Your heart rate, measured by the wristband, for service personalisation" in html
+    assert "Your heart rate, measured by the wristband, to adjust the service to suit you" in html
     receipts = re.findall(r'href="(/portal/receipts/[^"]+\.json)"', html)
     assert len(receipts) == 2
     document = client.get(receipts[0])
@@ -200,11 +204,12 @@ def test_who_used_my_data_lists_collection_and_choices_from_the_ledger(
     send(hub, "band-alex", "heart_rate", [70.0, 71.0, 72.0])
     send(hub, "thermostat-1", "temperature", [21.0])
     html = client.get("/portal/activity").text
-    assert "Device band-alex" in html and "3 received, 3 kept" in html
+    assert "Alex&#39;s wristband" not in html, "arrivals are counted per day, not named"
+    assert "Readings arrived from a device" in html and "4 received, 4 kept" in html
     assert "A choice was switched on" in html
     send(hub, "band-alex", "steps", [5.0])  # no consent for steps: counted, not kept
     html = client.get("/portal/activity").text
-    assert "1 not kept (you had not agreed), 1 received" in html
+    assert "1 not kept (not agreed to), 5 received, 4 kept" in html
     assert "You signed in to this portal" in html
     sign_in(client, hub, "sam")
     sams = client.get("/portal/activity").text

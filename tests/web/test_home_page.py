@@ -33,8 +33,16 @@ def test_home_page_lists_every_device_and_stream(client: TestClient) -> None:
         "Alex&#39;s wristband",
     ):
         assert device in html
-    for stream in ("power", "temperature", "setpoint", "open", "presence", "heart_rate", "steps"):
-        assert f"<code>{stream}</code>" in html
+    for stream in (
+        "How much electricity the flat is using right now",
+        "The air temperature in the living room",
+        "Whether the front door is open or closed",
+        "Your heart rate, measured by the wristband",
+    ):
+        assert stream in html
+    assert "in <strong>Flat 4</strong>" in html and "flat-4" not in html
+    assert "to handle payments, bills and receipts" in html and "PaymentManagement" not in html
+    assert "(in °C)" in html and "Cel" not in html
 
 
 def test_home_page_is_accessible_by_structure(client: TestClient) -> None:
@@ -53,7 +61,8 @@ def test_health_answers(client: TestClient) -> None:
 
 def test_home_page_says_how_long_data_is_kept_in_words(client: TestClient) -> None:
     html = client.get("/").text
-    assert "<td>30 days</td>" in html and "<td>13 months</td>" in html
+    assert '<td data-label="Kept for">30 days</td>' in html
+    assert '<td data-label="Kept for">13 months</td>' in html
     assert "P30D" not in html and "P13M" not in html
 
 
@@ -62,5 +71,5 @@ def test_home_page_counts_the_readings_stored(client: TestClient) -> None:
     pack = b'[{"bt": %d, "n": "temperature", "v": 21.0}, {"n": "temperature", "t": 1, "v": 21.5}]'
     hub.pipeline.ingest([Incoming("thermostat-1", pack % int(time.time()), time.time())])
     html = client.get("/").text
-    row = html[html.index("<code>temperature</code>") :]
-    assert "<td>2<br>" in row[: row.index("</tr>")]
+    row = html[html.index("The air temperature in the living room") :]
+    assert '<td data-label="Readings stored">2<br>' in row[: row.index("</tr>")]

@@ -1,72 +1,126 @@
-"""Who used my data: the ledger's entries about one person, newest first, in plain words."""
+"""Who used my data: the ledger's entries about one person, a week at a time, in plain words.
+
+A week's page puts uses first (an application read their readings, a recipient received them:
+who, for what purpose, how many readings, when), one row per user, purpose and day, then what
+the person and the operator did, one by one, then the routine arrivals and purges counted per
+day. Weeks are the pages: "last week" is one page.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 
-from goodthings.core.manifest import PURPOSES
 from goodthings.core.store import tables as t
-from goodthings.rights.ledger_about import conditions_for
+from goodthings.portal.actions import ROUTINE, USES, words
+from goodthings.portal.words import purpose_words
+from goodthings.rights.ledger_about import about, conditions_for
 
-_ACTIONS = {
-    "ingest": "Readings arrived from a device",
-    "read": "Readings were used",
-    "consent.give": "A choice was switched on",
-    "consent.withdraw": "A choice was switched off",
-    "portal.sign_in": "You signed in to this portal",
-    "portal.sign_out": "You signed out",
-    "portal.read": "You looked at your latest readings",
-    "portal.recipient": "You registered a key for encrypted downloads",
-    "keys.held": "You took the key to your readings",
-    "export": "A copy of your data was downloaded",
-    "erase.request": "Erasure was requested",
-    "erase.unreadable": "Your readings were made unreadable",
-    "erase.done": "Your readings were deleted",
-}
+DAYS_PER_PAGE = 7
 
 
 @dataclass(frozen=True)
-class Activity:
-    seq: int
+class Use:
+    """Someone used the person's data, perhaps several times that day."""
+
+    day: date
+    first: str
+    """`HH:MM` of the first and last time that day (UTC)."""
+    last: str
+    who: str
+    what: str
+    purpose: str | None
+    readings: int
+    times: int
+
+
+@dataclass(frozen=True)
+class Event:
     time: str
+    """`YYYY-MM-DD HH:MM` (UTC)."""
     who: str
     what: str
     detail: str
     purpose: str | None
-    readings: int
 
 
-def _who(actor: str, subject_id: str) -> str:
+@dataclass(frozen=True)
+class Routine:
+    """The hub's routine work of one kind on one day, counted."""
+
+    day: date
+    what: str
+    times: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    end: date
+    """The last day shown (inclusive)."""
+    uses: list[Use] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    routine: list[Routine] = field(default_factory=list)
+    older: bool = False
+    """Whether anything about the person happened before `start`."""
+
+
+@dataclass(frozen=True)
+class _Names:
+    applications: Mapping[str, str]
+    recipients: Mapping[str, str]
+    devices: Mapping[str, str]
+
+    @classmethod
+    def read(cls, connection: Connection) -> _Names:
+        def names(table: Any) -> dict[str, str]:
+            return {
+                row.id: row.name or row.id
+                for row in connection.execute(select(table.c.id, table.c.name))
+            }
+
+        return cls(names(t.applications), names(t.recipients), names(t.devices))
+
+
+def _who(actor: str, target: str, subject_id: str, names: _Names) -> str:
     if actor == f"subject:{subject_id}":
         return "You"
     kind, _, name = actor.partition(":")
-    return {
-        "device": f"Device {name}",
-        "operator": "The operator",
-        "application": f"Application {name}",
-        "recipient": f"Recipient {name}",
-        "hub": "The hub",
-    }.get(kind, actor)
-
-
-def _purpose_words(purpose: str | None) -> str | None:
-    if purpose is None or purpose not in PURPOSES:
-        return purpose
-    return PURPOSES.get(purpose).label
+    if actor == "hub:sharing" and target.startswith("recipient:"):
+        recipient = target.removeprefix("recipient:").partition("/")[0]
+        return names.recipients.get(recipient, recipient)
+    if kind == "application":
+        return names.applications.get(name, name)
+    if kind == "device":
+        return names.devices.get(name, name)
+    if kind == "operator" or actor == "operator":
+        return "The operator"
+    return "The hub"
 
 
 _REASONS = {
-    "no_consent": "you had not agreed",
-    "level_off": "you chose off",
+    "no_consent": "not agreed to",
+    "level_off": "the choice was off",
     "duplicate": "already stored",
     "retired": "the device was retired",
+    "objected": "someone objected",
 }
-_COUNTS = {"received": "received", "stored": "kept", "readings": "readings"}
+_COUNTS = {
+    "received": "received",
+    "stored": "kept",
+    "readings": "readings",
+    "deleted": "deleted",
+    "delivered": "sent",
+}
 
 
-def _detail(counts: dict[str, int]) -> str:
+def _detail(counts: Mapping[str, int]) -> str:
     """The entry's counts in words; counts that only repeat the action are left out."""
     parts = []
     for name, number in sorted(counts.items()):
@@ -84,28 +138,83 @@ def _detail(counts: dict[str, int]) -> str:
     return ", ".join(parts)
 
 
-def activity(connection: Connection, subject_id: str, limit: int = 200) -> list[Activity]:
-    """The newest `limit` ledger entries that concern the person."""
+def _readings_used(action: str, counts: Mapping[str, int], devices: Iterable[str]) -> int | None:
+    """How many of the person's readings a use handed out; None when it concerned others only."""
+    if action != "read":
+        return int(counts.get("delivered", 0))
+    mine = [f"returned.{device}" for device in devices]
+    if not any(key.startswith("returned.") for key in counts):
+        return int(counts.get("returned", 0))  # a read from before reads counted per device
+    if not any(key in counts for key in mine):
+        return None
+    return sum(int(counts.get(key, 0)) for key in mine)
+
+
+def _window(weeks_back: int, today: date) -> tuple[date, date]:
+    end = today - timedelta(days=DAYS_PER_PAGE * weeks_back)
+    return end - timedelta(days=DAYS_PER_PAGE - 1), end
+
+
+def week(
+    connection: Connection, subject_id: str, weeks_back: int = 0, today: date | None = None
+) -> Week:
+    """What happened with the person's data in the seven days ending `weeks_back` weeks ago."""
+    start, end = _window(max(0, weeks_back), today or datetime.now(UTC).date())
+    low, high = start.isoformat(), (end + timedelta(days=1)).isoformat()
     e = t.ledger_entries
+    concerns = conditions_for(connection, subject_id)
+    mine = about(connection, subject_id).devices
+    names = _Names.read(connection)
     rows = connection.execute(
-        select(e)
-        .where(conditions_for(connection, subject_id))
+        select(e.c.time, e.c.actor, e.c.action, e.c.object, e.c.purpose, e.c.counts)
+        .where(concerns, e.c.time >= low, e.c.time < high)
         .order_by(e.c.seq.desc())
-        .limit(limit)
     ).mappings()
-    found = []
+    uses: dict[tuple[date, str, str, str | None], list[Any]] = {}
+    routine: dict[tuple[date, str], list[Any]] = defaultdict(lambda: [0, defaultdict(int)])
+    events: list[Event] = []
     for row in rows:
-        counts = row["counts"] or {}
-        readings = int(counts.get("stored", 0) or counts.get("readings", 0) or 0)
-        found.append(
-            Activity(
-                seq=row["seq"],
-                time=row["time"],
-                who=_who(row["actor"], subject_id),
-                what=_ACTIONS.get(row["action"], row["action"]),
-                detail=_detail(counts),
-                purpose=_purpose_words(row["purpose"]),
-                readings=readings,
+        moment, action, counts = row["time"], row["action"], row["counts"] or {}
+        day = date.fromisoformat(moment[:10])
+        clock = moment[11:16]
+        if action in USES:
+            readings = _readings_used(action, counts, mine)
+            if readings is None:
+                continue
+            who = _who(row["actor"], row["object"], subject_id, names)
+            key = (day, who, action, row["purpose"])
+            found = uses.setdefault(key, [clock, clock, 0, 0])
+            found[0] = min(found[0], clock)
+            found[1] = max(found[1], clock)
+            found[2] += readings
+            found[3] += 1
+        elif action in ROUTINE:
+            counted = routine[(day, action)]
+            counted[0] += 1
+            for name, number in counts.items():
+                counted[1][name] += int(number)
+        else:
+            events.append(
+                Event(
+                    time=f"{moment[:10]} {clock}",
+                    who=_who(row["actor"], row["object"], subject_id, names),
+                    what=words(action),
+                    detail=_detail(counts),
+                    purpose=purpose_words(row["purpose"]),
+                )
             )
-        )
-    return found
+    older = connection.execute(select(e.c.seq).where(concerns, e.c.time < low).limit(1)).first()
+    return Week(
+        start=start,
+        end=end,
+        uses=[
+            Use(day, first, last, who, words(action), purpose_words(purpose), readings, times)
+            for (day, who, action, purpose), (first, last, readings, times) in uses.items()
+        ],
+        events=events,
+        routine=[
+            Routine(day, words(action), times, _detail(counts))
+            for (day, action), (times, counts) in routine.items()
+        ],
+        older=older is not None,
+    )

@@ -34,6 +34,8 @@ from goodthings.policy import (
     people_concerned,
     reads,
 )
+from goodthings.portal.words import purpose_words
+from goodthings.rights import objections
 from goodthings.rights.consent import Waiting, share_choices, waiting_words
 from goodthings.transparency.notices import duration_words
 
@@ -84,6 +86,8 @@ class StreamAbout:
     device_id: str
     device_name: str
     place: str
+    place_name: str
+    """What the manifest calls the place ("Flat 4"); `place` is its id."""
     name: str
     label: str
     """`model/name`: what the consent service calls the stream."""
@@ -100,6 +104,21 @@ class StreamAbout:
     latest: tuple[Reading, ...]
     held: bool = False
     """The person holds the key to these readings: the hub cannot show them."""
+    objected: bool = False
+    """The person objects to the automated decisions or profiling this stream is used for."""
+    automated_by: tuple[tuple[str, str], ...] = ()
+    """(name, what it does) of each application that reads the stream and declares automated
+    decisions or profiling."""
+
+    @property
+    def objectable(self) -> bool:
+        """Whether an objection would change anything: the stream or a reader is automated."""
+        automation = self.automation or {}
+        return bool(
+            automation.get("automated_decisions")
+            or automation.get("profiling")
+            or self.automated_by
+        )
 
 
 def cut_off(connection: Connection, streams: Sequence[StreamAbout]) -> list[str]:
@@ -158,6 +177,8 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
     names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
     device_names = dict(connection.execute(select(t.devices.c.id, t.devices.c.name)).all())
     places = {row.id: row for row in connection.execute(select(t.places))}
+    objecting = objections.current(connection)
+    automated = _automated_readers(connection)
     found: list[StreamAbout] = []
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
@@ -191,6 +212,8 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                     device_id=device.device_id,
                     device_name=device_names.get(device.device_id) or device.device_id,
                     place=device.place_id,
+                    place_name=getattr(places.get(device.place_id), "name", None)
+                    or device.place_id,
                     name=rule.name,
                     label=f"{model_id}/{rule.name}",
                     description=spec.get("description", ""),
@@ -207,8 +230,29 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                         latest_readings(connection, keyring, device.device_id, rule.stream_id)
                     ),
                     held=holder is not None and keyring.holds_own_key(holder),
+                    objected=(subject_id, rule.stream_id) in objecting,
+                    automated_by=tuple(
+                        automated.get(f"{model_id}/{rule.name}", ()) + automated.get(rule.name, ())
+                    ),
                 )
             )
+    return found
+
+
+def _automated_readers(connection: Connection) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Stream name or `model/name` → the applications reading it that declare automation."""
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    rows = connection.execute(
+        select(t.applications.c.name, t.applications.c.spec).where(
+            t.applications.c.retired_at.is_(None)
+        )
+    )
+    for name, spec in rows:
+        automation = (spec or {}).get("automation") or {}
+        if not (automation.get("automated_decisions") or automation.get("profiling")):
+            continue
+        for stream in spec.get("streams", []):
+            found[stream] = (*found.get(stream, ()), (name, automation.get("description") or ""))
     return found
 
 
@@ -301,8 +345,7 @@ def describe_choice(connection: Connection) -> Callable[[str, str, str | None], 
     names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
 
     def words(stream: str, purpose: str, recipient: str | None) -> str:
-        label = _term_words(PURPOSES, purpose)[0] or purpose
-        text = f"{streams.get(stream, stream)}, for {label.lower()}"
+        text = f"{streams.get(stream, stream)}, {purpose_words(purpose)}"
         if recipient:
             text += f", shared with {names.get(recipient, recipient)}"
         return text

@@ -18,12 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from goodthings.core.store import tables as t
+from goodthings.portal import purpose_words, unit_words, value_words
 from goodthings.rights import signin
 from goodthings.web.deps import HubDep, hub_of
 from goodthings.web.ratelimit import RateLimiter
 from goodthings.web.refusals import Redirected, Refused
 
 templates = Jinja2Templates(directory=str(files("goodthings.web") / "templates"))
+templates.env.filters["unit"] = unit_words
+templates.env.filters["purpose"] = purpose_words
+templates.env.globals["value_words"] = value_words
 
 SESSION_COOKIE = "gt_portal"
 CSRF_COOKIE = "gt_csrf"

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from goodthings import __version__
 from goodthings.core.config import Home
 from goodthings.core.store import read_catalogue
-from goodthings.portal import plain_period, shown_moment
+from goodthings.portal import plain_period, purpose_words, shown_moment, unit_words
 from goodthings.rights.access import AccessError
 from goodthings.runtime import Hub, MqttIngest
 from goodthings.web import (
@@ -36,12 +36,15 @@ from goodthings.web import (
     security,
     witness,
 )
+from goodthings.web.api_docs import add_api_docs
 from goodthings.web.refusals import Refused, answer_refused
 
 _WEB = files("goodthings.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
 templates.env.filters["period"] = plain_period
 templates.env.filters["timestamp"] = shown_moment
+templates.env.filters["purpose"] = purpose_words
+templates.env.filters["unit"] = unit_words
 
 
 def create_app(home: Home) -> FastAPI:
@@ -70,6 +73,8 @@ def create_app(home: Home) -> FastAPI:
         # Operation ids are what a generated client names its functions: the handler's name
         # (`ingest`, `readings`) rather than FastAPI's `ingest_ingest_post`.
         generate_unique_id_function=lambda route: route.name,
+        docs_url=None,  # served from the package by `add_api_docs`, not from a CDN
+        redoc_url=None,
     )
     app.state.hub = hub  # read through `web.deps.hub_of`, typed
     app.add_middleware(metrics.RequestTimer, metrics=metrics.HttpMetrics(hub.metrics.registry))
@@ -77,6 +82,7 @@ def create_app(home: Home) -> FastAPI:
     app.add_exception_handler(AccessError, access.answer_access_error)
     app.state.mqtt = None
     app.state.ingest = ingest.IngestEndpoint(hub)
+    add_api_docs(app)  # before /static, which would shadow its files
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     app.include_router(ingest.router)
     app.include_router(api.router)

@@ -9,12 +9,12 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from goodthings.core.errors import PolicyError
 from goodthings.portal import activity, sparkline, view
-from goodthings.rights import signin
+from goodthings.rights import objections, signin
 from goodthings.rights.consent import records as consent
 from goodthings.rights.consent import stop_everything
 from goodthings.rights.own_reads import record_own_read
@@ -61,7 +61,7 @@ def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     context = context_of(request, session, "collected")
     context.update(
         streams=streams,
-        chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit),
+        chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit, s.name),
         inferences=view.inferences(streams),
         cut_off=cut_off,
         operator=operator,
@@ -177,6 +177,35 @@ def change_choice(
     )
 
 
+@router.post("/objections")
+def object_to_automation(
+    request: Request,
+    hub: HubDep,
+    session: FormSession,
+    stream: Annotated[str, Form()],
+    withdraw: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        objections.record(
+            hub.engine,
+            hub.signer,
+            session.subject_id,
+            stream,
+            withdraw=withdraw == "yes",
+            method="portal",
+        )
+    except PolicyError as exc:
+        return render(
+            request,
+            "portal/message.html",
+            {"title": "That objection cannot be recorded", "message": str(exc)},
+            status=422,
+        )
+    return RedirectResponse(
+        f"/portal?saved={stream}#stream-{stream.replace('/', '-')}", status_code=303
+    )
+
+
 @router.post("/stop")
 def stop(hub: HubDep, session: FormSession) -> Response:
     stop_everything(hub.engine, hub.signer, session.subject_id, method="portal")
@@ -215,11 +244,13 @@ def receipt(request: Request, hub: HubDep, session: PortalSession, receipt_id: s
 
 
 @router.get("/activity", response_class=HTMLResponse)
-def who_used(request: Request, hub: HubDep, session: PortalSession) -> Response:
+def who_used(
+    request: Request, hub: HubDep, session: PortalSession, week: Annotated[int, Query(ge=0)] = 0
+) -> Response:
     with hub.engine.connect() as connection:
-        entries = activity.activity(connection, session.subject_id)
+        shown = activity.week(connection, session.subject_id, week)
     context = context_of(request, session, "activity")
-    context.update(entries=entries)
+    context.update(week=shown, weeks_back=week)
     return render(request, "portal/activity.html", context)
 
 

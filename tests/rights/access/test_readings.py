@@ -73,7 +73,7 @@ def test_with_everyones_consent_readings_are_returned_exactly(smart_home: Hub) -
         (moment, value, "exact") for moment, value in POWER
     ]
     entry = _ledger_entry(smart_home, result.ledger_seq)
-    assert entry["counts"] == {"returned": 3}
+    assert entry["counts"] == {"returned": 3, "returned.meter-1": 3}
 
 
 def test_the_coarsest_choice_wins(smart_home: Hub) -> None:

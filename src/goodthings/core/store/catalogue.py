@@ -36,6 +36,9 @@ class DeviceView:
     subject: str | None
     firmware: str
     streams: tuple[StreamView, ...]
+    place_name: str | None = None
+    """What the manifest calls the place ("Flat 4"), for pages; `place` is its id."""
+    subject_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,15 @@ def read_catalogue(connection: Connection) -> Catalogue:
         streams.setdefault(row["model_id"], []).append(view)
     query = (
         select(
-            t.devices, t.device_models.c.manufacturer, t.device_models.c.model.label("model_name")
+            t.devices,
+            t.device_models.c.manufacturer,
+            t.device_models.c.model.label("model_name"),
+            t.places.c.name.label("place_name"),
+            t.subjects.c.name.label("subject_name"),
         )
         .join(t.device_models, t.device_models.c.id == t.devices.c.model_id)
+        .outerjoin(t.places, t.places.c.id == t.devices.c.place_id)
+        .outerjoin(t.subjects, t.subjects.c.id == t.devices.c.subject_id)
         .where(t.devices.c.retired_at.is_(None))
         .order_by(t.devices.c.place_id, t.devices.c.id)
     )
@@ -86,6 +95,8 @@ def read_catalogue(connection: Connection) -> Catalogue:
             place=row["place_id"],
             subject=row["subject_id"],
             firmware=row["firmware"],
+            place_name=row["place_name"],
+            subject_name=row["subject_name"],
             streams=tuple(
                 replace(view, readings=count, last_reading=last)
                 for view in streams.get(row["model_id"], [])

@@ -120,7 +120,13 @@ def read_readings(
         found.sort(key=lambda reading: (reading.time, reading.device_id, reading.stream))
         truncated = len(found) > limit
         returned = tuple(found[:limit])
-        counts = {"returned": len(returned), **{f"withheld.{k}": v for k, v in withheld.items()}}
+        # Per device too, so that each person concerned can be shown what came from their devices.
+        per_device = Counter(f"returned.{reading.device_id}" for reading in returned)
+        counts = {
+            "returned": len(returned),
+            **per_device,
+            **{f"withheld.{k}": v for k, v in withheld.items()},
+        }
         entry = ledger.append(
             connection,
             signer,
