@@ -1,4 +1,4 @@
-"""The `goodthings` command: one Typer app, one module per command group."""
+"""The `goodthings` command: one Typer app, one module per command group, each loaded when used."""
 
 from __future__ import annotations
 
@@ -9,42 +9,156 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import (
-    _common,
-    advisories,
-    application,
-    assess,
-    backup,
-    bench,
-    campaign,
-    consent,
-    deployment,
-    deployment_settings,
-    device,
-    ingest,
-    keys,
-    ledger,
-    manifest,
-    notice,
-    objection,
-    operator,
-    password,
-    receipt,
-    report,
-    retention,
-    rights,
-    senml,
-    serve,
-    share,
-    sign,
-    subject,
-)
+from goodthings.cli._common import err
+from goodthings.cli._lazy import Lazy, LazyGroup
 from goodthings.core.errors import GoodthingsError
 
-__all__ = ["EXIT_BUG", "TRACEBACK_VARIABLE", "app", "main"]
+__all__ = ["COMMANDS", "EXIT_BUG", "TRACEBACK_VARIABLE", "app", "main"]
+
+COMMANDS = (
+    Lazy(
+        "init",
+        "goodthings.cli.deployment:init",
+        "Create a working deployment: manifest, settings, database, master key and signing key.",
+    ),
+    Lazy(
+        "apply",
+        "goodthings.cli.deployment:apply",
+        "Validate the manifest and bring the store in line with it, printing the plan first.",
+    ),
+    Lazy(
+        "serve",
+        "goodthings.cli.serve:serve",
+        "Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C).",
+    ),
+    Lazy(
+        "demo",
+        "goodthings.cli.serve:demo",
+        "Run the smart-home example with simulated devices, on a throwaway deployment.",
+    ),
+    Lazy(
+        "bench",
+        "goodthings.cli.bench:bench",
+        "Measure ingest throughput, latency, withdrawal delay and memory on this machine.",
+    ),
+    Lazy(
+        "backup",
+        "goodthings.cli.backup:backup",
+        "Snapshot the database and the ledger's head into DEST; the keys are not in it.",
+    ),
+    Lazy(
+        "restore",
+        "goodthings.cli.backup:restore",
+        "Put the backup in SRC back as the database (stop the hub first), then re-apply every erasure made since it was taken.",
+    ),
+    Lazy(
+        "notice",
+        "goodthings.cli.notice:notice",
+        "Print what is collected, why, who receives it and for how long, from the applied manifest.",
+    ),
+    Lazy(
+        "sign",
+        "goodthings.cli.sign:sign",
+        "Make a printable A4 sign for a place: icons, the accountable operator, a QR code.",
+    ),
+    Lazy(
+        "assess",
+        "goodthings.cli.assess:assess_command",
+        "Check the deployment against the controls catalogue from its live state; exit 1 when an applicable automatic control fails.",
+    ),
+    Lazy(
+        "manifest",
+        "goodthings.cli.manifest:app",
+        "Check a deployment manifest, or print its JSON Schema.",
+    ),
+    Lazy(
+        "deployment",
+        "goodthings.cli.deployment_settings:app",
+        "How this deployment runs: the database and public address in its settings file.",
+    ),
+    Lazy("device", "goodthings.cli.device:app", "Add devices and manage their credentials."),
+    Lazy(
+        "consent", "goodthings.cli.consent:app", "Record a person's consent, or show their choices."
+    ),
+    Lazy(
+        "ledger",
+        "goodthings.cli.ledger:app",
+        "Check the ledger of every decision about personal data.",
+    ),
+    Lazy("keys", "goodthings.cli.keys:app", "Rotate the deployment's keys."),
+    Lazy("senml", "goodthings.cli.senml:app", "Debug SenML payloads (RFC 8428)."),
+    Lazy("ingest", "goodthings.cli.ingest:app", "See what devices sent that the hub refused."),
+    Lazy("password", "goodthings.cli.password:app", "Check device passwords against the policy."),
+    Lazy(
+        "operator",
+        "goodthings.cli.operator:app",
+        "Operator accounts for the console: add, list, reset, remove.",
+    ),
+    Lazy(
+        "advisories",
+        "goodthings.cli.advisories:app",
+        "Import security advisories and see which devices they affect.",
+    ),
+    Lazy(
+        "campaign",
+        "goodthings.cli.campaign:app",
+        "Record firmware update campaigns and follow their progress.",
+    ),
+    Lazy(
+        "subject",
+        "goodthings.cli.subject:app",
+        "The people the data is about: invite them to their portal.",
+    ),
+    Lazy("receipt", "goodthings.cli.receipt:app", "Check signed receipts people were given."),
+    Lazy(
+        "export",
+        "goodthings.cli.rights:export",
+        "Write everything about a person (readings, choices, receipts, ledger) to a ZIP.",
+    ),
+    Lazy(
+        "erase",
+        "goodthings.cli.rights:erase",
+        "Erase a person: destroy their key, delete their readings, print a signed receipt.",
+    ),
+    Lazy(
+        "open-export",
+        "goodthings.cli.rights:open_export",
+        "Decrypt the readings in an export that only their owner can read (held-readings.csv).",
+    ),
+    Lazy(
+        "application", "goodthings.cli.application:app", "Manage applications' access credentials."
+    ),
+    Lazy(
+        "retention",
+        "goodthings.cli.retention:app",
+        "Purge readings kept longer than their retention period.",
+    ),
+    Lazy("report", "goodthings.cli.report:app", "Reports for auditors: records of processing."),
+    Lazy(
+        "share",
+        "goodthings.cli.share:app",
+        "Share readings with the recipients the manifest declares.",
+    ),
+    Lazy(
+        "objection",
+        "goodthings.cli.objection:app",
+        "Record a person's objection to automated decisions and profiling.",
+    ),
+)
+"""Every command, in the order `--help` lists them; a module is imported only when its command runs.
+
+A new command is one line here: its name, "goodthings.cli.MODULE:ATTRIBUTE" (a command
+function or a Typer app for a group), and the first line of its help.
+"""
+
+
+class _Commands(LazyGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
     name="goodthings",
+    cls=_Commands,
     help=(
         "goodthings: an IoT data hub where good practice is the default.\n\n"
         "Start with `goodthings demo`, or `goodthings init DIR` to create your own deployment, "
@@ -54,38 +168,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command()(deployment.init)
-app.command()(deployment.apply)
-app.command()(serve.serve)
-app.command()(serve.demo)
-app.command()(bench.bench)
-app.command()(backup.backup)
-app.command()(backup.restore)
-app.command()(notice.notice)
-app.command()(sign.sign)
-app.command(name="assess")(assess.assess_command)
-app.add_typer(manifest.app, name="manifest")
-app.add_typer(deployment_settings.app, name="deployment")
-app.add_typer(device.app, name="device")
-app.add_typer(consent.app, name="consent")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(keys.app, name="keys")
-app.add_typer(senml.app, name="senml")
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(password.app, name="password")
-app.add_typer(operator.app, name="operator")
-app.add_typer(advisories.app, name="advisories")
-app.add_typer(campaign.app, name="campaign")
-app.add_typer(subject.app, name="subject")
-app.add_typer(receipt.app, name="receipt")
-app.command()(rights.export)
-app.command()(rights.erase)
-app.command(name="open-export")(rights.open_export)
-app.add_typer(application.app, name="application")
-app.add_typer(retention.app, name="retention")
-app.add_typer(report.app, name="report")
-app.add_typer(share.app, name="share")
-app.add_typer(objection.app, name="objection")
 
 
 def _version(value: bool) -> None:
@@ -119,19 +201,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=list(argv) if argv is not None else None, prog_name="goodthings")
     except GoodthingsError as exc:
-        _common.err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False)
         sys.exit(1)
     except OSError as exc:
         if os.environ.get(TRACEBACK_VARIABLE):
             raise
         where = f"{exc.filename}: " if exc.filename is not None else ""
-        _common.err.print(f"error: {where}{exc.strerror or exc}", markup=False)
+        err.print(f"error: {where}{exc.strerror or exc}", markup=False)
         sys.exit(1)
     except Exception as exc:
         if os.environ.get(TRACEBACK_VARIABLE):
             raise
         what = " ".join(str(exc).split())
-        _common.err.print(
+        err.print(
             f"error: unexpected {type(exc).__name__}{': ' + what if what else ''}. This is a "
             f"bug in goodthings: run the command again with {TRACEBACK_VARIABLE}=1 to see "
             "where it happened, and please report it.",
