@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.device import provision_on_broker
 from goodthings.core.config import DEFAULT_PUBLIC_URL, Home, new_home, shown_url
+from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import (
     EXAMPLES,
@@ -23,6 +25,7 @@ from goodthings.deployment import (
     init_deployment,
     manifest_path,
     open_store,
+    plan_document,
 )
 from goodthings.security import CredentialKind, Issued, admin_session, revoke_retired
 
@@ -80,8 +83,13 @@ def apply(
     manifest: Annotated[
         Path | None, typer.Option(help="A manifest other than the deployment's goodthings.yaml.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the plan as one JSON document.")
+    ] = False,
 ) -> None:
     """Validate the manifest and bring the store in line with it, printing the plan first."""
+    if as_json and not dry_run:
+        raise GoodthingsError("--json prints the plan without applying it: add --dry-run")
     deployment = home_of(home)
     loaded = load_manifest(manifest_path(deployment, manifest))
     for warning in loaded.warnings:
@@ -89,6 +97,9 @@ def apply(
     engine = open_store(deployment)
     try:
         plan = apply_manifest(engine, loaded, dry_run=True).plan
+        if as_json:
+            print(json.dumps(plan_document(plan), indent=2, ensure_ascii=False))
+            return
         for line in describe(plan):
             out.print(line)
         with engine.connect() as connection:

@@ -18,7 +18,7 @@ from goodthings.deployment.directory import (
 )
 from goodthings.deployment.inferences import describe_warning, inference_warnings
 from goodthings.deployment.onboarding import add_device, check_new_password
-from goodthings.deployment.plan import Action, Plan, describe
+from goodthings.deployment.plan import Action, Plan, describe, plan_document
 from goodthings.deployment.restore import Restored, reapply_erasures, restore_backup
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "init_deployment",
     "manifest_path",
     "open_store",
+    "plan_document",
     "plan_for",
     "read_backup",
     "reapply_erasures",
