@@ -19,8 +19,10 @@ from goodthings.deployment import (
     EXAMPLES,
     ConfirmationNeeded,
     apply_manifest,
+    checkout_of,
     describe,
     describe_warning,
+    ignore_secrets,
     inference_warnings,
     init_deployment,
     manifest_path,
@@ -68,6 +70,15 @@ def init(
     out.print(f"  address    {home.settings.public_url}")
     out.print(f"  keys       {home.keys_dir}  (mode 0600; back them up, never share them)")
     out.print(f"Applied: {len(result.plan.changes)} declared items.")
+    checkout = checkout_of(home.root)
+    if checkout is not None:
+        ignored = ignore_secrets(home)
+        err.print(
+            f"warning: {home.root} is inside the git checkout {checkout}. Never commit "
+            f"{home.keys_dir.name}/ (the keys open every person's data) nor the settings or the "
+            f"database; {ignored} now leaves them out.",
+            markup=False,
+        )
     out.print(f"Next: `goodthings serve --home {home.root}`")
 
 

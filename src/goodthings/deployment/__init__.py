@@ -16,6 +16,7 @@ from goodthings.deployment.directory import (
     manifest_path,
     open_store,
 )
+from goodthings.deployment.gitignore import checkout_of, ignore_secrets
 from goodthings.deployment.inferences import describe_warning, inference_warnings
 from goodthings.deployment.onboarding import add_device, check_new_password
 from goodthings.deployment.plan import Action, Plan, describe, plan_document
@@ -33,9 +34,11 @@ __all__ = [
     "add_device",
     "apply_manifest",
     "check_new_password",
+    "checkout_of",
     "describe",
     "describe_warning",
     "example_text",
+    "ignore_secrets",
     "inference_warnings",
     "init_deployment",
     "manifest_path",
