@@ -9,137 +9,142 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli._common import err
-from goodthings.cli._lazy import Lazy, LazyGroup
+from goodthings.cli import _common, _lazy
 from goodthings.core.errors import GoodthingsError
 
 __all__ = ["COMMANDS", "EXIT_BUG", "TRACEBACK_VARIABLE", "app", "main"]
 
 COMMANDS = (
-    Lazy(
+    _lazy.Lazy(
         "init",
         "goodthings.cli.deployment:init",
         "Create a working deployment: manifest, settings, database, master key and signing key.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "apply",
         "goodthings.cli.deployment:apply",
         "Validate the manifest and bring the store in line with it, printing the plan first.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "serve",
         "goodthings.cli.serve:serve",
         "Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C).",
     ),
-    Lazy(
+    _lazy.Lazy(
         "demo",
         "goodthings.cli.serve:demo",
         "Run the smart-home example with simulated devices, on a throwaway deployment.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "bench",
         "goodthings.cli.bench:bench",
         "Measure ingest throughput, latency, withdrawal delay and memory on this machine.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "backup",
         "goodthings.cli.backup:backup",
         "Snapshot the database and the ledger's head into DEST; the keys are not in it.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "restore",
         "goodthings.cli.backup:restore",
         "Put the backup in SRC back as the database (stop the hub first), then re-apply every erasure made since it was taken.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "notice",
         "goodthings.cli.notice:notice",
         "Print what is collected, why, who receives it and for how long, from the applied manifest.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "sign",
         "goodthings.cli.sign:sign",
         "Make a printable A4 sign for a place: icons, the accountable operator, a QR code.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "assess",
         "goodthings.cli.assess:assess_command",
         "Check the deployment against the controls catalogue from its live state; exit 1 when an applicable automatic control fails.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "manifest",
         "goodthings.cli.manifest:app",
         "Check a deployment manifest, or print its JSON Schema.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "deployment",
         "goodthings.cli.deployment_settings:app",
         "How this deployment runs: the database and public address in its settings file.",
     ),
-    Lazy("device", "goodthings.cli.device:app", "Add devices and manage their credentials."),
-    Lazy(
+    _lazy.Lazy("device", "goodthings.cli.device:app", "Add devices and manage their credentials."),
+    _lazy.Lazy(
         "consent", "goodthings.cli.consent:app", "Record a person's consent, or show their choices."
     ),
-    Lazy(
+    _lazy.Lazy(
         "ledger",
         "goodthings.cli.ledger:app",
         "Check the ledger of every decision about personal data.",
     ),
-    Lazy("keys", "goodthings.cli.keys:app", "Rotate the deployment's keys."),
-    Lazy("senml", "goodthings.cli.senml:app", "Debug SenML payloads (RFC 8428)."),
-    Lazy("ingest", "goodthings.cli.ingest:app", "See what devices sent that the hub refused."),
-    Lazy("password", "goodthings.cli.password:app", "Check device passwords against the policy."),
-    Lazy(
+    _lazy.Lazy("keys", "goodthings.cli.keys:app", "Rotate the deployment's keys."),
+    _lazy.Lazy("senml", "goodthings.cli.senml:app", "Debug SenML payloads (RFC 8428)."),
+    _lazy.Lazy(
+        "ingest", "goodthings.cli.ingest:app", "See what devices sent that the hub refused."
+    ),
+    _lazy.Lazy(
+        "password", "goodthings.cli.password:app", "Check device passwords against the policy."
+    ),
+    _lazy.Lazy(
         "operator",
         "goodthings.cli.operator:app",
         "Operator accounts for the console: add, list, reset, remove.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "advisories",
         "goodthings.cli.advisories:app",
         "Import security advisories and see which devices they affect.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "campaign",
         "goodthings.cli.campaign:app",
         "Record firmware update campaigns and follow their progress.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "subject",
         "goodthings.cli.subject:app",
         "The people the data is about: invite them to their portal.",
     ),
-    Lazy("receipt", "goodthings.cli.receipt:app", "Check signed receipts people were given."),
-    Lazy(
+    _lazy.Lazy("receipt", "goodthings.cli.receipt:app", "Check signed receipts people were given."),
+    _lazy.Lazy(
         "export",
         "goodthings.cli.rights:export",
         "Write everything about a person (readings, choices, receipts, ledger) to a ZIP.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "erase",
         "goodthings.cli.rights:erase",
         "Erase a person: destroy their key, delete their readings, print a signed receipt.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "open-export",
         "goodthings.cli.rights:open_export",
         "Decrypt the readings in an export that only their owner can read (held-readings.csv).",
     ),
-    Lazy(
+    _lazy.Lazy(
         "application", "goodthings.cli.application:app", "Manage applications' access credentials."
     ),
-    Lazy(
+    _lazy.Lazy(
         "retention",
         "goodthings.cli.retention:app",
         "Purge readings kept longer than their retention period.",
     ),
-    Lazy("report", "goodthings.cli.report:app", "Reports for auditors: records of processing."),
-    Lazy(
+    _lazy.Lazy(
+        "report", "goodthings.cli.report:app", "Reports for auditors: records of processing."
+    ),
+    _lazy.Lazy(
         "share",
         "goodthings.cli.share:app",
         "Share readings with the recipients the manifest declares.",
     ),
-    Lazy(
+    _lazy.Lazy(
         "objection",
         "goodthings.cli.objection:app",
         "Record a person's objection to automated decisions and profiling.",
@@ -152,7 +157,7 @@ function or a Typer app for a group), and the first line of its help.
 """
 
 
-class _Commands(LazyGroup):
+class _Commands(_lazy.LazyGroup):
     lazy = COMMANDS
 
 
@@ -201,19 +206,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         app(args=list(argv) if argv is not None else None, prog_name="goodthings")
     except GoodthingsError as exc:
-        err.print(f"error: {exc}", markup=False)
+        _common.err.print(f"error: {exc}", markup=False)
         sys.exit(1)
     except OSError as exc:
         if os.environ.get(TRACEBACK_VARIABLE):
             raise
         where = f"{exc.filename}: " if exc.filename is not None else ""
-        err.print(f"error: {where}{exc.strerror or exc}", markup=False)
+        _common.err.print(f"error: {where}{exc.strerror or exc}", markup=False)
         sys.exit(1)
     except Exception as exc:
         if os.environ.get(TRACEBACK_VARIABLE):
             raise
         what = " ".join(str(exc).split())
-        err.print(
+        _common.err.print(
             f"error: unexpected {type(exc).__name__}{': ' + what if what else ''}. This is a "
             f"bug in goodthings: run the command again with {TRACEBACK_VARIABLE}=1 to see "
             "where it happened, and please report it.",
