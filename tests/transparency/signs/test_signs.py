@@ -71,15 +71,41 @@ def test_pdf_sign_is_one_a4_page_with_the_text_and_a_link() -> None:
 def test_sign_command(capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path) -> None:
     assert run(capsys, "init", str(home.root), "--example", "care-home").code == 0
     target = tmp_path / "room.pdf"
-    made = run(capsys, "sign", "room-1", "--out", str(target), "--home", str(home.root))
+    made = run(capsys, "sign", "--place", "room-1", "--out", str(target), "--home", str(home.root))
     assert made.code == 0, made.err
     assert target.read_bytes().startswith(b"%PDF-")
     svg = tmp_path / "room.svg"
-    assert run(capsys, "sign", "room-1", "--out", str(svg), "--home", str(home.root)).code == 0
+    assert (
+        run(capsys, "sign", "--place", "room-1", "--out", str(svg), "--home", str(home.root)).code
+        == 0
+    )
     assert "http://127.0.0.1:8080/notice/place/room-1" in svg.read_text()
     wrong = run(
-        capsys, "sign", "room-1", "--out", str(tmp_path / "x.png"), "--home", str(home.root)
+        capsys,
+        "sign",
+        "--place",
+        "room-1",
+        "--out",
+        str(tmp_path / "x.png"),
+        "--home",
+        str(home.root),
     )
     assert wrong.code == 1 and ".pdf or .svg" in wrong.err
-    missing = run(capsys, "sign", "attic", "--out", str(svg), "--home", str(home.root))
+    missing = run(capsys, "sign", "--place", "attic", "--out", str(svg), "--home", str(home.root))
     assert missing.code == 1 and "there is no place 'attic'" in missing.err
+
+
+def test_the_bare_place_still_works_with_a_warning(
+    capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
+) -> None:
+    assert run(capsys, "init", str(home.root), "--example", "care-home").code == 0
+    svg = tmp_path / "room.svg"
+    made = run(capsys, "sign", "room-1", "--out", str(svg), "--home", str(home.root))
+    assert made.code == 0 and svg.exists()
+    assert "deprecated" in made.err and "--place room-1" in made.err
+    clash = run(
+        capsys, "sign", "room-1", "--place", "room-2", "--out", str(svg), "--home", str(home.root)
+    )
+    assert clash.code == 1 and "give one" in clash.err
+    neither = run(capsys, "sign", "--out", str(svg), "--home", str(home.root))
+    assert neither.code == 1 and "--place" in neither.err
