@@ -1,0 +1,32 @@
+"""Long commands show a bar on a terminal and plain lines elsewhere, always on stderr's console."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from goodthings.cli._progress import phases
+
+NAMES = ("raw", "http", "erasure")
+MESSAGES = ("Preparing", "raw: inserting", "http: starting", "http: 10 packs", "erasure: done")
+
+
+def test_on_a_terminal_the_bar_counts_every_phase() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with phases(console, NAMES) as say:
+        for message in MESSAGES:
+            say(message)
+    drawn = screen.getvalue()
+    assert "\x1b[" in drawn
+    assert "3/3" in drawn
+
+
+def test_without_a_terminal_each_message_is_one_plain_line() -> None:
+    log = io.StringIO()
+    console = Console(file=log, force_terminal=False, width=100)
+    with phases(console, NAMES) as say:
+        for message in MESSAGES:
+            say(message)
+    assert log.getvalue().splitlines() == list(MESSAGES)
