@@ -58,7 +58,7 @@ COMMANDS = (
     _lazy.Lazy(
         "sign",
         "goodthings.cli.sign:sign",
-        "Make a printable A4 sign for a place: icons, the accountable operator, a QR code.",
+        "Make a printable sign for a place: icons, the accountable operator, a QR code.",
     ),
     _lazy.Lazy(
         "assess",

@@ -11,7 +11,7 @@ from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.deployment import open_store
 from goodthings.transparency.notices import applied_manifest
-from goodthings.transparency.signs import build_sign, to_pdf, to_svg
+from goodthings.transparency.signs import SignSize, build_sign, to_pdf, to_svg
 
 
 def sign(
@@ -37,9 +37,13 @@ def sign(
             "the deployment's, see `goodthings deployment show`)."
         ),
     ] = None,
+    size: Annotated[
+        SignSize,
+        typer.Option(help="The paper: a4, a5, or sticker (74 x 105 mm) for the sensor itself."),
+    ] = SignSize.a4,
     home: HomeOption = None,
 ) -> None:
-    """Make a printable A4 sign for a place: icons, the accountable operator, a QR code."""
+    """Make a printable sign for a place: icons, the accountable operator, a QR code."""
     place_id = _place(old_place, place)
     kind = out_file.suffix.lower()
     if kind not in {".pdf", ".svg"}:
@@ -60,9 +64,9 @@ def sign(
         )
     made = build_sign(manifest, place_id, base_url or deployment.settings.public_url)
     if kind == ".pdf":
-        out_file.write_bytes(to_pdf(made))
+        out_file.write_bytes(to_pdf(made, size))
     else:
-        out_file.write_text(to_svg(made), encoding="utf-8")
+        out_file.write_text(to_svg(made, size), encoding="utf-8")
     out.print(
         f"Wrote the sign for {made.place} to {out_file}; its QR code opens {made.url}", markup=False
     )
