@@ -25,6 +25,13 @@ Recipient = Annotated[
 ]
 
 
+ByRepresentative = Annotated[
+    bool,
+    typer.Option(
+        "--by-representative",
+        help="The person's representative (manifest: represented_by) decided, on their behalf.",
+    ),
+]
 AsJson = Annotated[
     bool,
     typer.Option("--json", help="Print the record and, for a shared place, the agreement so far."),
@@ -60,6 +67,8 @@ def _change(
         f"Recorded: {record.subject_id} {record.state} consent for {record.stream} "
         f"({record.purpose}{target}) at level {record.level}; record {record.id}."
     )
+    if record.given_by is not None:
+        out.print(f"Given by {record.given_by} on behalf of {record.subject_id}.", markup=False)
     for waiting in shared:
         out.print(waiting_words(waiting), markup=False)
 
@@ -74,10 +83,13 @@ def give(
         str, typer.Option(help="How much detail: exact, coarse or aggregate (as offered).")
     ] = "exact",
     home: HomeOption = None,
+    by_representative: ByRepresentative = False,
     as_json: AsJson = False,
 ) -> None:
     """Record that a person agreed to a purpose for one of their streams."""
-    change = records.ConsentChange(subject, stream, purpose, recipient, level)
+    change = records.ConsentChange(
+        subject, stream, purpose, recipient, level, by_representative=by_representative
+    )
     _change("given", home, change, as_json)
 
 
@@ -88,10 +100,14 @@ def withdraw(
     purpose: Purpose,
     recipient: Recipient = None,
     home: HomeOption = None,
+    by_representative: ByRepresentative = False,
     as_json: AsJson = False,
 ) -> None:
     """Record that a person withdrew their consent; collection stops within the gate's bound."""
-    _change("withdrawn", home, records.ConsentChange(subject, stream, purpose, recipient), as_json)
+    change = records.ConsentChange(
+        subject, stream, purpose, recipient, by_representative=by_representative
+    )
+    _change("withdrawn", home, change, as_json)
 
 
 @app.command()
