@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from goodthings.cli._progress import phases
+from goodthings.cli._progress import counted, phases
 
 NAMES = ("raw", "http", "erasure")
 MESSAGES = ("Preparing", "raw: inserting", "http: starting", "http: 10 packs", "erasure: done")
@@ -30,3 +30,19 @@ def test_without_a_terminal_each_message_is_one_plain_line() -> None:
         for message in MESSAGES:
             say(message)
     assert log.getvalue().splitlines() == list(MESSAGES)
+
+
+def test_a_counted_bar_follows_the_works_own_count() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with counted(console, "Purging") as step:
+        step(0, 2, "a/x")
+        step(1, 2, "b/y")
+    assert "Purging: b/y" in screen.getvalue()
+
+
+def test_a_counted_bar_without_a_terminal_prints_nothing() -> None:
+    log = io.StringIO()
+    with counted(Console(file=log, force_terminal=False), "Purging") as step:
+        step(0, 1, "a/x")
+    assert log.getvalue() == ""

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-__all__ = ["phases"]
+__all__ = ["counted", "phases"]
 
 
 @contextmanager
@@ -44,3 +44,24 @@ def phases(console: Console, names: Sequence[str]) -> Iterator[Callable[[str], N
 
         yield say
         progress.update(task, completed=len(names), description="done")
+
+
+@contextmanager
+def counted(console: Console, what: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A bar over items counted by the work itself: `step(done, total, item)` before each item."""
+    if not console.is_terminal:
+        yield lambda done, total, item: None
+        return
+    columns = (
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(what, total=None)
+
+        def step(done: int, total: int, item: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"{what}: {item}")
+
+        yield step
