@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from goodthings.cli._progress import counted, phases
+from goodthings.cli._progress import counted, phases, running
 
 NAMES = ("raw", "http", "erasure")
 MESSAGES = ("Preparing", "raw: inserting", "http: starting", "http: 10 packs", "erasure: done")
@@ -45,4 +45,14 @@ def test_a_counted_bar_without_a_terminal_prints_nothing() -> None:
     log = io.StringIO()
     with counted(Console(file=log, force_terminal=False), "Purging") as step:
         step(0, 1, "a/x")
+    assert log.getvalue() == ""
+
+
+def test_a_running_count_shows_on_a_terminal_only() -> None:
+    screen, log = io.StringIO(), io.StringIO()
+    with running(Console(file=screen, force_terminal=True, width=100), "Exporting") as watch:
+        watch(1200)
+    with running(Console(file=log, force_terminal=False), "Exporting") as watch:
+        watch(1200)
+    assert "Exporting" in screen.getvalue()
     assert log.getvalue() == ""

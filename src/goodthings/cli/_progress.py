@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-__all__ = ["counted", "phases"]
+__all__ = ["counted", "phases", "running"]
 
 
 @contextmanager
@@ -65,3 +65,13 @@ def counted(console: Console, what: str) -> Iterator[Callable[[int, int, str], N
             progress.update(task, completed=done, total=total, description=f"{what}: {item}")
 
         yield step
+
+
+@contextmanager
+def running(console: Console, what: str) -> Iterator[Callable[[int], None]]:
+    """A spinner with a running count, for work whose total is not known before it ends."""
+    if not console.is_terminal:
+        yield lambda count: None
+        return
+    with console.status(what) as status:
+        yield lambda count: status.update(f"{what}: {count:,} so far")
