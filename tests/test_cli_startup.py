@@ -47,3 +47,20 @@ def test_each_listed_help_line_is_the_commands_own() -> None:
 def test_a_lazily_loaded_group_still_lists_its_commands() -> None:
     names = {" ".join(path) for path, _ in commands()}
     assert {"manifest check", "ledger verify", "consent give", "init"} <= names
+
+
+_HASHES_AT_IMPORT = """
+import argon2
+made = []
+original = argon2.PasswordHasher.hash
+argon2.PasswordHasher.hash = lambda self, *a, **k: made.append(1) or original(self, *a, **k)
+import goodthings.deployment
+print(len(made))
+"""
+
+
+def test_loading_the_deployment_computes_no_password_hash() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", _HASHES_AT_IMPORT], capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.split() == ["0"]
