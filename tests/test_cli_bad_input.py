@@ -9,32 +9,18 @@ from __future__ import annotations
 import io
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import pytest
-import typer
+from typer._click.core import Command  # typer vendors click: its classes
 
-from cli_helpers import Ran, run
-from goodthings.cli import EXIT_BUG, app
+from cli_helpers import Ran, commands, run
+from goodthings.cli import EXIT_BUG
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment
 
 
-def _commands() -> Iterator[tuple[list[str], click.Command]]:
-    def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
-        children = getattr(command, "commands", None)
-        if children:
-            for name, child in children.items():
-                yield from walk(child, [*path, name])
-        else:
-            yield path, command
-
-    return walk(typer.main.get_command(app), [])
-
-
-def _with_home(path: list[str], command: click.Command) -> list[str] | None:
+def _with_home(path: list[str], command: Command) -> list[str] | None:
     """The command with every required value filled in, or None when it takes no --home."""
     options = {option for param in command.params for option in getattr(param, "opts", [])}
     if "--home" not in options:
@@ -46,7 +32,7 @@ def _with_home(path: list[str], command: click.Command) -> list[str] | None:
     return argv
 
 
-WITH_HOME = [argv for path, cmd in _commands() if (argv := _with_home(path, cmd)) is not None]
+WITH_HOME = [argv for path, cmd in commands() if (argv := _with_home(path, cmd)) is not None]
 
 
 @pytest.fixture(autouse=True)

@@ -133,9 +133,12 @@ def test_apply_prints_the_plan_and_dry_run_keeps_the_store(
     home.manifest_path.write_text(text.replace('firmware: "5.1.0"', 'firmware: "5.0.2"'))
     dry = run(capsys, "apply", "--home", str(home.root), "--dry-run")
     assert dry.code == 0
-    assert "~ change device thermostat-1 (firmware)" in dry.out
+    assert "~ change device thermostat-1\n      firmware version: 5.1.0 → 5.0.2" in dry.out
     again = run(capsys, "apply", "--home", str(home.root))
-    assert "~ change device thermostat-1 (firmware)" in again.out and "Applied." in again.out
+    assert (
+        "~ change device thermostat-1\n      firmware version: 5.1.0 → 5.0.2" in again.out
+        and "Applied." in again.out
+    )
     last = run(capsys, "apply", "--home", str(home.root))
     assert "No changes" in last.out
 

@@ -54,7 +54,7 @@ def test_subject_invite_and_sign_use_the_recorded_public_address(
     assert invited.code == 0, invited.err
     assert invited.out.startswith("http://hub.example.test:18200/portal/sign-in/")
     sign = tmp_path / "sign.svg"
-    signed = run(capsys, "sign", "flat-4", "--out", str(sign), "--home", str(root))
+    signed = run(capsys, "sign", "--place", "flat-4", "--out", str(sign), "--home", str(root))
     assert signed.code == 0, signed.err
     assert "http://hub.example.test:18200/notice/place/flat-4" in signed.out
 

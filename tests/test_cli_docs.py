@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer.main
 
-from goodthings.cli import app
+from cli_helpers import commands
 
 DOCS = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
 
 
-def _commands(group: Any, prefix: str = "goodthings") -> Iterator[tuple[str, Any]]:
-    # typer vendors click, so walk by shape rather than by click's classes
-    if hasattr(group, "commands"):
-        for name, command in group.commands.items():
-            yield from _commands(command, f"{prefix} {name}")
-    else:
-        yield prefix, group
-
-
-COMMANDS = dict(_commands(typer.main.get_command(app)))
+COMMANDS = {" ".join(["goodthings", *path]): command for path, command in commands()}
 
 
 def test_there_are_commands_to_check() -> None:

@@ -29,10 +29,11 @@ def test_notice_of_a_place_in_html_and_french(
     assert "Mill Street (north) : ce que nous recueillons et pourquoi" in french.out
 
 
-def test_notice_as_json_ld(capsys: pytest.CaptureFixture[str], deployment: Home) -> None:
-    ran = run(
-        capsys, "notice", "--stream", "probe", "--format", "json", "--home", str(deployment.root)
-    )
+@pytest.mark.parametrize("spelling", [["--format", "json"], ["--json"]])
+def test_notice_as_json_ld(
+    capsys: pytest.CaptureFixture[str], deployment: Home, spelling: list[str]
+) -> None:
+    ran = run(capsys, "notice", "--stream", "probe", *spelling, "--home", str(deployment.root))
     assert ran.code == 0
     document = json.loads(ran.out)
     assert document["goodthings:scope"] == {

@@ -1,4 +1,4 @@
-"""The `goodthings` command: one Typer app, one module per command group."""
+"""The `goodthings` command: one Typer app, one module per command group, each loaded when used."""
 
 from __future__ import annotations
 
@@ -9,46 +9,173 @@ from collections.abc import Sequence
 import typer
 
 from goodthings import __version__
-from goodthings.cli import (
-    _common,
-    advisories,
-    application,
-    assess,
-    backup,
-    bench,
-    campaign,
-    consent,
-    deployment,
-    deployment_settings,
-    device,
-    ingest,
-    keys,
-    ledger,
-    manifest,
-    monitor,
-    mud,
-    notice,
-    objection,
-    operator,
-    password,
-    probe,
-    receipt,
-    report,
-    requests,
-    retention,
-    rights,
-    senml,
-    serve,
-    share,
-    sign,
-    subject,
-)
+from goodthings.cli import _common, _lazy
 from goodthings.core.errors import GoodthingsError
 
-__all__ = ["EXIT_BUG", "TRACEBACK_VARIABLE", "app", "main"]
+__all__ = ["COMMANDS", "EXIT_BUG", "TRACEBACK_VARIABLE", "app", "main"]
+
+COMMANDS = (
+    _lazy.Lazy(
+        "init",
+        "goodthings.cli.deployment:init",
+        "Create a working deployment: manifest, settings, database, master key and signing key.",
+    ),
+    _lazy.Lazy(
+        "apply",
+        "goodthings.cli.deployment:apply",
+        "Validate the manifest and bring the store in line with it, printing the plan first.",
+    ),
+    _lazy.Lazy(
+        "serve",
+        "goodthings.cli.serve:serve",
+        "Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C).",
+    ),
+    _lazy.Lazy(
+        "demo",
+        "goodthings.cli.serve:demo",
+        "Run the smart-home example with simulated devices, on a throwaway deployment.",
+    ),
+    _lazy.Lazy(
+        "bench",
+        "goodthings.cli.bench:bench",
+        "Measure ingest throughput, latency, withdrawal delay and memory on this machine.",
+    ),
+    _lazy.Lazy(
+        "backup",
+        "goodthings.cli.backup:backup",
+        "Snapshot the database and the ledger's head into DEST; the keys are not in it.",
+    ),
+    _lazy.Lazy(
+        "restore",
+        "goodthings.cli.backup:restore",
+        "Put the backup in SRC back as the database (stop the hub first), then re-apply every erasure made since it was taken.",
+    ),
+    _lazy.Lazy(
+        "notice",
+        "goodthings.cli.notice:notice",
+        "Print what is collected, why, who receives it and for how long, from the applied manifest.",
+    ),
+    _lazy.Lazy(
+        "sign",
+        "goodthings.cli.sign:sign",
+        "Make a printable sign for a place: icons, the accountable operator, a QR code.",
+    ),
+    _lazy.Lazy(
+        "probe",
+        "goodthings.cli.probe:probe",
+        "Look for telnet, SSH, HTTP and MQTT services in the given ranges that accept a default or breached password, or send passwords in clear; only there, on the authority you state. The report is kept in the deployment and becomes evidence for `goodthings assess`.",
+    ),
+    _lazy.Lazy(
+        "assess",
+        "goodthings.cli.assess:app",
+        "Check the deployment against the controls catalogue from its live state, sign the report, and let anyone verify it offline.",
+    ),
+    _lazy.Lazy(
+        "manifest",
+        "goodthings.cli.manifest:app",
+        "Check a deployment manifest, or print its JSON Schema.",
+    ),
+    _lazy.Lazy(
+        "deployment",
+        "goodthings.cli.deployment_settings:app",
+        "How this deployment runs: the database and public address in its settings file.",
+    ),
+    _lazy.Lazy("device", "goodthings.cli.device:app", "Add devices and manage their credentials."),
+    _lazy.Lazy(
+        "monitor",
+        "goodthings.cli.monitor:app",
+        "What abuse monitoring found, and which devices are quarantined.",
+    ),
+    _lazy.Lazy("mud", "goodthings.cli.mud:app", "Manufacturer Usage Descriptions (RFC 8520)."),
+    _lazy.Lazy(
+        "consent", "goodthings.cli.consent:app", "Record a person's consent, or show their choices."
+    ),
+    _lazy.Lazy(
+        "ledger",
+        "goodthings.cli.ledger:app",
+        "Check the ledger of every decision about personal data.",
+    ),
+    _lazy.Lazy("keys", "goodthings.cli.keys:app", "Rotate the deployment's keys."),
+    _lazy.Lazy("senml", "goodthings.cli.senml:app", "Debug SenML payloads (RFC 8428)."),
+    _lazy.Lazy(
+        "ingest", "goodthings.cli.ingest:app", "See what devices sent that the hub refused."
+    ),
+    _lazy.Lazy(
+        "password", "goodthings.cli.password:app", "Check device passwords against the policy."
+    ),
+    _lazy.Lazy(
+        "operator",
+        "goodthings.cli.operator:app",
+        "Operator accounts for the console: add, list, reset, remove.",
+    ),
+    _lazy.Lazy(
+        "advisories",
+        "goodthings.cli.advisories:app",
+        "Import security advisories and see which devices they affect.",
+    ),
+    _lazy.Lazy(
+        "campaign",
+        "goodthings.cli.campaign:app",
+        "Record firmware update campaigns and follow their progress.",
+    ),
+    _lazy.Lazy(
+        "subject",
+        "goodthings.cli.subject:app",
+        "The people the data is about: invite them to their portal.",
+    ),
+    _lazy.Lazy("receipt", "goodthings.cli.receipt:app", "Check signed receipts people were given."),
+    _lazy.Lazy(
+        "export",
+        "goodthings.cli.rights:export",
+        "Write everything about a person (readings, choices, receipts, ledger) to a ZIP.",
+    ),
+    _lazy.Lazy(
+        "erase",
+        "goodthings.cli.rights:erase",
+        "Erase a person: destroy their key, delete their readings, print a signed receipt.",
+    ),
+    _lazy.Lazy(
+        "open-export",
+        "goodthings.cli.rights:open_export",
+        "Decrypt the readings in an export that only their owner can read (held-readings.csv).",
+    ),
+    _lazy.Lazy(
+        "application", "goodthings.cli.application:app", "Manage applications' access credentials."
+    ),
+    _lazy.Lazy(
+        "retention",
+        "goodthings.cli.retention:app",
+        "Purge readings kept longer than their retention period.",
+    ),
+    _lazy.Lazy(
+        "report", "goodthings.cli.report:app", "Reports for auditors: records of processing."
+    ),
+    _lazy.Lazy(
+        "share",
+        "goodthings.cli.share:app",
+        "Share readings with the recipients the manifest declares.",
+    ),
+    _lazy.Lazy(
+        "objection",
+        "goodthings.cli.objection:app",
+        "Record a person's objection to automated decisions and profiling.",
+    ),
+    _lazy.Lazy("requests", "goodthings.cli.requests:app", "People's requests and their deadlines."),
+)
+"""Every command, in the order `--help` lists them; a module is imported only when its command runs.
+
+A new command is one line here: its name, "goodthings.cli.MODULE:ATTRIBUTE" (a command
+function or a Typer app for a group), and the first line of its help.
+"""
+
+
+class _Commands(_lazy.LazyGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
     name="goodthings",
+    cls=_Commands,
     help=(
         "goodthings: an IoT data hub where good practice is the default.\n\n"
         "Start with `goodthings demo`, or `goodthings init DIR` to create your own deployment, "
@@ -58,42 +185,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command()(deployment.init)
-app.command()(deployment.apply)
-app.command()(serve.serve)
-app.command()(serve.demo)
-app.command()(bench.bench)
-app.command()(backup.backup)
-app.command()(backup.restore)
-app.command()(notice.notice)
-app.command()(sign.sign)
-app.command()(probe.probe)
-app.add_typer(assess.app, name="assess")
-app.add_typer(manifest.app, name="manifest")
-app.add_typer(deployment_settings.app, name="deployment")
-app.add_typer(device.app, name="device")
-app.add_typer(monitor.app, name="monitor")
-app.add_typer(mud.app, name="mud")
-app.add_typer(consent.app, name="consent")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(keys.app, name="keys")
-app.add_typer(senml.app, name="senml")
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(password.app, name="password")
-app.add_typer(operator.app, name="operator")
-app.add_typer(advisories.app, name="advisories")
-app.add_typer(campaign.app, name="campaign")
-app.add_typer(subject.app, name="subject")
-app.add_typer(receipt.app, name="receipt")
-app.command()(rights.export)
-app.command()(rights.erase)
-app.command(name="open-export")(rights.open_export)
-app.add_typer(application.app, name="application")
-app.add_typer(retention.app, name="retention")
-app.add_typer(report.app, name="report")
-app.add_typer(share.app, name="share")
-app.add_typer(objection.app, name="objection")
-app.add_typer(requests.app, name="requests")
 
 
 def _version(value: bool) -> None:

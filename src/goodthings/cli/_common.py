@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from goodthings.core.config import Home, resolve_home
+if TYPE_CHECKING:
+    from goodthings.core.config import Home
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -24,4 +25,8 @@ HomeOption = Annotated[
 
 
 def home_of(home: Path | None) -> Home:
+    # imported here: the settings pull in pydantic and SQLAlchemy, which the root command,
+    # loading this module for its error console, must not pay for at `--version`
+    from goodthings.core.config import resolve_home
+
     return resolve_home(home)

@@ -10,6 +10,10 @@ import typer
 
 from goodthings.bench import BenchOptions, BenchReport, run_bench
 from goodthings.cli._common import err, out
+from goodthings.cli._progress import phases
+
+PHASES = ("raw", "http", "mqtt, 1 worker", "mqtt, 2 workers", "withdrawal", "ledger", "erasure")
+"""The bench's phases as its messages name them, for the progress bar."""
 
 
 def bench(
@@ -48,7 +52,8 @@ def bench(
         keep=keep,
         withdrawal_rounds=rounds,
     )
-    report = run_bench(options, say=lambda message: err.print(message, markup=False))
+    with phases(err, PHASES) as say:
+        report = run_bench(options, say=say)
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

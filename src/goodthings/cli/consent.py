@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -24,7 +25,22 @@ Recipient = Annotated[
 ]
 
 
-def _change(state: str, home: HomeOption, change: records.ConsentChange) -> None:
+ByRepresentative = Annotated[
+    bool,
+    typer.Option(
+        "--by-representative",
+        help="The person's representative (manifest: represented_by) decided, on their behalf.",
+    ),
+]
+AsJson = Annotated[
+    bool,
+    typer.Option("--json", help="Print the record and, for a shared place, the agreement so far."),
+]
+
+
+def _change(
+    state: str, home: HomeOption, change: records.ConsentChange, as_json: bool = False
+) -> None:
     deployment = home_of(home)
     engine = open_store(deployment)
     try:
@@ -39,11 +55,20 @@ def _change(state: str, home: HomeOption, change: records.ConsentChange) -> None
             )
     finally:
         engine.dispose()
+    if as_json:
+        shared_out = [
+            {**asdict(w), "complete": w.complete, "words": waiting_words(w)} for w in shared
+        ]
+        document = {**_as_dict(record), "shared": shared_out}
+        print(json.dumps(document, default=str, indent=2, ensure_ascii=False))
+        return
     target = f" with {record.recipient}" if record.recipient else ""
     out.print(
         f"Recorded: {record.subject_id} {record.state} consent for {record.stream} "
         f"({record.purpose}{target}) at level {record.level}; record {record.id}."
     )
+    if record.given_by is not None:
+        out.print(f"Given by {record.given_by} on behalf of {record.subject_id}.", markup=False)
     for waiting in shared:
         out.print(waiting_words(waiting), markup=False)
 
@@ -58,9 +83,14 @@ def give(
         str, typer.Option(help="How much detail: exact, coarse or aggregate (as offered).")
     ] = "exact",
     home: HomeOption = None,
+    by_representative: ByRepresentative = False,
+    as_json: AsJson = False,
 ) -> None:
     """Record that a person agreed to a purpose for one of their streams."""
-    _change("given", home, records.ConsentChange(subject, stream, purpose, recipient, level))
+    change = records.ConsentChange(
+        subject, stream, purpose, recipient, level, by_representative=by_representative
+    )
+    _change("given", home, change, as_json)
 
 
 @app.command()
@@ -70,9 +100,14 @@ def withdraw(
     purpose: Purpose,
     recipient: Recipient = None,
     home: HomeOption = None,
+    by_representative: ByRepresentative = False,
+    as_json: AsJson = False,
 ) -> None:
     """Record that a person withdrew their consent; collection stops within the gate's bound."""
-    _change("withdrawn", home, records.ConsentChange(subject, stream, purpose, recipient))
+    change = records.ConsentChange(
+        subject, stream, purpose, recipient, by_representative=by_representative
+    )
+    _change("withdrawn", home, change, as_json)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,17 +13,21 @@ from sqlalchemy import Engine
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.cli.device import provision_on_broker
 from goodthings.core.config import DEFAULT_PUBLIC_URL, Home, new_home, shown_url
+from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import (
     EXAMPLES,
     ConfirmationNeeded,
     apply_manifest,
+    checkout_of,
     describe,
     describe_warning,
+    ignore_secrets,
     inference_warnings,
     init_deployment,
     manifest_path,
     open_store,
+    plan_document,
 )
 from goodthings.security import CredentialKind, Issued, admin_session, revoke_retired
 
@@ -65,6 +70,15 @@ def init(
     out.print(f"  address    {home.settings.public_url}")
     out.print(f"  keys       {home.keys_dir}  (mode 0600; back them up, never share them)")
     out.print(f"Applied: {len(result.plan.changes)} declared items.")
+    checkout = checkout_of(home.root)
+    if checkout is not None:
+        ignored = ignore_secrets(home)
+        err.print(
+            f"warning: {home.root} is inside the git checkout {checkout}. Never commit "
+            f"{home.keys_dir.name}/ (the keys open every person's data) nor the settings or the "
+            f"database; {ignored} now leaves them out.",
+            markup=False,
+        )
     out.print(f"Next: `goodthings serve --home {home.root}`")
 
 
@@ -80,8 +94,13 @@ def apply(
     manifest: Annotated[
         Path | None, typer.Option(help="A manifest other than the deployment's goodthings.yaml.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the plan as one JSON document.")
+    ] = False,
 ) -> None:
     """Validate the manifest and bring the store in line with it, printing the plan first."""
+    if as_json and not dry_run:
+        raise GoodthingsError("--json prints the plan without applying it: add --dry-run")
     deployment = home_of(home)
     loaded = load_manifest(manifest_path(deployment, manifest))
     for warning in loaded.warnings:
@@ -89,6 +108,9 @@ def apply(
     engine = open_store(deployment)
     try:
         plan = apply_manifest(engine, loaded, dry_run=True).plan
+        if as_json:
+            print(json.dumps(plan_document(plan), indent=2, ensure_ascii=False))
+            return
         for line in describe(plan):
             out.print(line)
         with engine.connect() as connection:

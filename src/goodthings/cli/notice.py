@@ -32,6 +32,9 @@ def notice(
     format: Annotated[
         NoticeFormat, typer.Option(help="html for people, json for JSON-LD with DPV terms.")
     ] = NoticeFormat.html,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The same as --format json, as other commands spell it.")
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Print what is collected, why, who receives it and for how long, from the applied manifest.
@@ -54,7 +57,7 @@ def notice(
             built = notices.current_notice(connection, scope)
     finally:
         engine.dispose()
-    if format is NoticeFormat.json:
+    if as_json or format is NoticeFormat.json:
         out.print(json.dumps(to_jsonld(built, lang), indent=2, ensure_ascii=False), markup=False)
     else:
         out.print(render_html(built, lang), markup=False)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.cli._progress import counted
 from goodthings.rights.retention import purge_expired
 from goodthings.runtime import Hub
 
@@ -25,7 +26,8 @@ def run(
     """Delete every reading past its stream's retention now, with a ledger entry per stream."""
     hub = Hub.open(home_of(home))
     try:
-        purges = purge_expired(hub.engine, hub.signer)
+        with counted(err, "Purging") as step:
+            purges = purge_expired(hub.engine, hub.signer, step=step)
     finally:
         hub.close()
     if as_json:

@@ -14,6 +14,7 @@ import pyrage
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.cli._progress import running
 from goodthings.core.keys import HeldKeyError, write_opened
 from goodthings.core.keys import open_export as open_held
 from goodthings.rights.erasure import erase_subject, pending_requests
@@ -37,9 +38,16 @@ def export(
         parse_recipient(recipient)
     hub = Hub.open(home_of(home))
     try:
-        count = export_to_file(
-            hub.engine, hub.keyring, hub.signer, subject_id, out_file, recipient=recipient
-        )
+        with running(err, f"Exporting the readings of {subject_id}") as watch:
+            count = export_to_file(
+                hub.engine,
+                hub.keyring,
+                hub.signer,
+                subject_id,
+                out_file,
+                recipient=recipient,
+                watch=watch,
+            )
     finally:
         hub.close()
     encrypted = " (encrypted with age)" if recipient else ""

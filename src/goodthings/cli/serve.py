@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.config import Home, resolve_home
+from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import read_catalogue
 from goodthings.demo import Simulator, Story, console_link, devices_from, give_every_consent
 from goodthings.deployment import init_deployment
@@ -73,6 +74,7 @@ def serve(
     worker: WorkerOption = None,
 ) -> None:
     """Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C)."""
+    _refuse_a_used_port(host, port)
     chosen = _with_settings(
         home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker, mqtt_ca=mqtt_ca
     )
@@ -122,6 +124,8 @@ def demo(
     ] = 2.0,
 ) -> None:
     """Run the smart-home example with simulated devices, on a throwaway deployment."""
+    if port:
+        _refuse_a_used_port("127.0.0.1", port)
     chosen = port or _free_port(preferred=8080)
     if directory is not None:
         _demo_in(resolve_home(directory), chosen, withdraw_after, interval)
@@ -234,6 +238,22 @@ def _run(
         if stop_extra is not None:
             stop_extra()
         mqtt.stop()
+
+
+def _refuse_a_used_port(host: str, port: int) -> None:
+    """Say so in one line before anything starts, rather than let the web server fail to bind
+    after the broker and the devices have started and bury its error among theirs."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise GoodthingsError(
+                f"port {port} is in use; pass --port with another one (0 picks a free one)"
+            ) from None
 
 
 def _free_port(preferred: int) -> int:

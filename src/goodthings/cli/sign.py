@@ -7,18 +7,29 @@ from typing import Annotated
 
 import typer
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.deployment import open_store
 from goodthings.transparency.notices import applied_manifest
-from goodthings.transparency.signs import build_sign, to_pdf, to_svg
+from goodthings.transparency.signs import SignSize, build_sign, to_pdf, to_svg
 
 
 def sign(
-    place_id: Annotated[str, typer.Argument(help="The place, as named in the manifest.")],
     out_file: Annotated[
         Path, typer.Option("--out", help="Where to write the sign: FILE.pdf or FILE.svg.")
     ],
+    old_place: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[PLACE]",
+            help="Deprecated: the place as a bare word; use --place, as `notice` does.",
+            show_default=False,
+        ),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option("--place", help="The place the sign is for (its id in the manifest)."),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(
@@ -26,9 +37,14 @@ def sign(
             "the deployment's, see `goodthings deployment show`)."
         ),
     ] = None,
+    size: Annotated[
+        SignSize,
+        typer.Option(help="The paper: a4, a5, or sticker (74 x 105 mm) for the sensor itself."),
+    ] = SignSize.a4,
     home: HomeOption = None,
 ) -> None:
-    """Make a printable A4 sign for a place: icons, the accountable operator, a QR code."""
+    """Make a printable sign for a place: icons, the accountable operator, a QR code."""
+    place_id = _place(old_place, place)
     kind = out_file.suffix.lower()
     if kind not in {".pdf", ".svg"}:
         raise GoodthingsError(f"write the sign to a .pdf or .svg file, not {out_file.name!r}")
@@ -48,9 +64,24 @@ def sign(
         )
     made = build_sign(manifest, place_id, base_url or deployment.settings.public_url)
     if kind == ".pdf":
-        out_file.write_bytes(to_pdf(made))
+        out_file.write_bytes(to_pdf(made, size))
     else:
-        out_file.write_text(to_svg(made), encoding="utf-8")
+        out_file.write_text(to_svg(made, size), encoding="utf-8")
     out.print(
         f"Wrote the sign for {made.place} to {out_file}; its QR code opens {made.url}", markup=False
     )
+
+
+def _place(old_place: str | None, place: str | None) -> str:
+    """`sign PLACE` came first; `--place` matches `notice`, so the bare word is kept with a warning."""
+    if old_place is None and place is None:
+        raise GoodthingsError("say which place the sign is for: --place ID")
+    if old_place is not None and place is not None and old_place != place:
+        raise GoodthingsError(f"two places given ({old_place!r} and --place {place!r}); give one")
+    if place is None:
+        err.print(
+            f"warning: `goodthings sign PLACE` is deprecated; write `goodthings sign --place "
+            f"{old_place}` (the same option as `goodthings notice`).",
+            markup=False,
+        )
+    return place or old_place or ""

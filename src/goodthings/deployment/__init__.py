@@ -16,9 +16,10 @@ from goodthings.deployment.directory import (
     manifest_path,
     open_store,
 )
+from goodthings.deployment.gitignore import checkout_of, ignore_secrets
 from goodthings.deployment.inferences import describe_warning, inference_warnings
 from goodthings.deployment.onboarding import add_device, check_new_password, retire_device
-from goodthings.deployment.plan import Action, Plan, describe
+from goodthings.deployment.plan import Action, Plan, describe, plan_document
 from goodthings.deployment.restore import Restored, reapply_erasures, restore_backup
 
 __all__ = [
@@ -33,13 +34,16 @@ __all__ = [
     "add_device",
     "apply_manifest",
     "check_new_password",
+    "checkout_of",
     "describe",
     "describe_warning",
     "example_text",
+    "ignore_secrets",
     "inference_warnings",
     "init_deployment",
     "manifest_path",
     "open_store",
+    "plan_document",
     "plan_for",
     "read_backup",
     "reapply_erasures",

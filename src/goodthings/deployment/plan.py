@@ -14,6 +14,7 @@ from typing import Any
 
 from goodthings.core.manifest import Manifest, period_of
 from goodthings.core.store.declared import OCCUPANTS
+from goodthings.deployment.differences import Difference, differences
 
 Key = tuple[str, ...]
 
@@ -42,6 +43,12 @@ class Change:
     """For a change: the columns whose values differ."""
     note: str = ""
     """What happens to data that depends on this row, in plain words."""
+    before: Mapping[str, Any] = field(default_factory=dict)
+    """For a change or a restore: the stored values, to say what each field was."""
+
+    @property
+    def differences(self) -> list[Difference]:
+        return differences(self.before, self.row.values, self.fields)
 
 
 @dataclass(frozen=True)
@@ -187,9 +194,9 @@ def diff(
                 continue
             differing = _differing(existing.row.values, row.values)
             if existing.retired:
-                changes.append(Change(Action.restore, row, differing))
+                changes.append(Change(Action.restore, row, differing, before=existing.row.values))
             elif differing:
-                changes.append(Change(Action.change, row, differing))
+                changes.append(Change(Action.change, row, differing, before=existing.row.values))
         for key, existing in have.items():
             if key not in wanted and not existing.retired:
                 changes.append(Change(Action.retire, existing.row, note=_retire_note(existing)))
@@ -229,10 +236,9 @@ def describe(plan: Plan) -> Iterable[str]:
     for change in plan.changes:
         noun = NOUNS[change.row.table]
         name = "/".join(change.row.key)
-        line = f"  {symbols[change.action]} {change.action.value} {noun} {name}"
-        if change.fields:
-            line += f" ({', '.join(change.fields)})"
-        yield line
+        yield f"  {symbols[change.action]} {change.action.value} {noun} {name}"
+        for difference in change.differences:
+            yield f"      {difference}"
         if change.note:
             yield f"      {change.note}"
     counts = {action: 0 for action in Action}
@@ -240,3 +246,23 @@ def describe(plan: Plan) -> Iterable[str]:
         counts[change.action] += 1
     summary = ", ".join(f"{n} to {a.value}" for a, n in counts.items() if n)
     yield f"Plan: {summary}."
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The plan for a script (`apply --dry-run --json`): every change with its differences."""
+    return {
+        "changes": [
+            {
+                "action": change.action.value,
+                "kind": NOUNS[change.row.table],
+                "id": "/".join(change.row.key),
+                "differences": [
+                    {"setting": d.setting, "before": d.before, "after": d.after}
+                    for d in change.differences
+                ],
+                "note": change.note or None,
+                "needs_confirmation": change in plan.needs_confirmation,
+            }
+            for change in plan.changes
+        ],
+    }

@@ -12,6 +12,7 @@ for a password of its own and enrols an authenticator app. A code works once: th
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -182,12 +183,16 @@ def check_sign_in(connection: Connection, slots: Argon2Slots, name: str, passwor
         select(tc.operators.c.password_hash).where(tc.operators.c.name == name)
     ).scalar_one_or_none()
     if stored is None:
-        slots.verify(_DUMMY_HASH, password)
+        slots.verify(_dummy_hash(), password)
         return False
     return slots.verify(str(stored), password)
 
 
-_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    # made on first use, not at import: every command that loads the deployment imports this
+    # module, and an argon2id hash costs a fifth of a second there
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def set_password(connection: Connection, name: str, password: str) -> None:

@@ -27,14 +27,16 @@ def latin1(text: str) -> str:
     return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
-def a4_document(title: str, author: str, *, break_margin: float | None) -> FPDF:
+def a4_document(
+    title: str, author: str, *, break_margin: float | None, size: tuple[float, float] | None = None
+) -> FPDF:
     """An uncompressed A4 document in millimetres with its first page open.
 
     Uncompressed so the text stays searchable in the bytes (tests and auditors grep it);
     `break_margin` is the bottom margin of automatic page breaks, `None` for a fixed one-page
-    layout.
+    layout; `size` (width, height in millimetres) makes a page other than A4, for signs.
     """
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf = FPDF(orientation="portrait", unit="mm", format=size or "A4")
     pdf.set_compression(False)
     pdf.set_title(latin1(title))
     pdf.set_author(latin1(author))

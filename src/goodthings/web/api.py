@@ -7,10 +7,12 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.core.errors import PolicyError
 from goodthings.rights.consent import records as consent
+from goodthings.rights.consent import shared_agreements, waiting_words
 from goodthings.web.deps import Operator
 from goodthings.web.refusals import ApiProblem, ApiRefused
 
@@ -44,6 +46,26 @@ class ConsentOut(BaseModel):
     created_at: datetime
 
 
+class AgreementOut(BaseModel):
+    """How many of a shared place's occupants agreed to this purpose, never who."""
+
+    place: str = Field(description="The place's name", examples=["Flat 4"])
+    agreed: int
+    concerned: int = Field(description="Occupants the stream is about; all must agree")
+    complete: bool = Field(description="Every occupant agreed: collection can go ahead")
+    words: str = Field(
+        examples=[
+            "Collection waits until every resident of Flat 4 agrees: 1 of 2 residents has agreed."
+        ]
+    )
+
+
+class ConsentChanged(ConsentOut):
+    shared: list[AgreementOut] = Field(
+        description="For a stream about everyone in a shared place: agreement so far, per place"
+    )
+
+
 _OPERATOR_ONLY: dict[int | str, dict[str, object]] = {
     401: {"model": ApiProblem, "description": "No operator token"}
 }
@@ -52,7 +74,7 @@ _OPERATOR_ONLY: dict[int | str, dict[str, object]] = {
 @router.post(
     "/subjects/{subject_id}/consents",
     status_code=201,
-    response_model=ConsentOut,
+    response_model=ConsentChanged,
     responses={
         **_OPERATOR_ONLY,
         404: {
@@ -62,7 +84,7 @@ _OPERATOR_ONLY: dict[int | str, dict[str, object]] = {
         },
     },
 )
-async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> ConsentOut:
+async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> ConsentChanged:
     """Give or withdraw a person's consent; every hub worker enforces it within its bound."""
     change = consent.ConsentChange(
         subject_id,
@@ -78,7 +100,26 @@ async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> Con
         record = await run_in_threadpool(action, hub.engine, hub.signer, change)
     except PolicyError as exc:
         raise ApiRefused(404, str(exc)) from None
-    return ConsentOut.model_validate(record, from_attributes=True)
+    shared = await run_in_threadpool(_agreements, hub.engine, record)
+    made = ConsentOut.model_validate(record, from_attributes=True)
+    return ConsentChanged(**made.model_dump(), shared=shared)
+
+
+def _agreements(engine: Engine, record: consent.ConsentRecord) -> list[AgreementOut]:
+    if record.recipient is not None:
+        return []
+    with engine.connect() as connection:
+        found = shared_agreements(connection, record.subject_id, record.stream, record.purpose)
+    return [
+        AgreementOut(
+            place=w.place,
+            agreed=w.agreed,
+            concerned=w.concerned,
+            complete=w.complete,
+            words=waiting_words(w),
+        )
+        for w in found
+    ]
 
 
 @router.get(

@@ -3,6 +3,8 @@ how many have agreed, in `consent give` and in the portal, on SQLite and Postgre
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -80,3 +82,41 @@ def test_the_portal_says_that_collection_waits(smart_home: Hub) -> None:
         sign_in(client, smart_home, "alex")
         page = client.get("/portal").text
     assert WAITING in page
+
+
+def test_consent_give_json_returns_the_count(
+    capsys: pytest.CaptureFixture[str], smart_home: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOODTHINGS_DATABASE_URL", raising=False)
+    home = str(smart_home.home.root)
+    ran = run(
+        capsys, "consent", "give", "--subject", "alex", "--stream", POWER,
+        "--purpose", SAVING, "--json", "--home", home,
+    )  # fmt: skip
+    assert ran.code == 0, ran.err
+    document = json.loads(ran.out)
+    assert (document["subject_id"], document["state"]) == ("alex", "given")
+    assert document["shared"] == [
+        {
+            "place": "Flat 4",
+            "kind": "home",
+            "agreed": 1,
+            "concerned": 2,
+            "complete": False,
+            "words": WAITING,
+        }
+    ]
+
+
+def test_the_consent_api_returns_the_count(smart_home: Hub) -> None:
+    _give(smart_home, "sam")
+    with TestClient(create_app(smart_home.home), base_url=BASE) as client:
+        answer = client.post(
+            "/api/v1/subjects/alex/consents",
+            json={"stream": POWER, "purpose": SAVING, "state": "given"},
+            headers={"Authorization": f"Bearer {smart_home.operator_token}"},
+        )
+    assert answer.status_code == 201, answer.text
+    (shared,) = answer.json()["shared"]
+    assert (shared["agreed"], shared["concerned"], shared["complete"]) == (2, 2, True)
+    assert shared["words"].startswith("Every resident of Flat 4 has agreed")

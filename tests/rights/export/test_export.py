@@ -180,3 +180,15 @@ def test_export_command_writes_a_private_file(
     assert "66.0" in zipfile.ZipFile(target).read("readings.csv").decode()
     bad = run(capsys, "export", "alex", "--out", str(target), "--recipient", "nope", *args)
     assert bad.code == 1 and "age1" in bad.err
+
+
+def test_the_export_reports_its_running_count(smart_home: Hub) -> None:
+    _agree(smart_home)
+    assert send(smart_home, "band-alex", "heart_rate", [61.25, 62.5, 63.75]) == 3
+    seen: list[int] = []
+    total = export_subject(
+        smart_home.engine, smart_home.keyring, smart_home.signer, "alex", io.BytesIO(),
+        watch=seen.append,
+    )  # fmt: skip
+    assert total >= 3
+    assert seen == sorted(seen) and seen[-1] == total

@@ -96,3 +96,14 @@ def test_a_reading_dated_beyond_the_clock_skew_allowance_is_due_at_once(smart_ho
         ("thermia-t5/temperature", 2, 2)
     ]
     assert _times(smart_home) == [NOW - DAY, NOW + 200.0]
+
+
+def test_a_purge_reports_each_stream_it_looks_at(smart_home: Hub) -> None:
+    steps: list[tuple[int, int, str]] = []
+    purge_expired(
+        smart_home.engine, smart_home.signer, now=NOW, step=lambda *seen: steps.append(seen)
+    )
+    total = steps[0][1]
+    assert [done for done, _, _ in steps] == list(range(total))
+    assert {each for _, each, _ in steps} == {total}
+    assert "thermia-t5/temperature" in {stream for _, _, stream in steps}

@@ -13,7 +13,7 @@ from cli_helpers import run
 from goodthings.core.config import Home
 from goodthings.core.manifest import load_manifest_text
 from goodthings.deployment.directory import EXAMPLES
-from goodthings.transparency.signs import build_sign, to_pdf, to_svg
+from goodthings.transparency.signs import SignSize, build_sign, to_pdf, to_svg
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -46,7 +46,7 @@ def test_the_qr_code_is_the_places_notice_address() -> None:
     matrix = [list(map(bool, row)) for row in expected.matrix_iter(scale=1, border=4)]
     assert [list(row) for row in sign.qr] == matrix
     svg = to_svg(sign)
-    path = re.search(r'<path d="([^"]+)" fill="#000000">', svg)
+    path = re.search(r'<path class="qr" d="([^"]+)" fill="#000000">', svg)
     assert path is not None
     assert path.group(1).count("M") == sum(map(sum, matrix))
 
@@ -71,15 +71,79 @@ def test_pdf_sign_is_one_a4_page_with_the_text_and_a_link() -> None:
 def test_sign_command(capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path) -> None:
     assert run(capsys, "init", str(home.root), "--example", "care-home").code == 0
     target = tmp_path / "room.pdf"
-    made = run(capsys, "sign", "room-1", "--out", str(target), "--home", str(home.root))
+    made = run(capsys, "sign", "--place", "room-1", "--out", str(target), "--home", str(home.root))
     assert made.code == 0, made.err
     assert target.read_bytes().startswith(b"%PDF-")
     svg = tmp_path / "room.svg"
-    assert run(capsys, "sign", "room-1", "--out", str(svg), "--home", str(home.root)).code == 0
+    assert (
+        run(capsys, "sign", "--place", "room-1", "--out", str(svg), "--home", str(home.root)).code
+        == 0
+    )
     assert "http://127.0.0.1:8080/notice/place/room-1" in svg.read_text()
     wrong = run(
-        capsys, "sign", "room-1", "--out", str(tmp_path / "x.png"), "--home", str(home.root)
+        capsys,
+        "sign",
+        "--place",
+        "room-1",
+        "--out",
+        str(tmp_path / "x.png"),
+        "--home",
+        str(home.root),
     )
     assert wrong.code == 1 and ".pdf or .svg" in wrong.err
-    missing = run(capsys, "sign", "attic", "--out", str(svg), "--home", str(home.root))
+    missing = run(capsys, "sign", "--place", "attic", "--out", str(svg), "--home", str(home.root))
     assert missing.code == 1 and "there is no place 'attic'" in missing.err
+
+
+def test_the_bare_place_still_works_with_a_warning(
+    capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
+) -> None:
+    assert run(capsys, "init", str(home.root), "--example", "care-home").code == 0
+    svg = tmp_path / "room.svg"
+    made = run(capsys, "sign", "room-1", "--out", str(svg), "--home", str(home.root))
+    assert made.code == 0 and svg.exists()
+    assert "deprecated" in made.err and "--place room-1" in made.err
+    clash = run(
+        capsys, "sign", "room-1", "--place", "room-2", "--out", str(svg), "--home", str(home.root)
+    )
+    assert clash.code == 1 and "give one" in clash.err
+    neither = run(capsys, "sign", "--out", str(svg), "--home", str(home.root))
+    assert neither.code == 1 and "--place" in neither.err
+
+
+def test_a_description_is_never_cut_inside_brackets() -> None:
+    sign = build_sign(_manifest("smart-home"), "flat-4", BASE)
+    for row in sign.data:
+        assert row.what.count("(") == row.what.count(")"), row.what
+
+
+def test_no_two_purposes_or_kinds_of_data_on_a_sign_share_an_icon_by_accident() -> None:
+    for example in EXAMPLES:
+        manifest = _manifest(example)
+        for place in manifest.places:
+            sign = build_sign(manifest, place.id, BASE)
+            purposes = [row.icon.id for row in sign.purposes]
+            assert len(purposes) == len(set(purposes)), (example, place.id, purposes)
+
+
+@pytest.mark.parametrize(
+    ("size", "media_box"),
+    [
+        (SignSize.a5, b"/MediaBox [0 0 419.53 595.28]"),
+        (SignSize.sticker, b"/MediaBox [0 0 209.76 297.64]"),
+    ],
+)
+def test_smaller_signs_are_one_page_of_their_size(size: SignSize, media_box: bytes) -> None:
+    pdf = to_pdf(build_sign(_manifest("care-home"), "room-1", BASE), size)
+    assert b"/Count 1" in pdf and media_box in pdf
+    assert b"(Sensors in use here)" in pdf
+
+
+def test_the_sign_command_takes_a_size(
+    capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
+) -> None:
+    assert run(capsys, "init", str(home.root), "--example", "care-home").code == 0
+    svg = tmp_path / "sticker.svg"
+    argv = ["sign", "--place", "room-1", "--size", "sticker", "--out", str(svg)]
+    assert run(capsys, *argv, "--home", str(home.root)).code == 0
+    assert 'width="74.0mm" height="105.0mm"' in svg.read_text()

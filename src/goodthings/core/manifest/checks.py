@@ -93,6 +93,23 @@ def _references(manifest: Manifest) -> Iterator[Finding]:
                     yield path, _unknown("recipient", share.recipient, recipient_ids)
 
 
+def _representatives(manifest: Manifest) -> Iterator[Finding]:
+    place_ids = {place.id for place in manifest.places}
+    names = {stream.name for model in manifest.device_models for stream in model.streams}
+    for n, subject in enumerate(manifest.subjects):
+        representative = subject.represented_by
+        if representative is None:
+            continue
+        for p, place in enumerate(representative.places):
+            if place not in place_ids:
+                path = ("subjects", n, "represented_by", "places", p)
+                yield path, _unknown("place", place, place_ids)
+        for s, stream in enumerate(representative.streams):
+            if stream not in names:
+                path = ("subjects", n, "represented_by", "streams", s)
+                yield path, _unknown("stream", stream, names)
+
+
 def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
     names = sorted(known)
     listed = ", ".join(names) if names else f"none are declared yet; add the {kind} first"
@@ -383,6 +400,7 @@ def _monitoring(manifest: Manifest) -> Iterator[Finding]:
 _RULES: tuple[Callable[[Manifest], Iterator[Finding]], ...] = (
     _unique_ids,
     _references,
+    _representatives,
     _firmware,
     _personal_streams,
     _special_categories,

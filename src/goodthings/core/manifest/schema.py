@@ -210,6 +210,22 @@ class Place(_Model):
         return self
 
 
+class Representative(_Model):
+    """Someone who decides for a person who cannot (a guardian, an attorney for welfare).
+
+    Their consent and withdrawals count as the person's own, and the records say who gave them.
+    """
+
+    name: Text
+    relationship: Text
+    """Why they may decide, in words: "daughter, lasting power of attorney for welfare"."""
+    contact: str | None = None
+    places: list[Identifier] = []
+    """Where they decide for the person: streams of devices in these places (default: all)."""
+    streams: list[str] = []
+    """Which streams, by name (default: every stream about the person)."""
+
+
 class Subject(_Model):
     """A person the data is about, known by the operator (resident, patient, employee…)."""
 
@@ -219,6 +235,8 @@ class Subject(_Model):
     contact: str | None = None
     """How the operator reaches them: email, phone or postal address."""
     language: str = "en"
+    represented_by: Representative | None = None
+    """Who consents for them when they cannot themselves."""
 
 
 class Recipient(_Model):

@@ -42,6 +42,8 @@ class ConsentChange:
     manage_at: str | None = None
     """Where the person changes their choices (the portal's address); the receipt names it as
     how to withdraw, else the controller's contact."""
+    by_representative: bool = False
+    """Given by the person's declared representative (manifest: `represented_by`) for them."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class ConsentRecord:
     created_at: datetime
     receipt_id: str | None = None
     """The signed consent receipt issued for this change."""
+    given_by: str | None = None
+    """The representative who made the change on the person's behalf, by name and relationship."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def _record(
     with engine.begin() as connection:
         stream = _subjects_stream(connection, change.subject_id, change.stream)
         _check_purpose(stream, change)
+        given_by = _representative(connection, change, stream) if change.by_representative else None
         level = change.level if state == "given" else "off"
         notice = _notice_version(connection, change.notice_hash)
         now = datetime.now(UTC)
@@ -103,10 +108,14 @@ def _record(
         record_id = connection.execute(insert(t.consents).values(**values)).inserted_primary_key
         assert record_id is not None
         body = {**values, "stream": stream.label, "created_at": now.isoformat()}
+        actor = "operator" if change.method == "cli" else f"subject:{change.subject_id}"
+        if given_by is not None:
+            body["given_by"] = given_by
+            actor = f"representative of subject:{change.subject_id}"
         ledger.append(
             connection,
             signer,
-            actor="operator" if change.method == "cli" else f"subject:{change.subject_id}",
+            actor=actor,
             action=f"consent.{'give' if state == 'given' else 'withdraw'}",
             target=f"subject:{change.subject_id}/stream:{stream.label}"
             + (f"/recipient:{change.recipient}" if change.recipient else ""),
@@ -136,7 +145,34 @@ def _record(
         method=change.method,
         created_at=now,
         receipt_id=receipt_id,
+        given_by=given_by,
     )
+
+
+def _representative(connection: Connection, change: ConsentChange, stream: _Stream) -> str:
+    """Who decides for the person here, as the manifest declares; refused when nobody does."""
+    manifest = notices.applied_manifest(connection)
+    subjects = manifest.subjects if manifest is not None else []
+    subject = next((s for s in subjects if s.id == change.subject_id), None)
+    representative = subject.represented_by if subject is not None else None
+    if representative is None:
+        raise PolicyError(
+            f"the manifest names no representative for {change.subject_id!r}; declare one "
+            "under the subject's `represented_by` (docs/manifest.md)"
+        )
+    if representative.streams and stream.name not in representative.streams:
+        raise PolicyError(
+            f"{representative.name} decides for {change.subject_id!r} only on "
+            f"{', '.join(representative.streams)}, not on {stream.label}"
+        )
+    assert manifest is not None  # a subject was found in it
+    devices = [d for d in manifest.devices if d.model == stream.model_id]
+    if representative.places and not any(d.place in representative.places for d in devices):
+        raise PolicyError(
+            f"{representative.name} decides for {change.subject_id!r} only in "
+            f"{', '.join(representative.places)}; {stream.label} is not collected there"
+        )
+    return f"{representative.name} ({representative.relationship})"
 
 
 def _notice_version(connection: Connection, shown: str | None) -> str:

@@ -15,7 +15,7 @@ import io
 import itertools
 import json
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
@@ -76,6 +76,13 @@ class ExportError(GoodthingsError):
 @dataclass
 class ExportCount:
     readings: int = 0
+    watch: Callable[[int], None] | None = None
+    """Told the running count after every page, so a command can show progress."""
+
+    def add(self, readings: int) -> None:
+        self.readings += readings
+        if self.watch is not None:
+            self.watch(self.readings)
 
 
 class _Sink(io.RawIOBase):
@@ -182,7 +189,7 @@ def iter_export(
                 writer.writerow(["device", "stream", "time_utc", "time_unix", "value", "shared"])
                 for rows in _reading_pages(connection, keyring, subject_id):
                     writer.writerows(rows)
-                    count.readings += len(rows)
+                    count.add(len(rows))
                     text.flush()
                     yield sink.drain()
                 text.flush()
@@ -240,7 +247,7 @@ def _held_members(
                 )
                 for row in page
             )
-            count.readings += len(page)
+            count.add(len(page))
             text.flush()
             yield sink.drain()
         text.flush()
@@ -326,10 +333,11 @@ def export_subject(
     *,
     recipient: str | None = None,
     actor: str = "operator",
+    watch: Callable[[int], None] | None = None,
 ) -> int:
     """Write the export to `out` (encrypted to `recipient` when given); returns how many
-    readings it holds. The export is recorded in the ledger."""
-    count = ExportCount()
+    readings it holds. The export is recorded in the ledger; `watch` is told the running count."""
+    count = ExportCount(watch=watch)
     chunks = iter_export(engine, keyring, subject_id, count=count)
     if recipient is None:
         for chunk in chunks:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -35,6 +36,7 @@ def export_to_file(
     target: Path,
     *,
     recipient: str | None = None,
+    watch: Callable[[int], None] | None = None,
 ) -> int:
     """Write the person's export to `target` atomically; returns how many readings it holds."""
     for leftover in partial_files(target):
@@ -43,7 +45,9 @@ def export_to_file(
     temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
-            count = export_subject(engine, keyring, signer, subject_id, out, recipient=recipient)
+            count = export_subject(
+                engine, keyring, signer, subject_id, out, recipient=recipient, watch=watch
+            )
             out.flush()
             os.fsync(out.fileno())
         temporary.replace(target)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -38,9 +39,15 @@ class Purge:
 
 
 def purge_expired(
-    engine: Engine, signer: Ed25519PrivateKey, now: float | None = None
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    now: float | None = None,
+    step: Callable[[int, int, str], None] = lambda _done, _total, _stream: None,
 ) -> list[Purge]:
-    """Delete every reading past its stream's retention; one ledger entry per stream purged."""
+    """Delete every reading past its stream's retention; one ledger entry per stream purged.
+
+    `step(done, total, stream)` is called before each stream, so a command can show progress.
+    """
     moment = clock.time() if now is None else now
     with engine.connect() as connection:
         streams = connection.execute(
@@ -56,9 +63,10 @@ def purge_expired(
         skew = declared.clock_skew(connection) or 0.0
     beyond = math.nextafter(moment + skew, math.inf)
     purges: list[Purge] = []
-    for stream_id, model_id, name, seconds in streams:
+    for done, (stream_id, model_id, name, seconds) in enumerate(streams):
         cutoff = moment - float(seconds)
         ref = f"{model_id}/{name}"
+        step(done, len(streams), ref)
         with engine.begin() as connection:
             expired = delete_readings(connection, Selection(stream_ids=(stream_id,), end=cutoff))
             future = delete_readings(connection, Selection(stream_ids=(stream_id,), start=beyond))

@@ -41,9 +41,11 @@ class Sign:
     notice_hash: str
 
 
-def _short(description: str, limit: int = 64) -> str:
-    """The description's first clause, as a sign has room for."""
+def _short(description: str, limit: int = 90) -> str:
+    """The description's first clause, as a sign has room for, never with a bracket left open."""
     first = description.split(", ")[0].split(". ")[0].rstrip(".")
+    if first.count("(") > first.count(")"):
+        first = first[: first.rindex("(")].rstrip()
     return first if len(first) <= limit else first[: limit - 3].rsplit(" ", 1)[0] + "..."
 
 
@@ -59,7 +61,8 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
     rows = []
     for entry in notice.streams:
         model_id, _, name = entry.ref.partition("/")
-        icon = data_icon(signals_of(streams[(model_id, name)]), entry.personal)
+        stream = streams[(model_id, name)]
+        icon = data_icon(signals_of(stream), entry.personal, stream.unit, stream.name)
         what = _short(entry.description)
         rows.append(
             DataRow(

@@ -56,11 +56,78 @@ DATA_ICONS: dict[str, Icon] = {
         "Measurements",
         (("rect", (10, 2, 4, 14)), ("circle", (12, 18, 4))),
     ),
+    "temperature": Icon(
+        "temperature",
+        "Temperature",
+        (("rect", (10, 2, 4, 13)), ("circle", (12, 18, 4)), ("line", (16, 6, 19, 6))),
+    ),
+    "humidity": Icon(
+        "humidity", "Humidity", (("line", (12, 2, 5, 13, 7, 19, 12, 22, 17, 19, 19, 13, 12, 2)),)
+    ),
+    "air": Icon(
+        "air",
+        "Air quality",
+        (
+            ("line", (2, 8, 14, 8, 17, 5, 14, 2)),
+            ("line", (2, 13, 20, 13, 22, 16, 19, 19)),
+            ("line", (2, 18, 10, 18)),
+        ),
+    ),
+    "count": Icon(
+        "count",
+        "Counts of people or vehicles, not who they are",
+        (
+            ("line", (4, 5, 4, 19)),
+            ("line", (8, 5, 8, 19)),
+            ("line", (12, 5, 12, 19)),
+            ("line", (16, 5, 16, 19)),
+            ("line", (2, 17, 20, 7)),
+        ),
+    ),
+    "occupancy": Icon(
+        "occupancy",
+        "Whether a space is taken",
+        (("rect", (3, 3, 18, 18)), ("line", (9, 17, 9, 7, 14, 7, 15, 10, 14, 12, 9, 12))),
+    ),
+    "personal": Icon(
+        "personal",
+        "Information about people",
+        (*_PERSON, ("line", (15, 18, 17, 20, 21, 15))),
+    ),
 }
 
 PURPOSE_ICONS: dict[str, Icon] = {
     "service": Icon(
-        "service", "To provide the service", (("circle", (12, 12, 4)), ("circle", (12, 12, 9)))
+        "service",
+        "To provide the service",
+        (
+            ("circle", (12, 12, 4)),
+            ("line", (12, 2, 12, 6)),
+            ("line", (12, 18, 12, 22)),
+            ("line", (2, 12, 6, 12)),
+            ("line", (18, 12, 22, 12)),
+            ("line", (5, 5, 8, 8)),
+            ("line", (16, 16, 19, 19)),
+            ("line", (19, 5, 16, 8)),
+            ("line", (8, 16, 5, 19)),
+        ),
+    ),
+    "personalise": Icon(
+        "personalise",
+        "To suit it to you",
+        (
+            ("line", (4, 4, 4, 20)),
+            ("line", (12, 4, 12, 20)),
+            ("line", (20, 4, 20, 20)),
+            ("rect", (2, 13, 4, 3)),
+            ("rect", (10, 6, 4, 3)),
+            ("rect", (18, 15, 4, 3)),
+        ),
+    ),
+    "optimise": Icon(
+        "optimise",
+        "To use less and work better",
+        (("line", (3, 18, 3, 15, 6, 9, 12, 6, 18, 9, 21, 15, 21, 18)), ("line", (12, 16, 17, 10))),
     ),
     "research": Icon(
         "research",
@@ -96,6 +163,23 @@ PURPOSE_ICONS: dict[str, Icon] = {
             ("line", (2, 14, 4, 7, 6, 14)),
             ("line", (18, 14, 20, 7, 22, 14)),
         ),
+    ),
+    "public-services": Icon(
+        "public-services",
+        "To improve public services",
+        (
+            ("line", (2, 9, 12, 3, 22, 9)),
+            ("line", (5, 10, 5, 18)),
+            ("line", (10, 10, 10, 18)),
+            ("line", (14, 10, 14, 18)),
+            ("line", (19, 10, 19, 18)),
+            ("line", (2, 21, 22, 21)),
+        ),
+    ),
+    "statistics": Icon(
+        "statistics",
+        "Official statistics",
+        (("rect", (3, 13, 4, 8)), ("rect", (10, 7, 4, 14)), ("rect", (17, 3, 4, 18))),
     ),
     "health-care": Icon(
         "health-care",
@@ -137,6 +221,12 @@ PURPOSE_ICONS: dict[str, Icon] = {
 }
 
 _PURPOSE_GROUPS: dict[str, str] = {
+    "ServicePersonalisation": "personalise",
+    "PersonalisedBenefits": "personalise",
+    "OptimisationForConsumer": "optimise",
+    "OptimisationForController": "optimise",
+    "InternalResourceOptimisation": "optimise",
+    "ServiceOptimisation": "optimise",
     "PaymentManagement": "payment",
     "ResearchAndDevelopment": "research",
     "AcademicResearch": "research",
@@ -144,8 +234,8 @@ _PURPOSE_GROUPS: dict[str, str] = {
     "NonCommercialResearch": "research",
     "ScientificResearch": "research",
     "PublicBenefit": "public",
-    "ImprovePublicServices": "public",
-    "ProvideOfficialStatistics": "public",
+    "ImprovePublicServices": "public-services",
+    "ProvideOfficialStatistics": "statistics",
     "CombatClimateChange": "public",
     "DataAltruism": "public",
     "EnforceSecurity": "security",
@@ -162,7 +252,13 @@ _PURPOSE_GROUPS: dict[str, str] = {
 }
 
 
-def data_icon(signals: frozenset[str], personal: bool) -> Icon:
+_UNIT_ICONS = {"Cel": "temperature", "K": "temperature", "%RH": "humidity", "ug/m3": "air"}
+_UNIT_ICONS |= {"ppm": "air", "ppb": "air", "count": "count"}
+_NAME_ICONS = (("occupied", "occupancy"), ("humidity", "humidity"), ("temperature", "temperature"))
+
+
+def data_icon(signals: frozenset[str], personal: bool, unit: str | None, name: str) -> Icon:
+    """The icon of what the stream measures: its signals first, then its unit or name."""
     for key in (
         "device-identifier",
         "health",
@@ -174,7 +270,13 @@ def data_icon(signals: frozenset[str], personal: bool) -> Icon:
     ):
         if key in signals:
             return DATA_ICONS[key]
-    return DATA_ICONS["presence" if personal else "measurement"]
+    if unit in _UNIT_ICONS:
+        return DATA_ICONS[_UNIT_ICONS[unit]]
+    for word, key in _NAME_ICONS:
+        if word in name:
+            return DATA_ICONS[key]
+    # an unmatched stream gets its kind's generic icon, never a specific one it is not
+    return DATA_ICONS["personal" if personal else "measurement"]
 
 
 def purpose_icon(purpose: str) -> Icon:

@@ -1,0 +1,81 @@
+"""A representative who decides for a person who cannot (the care home's example: Ann Hughes
+for her mother Margaret): declared in the manifest, their consent counts as the person's, and
+the ledger says who gave it on whose behalf."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cli_helpers import run
+from goodthings.core.config import Home
+from goodthings.core.errors import ManifestError
+from goodthings.core.manifest import load_manifest_text
+from goodthings.core.store import tables as t
+from goodthings.deployment.directory import example_text, init_deployment, open_store
+from goodthings.policy import inputs
+
+CONSENT = ["--stream", "in_bed", "--purpose", "AcademicResearch"]
+
+
+@pytest.fixture
+def care_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    monkeypatch.delenv("GOODTHINGS_DATABASE_URL", raising=False)
+    home = Home(tmp_path / "care-home")
+    init_deployment(home, "care-home")
+    return home
+
+
+def test_the_representatives_consent_counts_as_the_persons(
+    capsys: pytest.CaptureFixture[str], care_home: Home
+) -> None:
+    home = ["--home", str(care_home.root)]
+    ran = run(
+        capsys, "consent", "give", "--subject", "margaret", *CONSENT, "--by-representative", *home
+    )
+    assert ran.code == 0, ran.err
+    assert "Given by Ann Hughes (daughter, lasting power of attorney" in ran.out
+    assert "on behalf of margaret" in ran.out
+    engine = open_store(care_home)
+    try:
+        with engine.connect() as connection:
+            choices = inputs.read_inputs(connection).choices
+            entry = connection.execute(
+                select(t.ledger_entries).order_by(t.ledger_entries.c.seq.desc()).limit(1)
+            ).one()
+    finally:
+        engine.dispose()
+    assert any(
+        "margaret" in str(choice) and "AcademicResearch" in str(choice) for choice in choices
+    )
+    assert entry.actor == "representative of subject:margaret"
+    assert entry.action == "consent.give"
+
+
+def test_json_names_the_representative(capsys: pytest.CaptureFixture[str], care_home: Home) -> None:
+    argv = ["consent", "withdraw", "--subject", "margaret", *CONSENT, "--by-representative"]
+    ran = run(capsys, *argv, "--json", "--home", str(care_home.root))
+    assert ran.code == 0, ran.err
+    assert json.loads(ran.out)["given_by"].startswith("Ann Hughes")
+
+
+def test_nobody_represents_a_person_the_manifest_does_not_say_so_for(
+    capsys: pytest.CaptureFixture[str], care_home: Home
+) -> None:
+    argv = ["consent", "give", "--subject", "arthur", *CONSENT, "--by-representative"]
+    ran = run(capsys, *argv, "--home", str(care_home.root))
+    assert ran.code == 1
+    assert "names no representative for 'arthur'" in ran.err
+
+
+def test_a_representation_for_an_unknown_place_is_refused_with_its_line() -> None:
+    text = example_text("care-home").replace("      places: [room-1]\n", "      places: [attic]\n")
+    with pytest.raises(ManifestError) as raised:
+        load_manifest_text(text)
+    (problem,) = raised.value.problems
+    assert problem.field.startswith("subjects[0].represented_by.places")
+    assert problem.line == text.splitlines().index("      places: [attic]") + 1
+    assert "there is no place 'attic'" in problem.message
