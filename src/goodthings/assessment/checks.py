@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from goodthings.assessment import checks_consent, checks_notices, checks_privacy, checks_security
+from goodthings.assessment import (
+    checks_consent,
+    checks_lifecycle,
+    checks_notices,
+    checks_privacy,
+    checks_security,
+)
 from goodthings.assessment.evidence import Check
 
 CHECKS: Mapping[str, Check] = {
@@ -19,4 +25,8 @@ CHECKS: Mapping[str, Check] = {
     "erasure.on-time": checks_privacy.erasure_on_time,
     "consent.before-collection": checks_consent.consent_before_collection,
     "notices.readable": checks_notices.notices_readable,
+    "disclosure.security-txt-fresh": checks_lifecycle.security_txt_fresh,
+    "requests.on-time": checks_lifecycle.requests_on_time,
+    "advisories.patched": checks_lifecycle.advisories_patched,
+    "monitoring.on": checks_lifecycle.monitoring_on,
 }

@@ -54,6 +54,9 @@ class Context:
     now: datetime
     probe: Mapping[str, Any] | None = None
     """The newest report of the auditor's probe (`goodthings probe`), when one was run."""
+    public_url: str | None = None
+    """The address people reach the hub at (`goodthings deployment set public-url`): what the
+    web builds security.txt from, so the check can build the same file."""
 
 
 Check = Callable[[Context], Finding]

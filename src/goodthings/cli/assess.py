@@ -115,6 +115,7 @@ def assess_command(
             public_key=hub.signer.public_key(),
             now=datetime.now(UTC),
             probe=latest_probe(deployment.root),
+            public_url=deployment.settings.public_url,
         )
         chosen = None if standard is Which.all else Standard(standard.value)
         assessment = assess(load_catalogue(), context_, chosen)
