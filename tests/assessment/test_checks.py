@@ -26,7 +26,7 @@ NOW = datetime.now(UTC)
 
 def _context(hub: Hub) -> Context:
     key = load_public_key(hub.home.keys_dir / SIGNING_PUBLIC_KEY)
-    return Context(hub.engine, hub.password_key, key, NOW)
+    return Context(hub.engine, hub.password_key, key, NOW, public_url=hub.home.settings.public_url)
 
 
 def _run(hub: Hub, check: str) -> Finding:
@@ -55,6 +55,7 @@ def test_the_good_example_fails_no_check(smart_home: Hub) -> None:
     assert Verdict.failed not in verdicts.values(), verdicts
     assert verdicts["credentials.no-known-password"] is Verdict.passed
     assert verdicts["ledger.verifies"] is Verdict.passed
+    assert verdicts["disclosure.security-txt-fresh"] is Verdict.passed
 
 
 def test_a_default_password_on_a_device_fails(smart_home: Hub) -> None:
