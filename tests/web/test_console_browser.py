@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import update
 
 from browsers import check, chromium, screenshots, served
 from console_helpers import PASSWORD, add_account, next_code, secret_of
+from goodthings.cli import main
 from goodthings.core.config import Home
 from goodthings.core.store import RefusedPack, record_refused
+from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.rights.erasure import request_erasure
 from goodthings.runtime.hub import Hub
@@ -34,6 +38,7 @@ PAGES = {
     "streams": ("/console/streams", set(Role)),
     "applications": ("/console/applications", {Role.operator, Role.auditor}),
     "manifest": ("/console/manifest", {Role.operator, Role.auditor}),
+    "assessment": ("/console/assessment", set(Role)),
 }
 NAMES = {Role.operator: "olu", Role.dpo: "dana", Role.auditor: "audrey"}
 PHONE = {"width": 375, "height": 800}
@@ -54,10 +59,21 @@ def served_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         )
         record_refused(connection, [pack], keep=100)
     request_erasure(hub.engine, hub.signer, "sam", method="letter")
+    _assess(home)
+    with hub.engine.begin() as connection:  # a failure for the assessment page to show
+        personal = t.streams.c.personal.is_(True)
+        connection.execute(update(t.streams).where(personal).values(retention_seconds=None))
+    _assess(home)
     for role, name in NAMES.items():
         add_account(hub, name, role)
     with served(app) as base:
         yield base, hub
+
+
+def _assess(home: Home) -> None:
+    """The real `goodthings assess`, which exits 1 once a control fails."""
+    with suppress(SystemExit):
+        main(["assess", "--home", str(home.root)])
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +181,17 @@ def test_the_operators_actions_on_a_phone(
     page.goto(f"{base}/console/requests")
     _fits(page)
     check(page, shots, "operator-refused")
+
+
+def test_the_dashboards_assessment_card_stands_out_and_leads_to_the_page(
+    served_hub: tuple[str, Hub], browser: Browser
+) -> None:
+    base, hub = served_hub
+    page = browser.new_page()
+    _sign_in(page, base, hub, "audrey")
+    card = page.locator("#assessment-card")
+    expect(card).to_have_class(re.compile(r"\blate\b"))  # a control fails
+    expect(card).to_contain_text("not met")
+    card.get_by_role("link", name="The assessment in detail").click()
+    expect(page.locator("#worse-list")).to_contain_text("(etsi-6-4): was pass, now fail")
+    expect(page.locator("[data-provision='etsi-6-4']")).to_contain_text("wattwise-m2/power")

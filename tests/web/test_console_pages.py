@@ -42,6 +42,7 @@ PAGES = {
     "/console/streams": {Role.operator, Role.dpo, Role.auditor},
     "/console/applications": {Role.operator, Role.auditor},
     "/console/manifest": {Role.operator, Role.auditor},
+    "/console/assessment": {Role.operator, Role.dpo, Role.auditor},
 }
 NAMES = {Role.operator: "olu", Role.dpo: "dana", Role.auditor: "audrey"}
 

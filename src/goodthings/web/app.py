@@ -22,6 +22,7 @@ from goodthings.web import (
     access,
     api,
     assessment,
+    console_assessment,
     console_dashboard,
     console_devices,
     console_ledger,
@@ -95,6 +96,7 @@ def create_app(home: Home) -> FastAPI:
         console_requests,
         console_ledger,
         console_more,
+        console_assessment,
     ):
         app.include_router(console_page.router)  # after security's /console/devices/new
     app.include_router(portal.router)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from goodthings.console import bar_chart
 from goodthings.console.dashboard import SILENT_AFTER, Dashboard, dashboard
 from goodthings.security import ConsoleSession
+from goodthings.web.console_assessment import latest
 from goodthings.web.console_deps import EVERYONE, viewer
 from goodthings.web.console_frame import page
 from goodthings.web.deps import HubDep
@@ -27,6 +28,7 @@ async def overview(
             return dashboard(connection)
 
     glance = await run_in_threadpool(read)
+    assessed = await run_in_threadpool(latest, hub.home.root)
     chart = bar_chart(
         glance.per_minute,
         title="Readings per minute, last hour",
@@ -37,5 +39,10 @@ async def overview(
         request,
         "console/dashboard.html",
         session,
-        {"glance": glance, "chart": chart, "silent_hours": SILENT_AFTER.total_seconds() / 3600},
+        {
+            "glance": glance,
+            "chart": chart,
+            "silent_hours": SILENT_AFTER.total_seconds() / 3600,
+            "assessed": assessed,
+        },
     )

@@ -34,6 +34,7 @@ SECTIONS: list[Section] = [
     Section("/console/requests", "Requests", (Role.dpo,)),
     Section("/console/ledger", "Ledger", (Role.dpo, Role.auditor)),
     Section("/console/manifest", "Manifest", (Role.operator, Role.auditor)),
+    Section("/console/assessment", "Assessment", _ALL),
 ]
 """In the order the navigation shows them; a section is shown to the roles it names."""
 
