@@ -113,6 +113,7 @@ def test_the_demo_quarantines_a_mirai_like_device_and_the_others_go_on(tmp_path:
     assert "Monitor: flood detected (meter-1):" in text
     assert "Alert (" in text + output and "The device was quarantined." in text + output
     home = Home(directory)
+    assert "flood: quarantine" in home.manifest_path.read_text(encoding="utf-8")
     engine = open_store(home)
     try:
         with engine.connect() as connection:

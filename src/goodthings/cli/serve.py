@@ -29,6 +29,7 @@ from goodthings.demo import (
     console_link,
     devices_from,
     give_every_consent,
+    guard_the_stolen_device,
 )
 from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
@@ -158,6 +159,8 @@ def _demo_in(
     # The demo always runs its own broker, on a free port, whatever the environment says.
     home = _with_settings(home, mqtt_url="", mqtt_port=0, public_url=f"http://127.0.0.1:{port}")
     init_deployment(home, "smart-home")
+    if attack_after >= 0:
+        guard_the_stolen_device(home)
     out.print(f"Demo deployment (smart-home example) in {home.root}")
     app = create_app(home)
     hub = hub_of(app)

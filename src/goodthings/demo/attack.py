@@ -25,8 +25,12 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
+from goodthings.core.config import Home
+from goodthings.core.errors import DeploymentError
+from goodthings.core.manifest import load_manifest
 from goodthings.core.manifest.schema import Response
 from goodthings.core.store import tables as t
+from goodthings.deployment import apply_manifest, open_store
 from goodthings.runtime import Hub
 from goodthings.security.monitoring import Acted
 from goodthings.security.passwords import Refusal, bundled_list
@@ -40,10 +44,41 @@ BOT_ADDRESS = "127.0.0.66"
 FLOOD_ADDRESS = "127.0.0.67"
 """Another bot of the same botnet, the one that uses the stolen token: the first one's address
 is locked out by then, as it should be."""
+STOLEN_MODEL = "wattwise-m2"
+_PROFILE = """    monitoring:
+      # Added by `goodthings demo`: a meter reports every few seconds, so ten messages a
+      # second are no meter's; cut the device off at once (its token has been stolen).
+      max_rate: 600
+      actions:
+        flood: quarantine
+"""
 _AT_ONCE = 8
 """Sign-ins tried in parallel, as Mirai's scanner does."""
 _FLOOD_LIMIT = 3_000
 """Messages the bot sends at most, should the hub somehow not stop it."""
+
+
+def guard_the_stolen_device(home: Home) -> None:
+    """Give the demo deployment's meter model a `monitoring:` profile that quarantines a flood,
+    in its manifest and applied, so the attack is cut off within seconds.
+
+    Only the demo's own deployment gets it, not the bundled example: the bench and the tests
+    send the example's meter far more than a real one would, and must not see it quarantined.
+    """
+    text = home.manifest_path.read_text(encoding="utf-8")
+    anchor = f"  - id: {STOLEN_MODEL}\n"
+    if anchor not in text:
+        raise DeploymentError(f"the demo's deployment has no model {STOLEN_MODEL}")
+    start = text.index(anchor) + len(anchor)
+    end = text.index("    streams:\n", start)
+    if "    monitoring:\n" in text[start:end]:
+        return  # the example declares one of its own: the demo uses it as it is
+    home.manifest_path.write_text(text[:end] + _PROFILE + text[end:], encoding="utf-8")
+    engine = open_store(home)
+    try:
+        apply_manifest(engine, load_manifest(home.manifest_path))
+    finally:
+        engine.dispose()
 
 
 def _own_address(address: str) -> str | None:
