@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import httpx2
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
+from goodthings.core.store import tables_monitoring as tm
 from goodthings.deployment.directory import open_store
 from hubs import clean_environment, free_port
 
@@ -83,3 +85,53 @@ def test_the_demo_collects_then_stops_the_withdrawn_stream(tmp_path: Path) -> No
     assert after["temperature"] > before["temperature"], "the other devices go on"
     assert process.returncode == 0, output
     assert "Demo stopped." in output
+
+
+def test_the_demo_quarantines_a_mirai_like_device_and_the_others_go_on(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    command = [sys.executable, "-m", "goodthings", "demo", "--dir", str(directory)]
+    command += ["--port", str(free_port()), "--attack-after", "2", "--withdraw-after", "600"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_environment() | {"PYTHONUNBUFFERED": "1", "COLUMNS": "300"},
+    )
+    try:
+        printed = wait_for_line(process, "Press Ctrl-C to stop.")
+        printed += wait_for_line(process, "Mirai-like bot")
+        printed += wait_for_line(process, "sign-ins refused")
+        printed += wait_for_line(process, "Quarantine: meter-1 is cut off", timeout=120)
+        printed += wait_for_line(process, "the other devices go on", timeout=120)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    text = "".join(printed)
+    assert "Attack: sign-in as 'root' / 'xc3511' refused." in text
+    assert "Lockout (an alert for the operator):" in text + output
+    assert "Monitor: flood detected (meter-1):" in text
+    assert "Alert (" in text + output and "The device was quarantined." in text + output
+    home = Home(directory)
+    assert "flood: quarantine" in home.manifest_path.read_text(encoding="utf-8")
+    engine = open_store(home)
+    try:
+        with engine.connect() as connection:
+            quarantined_at = connection.execute(
+                select(func.min(tm.quarantine_events.c.at)).where(
+                    tm.quarantine_events.c.device_id == "meter-1"
+                )
+            ).scalar()
+            assert quarantined_at is not None
+            if quarantined_at.tzinfo is None:
+                quarantined_at = quarantined_at.replace(tzinfo=UTC)
+            after = connection.execute(
+                select(func.count())
+                .select_from(t.readings)
+                .where(t.readings.c.device_id != "meter-1")
+                .where(t.readings.c.time > quarantined_at.timestamp())
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert after, "readings from the other devices were stored after the quarantine"
+    assert process.returncode == 0, output

@@ -20,7 +20,17 @@ from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import read_catalogue
-from goodthings.demo import Simulator, Story, console_link, devices_from, give_every_consent
+from goodthings.demo import (
+    STOLEN_DEVICE,
+    MiraiBot,
+    Simulator,
+    Story,
+    Watch,
+    console_link,
+    devices_from,
+    give_every_consent,
+    guard_the_stolen_device,
+)
 from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
 from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
@@ -122,22 +132,35 @@ def demo(
     interval: Annotated[
         float, typer.Option(help="Seconds between readings from each simulated device.")
     ] = 2.0,
+    attack_after: Annotated[
+        float,
+        typer.Option(
+            help="Seconds before a Mirai-like bot attacks the broker and floods with a stolen "
+            "device token, to show the monitor's quarantine (a negative number: no attack)."
+        ),
+    ] = 60.0,
 ) -> None:
     """Run the smart-home example with simulated devices, on a throwaway deployment."""
     if port:
         _refuse_a_used_port("127.0.0.1", port)
     chosen = port or _free_port(preferred=8080)
     if directory is not None:
-        _demo_in(resolve_home(directory), chosen, withdraw_after, interval)
+        _demo_in(resolve_home(directory), chosen, withdraw_after, interval, attack_after)
         return
     with tempfile.TemporaryDirectory(prefix="goodthings-demo-") as tmp:
-        _demo_in(resolve_home(Path(tmp) / "deployment"), chosen, withdraw_after, interval)
+        _demo_in(
+            resolve_home(Path(tmp) / "deployment"), chosen, withdraw_after, interval, attack_after
+        )
 
 
-def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> None:
+def _demo_in(
+    home: Home, port: int, withdraw_after: float, interval: float, attack_after: float
+) -> None:
     # The demo always runs its own broker, on a free port, whatever the environment says.
     home = _with_settings(home, mqtt_url="", mqtt_port=0, public_url=f"http://127.0.0.1:{port}")
     init_deployment(home, "smart-home")
+    if attack_after >= 0:
+        guard_the_stolen_device(home)
     out.print(f"Demo deployment (smart-home example) in {home.root}")
     app = create_app(home)
     hub = hub_of(app)
@@ -152,6 +175,7 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
     out.print(f"  Alex's portal         {_demo_invite(hub)}  (the link works once)")
     out.print(f"  The console           {console_link(hub)}  (works once, for a day)")
     story = Story(hub, given, delay=withdraw_after, say=out.print)
+    watch = Watch(hub, say=out.print)
 
     def started(mqtt: MqttIngest) -> Callable[[], None]:
         assert mqtt.address is not None
@@ -160,8 +184,23 @@ def _demo_in(home: Home, port: int, withdraw_after: float, interval: float) -> N
         )
         simulator.start()
         story.start()
+        watch.start()
+        bot = None
+        if attack_after >= 0 and STOLEN_DEVICE in credentials:
+            bot = MiraiBot(
+                mqtt.address.host,
+                mqtt.address.port,
+                stolen_device=STOLEN_DEVICE,
+                stolen_credential=credentials[STOLEN_DEVICE],
+                delay=attack_after,
+                say=out.print,
+            )
+            bot.start()
 
         def stop() -> None:
+            if bot is not None:
+                bot.stop()
+            watch.stop()
             story.stop()
             simulator.stop()
 
