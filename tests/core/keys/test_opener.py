@@ -265,3 +265,16 @@ def test_a_rows_associated_data_keeps_the_format_stored_readings_were_sealed_wit
     assert row_context("band-alex", 3, 1.5) == b"band-alex\x1f3\x1f1.5"
     assert context_at(prefix, 1.5) == row_context("band-alex", 3, 1.5)
     assert context_at(prefix, 1.0) != context_at(row_prefix("band-alex", 4), 1.0)
+
+
+def test_a_page_opens_as_its_readings_do_one_by_one_and_a_shred_reaches_the_next_page(
+    store: Engine, fresh: Fresh
+) -> None:
+    keyring = fresh()
+    readings = _stored(store)
+    with store.connect() as connection:
+        opener = ReadingOpener(keyring, connection)
+        assert opener.readable_page(readings) == list(opener.readable(readings))
+        with store.begin() as shredding:
+            keyring.shred(shredding, "alex")
+        assert [r.subject_id for r, _ in opener.readable_page(readings)] == [None, "sam"]

@@ -23,6 +23,7 @@ from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.rights.consent import records as consent
 from goodthings.rights.export import ExportError, export_subject, parse_recipient
+from goodthings.rights.export.archive import _iso, _iso_page
 from goodthings.runtime.hub import Hub
 from portal_helpers import send
 
@@ -192,3 +193,24 @@ def test_the_export_reports_its_running_count(smart_home: Hub) -> None:
     )  # fmt: skip
     assert total >= 3
     assert seen == sorted(seen) and seen[-1] == total
+
+
+def test_times_made_a_page_at_a_time_read_as_made_one_by_one() -> None:
+    # Rounding to the microsecond (half to even, carried into the next second), times before
+    # 1970 and times that are no date must come out as `datetime` writes them.
+    base = 1_790_000_000.0
+    times = [base + i * 0.001 for i in range(3000)] + [
+        base + 0.9999995,
+        base + 0.0000005,
+        base + 0.0000015,
+        -1.5e-6,
+        -0.25,
+        0.0,
+        253402300799.9999999,
+        -62135596800.4,
+        1e300,
+        -1e300,
+        float("inf"),
+        float("nan"),
+    ]
+    assert _iso_page(times) == [_iso(seconds) for seconds in times]

@@ -8,13 +8,19 @@ for the length of one read, and drops them all as soon as its keyring shreds or 
 key, so a shred takes effect even in the middle of a read that started before it. A shred in
 another process reaches a read when it starts (the keyring looks at `destroyed_keys` on the
 read's connection) and, for a read under way, within 50 ms (`Keyring.follow`).
+
+A long read (a person's export) opens a page at a time (`readable_page`): one freshness check
+and one key lookup per holder for the page, not per reading, and the page is opened again if
+the keyring shredded or forgot a key while it was being opened, so no value opened with a key
+destroyed before the page was handed back ever leaves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection
 
@@ -23,6 +29,7 @@ from goodthings.core.keys.datakeys import (
     UnreadableError,
     Value,
     context_at,
+    decode_value,
     open_sealed,
     row_prefix,
 )
@@ -36,6 +43,8 @@ class Unreadable(Enum):
 
 
 UNREADABLE = Unreadable.UNREADABLE
+_NOBODY = object()
+"""No holder yet: differs from every subject id and from None (a reading of no one)."""
 
 Opened = Value | None
 """A reading's value in clear; None when the reading carries no value."""
@@ -77,13 +86,65 @@ class ReadingOpener:
             if value is not UNREADABLE:
                 yield reading, value
 
+    def readable_page(self, page: Sequence[StoredReading]) -> list[tuple[StoredReading, Opened]]:
+        """What `readable` gives for `page`, opened in one go: the per-reading checks of `open`
+        cost more than the decryption, so they are made once for the page (a page of a few
+        thousand opens in milliseconds, well inside `Keyring.follow`'s 50 ms)."""
+        while True:
+            self._refresh()
+            generation = self._generation
+            opened = self._open_page(page)
+            if self._keyring.generation == generation:
+                return opened
+            # A key was shredded or found destroyed while the page was opened: open it again
+            # without it, so nothing it opened is handed back.
+
+    def _open_page(self, page: Sequence[StoredReading]) -> list[tuple[StoredReading, Opened]]:
+        opened: list[tuple[StoredReading, Opened]] = []
+        keep = opened.append
+        row: tuple[str, int] | None = None
+        prefix = b""
+        holder: object = _NOBODY
+        cipher: AESGCM | None = None
+        for reading in page:
+            sealed = reading.sealed
+            if sealed is None:
+                keep((reading, reading.plain))
+                continue
+            if reading.subject_id != holder:
+                holder = reading.subject_id
+                cipher = self._known_cipher(reading.subject_id)
+            if cipher is None:
+                continue
+            if (reading.device_id, reading.stream_id) != row:
+                row = (reading.device_id, reading.stream_id)
+                prefix = row_prefix(*row)
+            try:
+                # `open_sealed` and `context_at`, inlined: their calls cost as much as the
+                # decryption itself.
+                data = cipher.decrypt(
+                    sealed[:12], sealed[12:], prefix + repr(reading.time).encode()
+                )
+            except (InvalidTag, ValueError):
+                continue
+            keep((reading, decode_value(data)))
+        return opened
+
     def _cipher(self, holder: str | None) -> AESGCM | None:
-        if holder is None:
-            return None
+        self._refresh()
+        return self._known_cipher(holder)
+
+    def _refresh(self) -> None:
+        """Look for keys destroyed elsewhere (at most every 50 ms) and drop the cached ciphers
+        if the keyring shredded or forgot any key since they were taken."""
         self._keyring.follow(self._engine)
         if self._generation != self._keyring.generation:
             self._ciphers.clear()
             self._generation = self._keyring.generation
+
+    def _known_cipher(self, holder: str | None) -> AESGCM | None:
+        if holder is None:
+            return None
         if holder not in self._ciphers:
             self._ciphers[holder] = self._keyring.cipher(self._connection, holder)
         return self._ciphers[holder]
