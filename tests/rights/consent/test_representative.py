@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cli_helpers import run
@@ -20,6 +21,7 @@ from goodthings.core.store import tables_portal as tp
 from goodthings.deployment.directory import example_text, init_deployment, open_store
 from goodthings.policy import inputs
 from goodthings.rights.receipts import verify
+from goodthings.web.app import create_app
 
 CONSENT = ["--stream", "in_bed", "--purpose", "AcademicResearch"]
 
@@ -144,3 +146,22 @@ def test_the_persons_own_consent_names_no_representative(
     }
     shown = run(capsys, "consent", "show", "--subject", "margaret", "--home", str(care_home.root))
     assert "on their behalf" not in shown.out
+
+
+def test_the_api_records_and_shows_who_gave_a_consent(care_home: Home) -> None:
+    with TestClient(create_app(care_home)) as client:
+        token = client.app.state.hub.operator_token  # type: ignore[attr-defined]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"stream": "in_bed", "purpose": "AcademicResearch", "state": "given"}
+        given = client.post(
+            "/api/v1/subjects/margaret/consents",
+            json={**body, "by_representative": True},
+            headers=headers,
+        )
+        assert given.status_code == 201, given.text
+        assert given.json()["given_by"].startswith("Ann Hughes (daughter")
+        own = client.post("/api/v1/subjects/margaret/consents", json=body, headers=headers)
+        assert own.status_code == 201, own.text
+        assert own.json()["given_by"] is None
+        history = client.get("/api/v1/subjects/margaret/consents", headers=headers).json()
+    assert [change["given_by"] is not None for change in history] == [True, False]
