@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -165,3 +167,14 @@ def test_the_api_records_and_shows_who_gave_a_consent(care_home: Home) -> None:
         assert own.json()["given_by"] is None
         history = client.get("/api/v1/subjects/margaret/consents", headers=headers).json()
     assert [change["given_by"] is not None for change in history] == [True, False]
+
+
+def test_migration_0015_gives_consents_the_column_the_code_describes(care_home: Home) -> None:
+    engine = open_store(care_home)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), t.metadata)
+    finally:
+        engine.dispose()
+    assert [d for d in differences if "consents" in repr(d)] == []
+    assert "given_by" in t.consents.c
