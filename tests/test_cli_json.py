@@ -7,9 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from cli_helpers import run
 from goodthings.core.config import Home
+from goodthings.core.keys import load_signing_key
+from goodthings.core.ledger import journal
+from goodthings.core.store import tables as t
+from goodthings.deployment import open_store
 from goodthings.deployment.directory import init_deployment
 
 
@@ -86,3 +91,57 @@ def test_apply_json_without_dry_run_is_refused(
     ran = run(capsys, "apply", "--json", "--home", str(deployment))
     assert ran.code == 1
     assert "--dry-run" in ran.err
+
+
+def _ledger_of_five(root: Path) -> None:
+    """Five entries signed every three (at entries 1 and 4): one entry is not yet signed."""
+    home = Home(root)
+    engine = open_store(home)
+    signer = load_signing_key(home.keys_dir)
+    try:
+        for index in range(5):
+            with engine.begin() as connection:
+                journal.append(
+                    connection,
+                    signer,
+                    actor="test",
+                    action="ingest",
+                    target="readings",
+                    counts={"stored": index},
+                    policy=journal.CheckpointPolicy(every_entries=3, every_seconds=3600),
+                )
+    finally:
+        engine.dispose()
+
+
+def test_ledger_verify_json_reports_an_intact_ledger_and_each_check(
+    capsys: pytest.CaptureFixture[str], deployment: Path
+) -> None:
+    _ledger_of_five(deployment)
+    ran = run(capsys, "ledger", "verify", "--json", "--home", str(deployment))
+    document = json.loads(ran.out)
+    assert ran.code == 0, ran.err
+    assert document["ok"] is True and document["reason"] is None
+    assert document["entries"] == 5
+    assert document["checkpoints"] == 2 and document["unsigned_tail"] == 1
+    assert document["key_history"] == 1
+    assert {check["check"] for check in document["checks"]} >= {"chain", "checkpoints", "head"}
+
+
+def test_ledger_verify_json_names_the_fault_and_keeps_the_exit_code(
+    capsys: pytest.CaptureFixture[str], deployment: Path
+) -> None:
+    _ledger_of_five(deployment)
+    engine = open_store(Home(deployment))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(t.ledger_entries).where(t.ledger_entries.c.seq == 2).values(actor="forged")
+            )
+    finally:
+        engine.dispose()
+    ran = run(capsys, "ledger", "verify", "--json", "--no-witness", "--home", str(deployment))
+    document = json.loads(ran.out)
+    assert ran.code == 1
+    assert document["ok"] is False
+    assert document["first_bad_seq"] == 2 and document["reason"]

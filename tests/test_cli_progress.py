@@ -7,6 +7,11 @@ import io
 from rich.console import Console
 
 from goodthings.cli._progress import counted, phases, running
+from goodthings.rights.erasure import erase_subject
+from goodthings.runtime.hub import Hub
+from goodthings.security import store_advisories
+from goodthings.security.advisories.model import Advisory
+from portal_helpers import give, send
 
 NAMES = ("raw", "http", "erasure")
 MESSAGES = ("Preparing", "raw: inserting", "http: starting", "http: 10 packs", "erasure: done")
@@ -56,3 +61,31 @@ def test_a_running_count_shows_on_a_terminal_only() -> None:
         watch(1200)
     assert "Exporting" in screen.getvalue()
     assert log.getvalue() == ""
+
+
+def test_an_erasure_counts_the_readings_it_purges(smart_home: Hub) -> None:
+    hub = smart_home
+    give(hub, ("alex", "heart_rate", "ServicePersonalisation"))
+    assert send(hub, "band-alex", "heart_rate", [171.4, 183.2, 166.7]) == 3
+    seen: list[tuple[int, int]] = []
+    erase_subject(
+        hub.engine,
+        hub.keyring,
+        hub.signer,
+        "alex",
+        step=lambda done, total, _what: seen.append((done, total)),
+    )
+    assert seen[0] == (0, 3)
+    assert seen[-1] == (3, 3)
+
+
+def test_an_advisory_import_counts_the_records_it_stores(smart_home: Hub) -> None:
+    advisories = [
+        Advisory(id=f"OSV-{n}", format="osv", summary="x", severity="low", url=None, ranges=())
+        for n in range(3)
+    ]
+    seen: list[tuple[int, int, str]] = []
+    with smart_home.engine.begin() as connection:
+        store_advisories(connection, advisories, step=lambda *args: seen.append(args))
+    assert [done for done, _total, _id in seen] == [0, 1, 2, 3]
+    assert seen[1] == (1, 3, "OSV-1")

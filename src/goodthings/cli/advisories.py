@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from goodthings.cli._common import HomeOption, home_of, out
+from goodthings.cli._common import HomeOption, err, home_of, out
+from goodthings.cli._progress import counted
 from goodthings.deployment import open_store
 from goodthings.security import (
     affected_devices,
     list_advisories,
     read_advisory,
-    store_advisory,
+    store_advisories,
     support_status,
 )
 from goodthings.security.advisories import Affected
@@ -40,10 +41,13 @@ def import_(
     """Read advisories (OSV or CSAF JSON) and list the devices each one affects."""
     engine = open_store(home_of(home))
     try:
-        advisories = [read_advisory(path) for path in files]  # all readable, or none stored
-        with engine.begin() as connection:
-            for advisory in advisories:
-                store_advisory(connection, advisory)
+        advisories = []
+        with counted(err, "Reading") as step:  # all readable, or none stored
+            for done, path in enumerate(files):
+                step(done, len(files), path.name)
+                advisories.append(read_advisory(path))
+        with counted(err, "Storing") as step, engine.begin() as connection:
+            store_advisories(connection, advisories, step=step)
         with engine.connect() as connection:
             for advisory in advisories:
                 hits = affected_devices(connection, advisory.id)

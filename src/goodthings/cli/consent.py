@@ -130,9 +130,11 @@ def show(
         out.print(f"{subject} has made no consent choices yet: purposes based on consent are off.")
     for r in changes:
         target = f" with {r.recipient}" if r.recipient else ""
+        by = f"  by {r.given_by} on their behalf" if r.given_by else ""
         out.print(
             f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.state:<9}  {r.stream}  {r.purpose}{target}  "
-            f"level {r.level}  via {r.method}"
+            f"level {r.level}  via {r.method}{by}",
+            markup=False,
         )
 
 

@@ -3,8 +3,9 @@ against its head, the witness file and the receipts people kept."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx2
 import typer
@@ -15,6 +16,10 @@ from goodthings.core.errors import LedgerError
 from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
 from goodthings.deployment import open_store
 from goodthings.rights.receipts import read_anchors
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from sqlalchemy import Engine
 
 app = typer.Typer(
     help="Check the ledger of every decision about personal data.", no_args_is_help=True
@@ -56,6 +61,12 @@ def verify(
             "(the hub signs at least every this many)."
         ),
     ] = ledger.CheckpointPolicy().every_entries,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON document (the verdict and each check done) instead."
+        ),
+    ] = False,
 ) -> None:
     """Check the chain, every checkpoint, the head, the witness and the receipts; exit 1
     naming the first bad entry."""
@@ -77,8 +88,44 @@ def verify(
             anchors=kept.anchors if kept is not None else (),
             witness=[*witnessed, *held],
         )
+        keys = _key_history_length(engine, key) if as_json else None
     finally:
         engine.dispose()
+    if as_json:
+        checks: list[dict[str, Any]] = [
+            {"check": "chain", "entries": result.entries},
+            {"check": "checkpoints", "count": result.checkpoints, "max_unsigned": max_unsigned},
+            {"check": "head"},
+            {"check": "key history", "keys": keys},
+        ]
+        if witness is not None and not no_witness:
+            checks.append({"check": "witness", "file": str(witness), "checkpoints": len(witnessed)})
+        if witness_url is not None:
+            checks.append({"check": "witness", "url": witness_url, "checkpoints": len(held)})
+        if kept is not None:
+            checks.append(
+                {
+                    "check": "receipts",
+                    "folder": str(receipts),
+                    "anchors": len(kept.anchors),
+                    "without_position": list(kept.without_position),
+                }
+            )
+        document = {
+            "ok": result.ok,
+            "entries": result.entries,
+            "checkpoints": result.checkpoints,
+            "last_checkpoint_seq": result.last_checkpoint_seq,
+            "unsigned_tail": result.unsigned_tail,
+            "first_bad_seq": result.first_bad_seq,
+            "reason": result.reason,
+            "key_history": keys,
+            "checks": checks,
+        }
+        print(json.dumps(document, indent=2))
+        if not result.ok:
+            raise typer.Exit(1)
+        return
     if not result.ok:
         err.print(f"The ledger is NOT intact: {result.reason}", markup=False)
         raise typer.Exit(1)
@@ -113,6 +160,15 @@ def verify(
                 + ", ".join(kept.without_position),
                 markup=False,
             )
+
+
+def _key_history_length(engine: Engine, key: Ed25519PublicKey) -> int | None:
+    """How many signing keys the ledger has had; None when the stored history does not check
+    (the verdict then says why), so a script sees a rotation without reading the entries."""
+    try:
+        return len(ledger.stored_history(engine, key).keys)
+    except LedgerError:
+        return None
 
 
 def _held_by(url: str) -> list[ledger.Checkpoint]:

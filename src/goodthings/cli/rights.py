@@ -14,7 +14,7 @@ import pyrage
 import typer
 
 from goodthings.cli._common import HomeOption, err, home_of, out
-from goodthings.cli._progress import running
+from goodthings.cli._progress import counted, running
 from goodthings.core.keys import HeldKeyError, write_opened
 from goodthings.core.keys import open_export as open_held
 from goodthings.rights.erasure import erase_subject, pending_requests
@@ -91,15 +91,17 @@ def erase(
                 abort=True,
             )
         settings = deployment.settings
-        outcome = erase_subject(
-            hub.engine,
-            hub.keyring,
-            hub.signer,
-            subject_id,
-            method="cli",
-            days=settings.erasure_days,
-            keep_aggregates=keep_aggregates or settings.erasure_keep_aggregates,
-        )
+        with counted(err, "Erasing") as step:
+            outcome = erase_subject(
+                hub.engine,
+                hub.keyring,
+                hub.signer,
+                subject_id,
+                method="cli",
+                days=settings.erasure_days,
+                keep_aggregates=keep_aggregates or settings.erasure_keep_aggregates,
+                step=step,
+            )
     finally:
         hub.close()
     err.print(

@@ -15,6 +15,7 @@ from goodthings.security.advisories import (
     list_advisories,
     read_advisory,
     read_sbom,
+    store_advisories,
     store_advisory,
     store_components,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "revoke_retired",
     "set_password",
     "start_campaign",
+    "store_advisories",
     "store_advisory",
     "store_components",
     "submit_report",

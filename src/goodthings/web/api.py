@@ -31,6 +31,11 @@ class ConsentIn(BaseModel):
         default=None,
         description="Hash of the notice version the person was shown (default: the current one)",
     )
+    by_representative: bool = Field(
+        default=False,
+        description="The person's representative (manifest: represented_by) decided, on their "
+        "behalf; refused when the manifest names none for this stream",
+    )
 
 
 class ConsentOut(BaseModel):
@@ -44,6 +49,12 @@ class ConsentOut(BaseModel):
     notice_hash: str | None
     method: str
     created_at: datetime
+    given_by: str | None = Field(
+        default=None,
+        description="The representative who made the change on the person's behalf, by name "
+        "and relationship; null when the person did",
+        examples=["Ann Hughes (daughter)"],
+    )
 
 
 class AgreementOut(BaseModel):
@@ -94,6 +105,7 @@ async def change_consent(subject_id: str, body: ConsentIn, hub: Operator) -> Con
         body.level,
         method="api",
         notice_hash=body.notice_hash,
+        by_representative=body.by_representative,
     )
     action = consent.give if body.state == "given" else consent.withdraw
     try:

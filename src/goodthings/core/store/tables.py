@@ -183,6 +183,9 @@ consents = Table(
     Column("notice_hash", String(64)),
     Column("method", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The representative (manifest: represented_by) who made the change on the person's
+    # behalf, "name (relationship)"; NULL when the person (or the operator for them) did.
+    Column("given_by", Text),
     Index("ix_consents_subject_stream", "subject_id", "stream_id"),
 )
 

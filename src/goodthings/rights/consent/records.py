@@ -20,6 +20,7 @@ from goodthings.core import ledger
 from goodthings.core.errors import PolicyError
 from goodthings.core.ledger import content_digest
 from goodthings.core.manifest import is_consent
+from goodthings.core.manifest.schema import Representative
 from goodthings.core.store import declared
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
@@ -90,7 +91,14 @@ def _record(
     with engine.begin() as connection:
         stream = _subjects_stream(connection, change.subject_id, change.stream)
         _check_purpose(stream, change)
-        given_by = _representative(connection, change, stream) if change.by_representative else None
+        representative = (
+            _representative(connection, change, stream) if change.by_representative else None
+        )
+        given_by = (
+            f"{representative.name} ({representative.relationship})"
+            if representative is not None
+            else None
+        )
         level = change.level if state == "given" else "off"
         notice = _notice_version(connection, change.notice_hash)
         now = datetime.now(UTC)
@@ -104,13 +112,15 @@ def _record(
             "notice_hash": notice,
             "method": change.method,
             "created_at": now,
+            "given_by": given_by,
         }
         record_id = connection.execute(insert(t.consents).values(**values)).inserted_primary_key
         assert record_id is not None
         body = {**values, "stream": stream.label, "created_at": now.isoformat()}
+        if given_by is None:
+            del body["given_by"]  # the same digest as before the column existed
         actor = "operator" if change.method == "cli" else f"subject:{change.subject_id}"
         if given_by is not None:
-            body["given_by"] = given_by
             actor = f"representative of subject:{change.subject_id}"
         ledger.append(
             connection,
@@ -131,6 +141,7 @@ def _record(
             stream_label=stream.label,
             spec=stream.spec,
             manage_at=change.manage_at,
+            representative_contact=representative.contact if representative else None,
         )
     changes.announce(engine)
     return ConsentRecord(
@@ -149,7 +160,9 @@ def _record(
     )
 
 
-def _representative(connection: Connection, change: ConsentChange, stream: _Stream) -> str:
+def _representative(
+    connection: Connection, change: ConsentChange, stream: _Stream
+) -> Representative:
     """Who decides for the person here, as the manifest declares; refused when nobody does."""
     manifest = notices.applied_manifest(connection)
     subjects = manifest.subjects if manifest is not None else []
@@ -172,7 +185,7 @@ def _representative(connection: Connection, change: ConsentChange, stream: _Stre
             f"{representative.name} decides for {change.subject_id!r} only in "
             f"{', '.join(representative.places)}; {stream.label} is not collected there"
         )
-    return f"{representative.name} ({representative.relationship})"
+    return representative
 
 
 def _notice_version(connection: Connection, shown: str | None) -> str:
@@ -307,6 +320,7 @@ def history(connection: Connection, subject_id: str) -> list[ConsentRecord]:
             method=row["method"],
             created_at=row["created_at"],
             receipt_id=row["receipt_id"],
+            given_by=row["given_by"],
         )
         for row in rows
     ]

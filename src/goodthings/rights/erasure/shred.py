@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +41,7 @@ from goodthings.core.keys import Keyring
 from goodthings.core.store import (
     Order,
     Selection,
+    count_readings,
     declared,
     delete_readings,
 )
@@ -210,9 +211,20 @@ def make_unreadable(
     return (time.perf_counter() - started) * 1000
 
 
-def purge(engine: Engine, subject_id: str, *, batch: int = BATCH) -> int:
+Step = Callable[[int, int, str], None]
+"""`step(done, total, what)`: called before each batch of a purge, so a command can show a bar."""
+
+
+def _no_step(_done: int, _total: int, _what: str) -> None:
+    return None
+
+
+def purge(engine: Engine, subject_id: str, *, batch: int = BATCH, step: Step = _no_step) -> int:
     """Delete the person's readings in batches (each its own transaction, so ingest goes on
     between them); returns how many were deleted.
+
+    `step` is told the readings deleted so far out of those there were when the purge began
+    (counted once, so a person with millions of readings sees the erasure advance).
 
     Each batch adds its count to the erasure request in its own transaction, so a purge killed
     half-way, or before the receipt, leaves the request counting every reading deleted so far,
@@ -221,7 +233,10 @@ def purge(engine: Engine, subject_id: str, *, batch: int = BATCH) -> int:
     requests = tp.erasure_requests.c
     counted = func.coalesce(requests.readings_purged, 0)
     total = 0
+    with engine.connect() as connection:
+        expected = count_readings(connection, selection)
     while True:
+        step(total, max(expected, total), f"readings of {subject_id}")
         with engine.begin() as connection:
             _secure_delete(connection)
             deleted = delete_readings(connection, selection)
@@ -233,6 +248,7 @@ def purge(engine: Engine, subject_id: str, *, batch: int = BATCH) -> int:
         total += deleted
         if deleted < batch:
             break
+    step(total, max(expected, total), f"readings of {subject_id}")
     _truncate_wal(engine)
     return total
 
@@ -261,8 +277,11 @@ def erase_subject(
     method: str = "cli",
     days: int = 30,
     keep_aggregates: bool = False,
+    step: Step = _no_step,
 ) -> ErasureOutcome:
     """Carry out (or finish) the erasure of a person; the portal and the CLI both call this.
+
+    `step` follows the purge of the readings, the part that grows with the person's history.
 
     Each withdrawal, and the erasure when it is done, is announced (`policy.changes`), so a
     running hub's gate stops collecting before the key is destroyed. The request is marked
@@ -280,11 +299,16 @@ def erase_subject(
             keep_aggregates=keep_aggregates,
             start=True,
         )
-        return carry_out(engine, keyring, signer, request_id)
+        return carry_out(engine, keyring, signer, request_id, step=step)
 
 
 def carry_out(
-    engine: Engine, keyring: Keyring, signer: Ed25519PrivateKey, request_id: str
+    engine: Engine,
+    keyring: Keyring,
+    signer: Ed25519PrivateKey,
+    request_id: str,
+    *,
+    step: Step = _no_step,
 ) -> ErasureOutcome:
     """Take a started request from wherever it stopped to done; the caller holds the lock."""
     with engine.connect() as connection:
@@ -307,7 +331,7 @@ def carry_out(
         unreadable_ms = make_unreadable(
             engine, keyring, signer, subject_id, request_id, aggregates=aggregates
         )
-    purge(engine, subject_id)
+    purge(engine, subject_id, step=step)
     receipt, purged = _finish(engine, signer, request, len(aggregates), kept_places)
     changes.announce(engine)
     return ErasureOutcome(

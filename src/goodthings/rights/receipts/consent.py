@@ -41,11 +41,14 @@ def issue(
     stream_label: str,
     spec: Mapping[str, Any],
     manage_at: str | None = None,
+    representative_contact: str | None = None,
 ) -> str:
     """Sign and store the receipt of one consent change; returns the receipt's id.
 
     Called after the change's ledger entry is appended, so the receipt's `ledger` position is
-    that entry. `manage_at` is where the person changes their choices (the portal)."""
+    that entry. `manage_at` is where the person changes their choices (the portal);
+    `representative_contact` is how to reach the representative who gave it, as the manifest
+    says (27560 asks a contact of every party)."""
     purpose = str(values["purpose"])
     use: Mapping[str, Any] = next(
         (u for u in spec.get("purposes", []) if u.get("purpose") == purpose), {}
@@ -102,6 +105,8 @@ def issue(
         recipients=recipients,
         manage_at=manage_at,
         ledger=position(connection),
+        given_by=values.get("given_by"),
+        given_by_contact=representative_contact,
     )
     connection.execute(
         insert(tp.consent_receipts).values(

@@ -32,7 +32,13 @@ _REQUIRED_V1: dict[str, tuple[str, ...]] = {
 
 _STATES = {"dpv:ConsentGiven": "given", "dpv:ConsentWithdrawn": "withdrawn"}
 _CONSENT_TYPES = {"dpv:ExpressedConsent", "dpv:ExplicitlyExpressedConsent"}
-_ROLES = {"dpv:DataController", "dpv:DataProcessor", "dpv:ThirdParty", "dpv:Authority"}
+_ROLES = {
+    "dpv:DataController",
+    "dpv:DataProcessor",
+    "dpv:ThirdParty",
+    "dpv:Authority",
+    "dpv:Representative",  # who gave a consent on the person's behalf
+}
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,11 @@ class ConsentEvent:
     manage_at: str | None
     """Where the person changes or withdraws the consent (the portal), when known."""
     ledger: Mapping[str, object]
+    given_by: str | None = None
+    """The person's representative who made the change on their behalf ("name
+    (relationship)"), or None when the person did (or the operator, on their instruction)."""
+    given_by_contact: str | None = None
+    """How to reach that representative (an email, a phone number or an address)."""
 
 
 def _iri(deployment: str, *parts: str) -> str:
@@ -146,6 +151,16 @@ def _entity(event: ConsentEvent, party: Party) -> dict[str, Any]:
             "schema:streetAddress": party.contact["address"],
         }
     return entity
+
+
+def _contact_of(contact: str | None) -> dict[str, Any]:
+    """A representative's contact, as the manifest gives it in one string."""
+    point: dict[str, Any] = {"@type": "schema:ContactPoint"}
+    if contact and "@" in contact:
+        point["schema:email"] = contact
+    elif contact:
+        point["schema:description"] = contact
+    return point
 
 
 def _location(country: str | None) -> dict[str, Any]:
@@ -221,6 +236,20 @@ def build(event: ConsentEvent) -> dict[str, Any]:
     if event.notice_hash:
         notice["@id"] = f"urn:sha256:{event.notice_hash}"
         notice["dct:identifier"] = event.notice_hash
+    # A representative's consent is indicated by them, not by the person: the status and the
+    # parties say so (DPV's Representative, hasRepresentative / isRepresentativeFor), so
+    # whoever reads the receipt knows whose decision it records.
+    representative = (
+        _iri(event.deployment_id, "subject", event.subject_id, "representative")
+        if event.given_by
+        else None
+    )
+    indicated_by = representative or subject
+    method = _METHODS.get(event.method, event.method)
+    if event.given_by:
+        method = (
+            f"given by the person's representative, {event.given_by}, on their behalf; {method}"
+        )
     record: dict[str, Any] = {
         "@id": _iri(event.deployment_id, "consent", str(event.consent_id)),
         "@type": "dpv:ConsentRecord",
@@ -231,6 +260,7 @@ def build(event: ConsentEvent) -> dict[str, Any]:
             "@id": subject,
             "@type": "dpv:DataSubject",
             "dct:identifier": event.subject_id,
+            **({"dpv:hasRepresentative": {"@id": representative}} if representative else {}),
         },
         "dpv:hasDataController": {"@id": controller},
         "dpv:hasJurisdiction": _location(event.country),
@@ -255,15 +285,29 @@ def build(event: ConsentEvent) -> dict[str, Any]:
         ],
         "dpv:hasConsentStatus": {
             "@type": [status, _consent_type(event)],
-            "dpv:isIndicatedBy": {"@id": subject},
+            "dpv:isIndicatedBy": {"@id": indicated_by},
             "dpv:isIndicatedAtTime": {"@value": event.time, "@type": "xsd:dateTime"},
-            "dpv:hasIndicationMethod": _METHODS.get(event.method, event.method),
+            "dpv:hasIndicationMethod": method,
             "dpv:hasDuration": duration,
         },
         "dpv:hasEntity": [
             _entity(event, event.controller),
             *(_entity(event, party) for party in event.recipients),
             {"@id": subject, "@type": "dpv:DataSubject", "dpv:hasIdentifier": event.subject_id},
+            *(
+                [
+                    {
+                        "@id": representative,
+                        "@type": "dpv:Representative",
+                        "dpv:hasName": event.given_by,
+                        "dpv:hasIdentifier": representative,
+                        "dpv:isRepresentativeFor": {"@id": subject},
+                        "schema:contactPoint": _contact_of(event.given_by_contact),
+                    }
+                ]
+                if representative
+                else []
+            ),
         ],
     }
     return {

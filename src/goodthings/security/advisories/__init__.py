@@ -20,6 +20,7 @@ from goodthings.security.advisories.stored import (
     Listed,
     list_advisories,
     model_components,
+    store_advisories,
     store_advisory,
     store_components,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "model_components",
     "read_advisory",
     "read_sbom",
+    "store_advisories",
     "store_advisory",
     "store_components",
 ]

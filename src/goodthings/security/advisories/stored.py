@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,6 +54,20 @@ def store_advisory(connection: Connection, advisory: Advisory) -> None:
                 for item in advisory.ranges
             ],
         )
+
+
+def store_advisories(
+    connection: Connection,
+    advisories: Sequence[Advisory],
+    *,
+    step: Callable[[int, int, str], None] = lambda _done, _total, _id: None,
+) -> None:
+    """Store every advisory in the caller's transaction (all of them or none); `step(done,
+    total, id)` before each, so an import of a whole OSV database can show a bar."""
+    for done, advisory in enumerate(advisories):
+        step(done, len(advisories), advisory.id)
+        store_advisory(connection, advisory)
+    step(len(advisories), len(advisories), "stored")
 
 
 def list_advisories(connection: Connection) -> list[Listed]:
