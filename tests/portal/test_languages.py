@@ -57,6 +57,7 @@ def test_every_page_a_person_sees_most_is_in_french(client: TestClient, hub: Hub
     html = client.get("/portal", headers={"Accept-Language": FRENCH}).text
     assert "Valeurs exactes" in html, "levels come from a table and are translated too"
     assert "Vous décidez" in html and "À quoi cela sert" in html
+    assert "13 mois" in html and "13 months" not in html, "durations in the notices' words"
 
 
 def test_lang_overrides_the_browser_and_is_remembered(client: TestClient) -> None:
@@ -106,5 +107,6 @@ def test_every_portal_message_and_table_word_is_translated(language: str) -> Non
     assert len(messages) > 100
     table_words = [*actions.ACTIONS.values(), actions.words("not-an-action")]
     table_words += [view.level_words(level) for level in ("exact", "coarse", "aggregate", "off")]
+    table_words.append(view.plain_period(None))
     for message in [*messages, *table_words]:
         assert catalogue.get(message), f"{language}: no translation for {message!r}"

@@ -23,6 +23,7 @@ from goodthings.core.store import tables as t
 from goodthings.portal import purpose_words, unit_words, value_words
 from goodthings.portal.i18n import choose, translations
 from goodthings.rights import signin
+from goodthings.transparency.notices.render import duration_words
 from goodthings.transparency.notices.render import translations as notice_translations
 from goodthings.web.deps import HubDep, hub_of
 from goodthings.web.ratelimit import RateLimiter
@@ -89,6 +90,7 @@ def templates_for(language: str) -> Jinja2Templates:
     env.filters["unit"] = lambda unit: words(unit_words(unit))
     env.filters["purpose"] = lambda purpose: words(purpose_words(purpose))
     env.globals["value_words"] = lambda *args: words(value_words(*args))
+    env.globals["duration"] = lambda iso: duration_words(iso, language)
     env.globals["language"] = language
     return Jinja2Templates(env=env)
 
