@@ -173,3 +173,27 @@ def test_a_wrong_code_says_what_to_do(server: Running, page: Page, shots: Path) 
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("Ask for a new one")
     check(page, shots, "01-wrong-code")
+
+
+def test_a_french_browser_gets_the_portal_in_french(
+    server: Running, browser: Browser, shots: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE, bypass_csp=True, locale="fr-FR")
+    page = context.new_page()
+    try:
+        link, _ = invite_link(server, "alex")
+        page.goto(link)
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Ce que nous recueillons sur vous, Alex Rivera"
+        )
+        check(page, shots, "01-ce-que-nous-recueillons")
+        page.get_by_role("link", name="Qui a utilisé vos données").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Qui a utilisé vos données")
+        check(page, shots, "02-qui-a-utilise")
+        page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Who used your data")
+    finally:
+        context.close()

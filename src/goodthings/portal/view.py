@@ -109,6 +109,8 @@ class StreamAbout:
     automated_by: tuple[tuple[str, str], ...] = ()
     """(name, what it does) of each application that reads the stream and declares automated
     decisions or profiling."""
+    keep_for: str | None = None
+    """The retention as the manifest gives it (ISO 8601), so a page can word it in its language."""
 
     @property
     def objectable(self) -> bool:
@@ -224,6 +226,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                     uses=uses,
                     shares=shares,
                     retention=plain_period(spec.get("retention")),
+                    keep_for=spec.get("retention"),
                     levels=rule.levels,
                     automation=spec.get("automation"),
                     latest=tuple(

@@ -10,27 +10,28 @@ send no Referer (a sign-in link must not leak to another site).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from goodthings.core.store import tables as t
 from goodthings.portal import purpose_words, unit_words, value_words
+from goodthings.portal.i18n import choose, translations
 from goodthings.rights import signin
+from goodthings.transparency.notices.render import duration_words
+from goodthings.transparency.notices.render import translations as notice_translations
 from goodthings.web.deps import HubDep, hub_of
 from goodthings.web.ratelimit import RateLimiter
 from goodthings.web.refusals import Redirected, Refused
 
-templates = Jinja2Templates(directory=str(files("goodthings.web") / "templates"))
-templates.env.filters["unit"] = unit_words
-templates.env.filters["purpose"] = purpose_words
-templates.env.globals["value_words"] = value_words
-
 SESSION_COOKIE = "gt_portal"
 CSRF_COOKIE = "gt_csrf"
+LANGUAGE_COOKIE = "gt_lang"
 HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -65,9 +66,58 @@ def limiter_of(request: Request) -> SignInLimiter:
     return limiter
 
 
+@cache
+def templates_for(language: str) -> Jinja2Templates:
+    """One template environment per language, its gettext installed once: a shared environment
+    switched per request would mix languages between concurrent requests."""
+    env = Environment(
+        loader=FileSystemLoader(str(files("goodthings.web") / "templates")),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    portal, notices = translations(language), notice_translations(language)
+    env.install_gettext_translations(portal, newstyle=True)  # type: ignore[attr-defined]
+
+    def words(text: str | None) -> str:
+        """Words that come from tables (levels, actions, DPV explanations): the portal's
+        catalogue first, then the notices' (which has every DPV term), else as written."""
+        if not text:
+            return text or ""
+        shown = portal.gettext(text)
+        return shown if shown != text else notices.gettext(text)
+
+    env.filters["words"] = words
+    env.filters["unit"] = lambda unit: words(unit_words(unit))
+    env.filters["purpose"] = lambda purpose: words(purpose_words(purpose))
+    env.globals["value_words"] = lambda *args: words(value_words(*args))
+    env.globals["duration"] = lambda iso: duration_words(iso, language)
+    env.globals["language"] = language
+    return Jinja2Templates(env=env)
+
+
+def language_of(request: Request) -> str:
+    """The language a page is served in: `?lang=`, else the one chosen before, else the browser's."""
+    return choose(
+        request.query_params.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def gettext_for(request: Request) -> Any:
+    """The request's language's `gettext`, for words the Python code puts on a page."""
+    return translations(language_of(request)).gettext
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=status)
+    language = language_of(request)
+    response = templates_for(language).TemplateResponse(
+        request, name, {**context, "language": language}, status_code=status
+    )
     response.headers.update(HEADERS)
+    response.headers["Content-Language"] = language
+    if request.query_params.get("lang") == language:
+        set_cookie(response, LANGUAGE_COOKIE, language, 365 * 24 * 3600)
     return response
 
 
@@ -109,13 +159,16 @@ class FormRefused(Refused):
         super().__init__(403, "the form's CSRF token does not match the session")
 
     def answer(self, request: Request) -> Response:
+        _ = gettext_for(request)
         return render(
             request,
             "portal/message.html",
             {
-                "title": "That did not work",
-                "message": "The form was too old or came from somewhere else. Go back, reload "
-                "the page and try again.",
+                "title": _("That did not work"),
+                "message": _(
+                    "The form was too old or came from somewhere else. Go back, reload "
+                    "the page and try again."
+                ),
             },
             status=403,
         )

@@ -46,6 +46,9 @@ templates.env.filters["period"] = plain_period
 templates.env.filters["timestamp"] = shown_moment
 templates.env.filters["purpose"] = purpose_words
 templates.env.filters["unit"] = unit_words
+# The pages share base.html with the portal, which is translated; here it is shown in English.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def create_app(home: Home) -> FastAPI:

@@ -28,6 +28,7 @@ from goodthings.web._portal_common import (
     MaybeSession,
     PortalSession,
     context_of,
+    gettext_for,
     limiter_of,
     render,
     set_cookie,
@@ -83,24 +84,28 @@ def confirm_link(request: Request, link: str) -> HTMLResponse:
 def _sign_in(
     request: Request, hub: HubDep, csrf: str, *, link: str | None, code: str | None
 ) -> Response:
+    _ = gettext_for(request)
     expected = request.cookies.get(CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, csrf):
         return _sign_in_page(
-            request, "Your browser did not send the sign-in form back as expected. Try again.", 403
+            request,
+            _("Your browser did not send the sign-in form back as expected. Try again."),
+            403,
         )
     client = request.client.host if request.client else "unknown"
     wait = limiter_of(request).allow(client)
     if wait:
         response = _sign_in_page(
             request,
-            f"Too many tries. Please wait {int(wait) + 1} seconds, then try again.",
+            _("Too many tries. Please wait %(seconds)d seconds, then try again.")
+            % {"seconds": int(wait) + 1},
             429,
         )
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
     settings = hub.home.settings
     try:
-        _, token = signin.sign_in(
+        _subject, token = signin.sign_in(
             hub.engine,
             hub.signer,
             link=link,
@@ -153,6 +158,7 @@ def change_choice(
     level: Annotated[str, Form()] = "off",
     recipient: Annotated[str, Form()] = "",
 ) -> Response:
+    _ = gettext_for(request)
     on = level not in {"off", ""}
     change = consent.ConsentChange(
         session.subject_id,
@@ -169,7 +175,7 @@ def change_choice(
         return render(
             request,
             "portal/message.html",
-            {"title": "That choice cannot be made", "message": str(exc)},
+            {"title": _("That choice cannot be made"), "message": str(exc)},
             status=422,
         )
     return RedirectResponse(
@@ -185,6 +191,7 @@ def object_to_automation(
     stream: Annotated[str, Form()],
     withdraw: Annotated[str, Form()] = "",
 ) -> Response:
+    _ = gettext_for(request)
     try:
         objections.record(
             hub.engine,
@@ -198,7 +205,7 @@ def object_to_automation(
         return render(
             request,
             "portal/message.html",
-            {"title": "That objection cannot be recorded", "message": str(exc)},
+            {"title": _("That objection cannot be recorded"), "message": str(exc)},
             status=422,
         )
     return RedirectResponse(
@@ -224,13 +231,17 @@ def history(request: Request, hub: HubDep, session: PortalSession) -> Response:
 
 @router.get("/receipts/{receipt_id}.json")
 def receipt(request: Request, hub: HubDep, session: PortalSession, receipt_id: str) -> Response:
+    _ = gettext_for(request)
     with hub.engine.connect() as connection:
         document = receipts.document(connection, session.subject_id, receipt_id)
     if document is None:
         return render(
             request,
             "portal/message.html",
-            {"title": "No such receipt", "message": "This receipt is not one of yours."},
+            {
+                "title": _("No such receipt"),
+                "message": _("This receipt is not one of yours."),
+            },
             status=404,
         )
     return Response(

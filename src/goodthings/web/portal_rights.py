@@ -22,6 +22,7 @@ from goodthings.web._portal_common import (
     PortalSession,
     Session,
     context_of,
+    gettext_for,
     render,
 )
 from goodthings.web.deps import HubDep, hub_of
@@ -119,6 +120,7 @@ def erase_page(request: Request, hub: HubDep, session: PortalSession) -> Respons
 def erase(
     request: Request, hub: HubDep, session: FormSession, confirm: Annotated[str, Form()] = ""
 ) -> Response:
+    _ = gettext_for(request)
     subject_id = session.subject_id
     if confirm != "yes":
         context = context_of(request, session, "erase")
@@ -139,10 +141,13 @@ def erase(
             request,
             "portal/message.html",
             {
-                "title": "Your request is recorded",
-                "message": "The operator has to check first whether the law requires them to "
-                f"keep anything. They must erase your data by {deadline:%d %B %Y} at the latest, "
-                "and you will get a signed receipt.",
+                "title": _("Your request is recorded"),
+                "message": _(
+                    "The operator has to check first whether the law requires them to keep "
+                    "anything. They must erase your data by %(deadline)s at the latest, and you "
+                    "will get a signed receipt."
+                )
+                % {"deadline": f"{deadline:%d/%m/%Y}"},
             },
         )
     try:
@@ -159,7 +164,7 @@ def erase(
         return render(
             request,
             "portal/message.html",
-            {"title": "Erasure could not finish", "message": str(exc)},
+            {"title": _("Erasure could not finish"), "message": str(exc)},
             status=500,
         )
     encoded = base64.b64encode(outcome.receipt.encode()).decode()
