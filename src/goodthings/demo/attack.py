@@ -29,6 +29,7 @@ from goodthings.core.config import Home
 from goodthings.core.errors import DeploymentError
 from goodthings.core.manifest import load_manifest
 from goodthings.core.manifest.schema import Response
+from goodthings.core.store import Selection, count_readings
 from goodthings.core.store import tables as t
 from goodthings.deployment import apply_manifest, open_store
 from goodthings.runtime import Hub
@@ -269,14 +270,8 @@ class Watch:
     def _others(self, device_id: str) -> int:
         """Readings stored from every device but `device_id`."""
         with self._hub.engine.connect() as connection:
-            return int(
-                connection.execute(
-                    select(func.count())
-                    .select_from(t.readings)
-                    .where(t.readings.c.device_id != device_id)
-                ).scalar()
-                or 0
-            )
+            every = count_readings(connection)
+            return every - count_readings(connection, Selection(device_id=device_id))
 
     def _run(self) -> None:
         while not self._stop.wait(self._poll):
