@@ -4,6 +4,7 @@ signed in through the real pages (password, then a code pyotp computes from the 
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -35,10 +36,22 @@ def secret_of(hub: Hub, name: str) -> str:
         return operators.enrolment_secret(connection, name, hub.totp_key)
 
 
+_ISSUED: dict[str, int] = {}
+"""The newest step a code was handed out for, per secret: codes are single-use."""
+
+
 def next_code(secret: str) -> str:
     """The code of the next 30-second step: the hub accepts one step ahead (a clock that runs a
-    little fast), and it is newer than any code a test used before."""
-    return pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    little fast). An account signed in twice within one step would be handed the same code,
+    which the hub rightly refuses as reused, so the second waits for the step after."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        ahead = datetime.now(UTC) + timedelta(seconds=30)
+        step = totp.timecode(ahead)
+        if step > _ISSUED.get(secret, -1):
+            _ISSUED[secret] = step
+            return totp.at(ahead)
+        time.sleep(30 - ahead.timestamp() % 30 + 0.05)
 
 
 def csrf_of(html: str) -> str:

@@ -21,6 +21,7 @@ from goodthings.core.store import RefusedPack, record_refused
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_console as tc
 from goodthings.core.store import tables_transparency as tt
+from goodthings.core.store.monitoring import current_quarantines
 from goodthings.deployment import apply_manifest
 from goodthings.deployment.directory import init_deployment
 from goodthings.rights.consent import records as consent
@@ -166,6 +167,48 @@ def test_retiring_a_device_takes_it_out_and_stops_its_credentials(
     assert client.get("/console/devices/thermostat-1").status_code == 404
     assert 'data-device="thermostat-1"' not in client.get("/console/devices").text
     assert ("operator:olu", "console.device_retire", "device:thermostat-1") in _ledger(hub)
+
+
+def test_an_operator_cuts_a_device_off_and_releases_it_with_a_reason(
+    client: TestClient, hub: Hub
+) -> None:
+    csrf = _as(client, hub, Role.operator)
+    page = client.get("/console/devices/meter-1")
+    assert (
+        "Not cut off" in page.text and 'action="/console/devices/meter-1/quarantine"' in page.text
+    )
+    without = client.post("/console/devices/meter-1/quarantine", data={"reason": "x"})
+    assert without.status_code == 403  # no CSRF token, nothing done
+    cut = client.post(
+        "/console/devices/meter-1/quarantine",
+        data={"csrf": csrf, "reason": "sent a hundred times its usual rate"},
+    )
+    assert cut.status_code == 303
+    page = client.get("/console/devices/meter-1")
+    assert "Cut off since" in page.text and "sent a hundred times its usual rate" in page.text
+    assert ("operator:olu", "quarantine", "device:meter-1") in _ledger(hub)
+    with hub.engine.connect() as connection:
+        assert "meter-1" in current_quarantines(connection)
+    released = client.post(
+        "/console/devices/meter-1/release", data={"csrf": csrf, "reason": "firmware fixed"}
+    )
+    assert released.status_code == 303
+    page = client.get("/console/devices/meter-1")
+    assert "Not cut off" in page.text and "released by operator:olu: firmware fixed" in page.text
+    with hub.engine.connect() as connection:
+        assert "meter-1" not in current_quarantines(connection)
+
+
+def test_an_auditor_sees_the_quarantine_but_cannot_change_it(client: TestClient, hub: Hub) -> None:
+    csrf = _as(client, hub, Role.auditor)
+    page = client.get("/console/devices/meter-1")
+    assert "Not cut off" in page.text and "Cut the device off" not in page.text
+    refused = client.post(
+        "/console/devices/meter-1/quarantine", data={"csrf": csrf, "reason": "because"}
+    )
+    assert refused.status_code == 403
+    with hub.engine.connect() as connection:
+        assert current_quarantines(connection) == {}
 
 
 def test_an_unknown_device_is_a_plain_404(client: TestClient, hub: Hub) -> None:

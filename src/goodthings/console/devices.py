@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from goodthings.core.store import latest_by_device
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
+from goodthings.core.store.monitoring import Quarantine, current_quarantines, quarantine_history
 from goodthings.security import affected_devices, fleet_security
 from goodthings.security.advisories import Affected
 from goodthings.security.fleet import Lockout
@@ -43,6 +45,10 @@ class DeviceDetail:
     declared_firmware: str
     lockouts: tuple[Lockout, ...]
     advisories: tuple[Affected, ...]
+    quarantined: Quarantine | None = None
+    """The device's current quarantine, if it is cut off now."""
+    quarantines: tuple[dict[str, Any], ...] = ()
+    """Its quarantines and releases, newest first: when, by whom, why."""
 
 
 def devices(connection: Connection, now: datetime | None = None) -> list[DeviceSummary]:
@@ -87,8 +93,8 @@ def devices(connection: Connection, now: datetime | None = None) -> list[DeviceS
 def device(
     connection: Connection, device_id: str, now: datetime | None = None
 ) -> DeviceDetail | None:
-    """One current device with its lockouts and the advisories that affect it; None if there is
-    no such device (or it is retired)."""
+    """One current device with its lockouts, the advisories that affect it and its quarantines;
+    None if there is no such device (or it is retired)."""
     summary = next((s for s in devices(connection, now) if s.id == device_id), None)
     if summary is None:
         return None
@@ -111,5 +117,13 @@ def device(
     )
     advisories = tuple(a for a in affected_devices(connection) if a.device == device_id)
     return DeviceDetail(
-        summary, manufacturer, model_name, mechanism, declared, lockouts, advisories
+        summary,
+        manufacturer,
+        model_name,
+        mechanism,
+        declared,
+        lockouts,
+        advisories,
+        current_quarantines(connection).get(device_id),
+        tuple(reversed(quarantine_history(connection, device_id))),
     )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from goodthings.console.devices import DeviceDetail, DeviceSummary, device, devices
@@ -26,7 +26,10 @@ from goodthings.security import (
     issue_device_certificate,
     operators,
 )
+from goodthings.security.broker_acl import DynsecGate
 from goodthings.security.certificates import IssuedCertificate
+from goodthings.security.monitoring import quarantine as cut_off
+from goodthings.security.monitoring import release as let_back
 from goodthings.web.console_deps import ConsoleRefused, actor, viewer
 from goodthings.web.console_frame import page
 from goodthings.web.deps import HubDep
@@ -228,3 +231,50 @@ async def retire(
         {"device_id": device_id, "revoked": revoked},
         current="/console/devices",
     )
+
+
+Reason = Annotated[str, Form(min_length=1, max_length=500)]
+
+
+@router.post("/console/devices/{device_id}/quarantine")
+async def quarantine_device(
+    hub: HubDep,
+    session: Annotated[ConsoleSession, Depends(ACT)],
+    device_id: DeviceParam,
+    reason: Reason,
+) -> Response:
+    """Cut a device off at once, with the reason the people concerned will read."""
+    await _cut_or_release(hub, session, device_id, reason, cut=True)
+    return RedirectResponse(f"/console/devices/{device_id}", status_code=303)
+
+
+@router.post("/console/devices/{device_id}/release")
+async def release_device(
+    hub: HubDep,
+    session: Annotated[ConsoleSession, Depends(ACT)],
+    device_id: DeviceParam,
+    reason: Reason,
+) -> Response:
+    """Let a quarantined device send again; only an operator, with a reason."""
+    await _cut_or_release(hub, session, device_id, reason, cut=False)
+    return RedirectResponse(f"/console/devices/{device_id}", status_code=303)
+
+
+async def _cut_or_release(
+    hub: Hub, session: ConsoleSession, device_id: str, reason: str, *, cut: bool
+) -> None:
+    """The same functions as `goodthings device quarantine|release`, as `operator:NAME`."""
+    act = cut_off if cut else let_back
+    try:
+        await run_in_threadpool(
+            lambda: act(
+                hub.engine,
+                hub.signer,
+                device_id,
+                reason=reason,
+                actor=f"operator:{session.operator}",
+                brokers=[DynsecGate(lambda: admin_session(hub.home.settings))],
+            )
+        )
+    except GoodthingsError as exc:
+        raise ConsoleRefused(str(exc), 409) from None
