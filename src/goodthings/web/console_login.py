@@ -66,7 +66,7 @@ def _failed(hub: Hub, keys: list[Key]) -> None:
             record_lockouts(connection, events)
 
 
-def _set_cookie(request: Request, response: Response, session_id: str, max_age: int) -> None:
+def _set_cookie(response: Response, session_id: str, max_age: int) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
@@ -74,7 +74,7 @@ def _set_cookie(request: Request, response: Response, session_id: str, max_age: 
         path="/console",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=True,  # as the portal: a proxy that ends TLS must not make it a plain cookie
     )
 
 
@@ -111,7 +111,7 @@ async def login(
         await run_in_threadpool(_failed, hub, keys)
         return _page(request, {**context, "error": "That name and password do not match."}, 401)
     response = RedirectResponse(CODE, status_code=303, headers=HEADERS)
-    _set_cookie(request, response, session_id, int(sessions.PASSWORD_STAGE_FOR.total_seconds()))
+    _set_cookie(response, session_id, int(sessions.PASSWORD_STAGE_FOR.total_seconds()))
     return response
 
 
@@ -126,7 +126,7 @@ def sign_in_link(
     if session_id is None:
         return RedirectResponse(LOGIN, status_code=303, headers=HEADERS)
     response = RedirectResponse(CODE, status_code=303, headers=HEADERS)
-    _set_cookie(request, response, session_id, int(sessions.PASSWORD_STAGE_FOR.total_seconds()))
+    _set_cookie(response, session_id, int(sessions.PASSWORD_STAGE_FOR.total_seconds()))
     return response
 
 
@@ -202,7 +202,7 @@ async def code(
         return _page(request, {**context, "error": "That code is not right, or was used."}, 401)
     await run_in_threadpool(hub.lockout.succeeded, (Scope.operator, pending.operator))
     response = RedirectResponse(HOME, status_code=303, headers=HEADERS)
-    _set_cookie(request, response, session_id, int(sessions.SIGNED_IN_FOR.total_seconds()))
+    _set_cookie(response, session_id, int(sessions.SIGNED_IN_FOR.total_seconds()))
     return response
 
 
