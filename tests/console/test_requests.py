@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from goodthings.console import requests as register
-from goodthings.console.requests import Kind, RequestError, add_months
+from goodthings.console.requests import Kind, RequestError
+from goodthings.core.moments import add_months
 
 
 @pytest.mark.parametrize(

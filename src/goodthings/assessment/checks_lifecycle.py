@@ -8,12 +8,12 @@ pass here means the hub really behaves so, not that a setting says it should.
 
 from __future__ import annotations
 
-import calendar
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
+from goodthings.core.moments import add_months, in_utc
 from goodthings.core.store import Selection, latest_time
 from goodthings.core.store import monitoring as store_monitoring
 from goodthings.core.store import tables as t
@@ -32,21 +32,6 @@ FLUSH_WINDOW = timedelta(hours=1)
 """The monitor flushes its minute buckets every minute; an hour without one means it is off."""
 ANSWER_MONTHS, MAX_MONTHS = 1, 3
 """GDPR Art. 12(3): one month, extendable by two further months."""
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; the hub writes them in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    """The same day `months` later, or that month's last day (the console's rule, repeated here
-    because the console sits above assessment in the layers)."""
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    return moment.replace(
-        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def security_txt_fresh(context: Context) -> Finding:
@@ -119,7 +104,7 @@ def requests_on_time(context: Context) -> Finding:
             select(r.id, r.received_at, r.deadline, r.answered_at).order_by(r.id)
         ).all()
         extended = {
-            ref: _aware(deadline)
+            ref: in_utc(deadline)
             for ref, deadline in connection.execute(
                 select(tc.request_extensions.c.request, tc.request_extensions.c.deadline)
             )
@@ -130,13 +115,13 @@ def requests_on_time(context: Context) -> Finding:
     open_ = 0
     for number, received, recorded, answered in rows:
         reference = f"register:{number}"
-        received = _aware(received)
+        received = in_utc(received)
         if reference in extended:
-            deadline = min(extended[reference], _add_months(received, MAX_MONTHS))
+            deadline = min(extended[reference], add_months(received, MAX_MONTHS))
         else:
-            deadline = min(_aware(recorded), _add_months(received, ANSWER_MONTHS))
+            deadline = min(in_utc(recorded), add_months(received, ANSWER_MONTHS))
         open_ += answered is None
-        done = _aware(answered) if answered is not None else None
+        done = in_utc(answered) if answered is not None else None
         if (done is None and context.now > deadline) or (done is not None and done > deadline):
             late.append(reference)
     evidence: Evidence = {
@@ -168,7 +153,7 @@ def advisories_patched(context: Context) -> Finding:
     check = "advisories.patched"
     with context.engine.connect() as connection:
         imported = {
-            str(advisory): _aware(at)
+            str(advisory): in_utc(at)
             for advisory, at in connection.execute(
                 select(ts.advisories.c.id, ts.advisories.c.imported_at).where(
                     ts.advisories.c.withdrawn_at.is_(None)

@@ -16,7 +16,6 @@ An open request whose deadline has passed is overdue; the dashboard and
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -24,6 +23,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, insert, select, update
 
 from goodthings.core.errors import GoodthingsError
+from goodthings.core.moments import add_months, in_utc
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_console as tc
 from goodthings.core.store import tables_portal as tp
@@ -49,18 +49,6 @@ class RequestError(GoodthingsError):
 
 OPEN, ANSWERED = "open", "answered"
 EXTENSION_MONTHS = 2
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day `months` later, or that month's last day (31 January + 1 = 28/29 February)."""
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -91,7 +79,7 @@ class Request:
 def _extensions(connection: Connection) -> dict[str, tuple[datetime, str]]:
     e = tc.request_extensions.c
     rows = connection.execute(select(e.request, e.deadline, e.reason))
-    return {ref: (_aware(deadline), reason) for ref, deadline, reason in rows}
+    return {ref: (in_utc(deadline), reason) for ref, deadline, reason in rows}
 
 
 def _erasures(connection: Connection) -> list[Request]:
@@ -111,11 +99,11 @@ def _erasures(connection: Connection) -> list[Request]:
                 reference=f"erasure:{row['id']}",
                 kind=Kind.erasure,
                 subject=row["subject_id"],
-                received_at=_aware(row["requested_at"]),
-                deadline=_aware(row["deadline"]),
+                received_at=in_utc(row["requested_at"]),
+                deadline=in_utc(row["deadline"]),
                 state=ANSWERED if done else OPEN,
                 channel=row["method"],
-                answered_at=_aware(row["completed_at"]) if row["completed_at"] else None,
+                answered_at=in_utc(row["completed_at"]) if row["completed_at"] else None,
                 sent=sent,
                 receipt=row["receipt"],
                 extension_reason=None,
@@ -151,7 +139,7 @@ def _answered_at_once(connection: Connection) -> list[Request]:
     for number, subject, state, method, created in connection.execute(
         select(o.id, o.subject_id, o.state, o.method, o.created_at)
     ):
-        moment = _aware(created)
+        moment = in_utc(created)
         sent = "objection recorded" if state != "withdrawn" else "objection withdrawn"
         found.append(
             Request(
@@ -177,11 +165,11 @@ def _registered(connection: Connection) -> list[Request]:
             reference=f"register:{row['id']}",
             kind=Kind(row["kind"]),
             subject=row["subject_id"],
-            received_at=_aware(row["received_at"]),
-            deadline=_aware(row["deadline"]),
+            received_at=in_utc(row["received_at"]),
+            deadline=in_utc(row["deadline"]),
             state=ANSWERED if row["answered_at"] else OPEN,
             channel=row["channel"],
-            answered_at=_aware(row["answered_at"]) if row["answered_at"] else None,
+            answered_at=in_utc(row["answered_at"]) if row["answered_at"] else None,
             sent=row["sent"] or "",
             receipt=None,
             extension_reason=None,

@@ -8,16 +8,10 @@ person reads the notice and the portal in the same language.
 
 from __future__ import annotations
 
-import io
 from functools import cache
 from gettext import NullTranslations
-from importlib.resources import files
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-
-from goodthings.transparency.notices.render import LANGUAGES, negotiate
+from goodthings.transparency.notices.render import LANGUAGES, compiled_catalogue, negotiate
 
 DOMAIN = "portal"
 
@@ -30,16 +24,8 @@ def catalogue_path(language: str) -> str:
 
 @cache
 def translations(language: str) -> NullTranslations:
-    """The language's catalogue, compiled from its .po file; English is the source and needs none."""
-    if language == "en":
-        return NullTranslations()
-    source = files("goodthings.portal").joinpath(catalogue_path(language))
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    """The portal's catalogue for `language` (the notices keep theirs apart)."""
+    return compiled_catalogue("goodthings.portal", DOMAIN, language)
 
 
 def choose(asked: str | None, remembered: str | None, accept_language: str | None) -> str:

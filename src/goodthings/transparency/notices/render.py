@@ -49,18 +49,25 @@ def catalogue_path(language: str) -> str:
     return f"locale/{language}/LC_MESSAGES/{DOMAIN}.po"
 
 
-@cache
-def translations(language: str) -> NullTranslations:
-    """The language's catalogue, compiled from its .po file; English needs none."""
+def compiled_catalogue(package: str, domain: str, language: str) -> NullTranslations:
+    """A package's catalogue for `language`, compiled in memory from its shipped .po file (no
+    build step); English is the source language and needs none. The notices and the portal
+    each keep their own catalogue this way."""
     if language == "en":
         return NullTranslations()
-    source = files("goodthings.transparency.notices").joinpath(catalogue_path(language))
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
+    path = f"locale/{language}/LC_MESSAGES/{domain}.po"
+    with files(package).joinpath(path).open("rb") as po:
+        catalog = read_po(po, locale=language, domain=domain)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return Translations(compiled, domain=domain)
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The notices' catalogue for `language`."""
+    return compiled_catalogue("goodthings.transparency.notices", DOMAIN, language)
 
 
 def negotiate(accept_language: str | None) -> str:
