@@ -3,6 +3,9 @@ enough readings that erasing or exporting them takes a while, copied fresh for e
 
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,6 +14,7 @@ from goodthings.core.config import Home
 from goodthings.deployment import init_deployment
 from goodthings.rights.consent import records as consent
 from goodthings.runtime import Hub
+from hubs import clean_environment
 from portal_helpers import send
 
 PERSON = "alex"
@@ -42,3 +46,31 @@ def prepare(root: Path) -> Path:
 def goodthings(root: Path, *argv: str) -> list[str]:
     """The command line of `goodthings ARGV --home ROOT` as a subprocess."""
     return [sys.executable, "-m", "goodthings", *argv, "--home", str(root)]
+
+
+def keys_command(hub: Hub, verb: str) -> tuple[list[str], dict[str, str]]:
+    """`goodthings keys VERB` for the hub's deployment, with the environment it runs in."""
+    command = [sys.executable, "-m", "goodthings", "keys", verb, "--home", str(hub.home.root)]
+    environment = clean_environment()
+    if hub.home.database_url_override:
+        environment["GOODTHINGS_DATABASE_URL"] = hub.home.database_url_override
+    return command, environment
+
+
+def kill_once_started(
+    command: list[str],
+    environment: dict[str, str],
+    started: Path,
+    chance: random.Random,
+    *,
+    within: float,
+    poll: float = 0.005,
+) -> None:
+    """Run `command` and SIGKILL it at a random moment up to `within` seconds after `started`
+    appears (past start-up), or at once if it finished before."""
+    with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as process:
+        while process.poll() is None and not started.exists():
+            time.sleep(poll)
+        time.sleep(chance.uniform(0, within))
+        process.send_signal(signal.SIGKILL)
+        process.wait()

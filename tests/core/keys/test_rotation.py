@@ -8,9 +8,7 @@ import fcntl
 import os
 import random
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -46,7 +44,7 @@ from goodthings.policy.identifiers import IdentifierKey
 from goodthings.rights.sharing.signing import WebhookSecrets
 from goodthings.runtime.hub import Hub
 from goodthings.security.credentials import fingerprint_key
-from hubs import clean_environment
+from kill_helpers import keys_command, kill_once_started
 from portal_helpers import give, send
 
 EXTRA = [f"tenant-{number:03}" for number in range(120)]
@@ -168,25 +166,16 @@ def test_a_rotation_killed_at_random_points_resumes_and_every_key_still_opens(
     _add_holders(hub)
     original = _raw_keys(hub.keyring, hub, EXTRA)
     assert None not in original.values()
-    url = hub.home.database_url_override
-    command = [sys.executable, "-m", "goodthings", "keys", "rotate-master"]
-    command += ["--home", str(hub.home.root)]
-    environment = clean_environment()
-    if url:
-        environment["GOODTHINGS_DATABASE_URL"] = url
+    command, environment = keys_command(hub, "rotate-master")
     chance = random.Random()
     interrupted = rounds = 0
     # At least four rounds, and more (up to 40) until one kill lands half-way: a rotation of a
     # few keys is quick, so a random kill often comes after it finished.
     while rounds < 4 or (not interrupted and rounds < 40):
         rounds += 1
-        with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as rotation:
-            # Past start-up (the next master is on disk), then at a random point of the rest.
-            while rotation.poll() is None and not (keys_dir / NEXT_MASTER_KEY).exists():
-                time.sleep(0.005)
-            time.sleep(chance.uniform(0, 0.5 if interrupted else 0.05))
-            rotation.send_signal(signal.SIGKILL)
-            rotation.wait()
+        # Past start-up (the next master is on disk), then at a random point of the rest.
+        within = 0.5 if interrupted else 0.05
+        kill_once_started(command, environment, keys_dir / NEXT_MASTER_KEY, chance, within=within)
         left_half_way = (keys_dir / NEXT_MASTER_KEY).exists()
         interrupted += left_half_way or (keys_dir / RETIRED_MASTER_KEY).exists()
         masters = masters_on_disk(keys_dir)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from goodthings.rights.receipts import verify as verify_receipt
 from goodthings.rights.receipts.consent import document
 from goodthings.runtime.hub import Hub
 from hubs import clean_environment
+from kill_helpers import keys_command, kill_once_started
 from portal_helpers import give, send
 
 SIGNER = Path(__file__).with_name("signing_process.py")
@@ -279,22 +279,13 @@ def test_a_rotation_killed_at_random_points_resumes_and_the_ledger_always_verifi
     keys_dir = hub.home.keys_dir
     give(hub, ("alex", "heart_rate", "ServicePersonalisation"))
     original = hub.signer.public_key()
-    url = hub.home.database_url_override
-    command = [sys.executable, "-m", "goodthings", "keys", "rotate-signing"]
-    command += ["--home", str(hub.home.root)]
-    environment = clean_environment()
-    if url:
-        environment["GOODTHINGS_DATABASE_URL"] = url
+    command, environment = keys_command(hub, "rotate-signing")
     chance = random.Random()
     interrupted = rounds = 0
     while rounds < 4 or (not interrupted and rounds < 40):
         rounds += 1
-        with subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL) as rotation:
-            while rotation.poll() is None and not (keys_dir / NEXT_SIGNING_KEY).exists():
-                time.sleep(0.002)
-            time.sleep(chance.uniform(0, 0.05))
-            rotation.send_signal(signal.SIGKILL)
-            rotation.wait()
+        started = keys_dir / NEXT_SIGNING_KEY
+        kill_once_started(command, environment, started, chance, within=0.05, poll=0.002)
         interrupted += (keys_dir / NEXT_SIGNING_KEY).exists()
         # Whatever the kill left, a process that opens now signs with the head's key.
         opened = Hub.open(hub.home)
