@@ -90,12 +90,14 @@ def mosquitto(
     dynamic_security: bool = False,
     tls: TlsFiles | None = None,
     client_certificates: bool = True,
+    debug_log: bool = False,
 ) -> Iterator[Broker]:
     """A private Mosquitto (never the machine's own on 1883), stopped and waited for at the end.
 
     With `dynamic_security`, the plugin is loaded with a fresh admin client and nothing else:
     every other client must be provisioned through it. With `tls`, a second listener speaks
-    TLS; it asks clients for a certificate unless `client_certificates` is False."""
+    TLS; it asks clients for a certificate unless `client_certificates` is False. With
+    `debug_log`, the log has the debug lines (denied publishes, subscriptions' filters)."""
     binary = install_mosquitto()
     directory = tmp_path / "mosquitto"
     directory.mkdir(parents=True, exist_ok=True)
@@ -103,6 +105,8 @@ def mosquitto(
     settings = (
         _dynamic_security(directory, admin_password) if admin_password else ["allow_anonymous true"]
     )
+    if debug_log:
+        settings = [*settings, "log_type debug"]
     second = (lambda port: _tls_listener(tls, port, client_certificates)) if tls else None
     with private_mosquitto(directory, binary, settings=settings, second_listener=second) as running:
         yield Broker(

@@ -101,6 +101,7 @@ def test_the_demo_quarantines_a_mirai_like_device_and_the_others_go_on(tmp_path:
     try:
         printed = wait_for_line(process, "Press Ctrl-C to stop.")
         printed += wait_for_line(process, "Mirai-like bot")
+        printed += wait_for_line(process, "Monitor: credential-stuffing detected (127.0.0.66)")
         printed += wait_for_line(process, "sign-ins refused")
         printed += wait_for_line(process, "Quarantine: meter-1 is cut off", timeout=120)
         printed += wait_for_line(process, "the other devices go on", timeout=120)
@@ -108,7 +109,8 @@ def test_the_demo_quarantines_a_mirai_like_device_and_the_others_go_on(tmp_path:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     text = "".join(printed)
-    assert "Attack: sign-in as 'root' / 'xc3511' refused." in text
+    assert "Attack: sign-in as 'band-alex' / 'xc3511' refused." in text
+    assert "different devices within 10 minutes: someone is trying" in text
     assert "Lockout (an alert for the operator):" in text + output
     assert "Monitor: flood detected (meter-1):" in text
     assert "Alert (" in text + output and "The device was quarantined." in text + output

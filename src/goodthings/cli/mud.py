@@ -13,8 +13,8 @@ from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import manifest_path
+from goodthings.security.mud import MudFetchError, fetch_mud, load_mud, nft_ruleset
 from goodthings.security.mud import generate as generate_mud
-from goodthings.security.mud import load_mud, nft_ruleset
 
 app = typer.Typer(help="Manufacturer Usage Descriptions (RFC 8520).", no_args_is_help=True)
 
@@ -32,6 +32,56 @@ def check(
         out.print(f"  the device {rule.words()}", markup=False)
     if not mud.rules:
         out.print("  the device may talk to nothing (no access list is named)")
+
+
+MUD_FOLDER = "mud"
+"""Where `mud fetch` keeps a model's MUD file in the deployment (`mud/MODEL.json`)."""
+
+
+@app.command()
+def fetch(
+    model_id: Annotated[str, typer.Argument(help="The device model, as named in the manifest.")],
+    ca: Annotated[
+        Path | None,
+        typer.Option("--ca", help="The CA (PEM) of the maker's web server, if not a public one."),
+    ] = None,
+    signer_ca: Annotated[
+        Path | None,
+        typer.Option("--signer-ca", help="The maker's MUD signing certificate or its CA (PEM)."),
+    ] = None,
+    unsigned: Annotated[
+        bool, typer.Option("--unsigned", help="Take a MUD file that is not signed.")
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Fetch a model's MUD file from its mud_url, check it and its signature, and keep it."""
+    deployment = home_of(home)
+    manifest = load_manifest(manifest_path(deployment)).manifest
+    model = manifest.models_by_id.get(model_id)
+    if model is None:
+        known = ", ".join(sorted(manifest.models_by_id))
+        raise GoodthingsError(f"there is no device model {model_id!r}; the models are: {known}")
+    if not model.mud_url:
+        raise MudFetchError(
+            f"model {model_id!r} names no mud_url in the manifest; write one with "
+            f"`goodthings mud generate {model_id}` instead"
+        )
+    fetched = fetch_mud(model.mud_url, ca=ca, signer_ca=signer_ca, unsigned_ok=unsigned)
+    folder = deployment.root / MUD_FOLDER
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{model_id}.json"
+    target.write_bytes(fetched.content)
+    if fetched.signature is not None:
+        target.with_suffix(".p7s").write_bytes(fetched.signature)
+        out.print(f"Signed by {fetched.signer}; the signature holds.", markup=False)
+    else:
+        out.print("Not signed: taken because --unsigned was given.")
+    out.print(
+        f"Kept as {target}: a valid MUD file for {fetched.mud.systeminfo or fetched.mud.url}",
+        markup=False,
+    )
+    for rule in fetched.mud.rules:
+        out.print(f"  the device {rule.words()}", markup=False)
 
 
 ControllerOption = Annotated[

@@ -192,6 +192,7 @@ def _demo_in(
                 mqtt.address.port,
                 stolen_device=STOLEN_DEVICE,
                 stolen_credential=credentials[STOLEN_DEVICE],
+                targets=sorted(credentials),
                 delay=attack_after,
                 say=out.print,
             )

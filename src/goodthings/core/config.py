@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     """Mosquitto's dynamic-security admin client, to provision per-device clients and ACLs."""
     mqtt_admin_password_file: Path | None = None
     """A file (mode 0600) holding that admin client's password."""
+    mqtt_log: Path | None = None
+    """Mosquitto's log file (`log_dest file`, with `log_type debug`): the hub reads the topics
+    the broker denied each device from it. Set it on one hub worker only."""
     public_url: str = DEFAULT_PUBLIC_URL
     """Where people reach the portal: the start of the sign-in links `subject invite` prints."""
     security_txt_key: Path | None = None

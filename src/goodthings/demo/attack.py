@@ -1,8 +1,11 @@
 """A Mirai-like attack on the demo's own broker, and a running commentary of what the hub does.
 
-The bot tries the Mirai botnet's default username/password pairs (the bundled list) against the
-embedded broker, each on a fresh connection, as the real scanner did against telnet; every one
-is refused and the lockout slows it down. Then it uses a credential it "stole" from a real
+The bot tries the Mirai botnet's default passwords (the bundled list) against the embedded
+broker, each on a fresh connection, as the real scanner did against telnet. The hub's broker
+takes a device's id as its username, so the bot tries them as the deployment's devices in turn
+(ids are printed on labels and guessable): credential stuffing, which the monitor finds
+(failed sign-ins against many devices from one address). Every one is refused and the lockout
+slows it down. Then it uses a credential it "stole" from a real
 device of the deployment and floods from it. The hub's monitor sees the flood, quarantines the
 device as its model's `monitoring:` profile asks, and raises an alert; the other devices go on
 being stored. The bot connects from its own loopback address, so that the lockout of that
@@ -18,7 +21,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import paho.mqtt.client as paho
@@ -102,10 +105,14 @@ class MiraiBot:
         *,
         stolen_device: str,
         stolen_credential: str,
+        targets: Sequence[str] = (),
         delay: float,
         say: Say,
     ) -> None:
+        """`targets` are the device ids the bot signs in as, in turn (none: Mirai's own
+        usernames, root and admin, which are no device's)."""
         self._host, self._port = host, port
+        self._targets = list(targets)
         self._device, self._credential = stolen_device, stolen_credential
         self._delay = delay
         self._say = say
@@ -129,11 +136,18 @@ class MiraiBot:
         pairs = bundled_list(Refusal.mirai)
         self._say(
             f"Attack: a Mirai-like bot at {where} is trying the {len(pairs)} default "
-            "username/password pairs of the Mirai botnet against the hub's broker."
+            "passwords of the Mirai botnet against the hub's broker, as "
+            + (
+                f"{len(self._targets)} of its devices in turn."
+                if self._targets
+                else "root and admin."
+            )
         )
 
         def attempt(number: int) -> bool:
             username, password = pairs[number]
+            if self._targets:
+                username = self._targets[number % len(self._targets)]
             if self._stop.is_set():
                 return False
             if self._sign_in(username, password, f"mirai-{number}", self._source):

@@ -83,6 +83,7 @@ class EmbeddedBroker(Lifecycle):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
+        self._broker: _Broker | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
 
@@ -129,6 +130,23 @@ class EmbeddedBroker(Lifecycle):
         if self._error is not None:
             raise EmbeddedBrokerError(f"the embedded broker failed: {self._error}") from self._error
 
+    def disconnect(self, usernames: set[str]) -> None:
+        """Close the connections of the clients signed in as any of `usernames` (a quarantine:
+        the access checks refuse them from then on). Returns at once; the broker's loop does it."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: loop.create_task(self._disconnect(usernames)))
+
+    async def _disconnect(self, usernames: set[str]) -> None:
+        broker = self._broker
+        if broker is None:
+            return
+        for session, handler in list(broker.sessions.values()):
+            if session.username in usernames and handler.writer is not None:
+                # As if the network dropped: amqtt's own path then ends the session (and sends
+                # its will, which the hub does not subscribe to).
+                await handler.writer.close()
+
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
@@ -143,7 +161,7 @@ class EmbeddedBroker(Lifecycle):
 
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
-        broker = _Broker(self._config())
+        broker = self._broker = _Broker(self._config())
         await broker.start()
         try:
             # The listener is ours ("external" to amqtt) so that port 0 works and the bound
@@ -166,6 +184,7 @@ class EmbeddedBroker(Lifecycle):
             server.close()
             await broker.shutdown()
             await server.wait_closed()
+            self._broker = None
 
     def _config(self) -> dict[str, object]:
         return {

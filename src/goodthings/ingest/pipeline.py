@@ -107,6 +107,9 @@ class Pipeline:
         self._quarantine_version = -1
         self.observer = observer
         """Handed every batch's packs after the commit (the hub's monitor)."""
+        self.on_quarantined: Callable[[set[str]], None] | None = None
+        """Told, at the refresh that first sees them, of devices newly quarantined by any
+        process (the embedded broker then closes their connections)."""
         self.refresh(force=True)
 
     def policies(self) -> Mapping[str, DevicePolicy]:
@@ -125,8 +128,12 @@ class Pipeline:
                     self._optouts.refresh(connection)
                 quarantines = monitoring.quarantine_version(connection)
                 if quarantines != self._quarantine_version:
+                    before = self._quarantined
                     self._quarantined = monitoring.current_quarantines(connection)
                     self._quarantine_version = quarantines
+                    newly = set(self._quarantined) - set(before)
+                    if newly and self.on_quarantined is not None:
+                        self.on_quarantined(newly)
                 current = inputs.version(connection)
                 if current == self._version and not force:
                     return False

@@ -14,6 +14,7 @@ from goodthings.core.errors import DeploymentError
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest import EmbeddedBroker, EmbeddedBrokerError
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge, MqttBridgeError
+from goodthings.runtime.broker_log import BrokerLogWatch, watch_denials
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.metrics import BridgeCollector
 from goodthings.security import BrokerAccess, broker_acl, broker_tls, firmware, lockout
@@ -83,6 +84,7 @@ class MqttIngest(Lifecycle):
         self._embedded: EmbeddedBroker | None = None
         self._bridge: MqttBridge | None = None
         self._collector: BridgeCollector | None = None
+        self._log: BrokerLogWatch | None = None
         self.address: BrokerAddress | None = None
         """Where devices publish, once started."""
 
@@ -126,6 +128,15 @@ class MqttIngest(Lifecycle):
         self._collector = BridgeCollector(self._bridge)
         self._hub.metrics.register(self._collector)
         self.address = address
+        log = self._hub.home.settings.mqtt_log
+        if external and log is not None and self._hub.monitor is not None:
+            self._log = watch_denials(log, self._hub.monitor.denied)
+            try:
+                self._log.start()
+            except DeploymentError:
+                self._log = None
+                self.stop()
+                raise
 
     def _record_birth(self, device_id: str, payload: bytes) -> None:
         """A device's firmware report (`gt/<device>/birth`), as `POST /birth` records it."""
@@ -144,8 +155,10 @@ class MqttIngest(Lifecycle):
             on_lockout=lockout.recorder(hub.engine),
             is_quarantined=hub.pipeline.quarantined,
             on_connect=None if hub.monitor is None else hub.monitor.connected,
+            on_denied=None if hub.monitor is None else hub.monitor.denied,
         )
         self._embedded = EmbeddedBroker("127.0.0.1", self._embedded_port, access=access)
+        hub.pipeline.on_quarantined = self._embedded.disconnect
         try:
             self._embedded.start()
         except EmbeddedBrokerError as error:
@@ -180,6 +193,9 @@ class MqttIngest(Lifecycle):
 
     def stop(self) -> None:
         """Commit and acknowledge what was taken, then stop the broker if it is ours."""
+        if self._log is not None:
+            self._log.stop()
+            self._log = None
         if self._collector is not None:
             self._hub.metrics.unregister(self._collector)
             self._collector = None
@@ -189,5 +205,6 @@ class MqttIngest(Lifecycle):
         finally:
             self._bridge = None
             if self._embedded is not None:
+                self._hub.pipeline.on_quarantined = None
                 self._embedded.stop()
                 self._embedded = None

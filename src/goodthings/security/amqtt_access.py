@@ -43,6 +43,9 @@ class BrokerAccess:
     """Whether a device is quarantined: it may then neither sign in nor publish."""
     on_connect: Callable[[str], None] | None = None
     """Told of each device that signed in (the abuse monitor counts connections)."""
+    on_denied: Callable[[str, str, str], object] | None = None
+    """Told (on a worker thread) of each publish or subscription refused to a client that
+    signed in: (username, "publish" or "subscribe", topic). The abuse monitor counts them."""
 
 
 class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
@@ -108,13 +111,20 @@ class DeviceTopicPlugin(BaseTopicPlugin):  # type: ignore[misc]
         acls = acls_for(session.username, access.hub_username)
         if access.is_quarantined is not None and access.is_quarantined(str(session.username)):
             return False
-        if action == Action.PUBLISH:
-            return may_publish(acls, topic)
-        if action == Action.SUBSCRIBE:
-            return may_subscribe(acls, topic)
         if action == Action.RECEIVE:
+            # The broker asking whether to deliver to a subscriber: nothing the client did.
             return may_receive(acls, topic)
-        return False
+        if action == Action.PUBLISH:
+            allowed, verb = may_publish(acls, topic), "publish"
+        elif action == Action.SUBSCRIBE:
+            allowed, verb = may_subscribe(acls, topic), "subscribe"
+        else:
+            return False
+        if not allowed and access.on_denied is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, access.on_denied, str(session.username), verb, topic
+            )
+        return allowed
 
 
 def plugins_config(access: BrokerAccess) -> dict[str, object]:

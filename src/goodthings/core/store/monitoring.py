@@ -32,6 +32,8 @@ class MinuteBucket:
     streams: set[str] = field(default_factory=set)
     dropped: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)
+    denied: dict[str, int] = field(default_factory=dict)
+    """Topics the broker denied the device, by action ("publish", "subscribe")."""
     connections: int = 0
     firmware: str | None = None
     clock_offset_min: float | None = None
@@ -86,6 +88,7 @@ def merge_minutes(connection: Connection, buckets: Sequence[MinuteBucket]) -> No
             streams=set(row.streams) | bucket.streams,
             dropped=_added(row.dropped, bucket.dropped),
             refused=_added(row.refused, bucket.refused),
+            denied=_added(row.denied, bucket.denied),
             connections=row.connections + bucket.connections,
             firmware=bucket.firmware or row.firmware,
             clock_offset_min=_extreme(min, row.clock_offset_min, bucket.clock_offset_min),
@@ -142,6 +145,7 @@ def select_minutes(
             streams=set(row.streams),
             dropped=dict(row.dropped),
             refused=dict(row.refused),
+            denied=dict(row.denied),
             connections=row.connections,
             firmware=row.firmware,
             clock_offset_min=row.clock_offset_min,
@@ -258,6 +262,7 @@ def _minute_values(bucket: MinuteBucket) -> dict[str, Any]:
         "streams": sorted(bucket.streams),
         "dropped": dict(sorted(bucket.dropped.items())),
         "refused": dict(sorted(bucket.refused.items())),
+        "denied": dict(sorted(bucket.denied.items())),
         "connections": bucket.connections,
         "firmware": bucket.firmware,
         "clock_offset_min": bucket.clock_offset_min,

@@ -27,6 +27,7 @@ behaviour_minutes = Table(
     Column("streams", JSON, nullable=False),
     Column("dropped", JSON, nullable=False),
     Column("refused", JSON, nullable=False),
+    Column("denied", JSON, nullable=False, server_default="{}"),
     Column("connections", Integer, nullable=False),
     Column("firmware", String(64)),
     Column("clock_offset_min", Float),
@@ -35,7 +36,7 @@ behaviour_minutes = Table(
 )
 """What each device did in each minute (`minute` is Unix seconds // 60): messages, bytes,
 records, the largest pack, the streams it used, readings dropped and packs refused by reason,
-broker connections, the firmware its birth message reported, and how far its readings' times
+publishes and subscriptions the broker denied it (by action), broker connections, the firmware its birth message reported, and how far its readings' times
 were from their receive time (seconds; positive is older)."""
 
 sign_in_minutes = Table(

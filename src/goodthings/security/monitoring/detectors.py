@@ -7,7 +7,8 @@ a `Finding` or None. The rules:
   records than `max_pack`, or, once a baseline is learned, a rate at least ten times the
   device's usual one and six deviations above it (and at least `FLOOD_FLOOR` messages, so a
   quiet device sending a few extra is not a flood).
-* off-profile: a stream outside the profile's allowed streams, or one the model does not have.
+* off-profile: a stream outside the profile's allowed streams, or one the model does not have;
+  or a topic the broker denied the device (it may publish and subscribe to its own only).
 * credential stuffing: failed sign-ins from one source address against `STUFFING_DEVICES` or
   more different device names within `STUFFING_WINDOW` seconds.
 * silent: nothing from a device for `SILENT_INTERVALS` of its declared reporting interval.
@@ -122,6 +123,18 @@ def off_profile(device_id: str, profile: Profile, sent: frozenset[str]) -> Findi
         f"profile (it may send: {allowed}). A changed firmware or a stolen credential sends "
         "what the device was never made to; check the device.",
         {"streams": other, "allowed": sorted(profile.streams)},
+        device_id=device_id,
+    )
+
+
+def denied_topic(device_id: str, action: str, topic: str) -> Finding:
+    return Finding(
+        Detection.off_profile,
+        Severity.warning,
+        f"device {device_id} tried to {action} to {topic!r} and the broker refused: a device "
+        "uses its own topics only. A stolen credential probing the broker, or a changed "
+        "firmware; check the device.",
+        {"denied": action, "topic": topic[:200]},
         device_id=device_id,
     )
 

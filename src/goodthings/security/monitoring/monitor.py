@@ -237,6 +237,23 @@ class Monitor:
         with self._lock:
             self._bucket(device_id, now).connections += 1
 
+    def denied(self, device_id: str, action: str, topic: str) -> list[Acted]:
+        """The broker denied `device_id` a publish or a subscription (`action`) to `topic`.
+
+        Our brokers give each device its own topics only, so a device that is denied one is
+        off its profile (a stolen credential probing, or a changed firmware). Names that are
+        not a device of the deployment (the hub, the broker's admin) are not counted."""
+        now = self._clock()
+        with self._lock:
+            if device_id not in self._profiles:
+                return []
+            bucket = self._bucket(device_id, now)
+            bucket.denied[action] = bucket.denied.get(action, 0) + 1
+            if device_id in self._quarantined:
+                return []  # cut off: the broker denies it everything, which says nothing new
+            finding = detectors.denied_topic(device_id, action, topic)
+        return self._act([finding])
+
     def birth(self, device_id: str, version: str) -> list[Acted]:
         """A birth message reported `version`: an older one than before is a downgrade."""
         now = self._clock()
@@ -463,6 +480,8 @@ def _merge_back(
         new.dropped[reason] = new.dropped.get(reason, 0) + count
     for reason, count in old.refused.items():
         new.refused[reason] = new.refused.get(reason, 0) + count
+    for action, count in old.denied.items():
+        new.denied[action] = new.denied.get(action, 0) + count
     new.connections += old.connections
     new.firmware = new.firmware or old.firmware
     if old.clock_offset_min is not None:

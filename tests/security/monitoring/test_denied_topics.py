@@ -1,0 +1,134 @@
+"""Topics a broker denies a device are counted per device per minute and found off-profile:
+on the embedded broker through its plugin, on a real Mosquitto (dynamic security) through its
+log. A device that keeps to its own topics is neither counted nor found."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from brokers import mosquitto
+from goodthings.core.store import monitoring
+from goodthings.core.store import tables_monitoring as tm
+from goodthings.ingest.broker import EmbeddedBroker
+from goodthings.runtime.broker_log import watch_denials
+from goodthings.runtime.hub import Hub
+from goodthings.security.amqtt_access import BrokerAccess
+from goodthings.security.broker_acl import DynamicSecurity, new_hub_password
+from goodthings.security.broker_log import DenialParser
+from goodthings.security.credentials import issue_token
+from goodthings.security.tokens import TokenVerifier
+from mqtt_peers import Peer
+
+
+def _secret(hub: Hub, device: str) -> str:
+    with hub.engine.begin() as connection:
+        return issue_token(connection, device)
+
+
+def _off_profile(hub: Hub) -> list[dict[str, object]]:
+    with hub.engine.connect() as connection:
+        return [d for d in monitoring.select_detections(connection) if d["kind"] == "off-profile"]
+
+
+def _denied(hub: Hub) -> dict[str, dict[str, int]]:
+    assert hub.monitor is not None
+    hub.monitor.flush()
+    with hub.engine.connect() as connection:
+        rows = connection.execute(tm.behaviour_minutes.select()).mappings().all()
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        for action, count in row["denied"].items():
+            mine = totals.setdefault(row["device_id"], {})
+            mine[action] = mine.get(action, 0) + count
+    return totals
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def _misbehave_and_behave(host: str, port: int, meter: str, thermostat: str, mqtt5: bool) -> None:
+    """meter-1 publishes to another device's topic and subscribes to everything; thermostat-1
+    publishes to its own topic and subscribes to its own policy."""
+    with Peer(host, port, "meter-1", meter, mqtt5=mqtt5) as bad:
+        assert bad.connect()
+        bad.publish("gt/thermostat-1/up", b'[{"n":"temperature","v":99}]')
+        assert not bad.subscribe("gt/#")
+    with Peer(host, port, "thermostat-1", thermostat, mqtt5=mqtt5) as good:
+        assert good.connect()
+        assert good.publish("gt/thermostat-1/up", b'[{"n":"temperature","v":21}]')
+        assert good.subscribe("gt/thermostat-1/policy")
+
+
+def test_the_embedded_broker_counts_denied_topics_and_the_monitor_finds_them(
+    smart_home: Hub,
+) -> None:
+    assert smart_home.monitor is not None
+    meter, thermostat = _secret(smart_home, "meter-1"), _secret(smart_home, "thermostat-1")
+    access = BrokerAccess(
+        new_hub_password(),
+        TokenVerifier(smart_home.engine, ttl=0).check_password,
+        on_denied=smart_home.monitor.denied,
+    )
+    with EmbeddedBroker(access=access) as broker:
+        _misbehave_and_behave(broker.host, broker.port, meter, thermostat, mqtt5=False)
+    assert _denied(smart_home) == {"meter-1": {"publish": 1, "subscribe": 1}}
+    [found] = _off_profile(smart_home)
+    assert found["device_id"] == "meter-1"
+    assert found["evidence"] == {"denied": "publish", "topic": "gt/thermostat-1/up"}
+    assert "the broker refused" in str(found["explanation"])
+
+
+def test_mosquitto_s_log_counts_denied_topics_and_the_monitor_finds_them(
+    smart_home: Hub, tmp_path: Path
+) -> None:
+    assert smart_home.monitor is not None
+    meter, thermostat = _secret(smart_home, "meter-1"), _secret(smart_home, "thermostat-1")
+    with mosquitto(tmp_path, dynamic_security=True, debug_log=True) as broker:
+        admin = str(broker.admin_password)
+        with DynamicSecurity(broker.host, broker.port, "admin", admin) as dynsec:
+            dynsec.provision_device("meter-1", meter)
+            dynsec.provision_device("thermostat-1", thermostat)
+        watch = watch_denials(broker.log_path, smart_home.monitor.denied)
+        watch.start()
+        try:
+            _misbehave_and_behave(broker.host, broker.port, meter, thermostat, mqtt5=True)
+            assert _eventually(lambda: len(_off_profile(smart_home)) == 1)
+            assert _eventually(
+                lambda: _denied(smart_home) == {"meter-1": {"publish": 1, "subscribe": 1}}
+            ), _denied(smart_home)
+        finally:
+            watch.stop()
+    [found] = _off_profile(smart_home)
+    assert found["device_id"] == "meter-1"
+    assert found["evidence"] == {"denied": "publish", "topic": "gt/thermostat-1/up"}
+
+
+def test_the_log_parser_knows_clients_by_their_connection_and_ignores_the_hub() -> None:
+    parser = DenialParser()
+    lines = [
+        "1: Denied PUBLISH from early (d0, q1, r0, m1, 'gt/x/up', ... (3 bytes))",
+        "2: New client connected from 127.0.0.1:5 as c1 (p2, c1, k60, u'meter-1').",
+        "3: New client connected from 127.0.0.1:6 as h1 (p5, c1, k60, u'goodthings-hub').",
+        "4: Received SUBSCRIBE from h1",
+        "4: \tgt/+/up (QoS 1)",
+        "5: Received SUBSCRIBE from c1",
+        "5: \tgt/meter-1/policy (QoS 1)",
+        "5: \tgt/+/policy (QoS 1)",
+        "6: Denied PUBLISH from c1 (d0, q0, r0, m0, 'gt/meter-2/up', ... (2 bytes))",
+        "7: Client c1 disconnected.",
+        "8: Denied PUBLISH from c1 (d0, q0, r0, m0, 'gt/meter-2/up', ... (2 bytes))",
+        "9: Denied PUBLISH from c1 " + "x" * 5000,
+    ]
+    found = [(d.username, d.action, d.topic) for line in lines for d in parser.feed(line + "\n")]
+    assert found == [
+        ("meter-1", "subscribe", "gt/+/policy"),
+        ("meter-1", "publish", "gt/meter-2/up"),
+    ]
