@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
 from brokers import mosquitto
+from goodthings.core.errors import DeploymentError
 from goodthings.core.store import monitoring
+from goodthings.core.store import tables as t
 from goodthings.core.store import tables_monitoring as tm
 from goodthings.ingest.broker import EmbeddedBroker
 from goodthings.runtime.broker_log import watch_denials
 from goodthings.runtime.hub import Hub
+from goodthings.runtime.mqtt_ingest import MqttIngest
 from goodthings.security.amqtt_access import BrokerAccess
 from goodthings.security.broker_acl import DynamicSecurity, new_hub_password
 from goodthings.security.broker_log import DenialParser
 from goodthings.security.credentials import issue_token
+from goodthings.security.monitoring import quarantine
 from goodthings.security.tokens import TokenVerifier
 from mqtt_peers import Peer
 
@@ -132,3 +141,98 @@ def test_the_log_parser_knows_clients_by_their_connection_and_ignores_the_hub() 
         ("meter-1", "subscribe", "gt/+/policy"),
         ("meter-1", "publish", "gt/meter-2/up"),
     ]
+
+
+def test_migration_0021_gives_behaviour_minutes_the_column_the_code_describes(
+    smart_home: Hub,
+) -> None:
+    with smart_home.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), t.metadata)
+    assert [d for d in differences if "behaviour_minutes" in repr(d)] == []
+    assert "denied" in tm.behaviour_minutes.c
+
+
+def _serving(hub: Hub, **settings: object) -> Hub:
+    changed = hub.home.settings.model_copy(update=settings)
+    return Hub.open(replace(hub.home, settings=changed))
+
+
+def test_a_serving_hub_counts_denials_and_cuts_off_on_its_embedded_broker(
+    smart_home: Hub,
+) -> None:
+    hub = _serving(smart_home, mqtt_url=None, mqtt_port=0)
+    try:
+        meter = _secret(hub, "meter-1")
+        with MqttIngest(hub) as mqtt:
+            assert mqtt.address is not None
+            host, port = mqtt.address.host, mqtt.address.port
+            with Peer(host, port, "meter-1", meter, mqtt5=False) as device:
+                assert device.connect()
+                device.publish("gt/front-door/up", b"[]")
+                assert _eventually(lambda: len(_off_profile(hub)) == 1)
+                # The operator, from another process: this hub learns of it at its refresh.
+                quarantine(hub.engine, hub.signer, "meter-1", reason="probing", actor="op")
+                hub.pipeline.refresh()
+                assert device._gone.wait(10), "the quarantined device stayed connected"
+            with Peer(host, port, "meter-1", meter, mqtt5=False) as again:
+                assert not again.connect()
+        assert _denied(hub) == {"meter-1": {"publish": 1}}
+    finally:
+        hub.close()
+
+
+def test_a_serving_hub_reads_mosquitto_s_log_when_told_where_it_is(
+    smart_home: Hub, tmp_path: Path
+) -> None:
+    with mosquitto(tmp_path, dynamic_security=True, debug_log=True) as broker:
+        password_file = tmp_path / "admin.password"
+        password_file.write_text(str(broker.admin_password))
+        password_file.chmod(0o600)
+        hub = _serving(
+            smart_home,
+            mqtt_url=f"mqtt://{broker.host}:{broker.port}",
+            mqtt_admin_username="admin",
+            mqtt_admin_password_file=password_file,
+            mqtt_log=broker.log_path,
+        )
+        try:
+            meter = _secret(hub, "meter-1")
+            with MqttIngest(hub):
+                admin = str(broker.admin_password)
+                with DynamicSecurity(broker.host, broker.port, "admin", admin) as dynsec:
+                    dynsec.provision_device("meter-1", meter)
+                with Peer(broker.host, broker.port, "meter-1", meter) as device:
+                    assert device.connect()
+                    assert not device.publish("gt/front-door/up", b"[]")
+                    assert _eventually(lambda: len(_off_profile(hub)) == 1)
+            assert _denied(hub) == {"meter-1": {"publish": 1}}
+        finally:
+            hub.close()
+
+
+def test_a_log_that_cannot_be_read_is_a_clear_error_at_start(tmp_path: Path) -> None:
+    watch = watch_denials(tmp_path / "nowhere.log", lambda *_: None)
+    with pytest.raises(DeploymentError, match=r"GOODTHINGS_MQTT_LOG names .*nowhere.log"):
+        watch.start()
+
+
+def test_a_rotated_log_is_followed_from_its_new_start(tmp_path: Path) -> None:
+    log = tmp_path / "mosquitto.log"
+    log.write_text("1: New client connected from 127.0.0.1:5 as c1 (p2, c1, k60, u'meter-1').\n")
+    seen: list[tuple[str, str, str]] = []
+    watch = watch_denials(log, lambda *denial: seen.append(denial))
+    watch.start()
+    try:
+        denied = "Denied PUBLISH from c1 (d0, q0, r0, m0, 'gt/x/up', ... (2 bytes))\n"
+        with log.open("a") as out:
+            out.write(f"2: {denied}")
+        assert _eventually(lambda: len(seen) == 1)
+        log.rename(tmp_path / "mosquitto.log.1")
+        log.write_text(
+            "3: New client connected from 127.0.0.1:7 as c2 (p2, c1, k60, u'front-door').\n"
+            f"3: {denied.replace('c1', 'c2')}"
+        )
+        assert _eventually(lambda: len(seen) == 2), seen
+    finally:
+        watch.stop()
+    assert seen == [("meter-1", "publish", "gt/x/up"), ("front-door", "publish", "gt/x/up")]
