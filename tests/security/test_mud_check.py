@@ -37,6 +37,9 @@ def _broken(edit: str) -> dict[str, Any]:
             mud["to-device-policy"]["access-lists"]["access-list"][0]["name"] = "d1-nope"
         case "forwarding":
             acl[0]["aces"]["ace"][0]["actions"]["forwarding"] = "allow"
+        case "draft leaves":  # as in osMUD's own test files, written before RFC 8519
+            acl[0]["acl-type"] = acl[0].pop("type")
+            acl[0]["access-list-entries"] = acl[0].pop("aces")
     return data
 
 
@@ -49,6 +52,11 @@ def _broken(edit: str) -> dict[str, Any]:
             "missing list",
             "$['ietf-mud:mud'].to-device-policy.access-lists.access-list[0].name: no access "
             "list 'd1-nope'",
+        ),
+        (
+            "draft leaves",
+            "$['ietf-access-control-list:acls'].acl[0]: uses acl-type and access-list-entries, "
+            "the leaves of the drafts before RFC 8519",
         ),
         (
             "forwarding",

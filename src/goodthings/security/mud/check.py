@@ -154,6 +154,12 @@ def _acls(
         if not isinstance(acl, dict) or not isinstance(acl.get("name"), str):
             problems.append(f"{path}.name: every access list needs a name")
             continue
+        if "access-list-entries" in acl or "acl-type" in acl:
+            problems.append(
+                f"{path}: uses acl-type and access-list-entries, the leaves of the drafts "
+                "before RFC 8519 (now type and aces.ace); ask the maker for an RFC 8520 file"
+            )
+            continue
         if not isinstance(acl.get("type"), str):
             problems.append(f"{path}.type: must name the list's type, such as ipv4-acl-type")
         aces = acl.get("aces", {}).get("ace") if isinstance(acl.get("aces"), dict) else None
