@@ -23,17 +23,15 @@ from dataclasses import dataclass
 
 from goodthings.security.broker_acl import HUB_USERNAME, acls_for, may_subscribe
 
-_STAMP = r"^(?P<at>\d+(?:\.\d+)?): "
 _CONNECTED = re.compile(
-    _STAMP + r"New client connected from \S+ as (?P<client>\S+) \(.*u'(?P<user>[^']*)'\)\.$"
+    r"New client connected from \S+ as (?P<client>\S+) \(.*u'(?P<user>[^']*)'\)\.$"
 )
 _DENIED = re.compile(
-    _STAMP
-    + r"Denied PUBLISH from (?P<client>\S+) \(d\d, q\d, r\d, m\d+, '(?P<topic>.*)', \.\.\. \(\d+ bytes\)\)$"
+    r"Denied PUBLISH from (?P<client>\S+) \(d\d, q\d, r\d, m\d+, '(?P<topic>.*)', \.\.\. \(\d+ bytes\)\)$"
 )
-_SUBSCRIBE = re.compile(_STAMP + r"Received SUBSCRIBE from (?P<client>\S+)$")
-_FILTER = re.compile(_STAMP + r"\t(?P<topic>.*) \(QoS \d\)$")
-_GONE = re.compile(_STAMP + r"Client (?P<client>\S+) (?:disconnected|closed its connection)")
+_SUBSCRIBE = re.compile(r"Received SUBSCRIBE from (?P<client>\S+)$")
+_FILTER = re.compile(r"\t(?P<topic>.*) \(QoS \d\)$")
+_GONE = re.compile(r"Client (?P<client>\S+) (?:disconnected|closed its connection)")
 
 _LINE_MAX = 4096
 """Longer lines are not Mosquitto's own (a topic is at most 64 KiB, ours far shorter)."""
@@ -45,7 +43,6 @@ _CLIENTS_MAX = 100_000
 class Denial:
     """The broker refused `username` to `action` ("publish" or "subscribe") on `topic`."""
 
-    at: float
     username: str
     action: str
     topic: str
@@ -61,27 +58,33 @@ class DenialParser:
         """The username whose SUBSCRIBE's filters the next lines list."""
 
     def feed(self, line: str) -> Iterator[Denial]:
+        # Most lines are the debug lines of ordinary messages: each is told apart by its first
+        # words after the timestamp before any pattern is tried (the hub reads every line).
         line = line.rstrip("\r\n")
-        if len(line) > _LINE_MAX:
+        stamp, _, rest = line.partition(": ")
+        if len(line) > _LINE_MAX or not stamp.replace(".", "").isdigit():
             return
-        found = _FILTER.match(line)
-        if found is not None:
+        if rest.startswith("\t"):
+            found = _FILTER.match(rest)
             user = self._subscribing
-            if user is not None and user != self._hub:
+            if found is not None and user is not None and user != self._hub:
                 topic = found["topic"]
                 if not may_subscribe(acls_for(user, self._hub), topic):
-                    yield Denial(float(found["at"]), user, "subscribe", topic)
+                    yield Denial(user, "subscribe", topic)
             return
         self._subscribing = None
-        if (found := _DENIED.match(line)) is not None:
-            user = self._users.get(found["client"])
-            if user is not None and user != self._hub:
-                yield Denial(float(found["at"]), user, "publish", found["topic"])
-        elif (found := _SUBSCRIBE.match(line)) is not None:
-            self._subscribing = self._users.get(found["client"])
-        elif (found := _CONNECTED.match(line)) is not None:
-            if len(self._users) >= _CLIENTS_MAX:
-                self._users.clear()
-            self._users[found["client"]] = found["user"]
-        elif (found := _GONE.match(line)) is not None:
+        if rest.startswith("Denied PUBLISH "):
+            if (found := _DENIED.match(rest)) is not None:
+                user = self._users.get(found["client"])
+                if user is not None and user != self._hub:
+                    yield Denial(user, "publish", found["topic"])
+        elif rest.startswith("Received SUBSCRIBE "):
+            if (found := _SUBSCRIBE.match(rest)) is not None:
+                self._subscribing = self._users.get(found["client"])
+        elif rest.startswith("New client connected "):
+            if (found := _CONNECTED.match(rest)) is not None:
+                if len(self._users) >= _CLIENTS_MAX:
+                    self._users.clear()
+                self._users[found["client"]] = found["user"]
+        elif rest.startswith("Client ") and (found := _GONE.match(rest)) is not None:
             self._users.pop(found["client"], None)
