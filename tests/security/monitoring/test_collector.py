@@ -29,7 +29,12 @@ def test_detections_quarantines_and_last_minute_figures_are_exposed(smart_home: 
             connection,
             [
                 monitoring.MinuteBucket(
-                    "front-door", last_minute, messages=7, bytes=700, dropped={"no_consent": 3}
+                    "front-door",
+                    last_minute,
+                    messages=7,
+                    bytes=700,
+                    dropped={"no_consent": 3},
+                    denied={"publish": 2},
                 )
             ],
         )
@@ -39,3 +44,4 @@ def test_detections_quarantines_and_last_minute_figures_are_exposed(smart_home: 
     assert 'goodthings_device_messages_per_minute{device="front-door"} 7.0' in text
     assert 'goodthings_device_bytes_per_minute{device="front-door"} 700.0' in text
     assert 'goodthings_dropped_per_minute{reason="no_consent"} 3.0' in text
+    assert 'goodthings_device_denied_per_minute{action="publish",device="front-door"} 2.0' in text

@@ -67,6 +67,15 @@ class MonitorCollector(Collector):
         for reason, count in sorted(totals.items()):
             dropped.add_metric([reason], count)
         yield dropped
+        denied = GaugeMetricFamily(
+            "goodthings_device_denied_per_minute",
+            "Publishes and subscriptions the broker refused a device in the last whole minute.",
+            labels=["device", "action"],
+        )
+        for bucket in buckets:
+            for action, count in sorted(bucket.denied.items()):
+                denied.add_metric([bucket.device_id, action], count)
+        yield denied
 
 
 def build_collector(engine: Engine) -> MonitorCollector:
