@@ -4,6 +4,7 @@ log. A device that keeps to its own topics is neither counted nor found."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,7 +14,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from brokers import mosquitto
+from brokers import install_mosquitto, mosquitto
+from goodthings.bench.mosquitto import private_mosquitto
 from goodthings.core.errors import DeploymentError
 from goodthings.core.store import monitoring
 from goodthings.core.store import tables as t
@@ -63,13 +65,16 @@ def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     return check()
 
 
-def _misbehave_and_behave(host: str, port: int, meter: str, thermostat: str, mqtt5: bool) -> None:
+def _misbehave_and_behave(
+    host: str, port: int, meter: str, thermostat: str, mqtt5: bool, *, granted: bool = False
+) -> None:
     """meter-1 publishes to another device's topic and subscribes to everything; thermostat-1
-    publishes to its own topic and subscribes to its own policy."""
+    publishes to its own topic and subscribes to its own policy. `granted`: the broker grants
+    the wildcard subscription (and filters each message on delivery instead)."""
     with Peer(host, port, "meter-1", meter, mqtt5=mqtt5) as bad:
         assert bad.connect()
         bad.publish("gt/thermostat-1/up", b'[{"n":"temperature","v":99}]')
-        assert not bad.subscribe("gt/#")
+        assert bad.subscribe("gt/#") is granted
     with Peer(host, port, "thermostat-1", thermostat, mqtt5=mqtt5) as good:
         assert good.connect()
         assert good.publish("gt/thermostat-1/up", b'[{"n":"temperature","v":21}]')
@@ -236,3 +241,47 @@ def test_a_rotated_log_is_followed_from_its_new_start(tmp_path: Path) -> None:
     finally:
         watch.stop()
     assert seen == [("meter-1", "publish", "gt/x/up"), ("front-door", "publish", "gt/x/up")]
+
+
+def test_mosquitto_with_an_acl_file_is_read_the_same_way(smart_home: Hub, tmp_path: Path) -> None:
+    """An operator who manages Mosquitto with a password file and an ACL file of goodthings'
+    rules (no dynamic security) gets the same counts from the same log lines. Mosquitto 2.0
+    grants `gt/#` there and filters on delivery; the hub counts it all the same, as a
+    subscription outside the device's own topics."""
+    assert smart_home.monitor is not None
+    meter, thermostat = _secret(smart_home, "meter-1"), _secret(smart_home, "thermostat-1")
+    directory = tmp_path / "acl-broker"
+    directory.mkdir()
+    passwords = directory / "passwords"
+    passwords.touch(mode=0o600)
+    for user, secret in (("meter-1", meter), ("thermostat-1", thermostat)):
+        subprocess.run(
+            ["mosquitto_passwd", "-b", str(passwords), user, secret],
+            check=True,
+            capture_output=True,
+        )
+    acl = directory / "acl"
+    acl.write_text(
+        "pattern write gt/%u/up\npattern write gt/%u/birth\n"
+        "pattern read gt/%u/policy\npattern read gt/%u/down\n"
+    )
+    settings = [
+        "allow_anonymous false",
+        f"password_file {passwords}",
+        f"acl_file {acl}",
+        "log_type debug",
+    ]
+    with private_mosquitto(directory, install_mosquitto(), settings=settings) as broker:
+        watch = watch_denials(broker.log_path, smart_home.monitor.denied)
+        watch.start()
+        try:
+            _misbehave_and_behave(
+                broker.host, broker.port, meter, thermostat, mqtt5=True, granted=True
+            )
+            assert _eventually(
+                lambda: _denied(smart_home) == {"meter-1": {"publish": 1, "subscribe": 1}}
+            ), _denied(smart_home)
+        finally:
+            watch.stop()
+    [found] = _off_profile(smart_home)
+    assert found["device_id"] == "meter-1"
