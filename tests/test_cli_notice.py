@@ -77,3 +77,20 @@ def test_apply_warns_when_a_change_creates_a_new_inference(
     assert "warning: new inference 'routes-of-passers-by' at market-square" in ran.err
     again = run(capsys, "apply", "--home", str(deployment.root))
     assert "warning" not in again.err
+
+
+def test_notice_language_shows_the_operators_own_texts_in_it(
+    capsys: pytest.CaptureFixture[str], home: Home
+) -> None:
+    assert run(capsys, "init", str(home.root), "--example", "smart-home").code == 0
+    where = ["--place", "flat-4", "--home", str(home.root)]
+    french = run(capsys, "notice", *where, "--language", "fr")
+    assert french.code == 0, french.err
+    assert "Appartement 4 : ce que nous recueillons et pourquoi" in french.out
+    assert "Votre fournisseur vous facture l&#39;électricité que vous utilisez." in french.out
+    assert "Your supplier bills you" not in french.out
+    english = run(capsys, "notice", *where, "--language", "en")
+    assert "Flat 4: what we collect and why" in english.out
+    assert "Your supplier bills you for the electricity you use." in english.out
+    jsonld = json.loads(run(capsys, "notice", *where, "--language", "fr", "--json").out)
+    assert jsonld["dct:language"] == "fr" and jsonld["dct:title"] == "Appartement 4"

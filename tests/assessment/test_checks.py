@@ -174,7 +174,9 @@ def test_a_manifest_applied_with_legalese_fails_the_notices_check(smart_home: Hu
             .mappings()
             .one()
         )
-        text = re.sub(r"(\n\s+how: ).*", lambda m: m.group(1) + legalese + ".", row["content"])
+        text = re.sub(
+            r"(\n\s+how:\n\s+en: ).*", lambda m: m.group(1) + legalese + ".", row["content"]
+        )
         assert text != row["content"]
         values = {k: v for k, v in row.items() if k != "id"}
         values.update(content=text, sha256=hashlib.sha256(text.encode()).hexdigest())
@@ -183,6 +185,40 @@ def test_a_manifest_applied_with_legalese_fails_the_notices_check(smart_home: Hu
     assert finding.verdict is Verdict.failed
     assert finding.evidence["notices_with_a_hard_sentence"]
     assert "hold a sentence above grade 20" in finding.summary
+
+
+def test_legalese_in_the_french_text_alone_fails_the_french_notices(smart_home: Hub) -> None:
+    """Each language is measured: plain English does not excuse a French text written as a
+    contract."""
+    legalese = (
+        "Le responsable du traitement procède au traitement des données à caractère personnel "
+        "conformément aux intérêts légitimes nonobstant les dérogations applicables établies "
+        "par les autorités de contrôle compétentes, sous réserve des dispositions "
+        "réglementaires complémentaires relatives à la conservation, à la communication "
+        "et à l'interconnexion des fichiers administratifs"
+    )
+    with smart_home.engine.begin() as connection:
+        row = (
+            connection.execute(
+                select(t.manifest_versions).order_by(t.manifest_versions.c.id.desc()).limit(1)
+            )
+            .mappings()
+            .one()
+        )
+        text = re.sub(
+            r"(\n\s+how:\n\s+en: .*\n\s+fr: ).*",
+            lambda m: m.group(1) + '"' + legalese + '."',
+            row["content"],
+            count=1,
+        )
+        assert text != row["content"]
+        values = {k: v for k, v in row.items() if k != "id"}
+        values.update(content=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+        connection.execute(insert(t.manifest_versions).values(**values))
+    finding = _run(smart_home, "notices.readable")
+    assert finding.verdict is Verdict.failed
+    hard = finding.evidence["notices_with_a_hard_sentence"]
+    assert hard and all(str(where).endswith("(fr)") for where in hard), hard
 
 
 def test_a_personal_stream_without_retention_fails(smart_home: Hub) -> None:

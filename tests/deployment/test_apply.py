@@ -69,7 +69,11 @@ def test_dry_run_changes_nothing(engine: Engine) -> None:
 def _without_door_sensor(text: str) -> str:
     start = text.index("  - id: opensense-d1")
     end = text.index("  - id: opensense-p3")
-    device = '  - id: front-door\n    name: Front door sensor\n    model: opensense-d1\n    place: flat-4\n    firmware: "1.8.0"\n'
+    device = (
+        "  - id: front-door\n    name:\n      en: Front door sensor\n"
+        "      fr: Capteur de la porte d'entrée\n"
+        '    model: opensense-d1\n    place: flat-4\n    firmware: "1.8.0"\n'
+    )
     assert device in text
     return (text[:start] + text[end:]).replace(device, "")
 

@@ -82,7 +82,7 @@ def test_a_relative_time_is_counted_from_when_the_hub_received_the_pack(smart_ho
 
 def test_the_allowance_is_the_deployment_s_clock_skew(smart_home: Hub) -> None:
     text = example_text("smart-home").replace(
-        "  languages: [en]", "  languages: [en]\n  clock_skew: PT1H", 1
+        "  languages: [en, fr]", "  languages: [en, fr]\n  clock_skew: PT1H", 1
     )
     apply_manifest(smart_home.engine, load_manifest_text(text))
     smart_home.pipeline.refresh()

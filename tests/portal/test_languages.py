@@ -10,9 +10,10 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-from goodthings.portal import actions, view
+from goodthings.portal import actions, activity, view, words
 from goodthings.portal.i18n import LANGUAGES
 from goodthings.runtime.hub import Hub
+from goodthings.security.monitoring import PLAIN_REASONS
 from portal_helpers import sign_in
 
 SRC = Path(__file__).parents[2] / "src" / "goodthings"
@@ -81,12 +82,13 @@ def _extracted() -> set[str]:
             SRC / "web",
             [(name, "python") for name in ("portal.py", "portal_rights.py", "_portal_common.py")],
         ),
+        (SRC / "portal", [("*.py", "python")]),
     ]
     for folder, method_map in sources:
         for _file, _line, message, _comments, _context in extract_from_dir(
             str(folder),
             method_map=method_map,
-            keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
+            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "say": None},
             options_map={"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}},
         ):
             found.add(message if isinstance(message, str) else message[0])
@@ -97,7 +99,13 @@ def _catalogue(language: str) -> dict[str, str]:
     path = SRC / "portal" / "locale" / language / "LC_MESSAGES" / "portal.po"
     with path.open("rb") as po:
         catalog = read_po(po, locale=language)
-    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str)}
+    found = {}
+    for m in catalog:
+        if isinstance(m.id, str) and m.id:
+            found[m.id] = str(m.string)
+        elif isinstance(m.id, tuple):  # a plural: its singular, translated in every form
+            found[m.id[0]] = m.string[0] if all(m.string) else ""
+    return found
 
 
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
@@ -108,5 +116,10 @@ def test_every_portal_message_and_table_word_is_translated(language: str) -> Non
     table_words = [*actions.ACTIONS.values(), actions.words("not-an-action")]
     table_words += [view.level_words(level) for level in ("exact", "coarse", "aggregate", "off")]
     table_words.append(view.plain_period(None))
+    symbols = {"°C", "%"}  # written the same in every language the portal has
+    table_words += [unit for unit in words._UNITS.values() if unit not in symbols]
+    table_words += [w for pair in words._STATES.values() for w in pair]
+    table_words += ["yes", "no", *activity._REASONS.values(), *activity._COUNTS.values()]
+    table_words += [*PLAIN_REASONS.values(), "You", "The operator", "The hub"]
     for message in [*messages, *table_words]:
         assert catalogue.get(message), f"{language}: no translation for {message!r}"

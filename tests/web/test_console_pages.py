@@ -383,8 +383,8 @@ def test_the_manifest_page_diffs_versions_and_shows_the_plan(client: TestClient,
     page = client.get("/console/manifest").text
     assert 'data-version="2"' in page and "front-door" in page.split('id="plan-lines"')[1]
     diff = client.get("/console/manifest", params={"old": 1, "new": 2}).text
-    assert "-    name: Electricity meter</span>" in diff
-    assert "+    name: Electricity meter, hall</span>" in diff
+    assert "-      en: Electricity meter</span>" in diff
+    assert "+      en: Electricity meter, hall</span>" in diff
     assert client.get("/console/manifest", params={"old": 1, "new": 9}).status_code == 404
 
 

@@ -18,9 +18,10 @@ MIN_LANGUAGES = 2
 
 
 def notices_readable(context: Context) -> Finding:
-    """Notices exist in at least two languages, the English ones read at grade 8 or below, and
-    no sentence in them reads above grade 20: the operator's own texts in the manifest count,
-    so a purpose explained in legalese fails even when the rest of the notice is plain."""
+    """Notices exist in at least two languages, each reads at grade 8 or below in each language,
+    and no sentence in them reads above grade 20: the operator's own texts in the manifest count
+    (in each language they are given in), so a purpose explained in legalese fails even when the
+    rest of the notice is plain."""
     with context.engine.connect() as connection:
         manifest = applied_manifest(connection)
     if manifest is None:
@@ -34,11 +35,13 @@ def notices_readable(context: Context) -> Finding:
     for scope in scopes:
         notice = build_notice(manifest, scope)
         english = render_html(notice, "en")
-        grades[str(scope)] = grade(visible_text(english))
-        hardest[str(scope)] = hardest_sentence(english)[0]
         for language in LANGUAGES:
-            if language == "en" or render_html(notice, language) != english:
+            html = english if language == "en" else render_html(notice, language)
+            if language == "en" or html != english:
                 translated[language] += 1
+            where = str(scope) if language == "en" else f"{scope} ({language})"
+            grades[where] = grade(visible_text(html), language)
+            hardest[where] = hardest_sentence(html, language)[0]
     languages = tuple(lang for lang, count in translated.items() if count == len(scopes))
     hard = tuple(sorted(scope for scope, level in grades.items() if level > GRADE_TARGET))
     contract = tuple(sorted(scope for scope, level in hardest.items() if level > SENTENCE_LIMIT))

@@ -27,7 +27,13 @@ def notice(
         str | None, typer.Option(help="The notice of this stream: name or model-id/name.")
     ] = None,
     lang: Annotated[
-        str, typer.Option(help=f"The language of the HTML notice: {', '.join(LANGUAGES)}.")
+        str,
+        typer.Option(
+            "--language",
+            "--lang",
+            help=f"The language of the notice (HTML and JSON-LD): {', '.join(LANGUAGES)}; the "
+            "operator's texts are shown in it where the manifest gives them in it.",
+        ),
     ] = "en",
     format: Annotated[
         NoticeFormat, typer.Option(help="html for people, json for JSON-LD with DPV terms.")

@@ -10,7 +10,7 @@ import typer
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.deployment import open_store
-from goodthings.transparency.notices import applied_manifest
+from goodthings.transparency.notices import LANGUAGES, applied_manifest
 from goodthings.transparency.signs import SignSize, build_sign, to_pdf, to_svg
 
 
@@ -41,10 +41,21 @@ def sign(
         SignSize,
         typer.Option(help="The paper: a4, a5, or sticker (74 x 105 mm) for the sensor itself."),
     ] = SignSize.a4,
+    language: Annotated[
+        str,
+        typer.Option(
+            help=f"The language of the sign and of the notice its QR code opens: "
+            f"{', '.join(LANGUAGES)}."
+        ),
+    ] = "en",
     home: HomeOption = None,
 ) -> None:
     """Make a printable sign for a place: icons, the accountable operator, a QR code."""
     place_id = _place(old_place, place)
+    if language not in LANGUAGES:
+        raise GoodthingsError(
+            f"no signs in {language!r}; the languages are: {', '.join(LANGUAGES)}"
+        )
     kind = out_file.suffix.lower()
     if kind not in {".pdf", ".svg"}:
         raise GoodthingsError(f"write the sign to a .pdf or .svg file, not {out_file.name!r}")
@@ -62,7 +73,7 @@ def sign(
         raise GoodthingsError(
             f"there is no place {place_id!r} in this deployment; its places are: {', '.join(places)}"
         )
-    made = build_sign(manifest, place_id, base_url or deployment.settings.public_url)
+    made = build_sign(manifest, place_id, base_url or deployment.settings.public_url, language)
     if kind == ".pdf":
         out_file.write_bytes(to_pdf(made, size))
     else:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select
 
 from goodthings.core.manifest import CONSENT_TYPES
-from goodthings.core.store import count_by_stream, oldest_by_stream
+from goodthings.core.store import count_by_stream, oldest_by_stream, stored_text
 from goodthings.core.store import tables as t
 
 
@@ -90,7 +90,7 @@ def streams(connection: Connection) -> list[StreamSummary]:
             id=number,
             model=model,
             name=name,
-            description=spec.get("description", ""),
+            description=stored_text(spec.get("description")),
             unit=spec.get("unit"),
             personal=personal,
             data_category=spec.get("data_category"),

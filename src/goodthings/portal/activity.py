@@ -16,10 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from goodthings.core.manifest import in_language
 from goodthings.core.store import tables as t
 from goodthings.portal.actions import ROUTINE, USES, words
+from goodthings.portal.i18n import translations
 from goodthings.portal.words import purpose_words
 from goodthings.rights.ledger_about import about, conditions_for
+from goodthings.transparency.notices import applied_manifest
 
 DAYS_PER_PAGE = 7
 
@@ -47,6 +50,8 @@ class Event:
     what: str
     detail: str
     purpose: str | None
+    representative: str | None = None
+    """Who acted for the person (a guardian), as the consent records name them."""
 
 
 @dataclass(frozen=True)
@@ -78,14 +83,50 @@ class _Names:
     devices: Mapping[str, str]
 
     @classmethod
-    def read(cls, connection: Connection) -> _Names:
+    def read(cls, connection: Connection, language: str = "en") -> _Names:
+        """The names as stored, those the operator gave by language in `language`."""
+
         def names(table: Any) -> dict[str, str]:
             return {
                 row.id: row.name or row.id
                 for row in connection.execute(select(table.c.id, table.c.name))
             }
 
-        return cls(names(t.applications), names(t.recipients), names(t.devices))
+        applications, devices = names(t.applications), names(t.devices)
+        manifest = applied_manifest(connection)
+        if manifest is not None:
+            applications |= {a.id: in_language(a.name, language) for a in manifest.applications}
+            devices |= {d.id: in_language(d.name, language) for d in manifest.devices if d.name}
+        return cls(applications, names(t.recipients), devices)
+
+
+REPRESENTATIVE = "representative of subject:"
+"""How the ledger names a representative acting for a person (`rights.consent`)."""
+
+
+def _representatives(connection: Connection, subject_id: str) -> list[tuple[str, str]]:
+    """(time, name and relationship) of every choice a representative made for the person,
+    oldest first: the ledger says that a representative acted, the consent records say who."""
+    c = t.consents
+    rows = connection.execute(
+        select(c.c.created_at, c.c.given_by)
+        .where(c.c.subject_id == subject_id, c.c.given_by.is_not(None))
+        .order_by(c.c.created_at)
+    )
+    return [(_iso(at), given_by) for at, given_by in rows]
+
+
+def _iso(at: Any) -> str:
+    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _representative_at(moment: str, known: list[tuple[str, str]]) -> str | None:
+    """The representative whose recorded choice is nearest the ledger entry's time."""
+    if not known:
+        return None
+    at = datetime.fromisoformat(_iso(moment))
+    return min(known, key=lambda k: abs(datetime.fromisoformat(k[0]) - at))[1]
 
 
 def _who(actor: str, target: str, subject_id: str, names: _Names) -> str:
@@ -101,6 +142,8 @@ def _who(actor: str, target: str, subject_id: str, names: _Names) -> str:
         return names.devices.get(name, name)
     if kind == "operator" or actor == "operator":
         return "The operator"
+    if actor.startswith(REPRESENTATIVE):
+        return "Your representative"
     return "The hub"
 
 
@@ -112,29 +155,32 @@ _REASONS = {
     "objected": "someone objected",
 }
 _COUNTS = {
-    "received": "received",
-    "stored": "kept",
-    "readings": "readings",
-    "deleted": "deleted",
-    "delivered": "sent",
+    "received": "%(number)d received",
+    "stored": "%(number)d kept",
+    "readings": "%(number)d readings",
+    "deleted": "%(number)d deleted",
+    "delivered": "%(number)d sent",
 }
 
 
-def _detail(counts: Mapping[str, int]) -> str:
-    """The entry's counts in words; counts that only repeat the action are left out."""
+def _detail(counts: Mapping[str, int], language: str = "en") -> str:
+    """The entry's counts in words, in `language`; counts that only repeat the action are left
+    out."""
+    _ = translations(language).gettext
     parts = []
     for name, number in sorted(counts.items()):
         if name.startswith("dropped."):
             reason = name.removeprefix("dropped.")
-            parts.append(f"{number} not kept ({_REASONS.get(reason, reason.replace('_', ' '))})")
+            why = _(_REASONS[reason]) if reason in _REASONS else reason.replace("_", " ")
+            parts.append(_("%(number)d not kept (%(why)s)") % {"number": number, "why": why})
         elif name in _COUNTS:
-            parts.append(f"{number} {_COUNTS[name]}")
+            parts.append(_(_COUNTS[name]) % {"number": number})
         elif name == "encrypted" and number:
-            parts.append("encrypted to your key")
+            parts.append(_("encrypted to your key"))
         elif name == "by_code":
-            parts.append("with a code")
+            parts.append(_("with a code"))
         elif name == "by_link":
-            parts.append("with a link")
+            parts.append(_("with a link"))
     return ", ".join(parts)
 
 
@@ -156,15 +202,21 @@ def _window(weeks_back: int, today: date) -> tuple[date, date]:
 
 
 def week(
-    connection: Connection, subject_id: str, weeks_back: int = 0, today: date | None = None
+    connection: Connection,
+    subject_id: str,
+    weeks_back: int = 0,
+    today: date | None = None,
+    language: str = "en",
 ) -> Week:
-    """What happened with the person's data in the seven days ending `weeks_back` weeks ago."""
+    """What happened with the person's data in the seven days ending `weeks_back` weeks ago,
+    the names the operator gave by language in `language`."""
     start, end = _window(max(0, weeks_back), today or datetime.now(UTC).date())
     low, high = start.isoformat(), (end + timedelta(days=1)).isoformat()
     e = t.ledger_entries
     concerns = conditions_for(connection, subject_id)
     mine = about(connection, subject_id).devices
-    names = _Names.read(connection)
+    names = _Names.read(connection, language)
+    representatives = _representatives(connection, subject_id)
     rows = connection.execute(
         select(e.c.time, e.c.actor, e.c.action, e.c.object, e.c.purpose, e.c.counts)
         .where(concerns, e.c.time >= low, e.c.time < high)
@@ -199,8 +251,13 @@ def week(
                     time=f"{moment[:10]} {clock}",
                     who=_who(row["actor"], row["object"], subject_id, names),
                     what=words(action),
-                    detail=_detail(counts),
+                    detail=_detail(counts, language),
                     purpose=purpose_words(row["purpose"]),
+                    representative=(
+                        _representative_at(moment, representatives)
+                        if row["actor"].startswith(REPRESENTATIVE)
+                        else None
+                    ),
                 )
             )
     older = connection.execute(select(e.c.seq).where(concerns, e.c.time < low).limit(1)).first()
@@ -213,7 +270,7 @@ def week(
         ],
         events=events,
         routine=[
-            Routine(day, words(action), times, _detail(counts))
+            Routine(day, words(action), times, _detail(counts, language))
             for (day, action), (times, counts) in routine.items()
         ],
         older=older is not None,

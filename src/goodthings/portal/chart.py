@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from babel.dates import format_datetime
 from markupsafe import Markup, escape
 
+from goodthings.portal.i18n import translations
 from goodthings.portal.view import Reading
 from goodthings.portal.words import value_words
 
@@ -29,14 +31,21 @@ def _number(value: object) -> float | None:
     return None
 
 
-def _moment(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%d %b %H:%M")
+def _moment(seconds: float, language: str) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return format_datetime(moment, "dd MMM HH:mm", tzinfo=UTC, locale=language)
 
 
 def sparkline(
-    readings: Sequence[Reading], title: str, unit: str | None, stream: str = ""
+    readings: Sequence[Reading],
+    title: str,
+    unit: str | None,
+    stream: str = "",
+    language: str = "en",
 ) -> Markup:
-    """The readings as a line; an empty string when fewer than two are numbers."""
+    """The readings as a line, its labels and words in `language`; an empty string when fewer
+    than two are numbers."""
+    say = translations(language).gettext
     points = [
         (r.time.timestamp(), v, r.value)
         for r in readings
@@ -53,7 +62,7 @@ def sparkline(
     span_v = (high - low) or 1.0
 
     def words(value: float) -> str:
-        return value_words(bool(value) if yes_no else value, stream, unit)
+        return value_words(bool(value) if yes_no else value, stream, unit, language)
 
     def x(moment: float) -> float:
         return LEFT + (moment - t0) / span_t * (WIDTH - LEFT - RIGHT)
@@ -69,12 +78,17 @@ def sparkline(
     else:
         drawn = [(m, v) for m, v, _ in points]
     path = " ".join(f"{x(m):.1f},{y(v):.1f}" for m, v in drawn)
-    first, last = _moment(t0), _moment(t1)
-    summary = (
-        f"{title}: {len(points)} readings from {first} to {last} UTC"
-        + ("" if yes_no else f", between {words(low)} and {words(high)}")
-        + f", latest {words(values[-1])}"
-    )
+    first, last = _moment(t0, language), _moment(t1, language)
+    facts = {"count": len(points), "first": first, "last": last, "latest": words(values[-1])}
+    if yes_no:
+        said = say("%(count)d readings from %(first)s to %(last)s UTC, latest %(latest)s")
+    else:
+        said = say(
+            "%(count)d readings from %(first)s to %(last)s UTC, between %(low)s and %(high)s, "
+            "latest %(latest)s"
+        )
+        facts |= {"low": words(low), "high": words(high)}
+    summary = f"{title}: {said % facts}"
     base, top, right = HEIGHT - BOTTOM, TOP, WIDTH - RIGHT
     text = f'font-size="11" fill="{INK}" font-family="system-ui, sans-serif"'
     # Every value below is a number or escaped.
@@ -88,7 +102,7 @@ def sparkline(
         f'<text x="{LEFT - 4}" y="{y(low) + 4:.1f}" text-anchor="end" {text}>{escape(words(low))}</text>'
         f'<text x="{LEFT}" y="{base + 14}" {text}>{first}</text>'
         f'<text x="{right}" y="{base + 14}" text-anchor="end" {text}>{last}</text>'
-        f'<text x="{(LEFT + right) / 2:.0f}" y="{base + 30}" text-anchor="middle" {text}>time (UTC)</text>'
+        f'<text x="{(LEFT + right) / 2:.0f}" y="{base + 30}" text-anchor="middle" {text}>{escape(say("time (UTC)"))}</text>'
         f'<polyline fill="none" stroke="{LINE}" stroke-width="2" points="{path}"/>'
         "</svg>"
     )

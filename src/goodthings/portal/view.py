@@ -19,6 +19,7 @@ from goodthings.core.manifest import (
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
+    in_language,
     is_consent,
 )
 from goodthings.core.store import Order, Selection, moment_of, monitoring, select_readings
@@ -34,10 +35,12 @@ from goodthings.policy import (
     people_concerned,
     reads,
 )
+from goodthings.portal.i18n import translations
 from goodthings.portal.words import purpose_words
 from goodthings.rights import objections
-from goodthings.rights.consent import Waiting, share_choices, waiting_words
-from goodthings.transparency.notices import duration_words
+from goodthings.rights.consent import Waiting, share_choices
+from goodthings.transparency.notices import applied_manifest, duration_words
+from goodthings.transparency.notices.render import translations as notice_translations
 
 LATEST = 24
 _LEVEL_WORDS = {
@@ -123,20 +126,27 @@ class StreamAbout:
         )
 
 
-def cut_off(connection: Connection, streams: Sequence[StreamAbout]) -> list[str]:
-    """A line for each of the person's devices that is quarantined, in plain words."""
+@dataclass(frozen=True)
+class CutOff:
+    """One of the person's devices is quarantined: since when and why, for a page to word."""
+
+    device_name: str
+    at: datetime
+    reason: str
+
+
+def cut_off(connection: Connection, streams: Sequence[StreamAbout]) -> list[CutOff]:
+    """Each of the person's devices that is quarantined."""
     held = monitoring.current_quarantines(connection)
     names = {s.device_id: s.device_name for s in streams if s.device_id in held}
     return [
-        f"The {name} was cut off on {_day_and_time(held[device].at)} because "
-        f"{held[device].reason}; nothing it sent after that was kept."
+        CutOff(name, _utc(held[device].at), held[device].reason)
         for device, name in sorted(names.items())
     ]
 
 
-def _day_and_time(at: datetime) -> str:
-    moment = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def plain_period(duration: str | None) -> str:
@@ -165,8 +175,12 @@ def _term_words(vocabulary: Any, name: str | None) -> tuple[str, str]:
     return (term.label, term.explanation)
 
 
-def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> list[StreamAbout]:
-    """Every personal stream about the person, on every current device, with their readings."""
+def streams_about(
+    connection: Connection, keyring: Keyring, subject_id: str, language: str = "en"
+) -> list[StreamAbout]:
+    """Every personal stream about the person, on every current device, with their readings;
+    the operator's texts (descriptions, how data is used, terms, place names) in `language`
+    where the manifest gives them in it."""
     facts = inputs.read_inputs(connection)
     all_choices = inputs.current_choices(connection, [subject_id])
     shares_given = share_choices(connection, subject_id)
@@ -179,8 +193,9 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
     names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
     device_names = dict(connection.execute(select(t.devices.c.id, t.devices.c.name)).all())
     places = {row.id: row for row in connection.execute(select(t.places))}
+    place_names, local_device_names = _names_in(connection, language)
     objecting = objections.current(connection)
-    automated = _automated_readers(connection)
+    automated = _automated_readers(connection, language)
     found: list[StreamAbout] = []
     for device in facts.devices:
         for rule in facts.rules.get(device.model_id, ()):
@@ -193,7 +208,16 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                 _use(
                     u,
                     all_choices.get((subject_id, rule.stream_id, u["purpose"])),
-                    _together(places.get(device.place_id), rule, device, u, facts.choices),
+                    _together(
+                        places.get(device.place_id),
+                        place_names.get(device.place_id),
+                        rule,
+                        device,
+                        u,
+                        facts.choices,
+                        language,
+                    ),
+                    language,
                 )
                 for u in spec["purposes"]
             )
@@ -202,7 +226,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                     recipient=s["recipient"],
                     name=names.get(s["recipient"], s["recipient"]),
                     purpose=s["purpose"],
-                    terms=s.get("terms", ""),
+                    terms=in_language(s.get("terms"), language),
                     given=shares_given.get((rule.stream_id, s["purpose"], s["recipient"]), False),
                 )
                 for s in spec.get("recipients", [])
@@ -212,13 +236,16 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                 StreamAbout(
                     stream_id=rule.stream_id,
                     device_id=device.device_id,
-                    device_name=device_names.get(device.device_id) or device.device_id,
+                    device_name=local_device_names.get(device.device_id)
+                    or device_names.get(device.device_id)
+                    or device.device_id,
                     place=device.place_id,
-                    place_name=getattr(places.get(device.place_id), "name", None)
+                    place_name=place_names.get(device.place_id)
+                    or getattr(places.get(device.place_id), "name", None)
                     or device.place_id,
                     name=rule.name,
                     label=f"{model_id}/{rule.name}",
-                    description=spec.get("description", ""),
+                    description=in_language(spec.get("description"), language),
                     unit=spec.get("unit"),
                     category=category,
                     category_words=_term_words(PERSONAL_DATA_CATEGORIES, category)[1] or None,
@@ -228,7 +255,7 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
                     retention=plain_period(spec.get("retention")),
                     keep_for=spec.get("retention"),
                     levels=rule.levels,
-                    automation=spec.get("automation"),
+                    automation=_automation_in(spec.get("automation"), language),
                     latest=tuple(
                         latest_readings(connection, keyring, device.device_id, rule.stream_id)
                     ),
@@ -242,7 +269,26 @@ def streams_about(connection: Connection, keyring: Keyring, subject_id: str) -> 
     return found
 
 
-def _automated_readers(connection: Connection) -> dict[str, tuple[tuple[str, str], ...]]:
+def _names_in(connection: Connection, language: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Each place's and device's name in `language`, from the applied manifest (the places and
+    devices tables keep the default language's only)."""
+    manifest = applied_manifest(connection)
+    if manifest is None:
+        return {}, {}
+    places = {place.id: in_language(place.name, language) for place in manifest.places}
+    devices = {d.id: in_language(d.name, language) for d in manifest.devices if d.name}
+    return places, devices
+
+
+def _automation_in(automation: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    if not automation:
+        return automation
+    return {**automation, "description": in_language(automation.get("description"), language)}
+
+
+def _automated_readers(
+    connection: Connection, language: str = "en"
+) -> dict[str, tuple[tuple[str, str], ...]]:
     """Stream name or `model/name` → the applications reading it that declare automation."""
     found: dict[str, tuple[tuple[str, str], ...]] = {}
     rows = connection.execute(
@@ -250,32 +296,86 @@ def _automated_readers(connection: Connection) -> dict[str, tuple[tuple[str, str
             t.applications.c.retired_at.is_(None)
         )
     )
-    for name, spec in rows:
+    for stored_name, spec in rows:
+        name = in_language((spec or {}).get("name"), language) or stored_name
         automation = (spec or {}).get("automation") or {}
         if not (automation.get("automated_decisions") or automation.get("profiling")):
             continue
         for stream in spec.get("streams", []):
-            found[stream] = (*found.get(stream, ()), (name, automation.get("description") or ""))
+            does = in_language(automation.get("description"), language)
+            found[stream] = (*found.get(stream, ()), (name, does))
     return found
 
 
 def _together(
     place: Any,
+    local_name: str | None,
     rule: StreamRule,
     device: DeviceFacts,
     use: dict[str, Any],
     choices: Mapping[ConsentKey, Choice],
+    language: str,
 ) -> str | None:
     """The words saying how many of a shared place's occupants agreed to a use, if it needs
-    all of them."""
+    all of them, in `language`."""
     if not is_consent(use.get("legal_basis")) or len(people_concerned(rule, device)) < 2:
         return None
     counted = agreement(rule, device, use["purpose"], choices)
     name, kind = (place.name, place.kind) if place is not None else (device.place_id, "other")
-    return waiting_words(Waiting(name, kind, counted.agreed, counted.concerned))
+    return together_words(
+        Waiting(local_name or name, kind, counted.agreed, counted.concerned), language
+    )
 
 
-def _use(use: dict[str, Any], choice: Choice | None, together: str | None = None) -> Use:
+def together_words(waiting: Waiting, language: str) -> str:
+    """`rights.consent.waiting_words` in the portal's language: "Collection waits until every
+    resident of Flat 4 agrees: 1 of 2 residents has agreed." """
+    catalogue = translations(language)
+    _, ngettext = catalogue.gettext, catalogue.ngettext
+    resident = waiting.kind in {"home", "care-facility"}
+    facts = {"place": waiting.place, "agreed": waiting.agreed, "concerned": waiting.concerned}
+    if waiting.complete:
+        if resident:
+            return (
+                _(
+                    "Every resident of %(place)s has agreed (%(agreed)d of %(concerned)d residents), so "
+                    "collection for this can go ahead."
+                )
+                % facts
+            )
+        return (
+            _(
+                "Every occupant of %(place)s has agreed (%(agreed)d of %(concerned)d occupants), so "
+                "collection for this can go ahead."
+            )
+            % facts
+        )
+    if resident:
+        return (
+            ngettext(
+                "Collection waits until every resident of %(place)s agrees: %(agreed)d of "
+                "%(concerned)d residents has agreed.",
+                "Collection waits until every resident of %(place)s agrees: %(agreed)d of "
+                "%(concerned)d residents have agreed.",
+                waiting.agreed,
+            )
+            % facts
+        )
+    return (
+        ngettext(
+            "Collection waits until every occupant of %(place)s agrees: %(agreed)d of "
+            "%(concerned)d occupants has agreed.",
+            "Collection waits until every occupant of %(place)s agrees: %(agreed)d of "
+            "%(concerned)d occupants have agreed.",
+            waiting.agreed,
+        )
+        % facts
+    )
+
+
+def _use(
+    use: dict[str, Any], choice: Choice | None, together: str | None = None, language: str = "en"
+) -> Use:
     label, why = _term_words(PURPOSES, use["purpose"])
     basis = use.get("legal_basis")
     needs = is_consent(basis)
@@ -286,7 +386,7 @@ def _use(use: dict[str, Any], choice: Choice | None, together: str | None = None
         why=why,
         legal_basis=basis,
         basis_words=_term_words(LEGAL_BASES, basis)[1],
-        how=use.get("how", ""),
+        how=in_language(use.get("how"), language),
         needs_consent=needs,
         given=given if needs else True,
         level=(choice.level if given and choice is not None else "off") if needs else "exact",
@@ -337,20 +437,26 @@ def inferences(streams: Sequence[StreamAbout]) -> list[str]:
     return said
 
 
-def describe_choice(connection: Connection) -> Callable[[str, str, str | None], str]:
-    """Plain words for a (stream label, purpose, recipient) as the history shows it."""
+def describe_choice(
+    connection: Connection, language: str = "en"
+) -> Callable[[str, str, str | None], str]:
+    """Plain words for a (stream label, purpose, recipient) as the history shows it, the
+    operator's description in `language`."""
     streams = {
-        f"{row.model_id}/{row.name}": row.spec.get("description") or row.name
+        f"{row.model_id}/{row.name}": in_language(row.spec.get("description"), language) or row.name
         for row in connection.execute(
             select(t.streams.c.model_id, t.streams.c.name, t.streams.c.spec)
         )
     }
     names = dict(connection.execute(select(t.recipients.c.id, t.recipients.c.name)).all())
 
+    _ = translations(language).gettext
+    dpv = notice_translations(language).gettext
+
     def words(stream: str, purpose: str, recipient: str | None) -> str:
-        text = f"{streams.get(stream, stream)}, {purpose_words(purpose)}"
+        text = f"{streams.get(stream, stream)}, {dpv(purpose_words(purpose) or purpose)}"
         if recipient:
-            text += f", shared with {names.get(recipient, recipient)}"
+            text += ", " + _("shared with %(name)s") % {"name": names.get(recipient, recipient)}
         return text
 
     return words

@@ -8,6 +8,7 @@ shows them to people goes through these functions, so a term is worded the same 
 from __future__ import annotations
 
 from goodthings.core.manifest import PURPOSES
+from goodthings.portal.i18n import translations
 
 # SenML units (RFC 8428 §12.1 and its registry) the examples and devices use, as people write them.
 _UNITS = {
@@ -62,16 +63,20 @@ def unit_words(unit: str | None) -> str:
     return _UNITS.get(unit, unit)
 
 
-def value_words(value: object, stream: str = "", unit: str | None = None) -> str:
-    """A reading as text: yes/no values in words that fit the stream, numbers with their unit."""
+def value_words(
+    value: object, stream: str = "", unit: str | None = None, language: str = "en"
+) -> str:
+    """A reading as text: yes/no values in words that fit the stream, numbers with their unit,
+    in `language` (the portal's catalogue has the words)."""
+    _ = translations(language).gettext
     if isinstance(value, bool):
         key = next((k for k in _STATES if k in stream.lower()), None)
         on, off = _STATES[key] if key else ("yes", "no")
-        return on if value else off
+        return _(on if value else off)
     if value is None:
-        return "no value"
+        return _("no value")
     shown = f"{value:g}" if isinstance(value, float) else str(value)
-    words = unit_words(unit)
+    words = _(unit_words(unit)) if unit else ""
     if not words:
         return shown
     return f"{shown}{words}" if words in {"°C", "%"} else f"{shown} {words}"

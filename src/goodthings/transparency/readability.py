@@ -1,7 +1,10 @@
 """Readability of pages: the text a reader sees, split where a reader pauses, and its grade.
 
 The notices promise plain language (Flesch-Kincaid grade 8 or below in English); the tests and
-the assessment's `notices.readable` check measure it the same way, here. textstat counts
+the assessment's `notices.readable` check measure it the same way, here. Other languages have
+no Flesch-Kincaid formula: their text is measured with Flesch's reading ease in the language's
+own adaptation (Kandel and Moles for French), turned into a school grade with Flesch's own table,
+so one target and one sentence limit hold for every language. textstat counts
 English syllables with NLTK's CMU dictionary, which it downloads at first use; the hub must not
 reach the network for that, so syllables are counted with pyphen's hyphenation dictionaries
 (shipped in the package), as textstat already does for words the CMU dictionary lacks and for
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from itertools import pairwise
 
 import textstat
+from textstat.backend.metrics import flesch_reading_ease
 
 try:
     from textstat.backend.counts import _count_syllables
@@ -27,9 +32,43 @@ GRADE_TARGET = 8.0
 """The Flesch-Kincaid grade the notices are written to: most adults read it easily."""
 
 
-def grade(text: str) -> float:
-    """The Flesch-Kincaid grade of `text`."""
-    return float(textstat.flesch_kincaid_grade(text))
+SENTENCE_LIMIT = 20.0
+"""No single sentence of ten words or more may read above this grade: an average hides one
+sentence written like a contract, a reader does not."""
+
+
+_EASE_TO_GRADE: tuple[tuple[float, float], ...] = (
+    (100.0, 4.0),
+    (90.0, 5.0),
+    (80.0, 6.0),
+    (70.0, 7.0),
+    (60.0, 8.5),
+    (50.0, 11.0),
+    (30.0, 14.0),
+    (0.0, SENTENCE_LIMIT),
+)
+"""Flesch's table from reading ease to school grade ("60 to 70: 8th and 9th grade"), as points
+to draw straight lines between; the end of his scale (ease 0, past "college graduate") is the
+sentence limit, so a sentence off the scale fails in every language."""
+
+
+def grade(text: str, language: str = "en") -> float:
+    """The grade of `text`: Flesch-Kincaid in English, else from its reading ease in `language`."""
+    if language == "en":
+        return float(textstat.flesch_kincaid_grade(text))
+    return grade_of_ease(float(flesch_reading_ease(text, language)))
+
+
+def grade_of_ease(ease: float) -> float:
+    """A reading ease as a school grade, along Flesch's table; beyond its ends, its slopes."""
+    points = _EASE_TO_GRADE
+    if ease >= points[0][0]:
+        return max(0.0, points[0][1] - (ease - points[0][0]) / 10)
+    for (high, easy), (low, hard) in pairwise(points):
+        if ease >= low:
+            return hard - (ease - low) / (high - low) * (hard - easy)
+    (high, easy), (low, hard) = points[-2], points[-1]
+    return hard + (low - ease) / (high - low) * (hard - easy)
 
 
 _BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "title", "td", "th", "caption"}
@@ -67,11 +106,6 @@ class _Text(HTMLParser):
             self.units.append(text if text[-1] in ".!?:" else text + ".")
 
 
-SENTENCE_LIMIT = 20.0
-"""No single sentence of ten words or more may read above this grade: an average hides one
-sentence written like a contract, a reader does not."""
-
-
 def units(html: str) -> list[str]:
     """The text a reader sees, one heading, paragraph, list item or cell at a time."""
     parser = _Text()
@@ -85,11 +119,15 @@ def visible_text(html: str) -> str:
     return " ".join(units(html))
 
 
-def hardest_sentence(html: str) -> tuple[float, str]:
+def hardest_sentence(html: str, language: str = "en") -> tuple[float, str]:
     """The grade and text of the hardest sentence of ten words or more (0 and "" when none)."""
     sentences = (s for unit in units(html) for s in _SENTENCE_END.split(unit))
-    graded = [(grade(sentence), sentence) for sentence in sentences if len(sentence.split()) >= 10]
+    graded = [
+        (grade(sentence, language), sentence)
+        for sentence in sentences
+        if len(sentence.split()) >= 10
+    ]
     return max(graded, default=(0.0, ""))
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9À-Ý])")

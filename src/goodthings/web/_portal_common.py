@@ -10,15 +10,18 @@ send no Referer (a sign-in link must not leak to another site).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any
 
+from babel.dates import format_datetime
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from goodthings.core.manifest import in_language
 from goodthings.core.store import tables as t
 from goodthings.portal import purpose_words, unit_words, value_words
 from goodthings.portal.i18n import choose, translations
@@ -89,7 +92,13 @@ def templates_for(language: str) -> Jinja2Templates:
     env.filters["words"] = words
     env.filters["unit"] = lambda unit: words(unit_words(unit))
     env.filters["purpose"] = lambda purpose: words(purpose_words(purpose))
-    env.globals["value_words"] = lambda *args: words(value_words(*args))
+    env.globals["value_words"] = lambda value, stream="", unit=None: value_words(
+        value, stream, unit, language
+    )
+    env.globals["when"] = lambda moment, pattern="dd MMM y HH:mm:ss": format_datetime(
+        moment, pattern, tzinfo=UTC, locale=language
+    )
+    env.filters["local"] = lambda text: in_language(text, language)
     env.globals["duration"] = lambda iso: duration_words(iso, language)
     env.globals["language"] = language
     return Jinja2Templates(env=env)

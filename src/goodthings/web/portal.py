@@ -29,6 +29,7 @@ from goodthings.web._portal_common import (
     PortalSession,
     context_of,
     gettext_for,
+    language_of,
     limiter_of,
     render,
     set_cookie,
@@ -53,7 +54,9 @@ def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     if session is None:
         return _sign_in_page(request)
     with hub.engine.connect() as connection:
-        streams = view.streams_about(connection, hub.keyring, session.subject_id)
+        streams = view.streams_about(
+            connection, hub.keyring, session.subject_id, language_of(request)
+        )
         operator = view.responsible(connection)
         cut_off = view.cut_off(connection, streams)
     shown = sum(len(stream.latest) for stream in streams)
@@ -62,7 +65,9 @@ def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     context = context_of(request, session, "collected")
     context.update(
         streams=streams,
-        chart_for=lambda s: sparkline(s.latest, s.description or s.name, s.unit, s.name),
+        chart_for=lambda s: sparkline(
+            s.latest, s.description or s.name, s.unit, s.name, language_of(request)
+        ),
         inferences=view.inferences(streams),
         cut_off=cut_off,
         operator=operator,
@@ -223,7 +228,7 @@ def stop(hub: HubDep, session: FormSession) -> Response:
 def history(request: Request, hub: HubDep, session: PortalSession) -> Response:
     with hub.engine.connect() as connection:
         records = list(reversed(consent.history(connection, session.subject_id)))
-        describe = view.describe_choice(connection)
+        describe = view.describe_choice(connection, language_of(request))
     context = context_of(request, session, "history")
     context.update(records=records, level_words=view.level_words, describe=describe)
     return render(request, "portal/history.html", context)
@@ -259,7 +264,7 @@ def who_used(
     request: Request, hub: HubDep, session: PortalSession, week: Annotated[int, Query(ge=0)] = 0
 ) -> Response:
     with hub.engine.connect() as connection:
-        shown = activity.week(connection, session.subject_id, week)
+        shown = activity.week(connection, session.subject_id, week, language=language_of(request))
     context = context_of(request, session, "activity")
     context.update(week=shown, weeks_back=week)
     return render(request, "portal/activity.html", context)

@@ -62,7 +62,7 @@ def _manifest(case: dict[str, object]) -> str:
     text = text.replace(POWER_BLOCK, block)
     old = (
         "          - purpose: OptimisationForConsumer\n            legal_basis: Consent\n"
-        "            how: The energy dashboard"
+        "            how:\n              en: The energy dashboard"
     )
     assert old in text
     return text.replace(old, old.replace("Consent", str(case["basis"])))

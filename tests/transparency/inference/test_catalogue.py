@@ -57,7 +57,8 @@ def test_a_second_counter_place_is_a_new_inference_and_an_unchanged_manifest_is_
 def test_adding_a_presence_sensor_beside_a_meter_reveals_the_daily_routine() -> None:
     text = _text("smart-home")
     without = text.replace(
-        "  - id: presence-living\n    name: Living-room presence sensor\n    model: opensense-p3\n"
+        "  - id: presence-living\n    name:\n      en: Living-room presence sensor\n"
+        "      fr: Capteur de présence du salon\n    model: opensense-p3\n"
         '    place: flat-4\n    firmware: "3.2.1"\n',
         "",
     )

@@ -42,6 +42,11 @@ def _places() -> list[tuple[str, str]]:
 
 
 PLACES = _places()
+CASES = [(example, place, "en") for example, place in PLACES] + [
+    (example, place, "fr") for example, place in PLACES if example == "smart-home"
+]
+"""Every place in English; the smart-home example, which gives its texts in French too, in
+French as well (French words are longer: the layout must still fit)."""
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +66,14 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 @pytest.mark.parametrize("size", list(SignSize), ids=str)
-@pytest.mark.parametrize(("example", "place"), PLACES, ids=[f"{e}-{p}" for e, p in PLACES])
+@pytest.mark.parametrize(
+    ("example", "place", "language"), CASES, ids=[f"{e}-{p}-{lang}" for e, p, lang in CASES]
+)
 def test_nothing_on_the_sign_overlaps_or_is_cut_off(
-    browser: Browser, example: str, place: str, size: SignSize
+    browser: Browser, example: str, place: str, language: str, size: SignSize
 ) -> None:
     manifest = load_manifest_text((ROOT / "examples" / f"{example}.yaml").read_text()).manifest
-    svg = to_svg(build_sign(manifest, place, BASE), size).split("\n", 1)[1]
+    svg = to_svg(build_sign(manifest, place, BASE, language), size).split("\n", 1)[1]
     width, height = (round(mm * PX_PER_MM) for mm in size.millimetres)
     page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=2)
     try:
@@ -74,7 +81,10 @@ def test_nothing_on_the_sign_overlaps_or_is_cut_off(
             f"<!doctype html><html><style>body{{margin:0}} svg{{display:block}}</style><body>{svg}</body></html>"
         )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{example}-{place}-{size}.png"), full_page=True)
+        shot = (
+            ARTIFACTS / f"{example}-{place}-{size}{'' if language == 'en' else '-' + language}.png"
+        )
+        page.screenshot(path=str(shot), full_page=True)
         drawn = page.evaluate(_BOXES)
     finally:
         page.close()

@@ -147,3 +147,30 @@ def test_the_sign_command_takes_a_size(
     argv = ["sign", "--place", "room-1", "--size", "sticker", "--out", str(svg)]
     assert run(capsys, *argv, "--home", str(home.root)).code == 0
     assert 'width="74.0mm" height="105.0mm"' in svg.read_text()
+
+
+def test_a_french_sign_has_the_hubs_and_the_operators_words_in_french() -> None:
+    sign = build_sign(_manifest("smart-home"), "flat-4", BASE, "fr")
+    assert sign.place == "Appartement 4" and sign.url == f"{BASE}/notice/place/flat-4?lang=fr"
+    assert sign.data[0].what == "L'électricité que l'appartement consomme en ce moment"
+    assert sign.data[0].kept == "13 mois"
+    assert "Pour gérer les paiements, les factures et les reçus" in {p.why for p in sign.purposes}
+    svg = to_svg(sign)
+    assert "Des capteurs sont utilisés ici" in svg and "Sensors in use" not in svg
+    assert "<title>Consommation d'énergie</title>" in svg, "the icons' names too"
+    assert "(Des capteurs sont utilisés ici)".encode("latin-1") in to_pdf(sign)
+    with pytest.raises(ValueError, match="no signs in 'de'"):
+        build_sign(_manifest("smart-home"), "flat-4", BASE, "de")
+
+
+def test_the_sign_command_takes_a_language(
+    capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
+) -> None:
+    assert run(capsys, "init", str(home.root), "--example", "smart-home").code == 0
+    svg = tmp_path / "flat.svg"
+    argv = ["sign", "--place", "flat-4", "--out", str(svg), "--home", str(home.root)]
+    made = run(capsys, *argv, "--language", "fr")
+    assert made.code == 0, made.err
+    assert "Appartement 4" in svg.read_text() and "/notice/place/flat-4?lang=fr" in svg.read_text()
+    wrong = run(capsys, *argv, "--language", "de")
+    assert wrong.code == 1 and "no signs in 'de'" in wrong.err

@@ -6,6 +6,7 @@ from goodthings.core.manifest.loader import LoadedManifest, load_manifest, load_
 from goodthings.core.manifest.released import RELEASE, Release
 from goodthings.core.manifest.schema import Contact, Device, Manifest, Stream, period_of
 from goodthings.core.manifest.source import Located, load_yaml
+from goodthings.core.manifest.texts import LocalText, in_language, languages_of
 from goodthings.core.manifest.vocabulary import (
     ART9_CONDITIONS,
     CONSENT,
@@ -34,6 +35,7 @@ __all__ = [
     "Contact",
     "Device",
     "LoadedManifest",
+    "LocalText",
     "Located",
     "Manifest",
     "Release",
@@ -41,8 +43,10 @@ __all__ = [
     "Term",
     "Vocabulary",
     "append_device",
+    "in_language",
     "is_consent",
     "is_special",
+    "languages_of",
     "load_manifest",
     "load_manifest_text",
     "load_yaml",

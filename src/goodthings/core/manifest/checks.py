@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
-from typing import Protocol
+from typing import Any, Protocol
+
+from pydantic import BaseModel
 
 from goodthings.core.manifest.schema import About, Level, Manifest, Stream, ValueType
+from goodthings.core.manifest.texts import LocalText
 from goodthings.core.manifest.vocabulary import EXPLICIT_CONSENT, is_consent, is_special
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -382,6 +385,45 @@ def _disclosure(manifest: Manifest) -> Iterator[Finding]:
         )
 
 
+def _texts(
+    value: Any, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], LocalText]]:
+    """Every text given by language, with its path, anywhere in the manifest."""
+    if isinstance(value, LocalText):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), (*path, name))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
+
+
+def _languages(manifest: Manifest) -> Iterator[Finding]:
+    """A text by language has the deployment's first language (the one a plain string is in,
+    and the one shown when a reader's language is missing) and only the deployment's languages."""
+    languages = manifest.deployment.languages
+    default = languages[0]
+    yield from _duplicates(
+        (("deployment", "languages", index), code) for index, code in enumerate(languages)
+    )
+    for path, text in _texts(manifest, ()):
+        if default not in text.translations:
+            given = ", ".join(text.translations)
+            yield (
+                path,
+                f"no text in {default!r}, the deployment's first language (deployment.languages); "
+                f"this text is given in {given}: add {default}: ... to it",
+            )
+        for code in text.translations:
+            if code not in languages:
+                yield (
+                    (*path, code),
+                    f"{code!r} is not one of the deployment's languages ({', '.join(languages)}); "
+                    f"add it to deployment.languages or remove this text",
+                )
+
+
 def _monitoring(manifest: Manifest) -> Iterator[Finding]:
     """A profile may only allow streams its model declares: anything else could never arrive."""
     for m, model in enumerate(manifest.device_models):
@@ -411,4 +453,5 @@ _RULES: tuple[Callable[[Manifest], Iterator[Finding]], ...] = (
     _applications,
     _disclosure,
     _monitoring,
+    _languages,
 )

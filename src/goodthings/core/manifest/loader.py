@@ -50,7 +50,7 @@ def _validated(located: Located, text: str, directory: Path | None = None) -> Lo
     data, renamed = follow_renames(located.data)
     warnings = tuple(located.problem(path, message) for path, message in renamed)
     try:
-        manifest = Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data, context={"languages": _languages(data)})
     except ValidationError as exc:
         raise ManifestError([_problem(located, error) for error in exc.errors()]) from None
     findings = check(manifest)
@@ -60,6 +60,16 @@ def _validated(located: Located, text: str, directory: Path | None = None) -> Lo
         raise ManifestError([located.problem(path, message) for path, message in findings])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedManifest(manifest, located.file, digest, text, warnings)
+
+
+def _languages(data: Any) -> list[str]:
+    """The deployment's languages as written, so a text given by language takes its words in
+    the first one as its default (a wrong list is reported by the schema, not here)."""
+    deployment = data.get("deployment") if isinstance(data, dict) else None
+    languages = deployment.get("languages") if isinstance(deployment, dict) else None
+    if isinstance(languages, list) and languages and all(isinstance(c, str) for c in languages):
+        return languages
+    return ["en"]
 
 
 def _missing_files(manifest: Manifest, directory: Path) -> list[tuple[tuple[str | int, ...], str]]:

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from goodthings.core.manifest.texts import Words, valid_language
 from goodthings.core.manifest.vocabulary import (
     ART9_CONDITIONS,
     LEGAL_BASES,
@@ -106,6 +107,7 @@ DataCategoryTerm = Annotated[
 ]
 Duration = Annotated[str, AfterValidator(_duration)]
 Text = Annotated[str, Field(min_length=1)]
+Language = Annotated[str, AfterValidator(valid_language)]
 
 
 def _inside_deployment(value: str) -> str:
@@ -195,10 +197,10 @@ class PlaceKind(StrEnum):
 
 class Place(_Model):
     id: Identifier
-    name: Text
+    name: Words
     kind: PlaceKind
     address: str | None = None
-    area: str | None = None
+    area: Words | None = None
     """A description of the area covered when there is no postal address."""
     occupants: list[Identifier] = []
     """Subjects who live or work here; streams `about: occupant` are about them."""
@@ -217,7 +219,7 @@ class Representative(_Model):
     """
 
     name: Text
-    relationship: Text
+    relationship: Words
     """Why they may decide, in words: "daughter, lasting power of attorney for welfare"."""
     contact: str | None = None
     places: list[Identifier] = []
@@ -234,7 +236,7 @@ class Subject(_Model):
     role: Text
     contact: str | None = None
     """How the operator reaches them: email, phone or postal address."""
-    language: str = "en"
+    language: Language = "en"
     represented_by: Representative | None = None
     """Who consents for them when they cannot themselves."""
 
@@ -288,14 +290,14 @@ class PurposeUse(_Model):
     legal_basis: LegalBasisTerm | None = None
     special_category_condition: Art9ConditionTerm | None = None
     """GDPR Art. 9(2)'s condition (A9-2-a … A9-2-j) for a special category, such as Health."""
-    how: Text
+    how: Words
     """In plain words, how the data is used for this purpose."""
 
 
 class Share(_Model):
     recipient: Identifier
     purpose: PurposeTerm
-    terms: Text
+    terms: Words
     """What the recipient may and may not do with the data."""
 
 
@@ -304,13 +306,13 @@ class Automation(_Model):
 
     automated_decisions: bool = False
     profiling: bool = False
-    description: str | None = None
+    description: Words | None = None
 
 
 class Stream(_Model):
     name: SenMLName
     """The SenML record name the device sends (after its base name)."""
-    description: Text
+    description: Words
     unit: str | None = None
     value_type: ValueType = ValueType.number
     personal: bool
@@ -396,7 +398,7 @@ class DeviceModel(_Model):
 
 class Device(_Model):
     id: Identifier
-    name: str | None = None
+    name: Words | None = None
     model: Identifier
     place: Identifier
     firmware: Text
@@ -409,7 +411,7 @@ class Device(_Model):
 
 class Application(_Model):
     id: Identifier
-    name: Text
+    name: Words
     operated_by: Text
     contact: Contact
     purposes: list[PurposeTerm] = Field(min_length=1)
@@ -436,9 +438,11 @@ ClockSkew = Annotated[Duration, AfterValidator(_clock_skew)]
 
 class DeploymentInfo(_Model):
     id: Identifier
-    name: Text
-    description: Text
-    languages: list[str] = ["en"]
+    name: Words
+    description: Words
+    languages: Annotated[list[Language], Field(min_length=1)] = ["en"]
+    """The languages of the operator's texts, the default first; each text may be given
+    in these (`{en: …, fr: …}`)."""
     clock_skew: ClockSkew = DEFAULT_CLOCK_SKEW
     """How far ahead of the hub's clock a reading may be dated; later ones are refused."""
     metrics_retention: Duration = "P30D"

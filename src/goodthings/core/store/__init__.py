@@ -16,6 +16,7 @@ from goodthings.core.store import (
 )
 from goodthings.core.store.activity import latest_by_device, readings_per_minute
 from goodthings.core.store.catalogue import Catalogue, read_catalogue
+from goodthings.core.store.declared import stored_text
 from goodthings.core.store.engine import (
     migrate,
     normalise_url,
@@ -80,6 +81,7 @@ __all__ = [
     "select_readings",
     "select_refused",
     "sqlite_url",
+    "stored_text",
     "tables",
     "tables_console",
     "tables_monitoring",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from goodthings.core.store import tables as t
+from goodthings.core.store.declared import stored_text
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _stream_view(stream_id: int, name: str, spec: dict[str, Any], personal: bool
     return StreamView(
         id=stream_id,
         name=name,
-        description=spec.get("description", ""),
+        description=stored_text(spec.get("description")),
         unit=spec.get("unit"),
         value_type=spec.get("value_type", "number"),
         personal=personal,

@@ -96,7 +96,7 @@ def _sync_purposes(connection: Connection, key: tuple[str, ...], values: Mapping
                 "stream_id": stream_id,
                 "purpose": use["purpose"],
                 "legal_basis": use["legal_basis"],
-                "how": use["how"],
+                "how": stored_text(use["how"]),
             }
             for use in uses
         ],
@@ -151,3 +151,11 @@ def record_manifest(connection: Connection, *, sha256: str, source: str, content
         )
     )
     return True
+
+
+def stored_text(text: Any) -> str:
+    """An operator's text as a spec keeps it (words, or words by language with the default
+    language first, see `core.manifest.texts`) in the default language, for a text column."""
+    if isinstance(text, dict):
+        return str(next(iter(text.values()), ""))
+    return "" if text is None else str(text)

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, insert, select
 
+from goodthings.core.manifest import in_language
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.rights.receipts.ledger_position import position
@@ -85,7 +86,7 @@ def issue(
         language=language,
         stream=stream_label,
         purpose=purpose,
-        how=use.get("how"),
+        how=in_language(use.get("how"), language) or None,
         legal_basis=use.get("legal_basis"),
         special_category_condition=use.get("special_category_condition"),
         data_category=spec.get("data_category"),

@@ -19,6 +19,7 @@ from goodthings.core.manifest import (
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
+    in_language,
 )
 from goodthings.transparency.notices.model import ContactEntry, Notice, StreamEntry
 
@@ -46,17 +47,19 @@ def _contact(entry: ContactEntry) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value}
 
 
-def _processes(stream: StreamEntry, controller: dict[str, Any]) -> list[dict[str, Any]]:
+def _processes(
+    stream: StreamEntry, controller: dict[str, Any], language: str
+) -> list[dict[str, Any]]:
     found = []
     for use in stream.purposes:
         process: dict[str, Any] = {
             "@type": "dpv:Process",
             "dct:identifier": f"{stream.ref}#{use.purpose}",
-            "dct:description": use.how,
+            "dct:description": in_language(use.how, language),
             "dpv:hasPurpose": {"@id": PURPOSES.get(use.purpose).iri},
             "dpv:hasDataController": controller,
             "dpv:hasProcessing": [{"@id": "dpv:Collect"}, {"@id": "dpv:Store"}],
-            "schema:name": stream.description,
+            "schema:name": in_language(stream.description, language),
         }
         if stream.personal and stream.data_category:
             process["dpv:hasPersonalData"] = {
@@ -83,7 +86,7 @@ def _processes(stream: StreamEntry, controller: dict[str, Any]) -> list[dict[str
                 "schema:name": share.name,
                 "dct:identifier": share.recipient,
                 "dpv:hasPurpose": {"@id": PURPOSES.get(share.purpose).iri},
-                "dct:description": share.terms,
+                "dct:description": in_language(share.terms, language),
             }
             for share in stream.recipients
             if share.purpose == use.purpose
@@ -116,7 +119,7 @@ def to_jsonld(notice: Notice, language: str = "en") -> dict[str, Any]:
     }
     processes: list[dict[str, Any]] = []
     for stream in notice.streams:
-        processes.extend(_processes(stream, controller))
+        processes.extend(_processes(stream, controller, language))
     for inference in notice.inferences:
         processes.append(
             {
@@ -133,10 +136,10 @@ def to_jsonld(notice: Notice, language: str = "en") -> dict[str, Any]:
         "@id": f"urn:sha256:{notice.hash}",
         "@type": "dpv:Process",
         "dct:identifier": notice.hash,
-        "dct:title": notice.title,
+        "dct:title": in_language(notice.title, language),
         "dct:language": language,
         "dct:isPartOf": notice.deployment_id,
-        "dct:description": notice.description,
+        "dct:description": in_language(notice.description, language),
         "goodthings:scope": _scope(notice),
         "dpv:hasDataController": controller,
         "dpv:hasDataProtectionOfficer": _contact(notice.data_protection_contact),

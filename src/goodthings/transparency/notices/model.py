@@ -12,9 +12,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any
 
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.manifest import Contact, Device, Manifest, Stream, is_consent
+from goodthings.core.manifest import Contact, Device, LocalText, Manifest, Stream, is_consent
 from goodthings.transparency.inference import evaluate
 
 
@@ -150,7 +151,10 @@ class Notice:
     def canonical(self) -> bytes:
         """The bytes the version hash is taken over: sorted keys, no whitespace, UTF-8."""
         return json.dumps(
-            asdict(self), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            _with_translations(asdict(self)),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         ).encode("utf-8")
 
     @property
@@ -160,6 +164,18 @@ class Notice:
     @property
     def personal_streams(self) -> tuple[StreamEntry, ...]:
         return tuple(stream for stream in self.streams if stream.personal)
+
+
+def _with_translations(value: Any) -> Any:
+    """A text given by language as its mapping, so a changed translation is a new version (a
+    plain string stays as it is: a notice without translations hashes as before)."""
+    if isinstance(value, LocalText):
+        return value.translations
+    if isinstance(value, dict):
+        return {key: _with_translations(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_translations(item) for item in value]
+    return value
 
 
 def _contact(contact: Contact, role: str | None = None) -> ContactEntry:

@@ -2,8 +2,8 @@
 
 Words come from gettext catalogues (`locale/<lang>/LC_MESSAGES/goodthings.po`), read with Babel
 and compiled in memory when first used, so a fresh `pip install -e .` needs no build step.
-What the operator wrote in the manifest (descriptions, how data is used, terms) is shown as
-written.
+What the operator wrote in the manifest (descriptions, how data is used, terms) is shown in the
+page's language where the manifest gives it (`{en: …, fr: …}`), else as written.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from goodthings.core.manifest import (
     LEGAL_BASES,
     PERSONAL_DATA_CATEGORIES,
     PURPOSES,
+    in_language,
 )
 from goodthings.transparency.notices.jsonld import to_jsonld
 from goodthings.transparency.notices.model import AutomationEntry, Notice, StreamEntry
@@ -164,6 +165,7 @@ def _environment(language: str) -> Environment:
             parts.append(_("A computer builds a picture of you from this data."))
         return " ".join(parts)
 
+    env.filters["local"] = lambda text: in_language(text, language)
     env.globals.update(
         term=term,
         about=about,

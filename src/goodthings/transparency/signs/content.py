@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import segno
 
-from goodthings.core.manifest import PURPOSES, Manifest
+from goodthings.core.manifest import PURPOSES, Manifest, in_language
 from goodthings.transparency.inference import signals_of
 from goodthings.transparency.notices import Scope, ScopeKind, build_notice, duration_words
+from goodthings.transparency.notices.render import LANGUAGES, translations
 from goodthings.transparency.signs.icons import Icon, data_icon, purpose_icon
 
 
@@ -39,6 +40,8 @@ class Sign:
     qr: tuple[tuple[bool, ...], ...]
     """The QR code's modules, dark = True, quiet zone included."""
     notice_hash: str
+    language: str = "en"
+    """The language of the sign's words and of the notice its QR code opens."""
 
 
 def _short(description: str, limit: int = 90) -> str:
@@ -49,8 +52,12 @@ def _short(description: str, limit: int = 90) -> str:
     return first if len(first) <= limit else first[: limit - 3].rsplit(" ", 1)[0] + "..."
 
 
-def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
-    """The sign for `place_id`, its QR code pointing at the place's notice under `base_url`."""
+def build_sign(manifest: Manifest, place_id: str, base_url: str, language: str = "en") -> Sign:
+    """The sign for `place_id` in `language`, its QR code pointing at the place's notice in
+    that language under `base_url`."""
+    if language not in LANGUAGES:
+        raise ValueError(f"no signs in {language!r}; the languages are: {', '.join(LANGUAGES)}")
+    dpv = translations(language).gettext
     notice = build_notice(manifest, Scope(ScopeKind.place, place_id))
     place = next(p for p in manifest.places if p.id == place_id)
     streams = {
@@ -63,30 +70,32 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
         model_id, _, name = entry.ref.partition("/")
         stream = streams[(model_id, name)]
         icon = data_icon(signals_of(stream), entry.personal, stream.unit, stream.name)
-        what = _short(entry.description)
+        what = _short(in_language(entry.description, language))
         rows.append(
             DataRow(
                 icon,
                 what,
                 entry.personal,
-                duration_words(entry.retention) if entry.retention else None,
+                duration_words(entry.retention, language) if entry.retention else None,
             )
         )
     seen: dict[str, PurposeRow] = {}
     for entry in notice.streams:
         for use in entry.purposes:
             if use.purpose not in seen:
-                explanation = PURPOSES.get(use.purpose).explanation
+                explanation = dpv(PURPOSES.get(use.purpose).explanation)
                 seen[use.purpose] = PurposeRow(
                     purpose_icon(use.purpose), explanation[0].upper() + explanation[1:]
                 )
     person = notice.accountable_person
     contact = notice.data_protection_contact
     url = base_url.rstrip("/") + Scope(ScopeKind.place, place_id).path
+    if language != "en":
+        url += f"?lang={language}"
     qr = segno.make(url, error="m", micro=False)
     return Sign(
-        place=place.name,
-        where=place.address or place.area or "",
+        place=in_language(place.name, language),
+        where=place.address or in_language(place.area, language),
         operator=notice.controller,
         accountable=f"{person.name}, {person.role}",
         contact=contact.email or contact.phone or contact.url or contact.address or "",
@@ -97,4 +106,5 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
             tuple(bool(module) for module in row) for row in qr.matrix_iter(scale=1, border=4)
         ),
         notice_hash=notice.hash,
+        language=language,
     )

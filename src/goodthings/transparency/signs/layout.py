@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from fpdf import FPDF
 
+from goodthings.transparency.notices.render import translations
 from goodthings.transparency.pdf import latin1
 from goodthings.transparency.signs.content import Sign
 from goodthings.transparency.signs.icons import Icon
@@ -138,25 +139,34 @@ def _attempt(sign: Sign, size: SignSize, scale: float, force: bool = False) -> L
     unit = width / 210 * scale
     margin = width * 0.07
     column = width - 2 * margin
+    _ = translations(sign.language).gettext
     band = _Flow(margin, column, margin * 0.8)
-    band.write("Sensors in use here", 7 * unit, colour=PAPER)
+    band.write(_("Sensors in use here"), 7 * unit, colour=PAPER)
     band.write(sign.place, 9 * unit, bold=True, colour=PAPER, gap=2 * unit)
     band_height = band.top + margin * 0.6
     body = _Flow(margin, column, band_height + 4 * unit, band.texts)
     if sign.where:
         body.write(sign.where, 4.2 * unit)
+    run_by = _("Run by %(operator)s. Responsible: %(accountable)s.")
     body.write(
-        f"Run by {sign.operator}. Responsible: {sign.accountable}.", 4.6 * unit, gap=3 * unit
+        run_by % {"operator": sign.operator, "accountable": sign.accountable},
+        4.6 * unit,
+        gap=3 * unit,
     )
-    body.write(f"Questions about your data: {sign.contact}", 4.6 * unit, bold=True, gap=2 * unit)
+    questions = _("Questions about your data: %(contact)s") % {"contact": sign.contact}
+    body.write(questions, 4.6 * unit, bold=True, gap=2 * unit)
     icons: list[tuple[Icon, Box]] = []
     icon = 10 * unit
     text_x = margin + icon + 4 * unit
-    body.write("What they collect", 6 * unit, bold=True, gap=7 * unit)
+    body.write(_("What they collect"), 6 * unit, bold=True, gap=7 * unit)
     for row in sign.data:
-        detail = f"about people, kept {row.kept}" if row.personal else "not about people"
+        detail = (
+            _("about people, kept %(kept)s") % {"kept": row.kept}
+            if row.personal
+            else _("not about people")
+        )
         _icon_row(body, icons, row.icon, icon, text_x, ((row.what, True), (detail, False)), unit)
-    body.write("Why", 6 * unit, bold=True, gap=6 * unit)
+    body.write(_("Why"), 6 * unit, bold=True, gap=6 * unit)
     for purpose in sign.purposes:
         _icon_row(body, icons, purpose.icon, icon, text_x, ((purpose.why, False),), unit)
     qr_size = min(62 * unit, column * 0.42)
@@ -166,15 +176,18 @@ def _attempt(sign: Sign, size: SignSize, scale: float, force: bool = False) -> L
         return None
     beside = _Flow(margin + qr_size + 6 * unit, column - qr_size - 6 * unit, qr_top, body.texts)
     beside.write(
-        "Scan the code to read the full notice: what is collected, why, who gets it, how long "
-        "it is kept, what can be worked out, and your choices.",
+        _(
+            "Scan the code to read the full notice: what is collected, why, who gets it, how "
+            "long it is kept, what can be worked out, and your choices."
+        ),
         4.4 * unit,
     )
     beside.write(sign.url, 3.6 * unit, bold=True, colour=ACCENT, gap=3 * unit)
     if beside.top > qr_top + qr_size and not force:
         return None
     foot = _Flow(margin, column, qr_top + qr_size + 3 * unit, beside.texts)
-    foot.write(f"Notice version {sign.notice_hash[:16]}", footer_text, colour=QUIET)
+    version = _("Notice version %(version)s") % {"version": sign.notice_hash[:16]}
+    foot.write(version, footer_text, colour=QUIET)
     qr = Box(margin, qr_top, qr_size, qr_size)
     return Layout(width, height, band_height, tuple(foot.texts), tuple(icons), qr)
 
@@ -203,13 +216,15 @@ def _sticker(sign: Sign, scale: float, force: bool) -> Layout | None:
     unit = scale
     margin = 5.0
     column = width - 2 * margin
+    _ = translations(sign.language).gettext
     band = _Flow(margin, column, margin * 0.7)
-    band.write("Sensors in use here", 4.2 * unit, colour=PAPER)
+    band.write(_("Sensors in use here"), 4.2 * unit, colour=PAPER)
     band.write(sign.place, 4.6 * unit, bold=True, colour=PAPER, gap=1 * unit)
     band_height = band.top + margin * 0.5
     body = _Flow(margin, column, band_height + 2.5 * unit, band.texts)
-    body.write(f"Run by {sign.operator}", 3 * unit)
-    body.write(f"Questions: {sign.contact}", 3 * unit, bold=True, gap=1 * unit)
+    body.write(_("Run by %(operator)s") % {"operator": sign.operator}, 3 * unit)
+    questions = _("Questions: %(contact)s") % {"contact": sign.contact}
+    body.write(questions, 3 * unit, bold=True, gap=1 * unit)
     icon = 7 * unit
     icons: list[tuple[Icon, Box]] = []
     # each icon once: the sticker says what kinds of data and purposes, not how many streams
@@ -227,7 +242,7 @@ def _sticker(sign: Sign, scale: float, force: bool) -> Layout | None:
     if body.top + 1 * unit > qr_top and not force:
         return None
     beside = _Flow(margin + qr_size + 2.5 * unit, column - qr_size - 2.5 * unit, qr_top, body.texts)
-    beside.write("Scan for the full notice and your choices.", 2.8 * unit)
+    beside.write(_("Scan for the full notice and your choices."), 2.8 * unit)
     beside.write(sign.url, 2.4 * unit, bold=True, colour=ACCENT, gap=1 * unit)
     if beside.top > height - margin * 0.5 and not force:
         return None

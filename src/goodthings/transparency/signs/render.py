@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 
 from fpdf import FPDF
 
+from goodthings.transparency.notices.render import translations
 from goodthings.transparency.pdf import a4_document, latin1
 from goodthings.transparency.signs.content import Sign
 from goodthings.transparency.signs.icons import Icon
@@ -18,12 +19,13 @@ from goodthings.transparency.signs.layout import ACCENT, PAPER, Box, SignSize, l
 __all__ = ["to_pdf", "to_svg"]
 
 
-def _svg_icon(icon: Icon, box: Box) -> str:
+def _svg_icon(icon: Icon, box: Box, language: str = "en") -> str:
+    label = translations(language).gettext(icon.label)
     scale = box.width / 24
     parts = [
         f'<g class="icon" transform="translate({box.x:.2f} {box.y:.2f}) scale({scale:.4f})" '
         f'fill="none" stroke="{ACCENT}" stroke-width="2" stroke-linejoin="round" '
-        f'stroke-linecap="round"><title>{escape(icon.label)}</title>'
+        f'stroke-linecap="round"><title>{escape(label)}</title>'
         '<rect width="24" height="24" stroke="none"/>'
     ]
     for kind, values in icon.shapes:
@@ -44,11 +46,14 @@ def to_svg(sign: Sign, size: SignSize = SignSize.a4) -> str:
     """The sign as a standalone SVG document at `size`, with a title for screen readers."""
     plan = layout(sign, size)
     width, height = plan.width, plan.height
+    title = translations(sign.language).gettext("Sensors in use here: %(place)s") % {
+        "place": sign.place
+    }
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{height}mm" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="sign-title">',
-        f'<title id="sign-title">Sensors in use here: {escape(sign.place)}</title>',
+        f'<title id="sign-title">{escape(title)}</title>',
         f'<rect width="{width}" height="{height}" fill="{PAPER}"/>',
         f'<rect width="{width}" height="{plan.band:.2f}" fill="{ACCENT}"/>',
     ]
@@ -59,7 +64,7 @@ def to_svg(sign: Sign, size: SignSize = SignSize.a4) -> str:
             f'font-size="{text.size:.3f}" fill="{text.colour}"{weight}>{escape(text.text)}</text>'
         )
     for icon, box in plan.icons:
-        out.append(_svg_icon(icon, box))
+        out.append(_svg_icon(icon, box, sign.language))
     module = plan.qr.width / len(sign.qr)
     path = "".join(
         f"M{plan.qr.x + col * module:.3f} {plan.qr.y + row * module:.3f}"
@@ -84,7 +89,8 @@ def to_pdf(sign: Sign, size: SignSize = SignSize.a4) -> bytes:
     """The sign as a one-page PDF at `size`."""
     plan = layout(sign, size)
     pdf = a4_document(
-        f"Sensors in use here: {sign.place}",
+        translations(sign.language).gettext("Sensors in use here: %(place)s")
+        % {"place": sign.place},
         sign.operator,
         break_margin=None,
         size=(plan.width, plan.height),
