@@ -148,7 +148,7 @@ def test_the_log_parser_knows_clients_by_their_connection_and_ignores_the_hub() 
     ]
 
 
-def test_migration_0021_gives_behaviour_minutes_the_column_the_code_describes(
+def test_migration_0016_gives_behaviour_minutes_the_column_the_code_describes(
     smart_home: Hub,
 ) -> None:
     with smart_home.engine.connect() as connection:

@@ -1,6 +1,6 @@
 """behaviour_minutes: topics the broker denied each device, by action (publish, subscribe)
 
-Revision ID: 0021
+Revision ID: 0016
 Revises: 0015
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
