@@ -87,6 +87,9 @@ class Pipeline:
         observer: Callable[[Sequence[PackSeen]], object] | None = None,
     ) -> None:
         self._engine = engine
+        self.follows: list[Callable[[Connection], object]] = []
+        """Handed the refresh's connection each time it looks at the store (the hub's device
+        token memory follows the credentials' version there, as the gate follows consent)."""
         self._refused_kept = refused_kept
         self._keyring = keyring
         self._signer = signer
@@ -123,6 +126,8 @@ class Pipeline:
             with self._engine.connect() as connection:
                 if self._optouts is not None:
                     self._optouts.refresh(connection)
+                for follow in self.follows:
+                    follow(connection)
                 quarantines = monitoring.quarantine_version(connection)
                 if quarantines != self._quarantine_version:
                     self._quarantined = monitoring.current_quarantines(connection)
