@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,9 @@ class HttpAlone:
     raw_readings_per_s: float
     http_readings_per_s: float
     full_to_raw_ratio: float
+    worker_cpu_us_per_reading: float
+    """The worker's CPU time (user and system, all threads) over the phase, per reading: what
+    the path costs, whatever else the machine is doing."""
     loadavg: str
 
 
@@ -67,7 +71,9 @@ def measure(
             worker.start()
             recorder = _profiler(worker.pid, profile) if profile is not None else None
             try:
+                cpu_before = cpu_seconds(worker.pid)
                 result = send_http(worker.port, packs, concurrency)
+                worker_cpu = cpu_seconds(worker.pid) - cpu_before
             finally:
                 if recorder is not None:
                     recorder.send_signal(signal.SIGINT)  # py-spy writes its profile then
@@ -88,14 +94,31 @@ def measure(
         raw_rate,
         http_rate,
         http_rate / raw_rate,
+        worker_cpu / readings * 1e6,
         Path("/proc/loadavg").read_text().strip(),
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and all its threads so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     fmt = "speedscope" if output.name.endswith(".json") else "flamegraph"
-    command = [py_spy, "record", "--pid", str(pid), "--output", str(output), "--format", fmt]
+    command = [
+        py_spy,
+        "record",
+        "--gil",
+        "--pid",
+        str(pid),
+        "--output",
+        str(output),
+        "--format",
+        fmt,
+    ]
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
     time.sleep(1.0)  # py-spy attaches before the load starts
     return recorder
