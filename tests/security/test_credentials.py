@@ -178,7 +178,8 @@ def test_a_refused_rotation_leaves_the_old_credential_working(smart_home: Hub) -
 
 
 def test_verified_tokens_are_remembered_briefly_so_ingest_stays_fast(smart_home: Hub) -> None:
-    verifier = TokenVerifier(smart_home.engine, ttl=60)
+    # Followed only when asked here, so that a slow machine does not make the memory stale.
+    verifier = TokenVerifier(smart_home.engine, ttl=60, follow_every=3600)
     with smart_home.engine.begin() as connection:
         token = credentials.issue_token(connection, "meter-1")
     started = time.perf_counter()
@@ -194,8 +195,24 @@ def test_verified_tokens_are_remembered_briefly_so_ingest_stays_fast(smart_home:
     assert verifier.verify(wrong).claimed == "meter-1"  # counted against the device
     with smart_home.engine.begin() as connection:
         credentials.revoke_all(connection, "meter-1")
-    assert verifier.device_for(token) == "meter-1"  # until the memory expires (ttl)
-    verifier.forget()
+    assert verifier.device_for(token) == "meter-1"  # until the memory follows the store
+    with smart_home.engine.connect() as connection:
+        verifier.follow(connection)
+    assert verifier.device_for(token) is None
+    assert verifier.cached(token) is None
+
+
+def test_a_stale_token_memory_is_not_trusted(smart_home: Hub) -> None:
+    """The memory answers only while the credentials' version was looked at recently: a
+    revocation by any process (here, by hand in the database) acts within that interval."""
+    verifier = TokenVerifier(smart_home.engine, ttl=60, follow_every=0.05)
+    with smart_home.engine.begin() as connection:
+        token = credentials.issue_token(connection, "meter-1")
+    assert verifier.device_for(token) == "meter-1"
+    with smart_home.engine.begin() as connection:
+        connection.execute(update(t.device_tokens).values(revoked_at=datetime.now(UTC)))
+    time.sleep(0.1)
+    assert verifier.cached(token) is None  # stale: not trusted without a look at the store
     assert verifier.device_for(token) is None
 
 

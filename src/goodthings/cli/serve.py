@@ -273,7 +273,11 @@ def _run(
             httpx2.Client(timeout=10.0) as client,
             BackgroundJobs(hub_jobs(hub, client), hub.metrics),
         ):
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            # httptools parses HTTP/1.1 in C, and uvloop ("auto" where it is installed) runs
+            # the loop: the devices' /ingest path (docs/architecture.md, performance notes).
+            uvicorn.run(
+                app, host=host, port=port, log_level="warning", http="httptools", access_log=False
+            )
     finally:
         if stop_extra is not None:
             stop_extra()

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
-from goodthings.core.keys import Keyring, Sealer, context_at, row_prefix, store_sealed_batch_keys
+from goodthings.core.keys import Keyring, Sealer, row_prefix, store_sealed_batch_keys
 from goodthings.core.ledger import content_digest
 from goodthings.core.store import ReadingRow, declared, insert_readings, monitoring, record_refused
 from goodthings.core.store.monitoring import Quarantine
@@ -87,6 +87,9 @@ class Pipeline:
         observer: Callable[[Sequence[PackSeen]], object] | None = None,
     ) -> None:
         self._engine = engine
+        self.follows: list[Callable[[Connection], object]] = []
+        """Handed the refresh's connection each time it looks at the store (the hub's device
+        token memory follows the credentials' version there, as the gate follows consent)."""
         self._refused_kept = refused_kept
         self._keyring = keyring
         self._signer = signer
@@ -126,6 +129,8 @@ class Pipeline:
             with self._engine.connect() as connection:
                 if self._optouts is not None:
                     self._optouts.refresh(connection)
+                for follow in self.follows:
+                    follow(connection)
                 quarantines = monitoring.quarantine_version(connection)
                 if quarantines != self._quarantine_version:
                     before = self._quarantined
@@ -504,20 +509,17 @@ def _sealed_rows(
     points: list[Point],
     sealer: Sealer,
 ) -> list[ReadingRow]:
+    kept = [(moment, value) for moment, value in points if value is not None]
+    sealed = sealer.seal_stream(row_prefix(device_id, stream_id), kept)
     rows: list[ReadingRow] = []
     append = rows.append
-    seal = sealer.seal
-    prefix = row_prefix(device_id, stream_id)
     ordinals: dict[float, int] = {}
-    for moment, value in points:
-        if value is None:
-            continue
-        ordinal = ordinals.get(moment, 0)
-        ordinals[moment] = ordinal + 1
+    for (moment, _), value in zip(kept, sealed, strict=True):
         # The ordinal is not in the associated data: readings of one stream at one moment are
         # interchangeable, and rows sealed before the ordinal existed open as they always did.
-        sealed = seal(value, context_at(prefix, moment))
-        append((device_id, stream_id, holder, moment, ordinal, None, None, sealed))
+        ordinal = ordinals.get(moment, 0)
+        ordinals[moment] = ordinal + 1
+        append((device_id, stream_id, holder, moment, ordinal, None, None, value))
     return rows
 
 

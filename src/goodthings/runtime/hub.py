@@ -66,6 +66,9 @@ class Hub:
     def __post_init__(self) -> None:
         self.metrics.register(IngestCollector(self.writer))
         self.metrics.register(LockoutCollector(lambda: self.lockout))
+        # Every look of the gate at the store is one of the token memory's too: under load it
+        # stays fresh without a query on the request path.
+        self.pipeline.follows.append(lambda connection: self.tokens.follow(connection))
         self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
 
@@ -88,6 +91,9 @@ class Hub:
         with engine.connect() as connection:
             journal_older_erasures(connection, keyring)
         root = load_secret_root(home.keys_dir)
+        tokens = TokenVerifier(
+            engine, slots=Argon2Slots(home.settings.argon2_concurrency, home.settings.argon2_wait)
+        )
         pipeline = Pipeline(
             engine,
             keyring,
@@ -102,10 +108,7 @@ class Hub:
             signer=signer,
             pipeline=pipeline,
             writer=GroupWriter(pipeline, grouping),
-            tokens=TokenVerifier(
-                engine,
-                slots=Argon2Slots(home.settings.argon2_concurrency, home.settings.argon2_wait),
-            ),
+            tokens=tokens,
             operator_token=load_operator_token(home.keys_dir),
             password_key=fingerprint_key(root),
             totp_key=operators.totp_key(root),

@@ -3,20 +3,25 @@
 argon2id is slow on purpose (tens of milliseconds, 64 MiB each), so every check takes one of
 the process's `Argon2Slots` (a few at once; `Busy` past a bounded wait). A device sends many packs with the same
 token, so a verified token is remembered in this process for `ttl` seconds, keyed by a SHA-256
-of the token that never leaves memory; a revoked credential stops working within `ttl`, an
-expired one exactly at its expiry. Failures are never remembered: each one is checked and
-counted by the lockout.
+of the token that never leaves memory. The memory is trusted only while it is fresh: the
+store's version of the credentials (`credentials_version`, which moves when a credential is
+issued, revoked or removed, or a device retired, in any process) was looked at within
+`follow_every` seconds (50 ms, as the gate follows consent). Whoever looks first after a change
+(the ingest writer's refresh, or the next check) forgets every answer, so a revoked or retired
+device's token is refused within that interval, never after the `ttl`; an expired one exactly
+at its expiry. Failures are never remembered: each one is checked and counted by the lockout.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from goodthings.core.store import tables as t
 from goodthings.security.argon2_slots import Argon2Slots
@@ -46,25 +51,74 @@ def _deadline(expires_at: datetime | None, ttl: float) -> float:
     return now + min(ttl, left)
 
 
+def credentials_version(connection: Connection) -> tuple[object, ...]:
+    """Moves whenever a credential is issued, revoked, given an expiry or removed, or a device
+    is retired: one statement over two small tables."""
+    tokens = t.device_tokens.c
+    retired = select(func.count(t.devices.c.retired_at)).select_from(t.devices).scalar_subquery()
+    row = connection.execute(
+        select(
+            func.count(),
+            func.count(tokens.revoked_at),
+            func.count(tokens.expires_at),
+            func.max(tokens.created_at),
+            retired,
+        ).select_from(t.device_tokens)
+    ).one()
+    return tuple(row)
+
+
 class TokenVerifier:
     """Maps a presented token (or device and password) to its device."""
 
-    def __init__(self, engine: Engine, ttl: float = 60.0, slots: Argon2Slots | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ttl: float = 60.0,
+        slots: Argon2Slots | None = None,
+        *,
+        follow_every: float = 0.05,
+    ) -> None:
         self._engine = engine
         self._ttl = ttl
+        self._follow_every = follow_every
         self.slots = slots or Argon2Slots()
         self._cache: dict[bytes, tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self._version: tuple[object, ...] | None = None
+        self._followed_at = -math.inf
+        """When the store's credentials version was last looked at (monotonic seconds)."""
 
     def cached(self, token: str) -> str | None:
-        """The device of a recently verified token, without touching the database."""
+        """The device of a recently verified token, without touching the database; None
+        when the memory is not fresh (`follow`) or does not know the token."""
+        now = time.monotonic()
+        if now - self._followed_at >= self._follow_every:
+            return None
         hit = self._cache.get(self._key(token))
-        if hit is not None and hit[1] > time.monotonic():
+        if hit is not None and hit[1] > now:
             return hit[0]
         return None
 
+    def follow(self, connection: Connection) -> None:
+        """Look at the store's credentials version; forget every answer when it moved."""
+        version = credentials_version(connection)
+        with self._lock:
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+            self._followed_at = time.monotonic()
+
+    def _fresh(self) -> tuple[object, ...] | None:
+        """Follow the store if the memory is stale; the version the caller's answer is of."""
+        if time.monotonic() - self._followed_at >= self._follow_every:
+            with self._engine.connect() as connection:
+                self.follow(connection)
+        return self._version
+
     def verify(self, token: str) -> Authentication:
         """Check a token against the store (slow: call it off the event loop)."""
+        seen = self._fresh()
         cached = self.cached(token)
         if cached is not None:
             return Authentication(cached, cached)
@@ -93,7 +147,7 @@ class TokenVerifier:
         device, secret_hash, expires_at = str(row[0]), str(row[1]), row[2]
         if not self.slots.verify(secret_hash, secret):
             return Authentication(None, device)
-        self._remember(token, device, expires_at)
+        self._remember(token, device, expires_at, seen)
         return Authentication(device, device)
 
     def device_for(self, token: str) -> str | None:
@@ -102,6 +156,7 @@ class TokenVerifier:
     def check_password(self, device_id: str, secret: str) -> bool:
         """Whether `secret` is a live token or password of `device_id` (MQTT sign-in)."""
         memo = f"{device_id}\0{secret}"
+        seen = self._fresh()
         if self.cached(memo) == device_id:
             return True
         parsed = parse_token(secret)
@@ -126,7 +181,7 @@ class TokenVerifier:
         presented = parsed[1] if parsed is not None else secret
         for secret_hash, expires_at in rows:
             if self.slots.verify(str(secret_hash), presented):
-                self._remember(memo, device_id, expires_at)
+                self._remember(memo, device_id, expires_at, seen)
                 return True
         return False
 
@@ -139,8 +194,14 @@ class TokenVerifier:
     def _key(token: str) -> bytes:
         return hashlib.sha256(token.encode()).digest()
 
-    def _remember(self, token: str, device: str, expires_at: datetime | None) -> None:
+    def _remember(
+        self, token: str, device: str, expires_at: datetime | None, seen: tuple[object, ...] | None
+    ) -> None:
+        """Remember an answer read at version `seen`, unless the credentials moved since: the
+        answer may be of a credential revoked meanwhile."""
         with self._lock:
+            if seen != self._version:
+                return
             if len(self._cache) > 100_000:
                 self._cache.clear()
             self._cache[self._key(token)] = (device, _deadline(expires_at, self._ttl))

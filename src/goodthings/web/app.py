@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +31,7 @@ from goodthings.web import (
     console_more,
     console_requests,
     ingest,
+    lean_ingest,
     metrics,
     notices,
     passersby,
@@ -81,7 +83,6 @@ def create_app(home: Home) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = hub  # read through `web.deps.hub_of`, typed
-    app.add_middleware(metrics.RequestTimer, metrics=metrics.HttpMetrics(hub.metrics.registry))
     app.add_exception_handler(Refused, answer_refused)
     app.add_exception_handler(AccessError, access.answer_access_error)
     app.state.mqtt = None
@@ -89,6 +90,10 @@ def create_app(home: Home) -> FastAPI:
     add_api_docs(app)  # before /static, which would shadow its files
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     app.include_router(ingest.router)
+    # Devices' packs skip the application's routing and dependencies; the metrics, added
+    # after, wrap both doors.
+    app.add_middleware(lean_ingest.LeanIngest, route=_route(ingest.router, lean_ingest.PATH))
+    app.add_middleware(metrics.RequestTimer, metrics=metrics.HttpMetrics(hub.metrics.registry))
     app.include_router(api.router)
     app.state.templates = templates
     app.include_router(security.router)
@@ -124,3 +129,9 @@ def create_app(home: Home) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def _route(router: APIRouter, path: str) -> APIRoute:
+    """The router's route for `path` (there is one)."""
+    (route,) = [r for r in router.routes if isinstance(r, APIRoute) and r.path == path]
+    return route

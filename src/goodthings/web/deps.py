@@ -90,7 +90,7 @@ Operator = Annotated[Hub, Depends(_operator)]
 """The hub, for a request that carries the operator's token as a bearer token."""
 
 
-async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
+async def authenticate_device(hub: Hub, token: str, host: str) -> str:
     """The device a token belongs to; refuses with 401, 429 while locked out, or 503 while
     every credential check is taken for too long.
 
@@ -98,7 +98,7 @@ async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
     address is locked nothing from it is accepted. A success clears the device's count only,
     so a valid token cannot buy its address more guesses at other credentials.
     """
-    address: Key = (Scope.address, request.client.host if request.client else "unknown")
+    address: Key = (Scope.address, host)
     wait = hub.lockout.retry_after(address)
     if wait:
         raise _locked(wait, "too many failed sign-ins from this address")
@@ -134,7 +134,12 @@ async def authenticate_device(hub: Hub, token: str, request: Request) -> str:
 async def _device(
     request: Request, hub: HubDep, token: Annotated[str | None, Depends(_device_token)]
 ) -> str:
-    return await authenticate_device(hub, token or "", request)
+    return await authenticate_device(hub, token or "", client_host(request))
+
+
+def client_host(request: Request) -> str:
+    """The address a request came from, as the lockout counts it."""
+    return request.client.host if request.client else "unknown"
 
 
 DeviceId = Annotated[str, Depends(_device)]

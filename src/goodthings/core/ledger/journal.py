@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from goodthings.core.errors import LedgerError
 from goodthings.core.ledger.anchors import Anchor, Head
@@ -72,8 +72,7 @@ def append(
 
     `target` is what was acted on: the entry's `object` field.
     """
-    connection.execute(_TAKE_HEAD)
-    row = connection.execute(_READ_HEAD).mappings().one()
+    row = _take_head(connection)
     previous = _previous(connection, row["seq"] - 1, row["hash"])
     signer = signer_for(signer, row["key_id"])
     entry = make_entry(
@@ -161,8 +160,7 @@ def record_key_changes(
     recorded: list[KeyChange] = []
     with engine.begin() as connection:
         for change in changes:
-            connection.execute(_TAKE_HEAD)
-            row = connection.execute(_READ_HEAD).mappings().one()
+            row = _take_head(connection)
             if (row["key_id"] or change.old_key_id) != change.old_key_id:
                 raise LedgerError(
                     f"the ledger's signing key is {row['key_id']!r}, but the key change hands "
@@ -211,6 +209,19 @@ def stored_history(engine: Engine, trusted: Ed25519PublicKey) -> KeyHistory:
 _HEAD = t.ledger_head
 _TAKE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
 _READ_HEAD = select(_HEAD).where(_HEAD.c.id == 1)
+_TAKE_AND_READ_HEAD = _TAKE_HEAD.returning(*_HEAD.c)
+
+
+def _take_head(connection: Connection) -> RowMapping:
+    """Move the head on by one, taking its lock, and read it: one statement where the database
+    returns what an UPDATE wrote (PostgreSQL; SQLite from 3.35), two elsewhere. An append is
+    then three statements instead of four (the ledger's share of a group commit)."""
+    if connection.dialect.update_returning:
+        return connection.execute(_TAKE_AND_READ_HEAD).mappings().one()
+    connection.execute(_TAKE_HEAD)
+    return connection.execute(_READ_HEAD).mappings().one()
+
+
 # A write that changes nothing: it takes the same lock as an append, on SQLite and PostgreSQL.
 _LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(checkpoint_seq=_HEAD.c.checkpoint_seq)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)

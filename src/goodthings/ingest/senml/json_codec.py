@@ -10,6 +10,12 @@ Choices where RFC 8428 leaves room (each one is tested in tests/ingest/test_senm
   pack: objects are decoded as tuples of pairs (faster than dicts in the stdlib decoder), each
   record becomes a dict, and only a record whose dict is shorter than its pairs had a name twice.
 * A pack nested more deeply than the stdlib decoder allows (about 1,000 levels) is refused.
+
+The common pack (flat records of numbers, names and text, no escape in it, no integer of 19
+digits or more) is decoded by orjson, five to ten times faster than the stdlib; every other
+pack, and every pack orjson refuses, takes the stdlib's way, so that what is accepted, what
+is refused and every message stay exactly as they were (`_decode_common` says why each
+condition is needed).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import re
 from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import Final, NoReturn, cast
+
+import orjson
 
 from goodthings.core.errors import SenMLError
 from goodthings.ingest.senml.describe import kind_of, label
@@ -33,6 +41,10 @@ def parse_json(payload: bytes | str, *, now: float) -> list[Record]:
     ``payload`` as bytes must be UTF-8 (RFC 8428 §5). Raises SenMLError for anything that is not
     a valid SenML pack.
     """
+    if type(payload) is bytes:
+        common = _decode_common(payload)
+        if common is not None:
+            return resolve(common, now=now)
     if isinstance(payload, bytes | bytearray | memoryview):
         try:
             text = bytes(payload).decode("utf-8")
@@ -64,6 +76,44 @@ def parse_json(payload: bytes | str, *, now: float) -> list[Record]:
         )
     # resolve refuses, with its index, any item of the pack that is not a record
     return resolve(cast(list[Mapping[str, object]], _records(pack, text)), now=now)
+
+
+_LONG_INTEGER: Final = re.compile(rb"[0-9]{19}")
+
+
+def _decode_common(payload: bytes) -> list[Mapping[str, object]] | None:
+    """The common pack, decoded by orjson; None for anything the stdlib must decide.
+
+    orjson reads valid JSON as the stdlib does except in three ways, each kept off this path:
+    it reads an integer beyond 64 bits as a float (the stdlib: an int), so no run of 19 digits
+    may appear; it keeps the last of a member name given twice, so the pack's quotes are
+    counted (without a backslash every quote opens or closes a string, and a flat record's
+    strings are its names and its text values: a name given twice leaves more quotes than
+    the decoded records account for); and what it refuses (NaN, Infinity, 1e400, bad UTF-8)
+    is refused again by the stdlib, for its exact message.
+    """
+    if b"\\" in payload or _LONG_INTEGER.search(payload) is not None:
+        return None
+    try:
+        pack = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if type(pack) is not list:
+        return None
+    strings = 0
+    for record in pack:
+        if type(record) is not dict:
+            return None
+        strings += len(record)
+        for value in record.values():
+            kind = type(value)
+            if kind is str:
+                strings += 1
+            elif kind is dict or kind is list:
+                return None
+    if payload.count(b'"') != 2 * strings:
+        return None
+    return pack
 
 
 class _NonFiniteConstant(ValueError):

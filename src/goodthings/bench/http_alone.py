@@ -1,0 +1,146 @@
+"""The bench's raw and HTTP phases alone, with a CPU profile of the worker: for working on the
+HTTP path without running every phase.
+
+    python -m goodthings.bench.http_alone --readings 50000 --profile worker.speedscope.json
+
+The figures are measured as `goodthings bench` measures them (the same scenario, the same
+load generator, the same checks of what was stored). `--profile` records the worker with
+py-spy while the packs are sent, sampling CPU time only (`py-spy record` without `--idle`), so
+that waiting on a loaded machine does not show up as cost; py-spy must be installed
+(`pip install py-spy`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from goodthings.bench import scenario
+from goodthings.bench.hubs import HubProcess
+from goodthings.bench.load import BenchError, HttpPack, StoreWatch, raw_insert, send_http
+from goodthings.bench.mosquitto import private_mosquitto
+from goodthings.core.store import open_engine
+
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class HttpAlone:
+    readings: int
+    pack_size: int
+    http_concurrency: int
+    raw_readings_per_s: float
+    http_readings_per_s: float
+    full_to_raw_ratio: float
+    worker_cpu_us_per_reading: float
+    """The worker's CPU time (user and system, all threads) over the phase, per reading: what
+    the path costs, whatever else the machine is doing."""
+    loadavg: str
+
+
+def measure(
+    root: Path, readings: int, pack_size: int, concurrency: int, profile: Path | None
+) -> HttpAlone:
+    """Raw insert, then the same number of readings POSTed to one `goodthings serve` worker."""
+    setting = scenario.prepare(root)
+    base = math.floor(time.time() - 5 * _DAY)
+    engine = open_engine(setting.home.database_url)
+    watch = StoreWatch(engine)
+    try:
+        batches = [
+            scenario.rows(p) for p in scenario.packs(setting.devices, readings, pack_size, base)
+        ]
+        _, elapsed = raw_insert(engine, batches)
+        raw_rate = readings / elapsed
+        packs = [
+            HttpPack(setting.device_tokens[p[0][0].device_id], scenario.senml_json(p), len(p))
+            for p in scenario.packs(setting.devices, readings, pack_size, base + _DAY)
+        ]
+        with private_mosquitto(root / "mosquitto") as broker:
+            worker = HubProcess(root, "1", broker.url)
+            worker.start()
+            recorder = _profiler(worker.pid, profile) if profile is not None else None
+            try:
+                cpu_before = cpu_seconds(worker.pid)
+                result = send_http(worker.port, packs, concurrency)
+                worker_cpu = cpu_seconds(worker.pid) - cpu_before
+            finally:
+                if recorder is not None:
+                    recorder.send_signal(signal.SIGINT)  # py-spy writes its profile then
+                    recorder.wait(120)
+                worker.stop()
+        if result.stored != readings:
+            raise BenchError(f"sent {readings} readings, the hub reported {result.stored} stored")
+        stored = watch.count(base + _DAY, base + 2 * _DAY)
+        if stored != readings:
+            raise BenchError(f"sent {readings} readings, the store holds {stored}")
+    finally:
+        engine.dispose()
+    http_rate = readings / result.elapsed
+    return HttpAlone(
+        readings,
+        pack_size,
+        concurrency,
+        raw_rate,
+        http_rate,
+        http_rate / raw_rate,
+        worker_cpu / readings * 1e6,
+        Path("/proc/loadavg").read_text().strip(),
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and all its threads so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    fmt = "speedscope" if output.name.endswith(".json") else "flamegraph"
+    command = [
+        py_spy,
+        "record",
+        "--gil",
+        "--pid",
+        str(pid),
+        "--output",
+        str(output),
+        "--format",
+        fmt,
+    ]
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+    time.sleep(1.0)  # py-spy attaches before the load starts
+    return recorder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--readings", type=int, default=50_000)
+    parser.add_argument("--pack-size", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--profile", type=Path, default=None)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="goodthings-http-") as tmp:
+        report = measure(
+            Path(tmp) / "deployment",
+            options.readings,
+            options.pack_size,
+            options.concurrency,
+            options.profile,
+        )
+    print(json.dumps(asdict(report), indent=2))
+
+
+if __name__ == "__main__":
+    main()
