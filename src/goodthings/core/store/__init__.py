@@ -7,6 +7,7 @@ The table modules are public as namespaces (`from goodthings.core.store import t
 from goodthings.core.store import (
     declared,
     monitoring,
+    partitions,
     tables,
     tables_console,
     tables_monitoring,
@@ -28,6 +29,7 @@ from goodthings.core.store.readings import (
     ReadingRow,
     Selection,
     StoredReading,
+    copy_new_readings,
     count_by_stream,
     count_by_subject,
     count_in_clear,
@@ -47,14 +49,17 @@ from goodthings.core.store.refused import (
     record_refused,
     select_refused,
 )
+from goodthings.core.store.replica import ReadReplica
 
 __all__ = [
     "Catalogue",
     "Order",
+    "ReadReplica",
     "ReadingRow",
     "RefusedPack",
     "Selection",
     "StoredReading",
+    "copy_new_readings",
     "count_by_stream",
     "count_by_subject",
     "count_in_clear",
@@ -73,6 +78,7 @@ __all__ = [
     "normalise_url",
     "oldest_by_stream",
     "open_engine",
+    "partitions",
     "read_catalogue",
     "readings_per_minute",
     "record_refused",
