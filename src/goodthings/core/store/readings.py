@@ -41,7 +41,13 @@ _CREATE_STAGE = (
 )
 _COPY_STAGE = f"COPY readings_stage (pack, {_COLUMN_NAMES}) FROM STDIN (FORMAT BINARY)"
 _COPY_READINGS = f"COPY readings ({_COLUMN_NAMES}) FROM STDIN (FORMAT BINARY)"
-_FROM_STAGE = (
+_PLAIN_FROM_STAGE = (
+    "INSERT INTO readings "
+    "(device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed) "
+    "SELECT device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed "
+    "FROM readings_stage ON CONFLICT (stream_id, device_id, time, ordinal) DO NOTHING"
+)
+_COUNTED_FROM_STAGE = (
     # In pack order, so that of two packs of a group sending one key the first stores it, as
     # one insert per pack would; the key is then counted as the first's: each pack's count
     # of new rows is what it would have been alone, in that order.
@@ -93,6 +99,10 @@ def _copy_packs(connection: Connection, packs: Sequence[Sequence[ReadingRow]]) -
     then one INSERT ... SELECT with the plain insert's ON CONFLICT rule, so de-duplication is
     exact; COPY cannot skip conflicts itself.
 
+    Usually nothing is a duplicate: the plain INSERT stores every row and each pack's count is
+    its length. When some are (a redelivery), it is undone to a savepoint and done again
+    counting per pack, which costs a join of what was stored with what was staged.
+
     The staging table lives as long as the database session, and is made again when the
     transaction that made it rolled back, hence IF NOT EXISTS on every call (a catalogue
     lookup, once per group). It is emptied after each call by TRUNCATE, not DELETE: nothing
@@ -110,9 +120,16 @@ def _copy_packs(connection: Connection, packs: Sequence[Sequence[ReadingRow]]) -
             for index, rows in enumerate(packs):
                 for row in rows:
                     copy.write_row((index, *row))
-        cursor.execute(_FROM_STAGE)
-        for index, count in cursor.fetchall():
-            counts[index] = int(count)
+        cursor.execute("SAVEPOINT readings_stage")
+        cursor.execute(_PLAIN_FROM_STAGE)
+        if cursor.rowcount == sum(map(len, packs)):
+            cursor.execute("RELEASE SAVEPOINT readings_stage")
+            counts = [len(rows) for rows in packs]
+        else:
+            cursor.execute("ROLLBACK TO SAVEPOINT readings_stage")
+            cursor.execute(_COUNTED_FROM_STAGE)
+            for index, count in cursor.fetchall():
+                counts[index] = int(count)
         cursor.execute("TRUNCATE readings_stage")
     return counts
 
