@@ -141,7 +141,8 @@ def _make(connection: Connection, month: Month) -> None:
         )
     connection.execute(
         text(
-            f"CREATE TABLE {month.name} PARTITION OF readings "
+            # IF NOT EXISTS: two hubs' retention jobs may make the same month at once.
+            f"CREATE TABLE IF NOT EXISTS {month.name} PARTITION OF readings "
             f"FOR VALUES FROM ({month.start!r}) TO ({month.end!r})"
         )
     )
