@@ -8,7 +8,8 @@ visible on the replica (its commit record lies before the position). The replica
 at any later moment is at most `now - fresh_as_of`, so the bound holds between checks too, and
 a replica that stops replaying (network cut, replica down) stops serving reads within
 `max_lag`, without anyone having to notice. A check is two one-row queries, run at most every
-`check_every` seconds and only when a read needs it.
+`check_every` seconds and only when a read needs it (from two intervals before the proof runs
+out, so that reads stay on a replica that keeps up under writes).
 
 What must never be stale reads the primary whatever this says: consent decisions, erasure,
 the ledger; callers ask this for readings to show, nothing else.
@@ -60,7 +61,10 @@ class ReadReplica:
         """The replica when it is fresh within `max_lag`, else the primary."""
         if self.replica is None:
             return self.primary
-        if self.staleness() > self.max_lag and self._clock() - self._checked >= self.check_every:
+        # Checked ahead of the bound: under writes, a check proves the position sampled by the
+        # check before it, so a proof must be renewed two intervals before it runs out.
+        renew = self.max_lag - 2 * self.check_every
+        if self.staleness() > renew and self._clock() - self._checked >= self.check_every:
             self.check()
         if self.staleness() <= self.max_lag:
             self.reads_on_replica += 1
