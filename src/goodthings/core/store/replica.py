@@ -53,9 +53,6 @@ class ReadReplica:
         """(when, primary WAL position then), oldest first, since the last proven moment."""
         self._fresh_as_of = -float("inf")
         self._checked = -float("inf")
-        self.checks = 0
-        self.reads_on_replica = 0
-        self.reads_on_primary = 0
 
     def engine(self) -> Engine:
         """The replica when it is fresh within `max_lag`, else the primary."""
@@ -67,9 +64,7 @@ class ReadReplica:
         if self.staleness() > renew and self._clock() - self._checked >= self.check_every:
             self.check()
         if self.staleness() <= self.max_lag:
-            self.reads_on_replica += 1
             return self.replica
-        self.reads_on_primary += 1
         return self.primary
 
     def staleness(self) -> float:
@@ -81,7 +76,6 @@ class ReadReplica:
         if self.replica is None:
             return
         with self._lock:
-            self.checks += 1
             now = self._clock()
             self._checked = now
             try:
