@@ -1,6 +1,7 @@
 """The bench's phases in order, on one throwaway deployment and one database:
 
-1. raw: the pipeline's own insert, the same rows, no parsing, gate, encryption or ledger;
+1. raw: the pipeline's own insert (a plain COPY on PostgreSQL, `bench.pgcopy`), the same rows,
+   no parsing, gate, encryption or ledger;
 2. http: the full path, packs POSTed to a `goodthings serve` worker;
 3. mqtt, one worker: the same packs published to a private Mosquitto;
 4. mqtt, two workers: a second `serve` joins the shared subscription;
@@ -41,11 +42,11 @@ from goodthings.bench.load import (
     Say,
     StoreWatch,
     percentile,
-    raw_insert,
     send_http,
 )
 from goodthings.bench.monitoring import measure_monitoring
 from goodthings.bench.mosquitto import private_mosquitto
+from goodthings.bench.pgcopy import raw_phase
 from goodthings.bench.withdrawal import Withdrawal, measure_withdrawal
 from goodthings.core.keys import load_signing_key
 from goodthings.core.store import normalise_url, open_engine
@@ -118,6 +119,8 @@ class BenchReport:
     peak_rss_mb_2_workers: float
     """Both workers' peaks added up."""
     machine: dict[str, object] = field(default_factory=dict)
+    raw_method: str = "insert"
+    """How the raw phase wrote: the pipeline's insert (SQLite) or a plain COPY (PostgreSQL)."""
 
     def as_dict(self) -> dict[str, object]:
         """The figures rounded to what the measurement can tell apart."""
@@ -164,9 +167,10 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
         with ExitStack() as stack:
             broker = stack.enter_context(private_mosquitto(root / "mosquitto"))
 
-            say(f"raw: inserting {n:,} readings in transactions of {k}")
+            raw_method, raw = raw_phase(engine)
+            say(f"raw: writing {n:,} readings by {raw_method} in transactions of {k}")
             batches = [scenario.rows(p) for p in scenario.packs(devices, n, k, starts["raw"])]
-            inserted, elapsed = raw_insert(engine, batches)
+            inserted, elapsed = raw(engine, batches)
             del batches
             _check(watch, "raw", starts["raw"], n, reported=inserted)
             raw_rate = n / elapsed
@@ -283,6 +287,7 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
         peak_rss_mb=max(peaks),
         peak_rss_mb_2_workers=sum(peaks),
         machine=machine,
+        raw_method=raw_method,
     )
 
 

@@ -69,7 +69,11 @@ def _print(report: BenchReport) -> None:
     out.print(f"  Python {m['python']}, {m['database']}")
     rate = "readings/s"
     rows = [
-        ("raw insert (no policy)", f"{report.raw_readings_per_s:,.0f}", rate),
+        (
+            "raw COPY (no policy)" if report.raw_method == "copy" else "raw insert (no policy)",
+            f"{report.raw_readings_per_s:,.0f}",
+            rate,
+        ),
         (
             f"HTTP, full path ({report.http_concurrency} connections)",
             f"{report.http_readings_per_s:,.0f}",

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
 
     home: Path | None = None
     database_url: str | None = None
+    read_database_url: str | None = None
+    """A streaming replica of the PostgreSQL database: the portal's and the API's readings are
+    read there while it is provably within `read_max_lag` of the primary (none: the primary)."""
+    read_max_lag: float = 5.0
+    """Seconds a reading committed on the primary may take to show from the replica; beyond
+    that, reads go to the primary until the replica has caught up."""
     ingest_max_bytes: int = 1_048_576
     """Largest SenML pack accepted over HTTP (413 above it)."""
     ingest_rate: float = 200.0

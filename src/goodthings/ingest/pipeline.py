@@ -31,7 +31,7 @@ from goodthings.core import ledger
 from goodthings.core.errors import SenMLError
 from goodthings.core.keys import Keyring, Sealer, row_prefix, store_sealed_batch_keys
 from goodthings.core.ledger import content_digest
-from goodthings.core.store import ReadingRow, declared, insert_readings, monitoring, record_refused
+from goodthings.core.store import ReadingRow, declared, insert_packs, monitoring, record_refused
 from goodthings.core.store.monitoring import Quarantine
 from goodthings.ingest import senml
 from goodthings.ingest.batch import BatchOutcome, Incoming, PackResult, Refusal
@@ -216,13 +216,13 @@ class Pipeline:
         sealers: Mapping[str, Sealer],
     ) -> tuple[ledger.Entry, list[int]]:
         """Insert the accepted packs' rows and their ledger entry; returns it and each pack's
-        duplicates (one insert per pack, so that each sender learns of its own)."""
+        duplicates (counted per pack, so that each sender learns of its own)."""
         parts: list[bytes] = []
         totals: Counter[str] = Counter()
-        duplicates: list[int] = []
+        new = insert_packs(connection, [prepared.rows for _, prepared in accepted])
+        duplicates = [len(p.rows) - n for (_, p), n in zip(accepted, new, strict=True)]
         for item, prepared in accepted:
             result = prepared.result
-            duplicates.append(len(prepared.rows) - insert_readings(connection, prepared.rows))
             parts.append(item.device_id.encode())
             parts.append(item.payload)
             totals["received"] += result.received

@@ -176,11 +176,18 @@ def _term_words(vocabulary: Any, name: str | None) -> tuple[str, str]:
 
 
 def streams_about(
-    connection: Connection, keyring: Keyring, subject_id: str, language: str = "en"
+    connection: Connection,
+    keyring: Keyring,
+    subject_id: str,
+    language: str = "en",
+    rows_from: Connection | None = None,
 ) -> list[StreamAbout]:
     """Every personal stream about the person, on every current device, with their readings;
     the operator's texts (descriptions, how data is used, terms, place names) in `language`
-    where the manifest gives them in it."""
+    where the manifest gives them in it.
+
+    The readings come from `rows_from` (a fresh-enough replica) when given; what the person
+    chose, and which keys were destroyed, always from `connection`."""
     facts = inputs.read_inputs(connection)
     all_choices = inputs.current_choices(connection, [subject_id])
     shares_given = share_choices(connection, subject_id)
@@ -257,7 +264,13 @@ def streams_about(
                     levels=rule.levels,
                     automation=_automation_in(spec.get("automation"), language),
                     latest=tuple(
-                        latest_readings(connection, keyring, device.device_id, rule.stream_id)
+                        latest_readings(
+                            connection,
+                            keyring,
+                            device.device_id,
+                            rule.stream_id,
+                            rows_from=rows_from,
+                        )
                     ),
                     held=holder is not None and keyring.holds_own_key(holder),
                     objected=(subject_id, rule.stream_id) in objecting,
@@ -400,14 +413,16 @@ def latest_readings(
     device_id: str,
     stream_id: int,
     limit: int = LATEST,
+    rows_from: Connection | None = None,
 ) -> list[Reading]:
     """The newest readings of one stream, oldest first, decrypted for the person they are about;
-    readings whose key was destroyed are left out (nobody can read them any more)."""
+    readings whose key was destroyed are left out (nobody can read them any more). The rows
+    come from `rows_from` when given (a replica), the keys destroyed from `connection`."""
     selection = Selection(
         device_id=device_id, stream_ids=(stream_id,), order=Order.newest, limit=limit
     )
     opener = ReadingOpener(keyring, connection)
-    newest = list(opener.readable(select_readings(connection, selection)))
+    newest = list(opener.readable(select_readings(rows_from or connection, selection)))
     return [
         Reading(
             moment_of(row.time),

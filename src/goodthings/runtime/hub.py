@@ -7,6 +7,10 @@ entry. `close` lets it store what it was given before the database goes.
 Its metrics (`metrics`, served at /metrics) live in a registry of its own; the writer's and the
 lockout's collectors are there from `open`, and other parts add theirs (`HubMetrics.register`).
 
+With a read replica set (`GOODTHINGS_READ_DATABASE_URL`), `read_engine` hands the portal and
+the API the replica for the readings they show, while it is fresh enough
+(`core.store.replica`); consent decisions, erasure and the ledger stay on `engine`.
+
 The hub listens for policy changes announced on its database (`policy.changes`): a consent
 withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once.
 """
@@ -30,6 +34,7 @@ from goodthings.core.keys import (
     load_secret_root,
     load_signing_key,
 )
+from goodthings.core.store import ReadReplica, open_engine
 from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
@@ -61,6 +66,8 @@ class Hub:
     """What /metrics exposes: add a series with `hub.metrics.register(collector)`."""
     monitor: Monitor | None = None
     """The abuse monitor (`runtime.monitoring`), fed by the pipeline and the lockout."""
+    reads: ReadReplica | None = None
+    """Where readings to show are read: the replica while fresh, else the primary."""
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +78,10 @@ class Hub:
         self.pipeline.follows.append(lambda connection: self.tokens.follow(connection))
         self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
+
+    def read_engine(self) -> Engine:
+        """The engine for readings the portal or the API shows (never for a decision)."""
+        return self.engine if self.reads is None else self.reads.engine()
 
     def on_policy_change(self) -> None:
         """The one hook for a change to what the gate decides: reload the gate now."""
@@ -112,6 +123,7 @@ class Hub:
             operator_token=load_operator_token(home.keys_dir),
             password_key=fingerprint_key(root),
             totp_key=operators.totp_key(root),
+            reads=_reads(engine, home.settings),
         )
         attach_monitor(hub)
         hub.metrics.register(build_collector(engine))  # detections and quarantines, at /metrics
@@ -125,7 +137,23 @@ class Hub:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
+        if self.reads is not None and self.reads.replica is not None:
+            self.reads.replica.dispose()
         self.engine.dispose()
+
+
+def _reads(engine: Engine, settings: Settings) -> ReadReplica | None:
+    """The replica's router when one is set; refused unless both databases are PostgreSQL."""
+    if settings.read_database_url is None:
+        return None
+    replica = open_engine(settings.read_database_url)
+    if engine.dialect.name != "postgresql" or replica.dialect.name != "postgresql":
+        replica.dispose()
+        raise DeploymentError(
+            "GOODTHINGS_READ_DATABASE_URL names a streaming replica, which only a PostgreSQL "
+            "deployment has; unset it, or run the deployment on PostgreSQL"
+        )
+    return ReadReplica(engine, replica, settings.read_max_lag)
 
 
 def _grouping(settings: Settings) -> Grouping:

@@ -208,6 +208,7 @@ def readings(
         hub.signer,
         grant,
         ReadingsQuery(stream, purpose, _seconds(start), _seconds(end), limit),
+        stored=hub.read_engine(),
     )
     body = ReadingsOut(
         purpose=result.purpose,

@@ -53,9 +53,9 @@ def _sign_in_page(request: Request, error: str | None = None, status: int = 200)
 def start(request: Request, hub: HubDep, session: MaybeSession) -> Response:
     if session is None:
         return _sign_in_page(request)
-    with hub.engine.connect() as connection:
+    with hub.engine.connect() as connection, hub.read_engine().connect() as rows:
         streams = view.streams_about(
-            connection, hub.keyring, session.subject_id, language_of(request)
+            connection, hub.keyring, session.subject_id, language_of(request), rows
         )
         operator = view.responsible(connection)
         cut_off = view.cut_off(connection, streams)

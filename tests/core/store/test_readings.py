@@ -18,6 +18,7 @@ from goodthings.core.store.readings import (
     count_readings,
     delete_by_id,
     delete_readings,
+    insert_packs,
     insert_readings,
     last_id,
     latest_time,
@@ -186,3 +187,36 @@ def test_readings_stored_before_the_ordinal_keep_their_key(database_url: str) ->
         assert insert_readings(connection, [("meter", 1, None, 100.0, 0, 1.5, None, None)]) == 0
         assert insert_readings(connection, [("meter", 1, None, 100.0, 1, 2.5, None, None)]) == 1
     engine.dispose()
+
+
+def test_a_group_of_packs_counts_each_packs_new_readings_as_if_stored_one_after_another(
+    store: Engine,
+) -> None:
+    """One COPY for a whole group on PostgreSQL, one executemany per pack on SQLite: the same
+    counts. A key two packs share is the first pack's; a key already stored is no one's."""
+    a = ("probe", 7, None, 300.0, 0, 1.0, None, None)
+    b = ("probe", 7, None, 301.0, 0, 2.0, None, None)
+    c = ("probe", 7, None, 302.0, 0, 3.0, None, None)
+    stored = ROWS[0]
+    with store.begin() as connection:
+        assert insert_packs(connection, [[a, b], [b, c], [], [a, stored]]) == [2, 1, 0, 0]
+        assert insert_packs(connection, [[a, b, c]]) == [0]
+        assert insert_packs(connection, []) == []
+    with store.connect() as connection:
+        assert _times(store, Selection(device_id="probe")) == [
+            ("probe", 7, 300.0),
+            ("probe", 7, 301.0),
+            ("probe", 7, 302.0),
+        ]
+        assert count_readings(connection) == len(ROWS) + 3
+
+
+def test_a_group_rolled_back_stores_nothing_and_the_next_one_stores_all(store: Engine) -> None:
+    """The staging table made by a transaction that rolled back is gone with it; the next
+    group makes it again."""
+    rows = [("probe", 8, None, 400.0 + i, 0, float(i), None, None) for i in range(50)]
+    with pytest.raises(RuntimeError), store.begin() as connection:
+        assert insert_packs(connection, [rows[:25], rows[25:]]) == [25, 25]
+        raise RuntimeError("the ledger entry failed")
+    with store.begin() as connection:
+        assert insert_packs(connection, [rows]) == [50]

@@ -77,8 +77,12 @@ def read_readings(
     signer: Ed25519PrivateKey,
     grant: Grant,
     query: ReadingsQuery,
+    stored: Engine | None = None,
 ) -> ReadResult:
-    """The readings `grant`'s application may have for `query`, and the ledger entry recording it."""
+    """The readings `grant`'s application may have for `query`, and the ledger entry recording it.
+
+    `stored` is where the readings themselves are read (a fresh-enough replica); the decision,
+    the keys destroyed and the ledger entry are always read and written on `engine`."""
     if query.purpose not in grant.purposes:
         raise AccessError(
             f"the token does not allow the purpose {query.purpose!r}; it allows: "
@@ -86,7 +90,7 @@ def read_readings(
             code="insufficient_scope",
         )
     limit = max(1, min(query.limit, MAX_READINGS))
-    with engine.begin() as connection:
+    with engine.begin() as connection, (stored or engine).connect() as rows_connection:
         facts = inputs.read_inputs(connection)
         targets = _targets(connection, grant.application_id, query, facts.rules)
         objections = current_objections(connection)
@@ -115,6 +119,7 @@ def read_readings(
                     query.start,
                     query.end,
                     limit + 1,
+                    rows_from=rows_connection,
                 )
                 found.extend(minimise(rows, read.gate, target.ref, device.device_id))
         found.sort(key=lambda reading: (reading.time, reading.device_id, reading.stream))
@@ -205,14 +210,17 @@ def stored_values(
     start: float | None,
     end: float | None,
     limit: int,
+    rows_from: Connection | None = None,
 ) -> list[tuple[float, Value | None]]:
-    """(time, value) of a device's stored readings of a stream, decrypted, oldest first."""
+    """(time, value) of a device's stored readings of a stream, decrypted, oldest first; the
+    rows come from `rows_from` (a replica) when given, the keys destroyed from `connection`."""
     selection = Selection(
         device_id=device_id, stream_ids=(stream_id,), start=start, end=end, limit=limit
     )
     opener = ReadingOpener(keyring, connection)
     return [
-        (row.time, value) for row, value in opener.readable(select_readings(connection, selection))
+        (row.time, value)
+        for row, value in opener.readable(select_readings(rows_from or connection, selection))
     ]
 
 

@@ -7,6 +7,11 @@ A reading dated further ahead of the purge than the deployment's clock-skew allo
 once: ingest refuses such times now, so one can only come from before it did (or from direct
 SQL), and a date that cannot be true cannot say when the retention ends; keeping it until then
 would keep it for ever. These are counted apart as `future_dated`.
+
+On a partitioned PostgreSQL table (`core.store.partitions`) a month whose every reading is past
+its stream's retention is dropped whole first, one transaction per month with one ledger entry
+per stream it held (the entry names the month); the rows left past retention are then deleted
+as on SQLite. Each run also makes the coming months' partitions, so ingest never has to.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sqlalchemy import Engine, select
 
 from goodthings.core import ledger
 from goodthings.core.ledger import content_digest
-from goodthings.core.store import Selection, declared, delete_readings
+from goodthings.core.store import Selection, declared, delete_readings, partitions
 from goodthings.core.store import tables as t
 
 
@@ -36,6 +41,8 @@ class Purge:
     ledger_seq: int | None
     future_dated: int = 0
     """How many of the deleted were dated beyond the clock-skew allowance after the purge time."""
+    partition: str | None = None
+    """The month partition dropped whole (PostgreSQL), or None for rows deleted one by one."""
 
 
 def purge_expired(
@@ -62,7 +69,9 @@ def purge_expired(
         ).all()
         skew = declared.clock_skew(connection) or 0.0
     beyond = math.nextafter(moment + skew, math.inf)
-    purges: list[Purge] = []
+    refs = {stream_id: f"{model_id}/{name}" for stream_id, model_id, name, _ in streams}
+    cutoffs = {stream_id: moment - float(seconds) for stream_id, _, _, seconds in streams}
+    purges = _drop_months(engine, signer, moment, cutoffs, refs)
     for done, (stream_id, model_id, name, seconds) in enumerate(streams):
         cutoff = moment - float(seconds)
         ref = f"{model_id}/{name}"
@@ -86,4 +95,46 @@ def purge_expired(
                 digest=content_digest([json.dumps(statement, sort_keys=True).encode()]),
             )
         purges.append(Purge(ref, int(deleted), cutoff, entry.seq, future))
+    return purges
+
+
+def _drop_months(
+    engine: Engine,
+    signer: Ed25519PrivateKey,
+    moment: float,
+    cutoffs: dict[int, float],
+    refs: dict[int, str],
+) -> list[Purge]:
+    """Make the coming months, then drop the months wholly past retention (PostgreSQL)."""
+    with engine.begin() as connection:
+        partitions.ensure_ahead(connection, moment)
+        due = partitions.droppable(connection, cutoffs, max(cutoffs.values(), default=0.0))
+    purges: list[Purge] = []
+    for month, _ in due:
+        with engine.begin() as connection:
+            # Again, with the month locked: a late reading of a stream kept longer keeps it.
+            partitions.lock(connection, month)
+            counts = partitions.counts_in(connection, month)
+            if not all(month.end <= cutoffs.get(stream, -math.inf) for stream in counts):
+                continue
+            partitions.drop(connection, month)
+            for stream_id, deleted in sorted(counts.items()):
+                ref = refs[stream_id]
+                statement = {"stream": ref, "cutoff": cutoffs[stream_id], "deleted": deleted}
+                entry = ledger.append(
+                    connection,
+                    signer,
+                    actor="hub:retention",
+                    action="purge",
+                    target=f"stream:{ref}",
+                    counts={"deleted": deleted},
+                    digest=content_digest(
+                        [
+                            json.dumps(
+                                {**statement, "partition": month.name}, sort_keys=True
+                            ).encode()
+                        ]
+                    ),
+                )
+                purges.append(Purge(ref, deleted, cutoffs[stream_id], entry.seq, 0, month.name))
     return purges
