@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -86,7 +85,6 @@ class Device:
             CallbackAPIVersion.VERSION2, client_id=f"{THERMOSTAT}-{name}", protocol=paho.MQTTv311
         )
         self.client.max_inflight_messages_set(50)
-        self._lock = threading.Lock()
         self._acked: set[int] = set()
         self._pack_of: dict[int, int] = {}
         self.sent = 0
@@ -95,19 +93,19 @@ class Device:
         self.client.loop_start()
 
     def _on_publish(self, _c: paho.Client, _u: object, mid: int, _r: object, _p: object) -> None:
-        with self._lock:
-            self._acked.add(mid)
+        # On paho's thread, holding paho's locks: a lock of ours here could deadlock with
+        # publish(). A set's add is atomic; the mid may arrive before publish() returned it.
+        self._acked.add(mid)
 
     def publish(self, index: int) -> None:
-        with self._lock:  # paho may call back before publish() returns the mid
-            info = self.client.publish(f"gt/{THERMOSTAT}/up", pack(index), qos=1)
-            self._pack_of[info.mid] = index
-            self.sent += 1
+        info = self.client.publish(f"gt/{THERMOSTAT}/up", pack(index), qos=1)
+        self._pack_of[info.mid] = index
+        self.sent += 1
 
     @property
     def acknowledged(self) -> set[int]:
-        with self._lock:
-            return {self._pack_of[mid] for mid in self._acked if mid in self._pack_of}
+        acked = set(self._acked)
+        return {index for mid, index in list(self._pack_of.items()) if mid in acked}
 
     def close(self) -> None:
         self.client.disconnect()

@@ -12,10 +12,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.lifecycle import Lifecycle
@@ -145,9 +150,21 @@ class NatsCluster(Lifecycle):
                         f"{self.log_tail(self.nodes[0])}"
                     )
                 time.sleep(0.2)
+            for node in self.nodes:
+                self._wait_for_mqtt(node, deadline)
         except BaseException:
             self.stop()
             raise
+
+    def _wait_for_mqtt(self, node: Node, deadline: float) -> None:
+        """Until the node accepts an MQTT client: the first one makes the account's MQTT
+        streams, and a client that connects while they are being made is refused."""
+        while not _mqtt_accepts(node):
+            if time.monotonic() > deadline:
+                raise NatsClusterError(
+                    f"node {node.name} accepts no MQTT client:\n{self.log_tail(node)}"
+                )
+            time.sleep(0.2)
 
     def healthy(self, node: Node) -> bool:
         """The node answers, and its JetStream is part of the cluster and current."""
@@ -188,3 +205,24 @@ class NatsCluster(Lifecycle):
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _mqtt_accepts(node: Node, timeout: float = 5.0) -> bool:
+    accepted = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{node.name}")
+
+    def connected(_c: paho.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
+        if not reason.is_failure:
+            accepted.set()
+
+    client.on_connect = connected
+    try:
+        client.connect(HOST, node.mqtt_port)
+    except OSError:
+        return False
+    client.loop_start()
+    try:
+        return accepted.wait(timeout)
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -235,7 +235,7 @@ class ClusterBridge:
         while not self._stop.is_set():
             try:
                 messages = await sub.fetch(session.max_batch, timeout=session.max_delay)
-            except NatsTimeout:
+            except (NatsTimeout, TimeoutError):  # nothing to take within max_delay
                 messages = []
             except (NatsError, JetStreamError, OSError) as error:
                 logger.warning("fetching from the cluster failed (%s)", type(error).__name__)
