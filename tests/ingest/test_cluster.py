@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +31,7 @@ from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment, open_store
 from goodthings.ingest.cluster import STREAM, Listener, topic_of
 from goodthings.runtime.cluster_ingest import parse_cluster_urls, parse_listeners
-from hubs import serving
+from hubs import clean_environment, free_port, serving
 
 THERMOSTAT = "thermostat-1"
 """Its temperature stream is not personal and needs no consent: values are stored in clear."""
@@ -261,3 +263,39 @@ def retained_policies(node: Node, timeout: float = 15.0) -> dict[str, bytes]:
         client.disconnect()
         client.loop_stop()
     return received
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusing to start
+
+
+def _serve(deployment: Home, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "goodthings", "serve", "--home", str(deployment.root)]
+    return subprocess.run(
+        [*command, "--port", str(free_port()), *args],
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+        timeout=120,
+        check=False,
+    )
+
+
+def test_serve_with_a_cluster_and_no_mqtt_listeners_says_what_to_give(deployment: Home) -> None:
+    done = _serve(deployment, "--cluster", f"nats://127.0.0.1:{free_port()}")
+    assert done.returncode == 1
+    assert "--mqtt" in done.stderr and "policies" in done.stderr
+
+
+def test_serve_refuses_to_start_when_the_cluster_is_not_there(deployment: Home) -> None:
+    nats_port, mqtt_port = free_port(), free_port()
+    done = _serve(
+        deployment,
+        "--cluster",
+        f"nats://hub:s3cret@127.0.0.1:{nats_port}",
+        "--mqtt",
+        f"mqtt://127.0.0.1:{mqtt_port}",
+    )
+    assert done.returncode == 1
+    assert f"127.0.0.1:{nats_port}" in done.stderr and "JetStream" in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout, "the password is never repeated"

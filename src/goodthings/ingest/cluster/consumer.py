@@ -97,31 +97,30 @@ class ClusterBridge:
         self._pending = 0
         self._ready = threading.Event()
         self._problem = "no answer yet"
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 20.0) -> None:
         """Connect and make (or find) the consumer; return once the first fetch can run."""
         if self._thread is not None:
             raise ClusterBridgeError("the cluster bridge is already running")
+        self._stopping.clear()
         self._link.start()
         self._thread = threading.Thread(target=self._run, name="goodthings-cluster", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
             problem = self._problem
-            self.stop()
+            with contextlib.suppress(ClusterBridgeError):  # the reason to give is the one below
+                self.stop(timeout=2.0)
             raise ClusterBridgeError(
                 f"could not make the consumer {self._session.durable!r} on {STREAM} at "
-                f"{', '.join(self._session.servers)} within {timeout} s ({problem}); is the "
+                f"{', '.join(_without_password(url) for url in self._session.servers)} within {timeout} s ({problem}); is the "
                 "cluster running with JetStream and MQTT enabled?"
             )
 
     def stop(self, timeout: float = 15.0) -> None:
         """Finish the batch in hand (committed, acknowledged), then disconnect."""
-        loop, stop = self._loop, self._stop
-        if loop is not None and stop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(stop.set)
+        self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -152,15 +151,9 @@ class ClusterBridge:
     # The bridge's own thread and event loop: the only ones that call the ingestor
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._main())
-        finally:
-            loop.close()
+        asyncio.run(self._main())
 
     async def _main(self) -> None:
-        self._stop = asyncio.Event()
         client = await self._connect()
         if client is None:
             return
@@ -175,7 +168,6 @@ class ClusterBridge:
 
     async def _connect(self) -> NatsClient | None:
         session = self._session
-        assert self._stop is not None
 
         async def disconnected() -> None:
             logger.warning("lost a node of the broker cluster; reconnecting to another")
@@ -183,9 +175,10 @@ class ClusterBridge:
         async def failed(error: Exception) -> None:
             self._problem = f"{type(error).__name__}: {error}"
 
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
-                client = await nats.connect(
+                # nats-py retries a first connection too: bounded, so that `stop` is heard.
+                connecting = nats.connect(
                     servers=list(session.servers),
                     name=session.client_id,
                     user=session.username,
@@ -197,6 +190,7 @@ class ClusterBridge:
                     disconnected_cb=disconnected,
                     error_cb=failed,
                 )
+                client = await asyncio.wait_for(connecting, 2.0 * len(session.servers) + 1.0)
             except (NatsError, OSError) as error:
                 self._problem = f"{type(error).__name__}: {error}"
                 await self._pause(session.retry_delay)
@@ -207,7 +201,6 @@ class ClusterBridge:
 
     async def _subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription | None:
         session = self._session
-        assert self._stop is not None
         config = ConsumerConfig(
             durable_name=session.durable,
             filter_subject=HUB_FILTER,
@@ -217,7 +210,7 @@ class ClusterBridge:
             max_ack_pending=session.max_ack_pending,
             max_waiting=512,
         )
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 return await js.pull_subscribe(
                     HUB_FILTER, durable=session.durable, stream=STREAM, config=config
@@ -230,9 +223,8 @@ class ClusterBridge:
 
     async def _pull(self, client: NatsClient, sub: JetStreamContext.PullSubscription) -> None:
         session = self._session
-        assert self._stop is not None
         next_refresh = time.monotonic()
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 messages = await sub.fetch(session.max_batch, timeout=session.max_delay)
             except (NatsTimeout, TimeoutError):  # nothing to take within max_delay
@@ -296,6 +288,13 @@ class ClusterBridge:
         self._count(acked=len(messages))
 
     async def _pause(self, seconds: float) -> None:
-        assert self._stop is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+        """Sleep, but not past `stop()`."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.05))
+
+
+def _without_password(url: str) -> str:
+    """A node's URL for messages and logs: the credentials left out."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
