@@ -9,6 +9,12 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run
+from nats_helpers import install_nats_server
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nats_server_installed() -> None:
+    install_nats_server()
 
 
 @pytest.mark.postgres

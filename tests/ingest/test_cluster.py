@@ -32,6 +32,7 @@ from goodthings.deployment.directory import init_deployment, open_store
 from goodthings.ingest.cluster import STREAM, Listener, topic_of
 from goodthings.runtime.cluster_ingest import parse_cluster_urls, parse_listeners
 from hubs import clean_environment, free_port, serving
+from nats_helpers import install_nats_server
 
 THERMOSTAT = "thermostat-1"
 """Its temperature stream is not personal and needs no consent: values are stored in clear."""
@@ -128,6 +129,11 @@ def stream_leader(cluster: NatsCluster) -> Node:
 
     leader = asyncio.run(ask())
     return next(node for node in cluster.nodes if node.name == leader)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nats_server_installed() -> None:
+    install_nats_server()
 
 
 @pytest.fixture
