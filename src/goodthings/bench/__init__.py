@@ -10,7 +10,16 @@ would mislead the people sizing a hub.
 
 from __future__ import annotations
 
+from goodthings.bench.cluster import ClusterOptions, ClusterReport, run_cluster_bench
 from goodthings.bench.load import BenchError
 from goodthings.bench.runner import BenchOptions, BenchReport, run_bench
 
-__all__ = ["BenchError", "BenchOptions", "BenchReport", "run_bench"]
+__all__ = [
+    "BenchError",
+    "BenchOptions",
+    "BenchReport",
+    "ClusterOptions",
+    "ClusterReport",
+    "run_bench",
+    "run_cluster_bench",
+]

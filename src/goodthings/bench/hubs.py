@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -48,7 +49,12 @@ class HubProcess(Lifecycle):
     """One `python -m goodthings serve --worker NAME` on a free port, joined to `mqtt_url`."""
 
     def __init__(
-        self, root: Path, worker: str, mqtt_url: str, database_url: str | None = None
+        self,
+        root: Path,
+        worker: str,
+        mqtt_url: str,
+        database_url: str | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.worker = worker
         self.port = free_port()
@@ -66,6 +72,7 @@ class HubProcess(Lifecycle):
             mqtt_url,
             "--worker",
             worker,
+            *args,
         ]
         self._env = hub_environment(database_url)
         self._log: IO[bytes] | None = None

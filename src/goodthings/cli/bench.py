@@ -43,8 +43,21 @@ def bench(
     rounds: Annotated[
         int, typer.Option("--rounds", min=1, help="Consent withdrawals to time.")
     ] = BenchOptions.withdrawal_rounds,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="Instead: 1, 2 and 3 workers over a private three-node NATS cluster and the "
+            "PostgreSQL database of --database-url, then a node killed under load.",
+        ),
+    ] = False,
 ) -> None:
     """Measure ingest throughput, latency, withdrawal delay and memory on this machine."""
+    if cluster:
+        from goodthings.cli.bench_cluster import bench_cluster
+
+        bench_cluster(readings, pack_size, database_url, keep, as_json=as_json)
+        return
     options = BenchOptions(
         readings=readings,
         pack_size=pack_size,

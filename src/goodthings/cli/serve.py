@@ -33,7 +33,7 @@ from goodthings.demo import (
 )
 from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
-from goodthings.runtime import BackgroundJobs, Hub, MqttIngest, hub_jobs
+from goodthings.runtime import BackgroundJobs, ClusterIngest, Hub, MqttIngest, hub_jobs, ingest_for
 from goodthings.security import issue_token
 from goodthings.web import create_app, hub_of
 
@@ -46,6 +46,14 @@ MqttOption = Annotated[
         "--mqtt",
         help="Broker devices publish to, mqtt://[user:password@]host:port or mqtts://…; "
         "without it (and without GOODTHINGS_MQTT_URL) the hub runs its own on 127.0.0.1.",
+    ),
+]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="A NATS JetStream broker cluster, nats://host:4222,host:4222,...: readings are "
+        "pulled from it, and --mqtt lists its nodes' MQTT listeners (or GOODTHINGS_CLUSTER_URL).",
     ),
 ]
 MqttCaOption = Annotated[
@@ -82,11 +90,17 @@ def serve(
     mqtt_ca: MqttCaOption = None,
     mqtt_port: MqttPortOption = None,
     worker: WorkerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C)."""
     _refuse_a_used_port(host, port)
     chosen = _with_settings(
-        home_of(home), mqtt_url=mqtt, mqtt_port=mqtt_port, worker=worker, mqtt_ca=mqtt_ca
+        home_of(home),
+        mqtt_url=mqtt,
+        mqtt_port=mqtt_port,
+        worker=worker,
+        mqtt_ca=mqtt_ca,
+        cluster_url=cluster,
     )
     mismatch = address_mismatch(chosen.settings.public_url, port)
     if mismatch is not None:
@@ -157,7 +171,9 @@ def _demo_in(
     home: Home, port: int, withdraw_after: float, interval: float, attack_after: float
 ) -> None:
     # The demo always runs its own broker, on a free port, whatever the environment says.
-    home = _with_settings(home, mqtt_url="", mqtt_port=0, public_url=f"http://127.0.0.1:{port}")
+    home = _with_settings(
+        home, mqtt_url="", mqtt_port=0, cluster_url="", public_url=f"http://127.0.0.1:{port}"
+    )
     init_deployment(home, "smart-home")
     if attack_after >= 0:
         guard_the_stolen_device(home)
@@ -177,7 +193,7 @@ def _demo_in(
     story = Story(hub, given, delay=withdraw_after, say=out.print)
     watch = Watch(hub, say=out.print)
 
-    def started(mqtt: MqttIngest) -> Callable[[], None]:
+    def started(mqtt: MqttIngest | ClusterIngest) -> Callable[[], None]:
         assert mqtt.address is not None
         simulator = Simulator(
             devices, mqtt.address.host, mqtt.address.port, interval=interval, say=out.print
@@ -226,6 +242,7 @@ def _with_settings(
     worker: str | None = None,
     mqtt_ca: Path | None = None,
     public_url: str | None = None,
+    cluster_url: str | None = None,
 ) -> Home:
     """`home` with the command line's choices over the environment's (an empty URL: embedded)."""
     update: dict[str, object] = {}
@@ -235,6 +252,8 @@ def _with_settings(
         update["mqtt_url"] = mqtt_url or None
     if mqtt_port is not None:
         update["mqtt_port"] = mqtt_port
+    if cluster_url is not None:
+        update["cluster_url"] = cluster_url or None
     if worker is not None:
         update["worker"] = worker
     if public_url is not None:
@@ -246,10 +265,10 @@ def _run(
     app: FastAPI,
     host: str,
     port: int,
-    then: Callable[[MqttIngest], Callable[[], None]] | None = None,
+    then: Callable[[MqttIngest | ClusterIngest], Callable[[], None]] | None = None,
 ) -> None:
     hub = hub_of(app)
-    mqtt = MqttIngest(hub)
+    mqtt = ingest_for(hub)
     try:
         mqtt.start()
     except BaseException:
@@ -264,7 +283,10 @@ def _run(
     out.print(f"  Notice for people     {base}/notice")
     out.print(f"  API reference         {base}/docs")
     out.print(f"  HTTP ingest           POST {base}/ingest")
-    broker = "the hub's own broker" if mqtt.embedded else "broker"
+    if isinstance(mqtt, ClusterIngest):
+        broker = f"broker cluster {mqtt.display()}"
+    else:
+        broker = "the hub's own broker" if mqtt.embedded else "broker"
     out.print(f"  MQTT ingest           {mqtt.address.display()} ({broker}); topic gt/<device>/up")
     out.print(f"  People's portal       {base}/portal")
     out.print("Press Ctrl-C to stop.")

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     """Seconds a sign-in waits for a free check before it is refused (503 over HTTP)."""
     mqtt_url: str | None = None
     """mqtt://host:port of the broker devices publish to; none means the embedded broker."""
+    cluster_url: str | None = None
+    """`nats://host:port,host:port,...` of a NATS JetStream broker cluster: readings are then
+    pulled from it, and `mqtt_url` lists the nodes' MQTT listeners (for the policies)."""
     mqtt_ca: Path | None = None
     """A PEM file of the CA that signed the broker's certificate (mqtts:// with a private CA)."""
     mqtt_port: int = 1883

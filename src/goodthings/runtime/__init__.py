@@ -3,6 +3,7 @@ faces (web, CLI) start one hub instead of assembling services themselves; and th
 (`HubMetrics`), where any package adds its Prometheus collector."""
 
 from goodthings.runtime.background import BackgroundJobs, Job, hub_jobs
+from goodthings.runtime.cluster_ingest import ClusterIngest, ingest_for
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.metrics import HubMetrics
 from goodthings.runtime.mqtt_ingest import BrokerAddress, MqttIngest, parse_broker_url
@@ -10,10 +11,12 @@ from goodthings.runtime.mqtt_ingest import BrokerAddress, MqttIngest, parse_brok
 __all__ = [
     "BackgroundJobs",
     "BrokerAddress",
+    "ClusterIngest",
     "Hub",
     "HubMetrics",
     "Job",
     "MqttIngest",
     "hub_jobs",
+    "ingest_for",
     "parse_broker_url",
 ]

@@ -15,14 +15,15 @@ start with `goodthings_`; docs/operations.md lists every one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from goodthings.ingest import GroupWriter, MqttBridge, Refusal
+from goodthings.ingest import GroupWriter, Refusal
+from goodthings.ingest.mqtt import BridgeStats
 from goodthings.policy import Reason
 from goodthings.security import Lockout
 
@@ -123,10 +124,18 @@ class IngestCollector(Collector):
         )
 
 
+class CountedBridge(Protocol):
+    """What the collector reads of a bridge: the MQTT one or the broker cluster's."""
+
+    def stats(self) -> BridgeStats: ...
+
+    def pending(self) -> int: ...
+
+
 class BridgeCollector(Collector):
     """The MQTT bridge's traffic and the depth of its queue, while MQTT ingest runs."""
 
-    def __init__(self, bridge: MqttBridge) -> None:
+    def __init__(self, bridge: CountedBridge) -> None:
         self._bridge = bridge
 
     def collect(self) -> Iterator[Metric]:

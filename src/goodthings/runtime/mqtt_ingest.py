@@ -139,12 +139,7 @@ class MqttIngest(Lifecycle):
                 raise
 
     def _record_birth(self, device_id: str, payload: bytes) -> None:
-        """A device's firmware report (`gt/<device>/birth`), as `POST /birth` records it."""
-        version = firmware.parse_birth(payload)
-        with self._hub.engine.begin() as connection:
-            firmware.record_birth(connection, device_id, version)
-        if self._hub.monitor is not None:
-            self._hub.monitor.birth(device_id, version)
+        record_birth(self._hub, device_id, payload)
 
     def _start_embedded(self, hub_password: str) -> BrokerAddress:
         hub = self._hub
@@ -208,3 +203,12 @@ class MqttIngest(Lifecycle):
                 self._hub.pipeline.on_quarantined = None
                 self._embedded.stop()
                 self._embedded = None
+
+
+def record_birth(hub: Hub, device_id: str, payload: bytes) -> None:
+    """A device's firmware report (`gt/<device>/birth`), as `POST /birth` records it."""
+    version = firmware.parse_birth(payload)
+    with hub.engine.begin() as connection:
+        firmware.record_birth(connection, device_id, version)
+    if hub.monitor is not None:
+        hub.monitor.birth(device_id, version)

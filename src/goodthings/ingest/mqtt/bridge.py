@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,9 +22,9 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from goodthings.core.errors import GoodthingsError
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.batch import Incoming, Ingestor
+from goodthings.ingest.mqtt.births import OnBirth, record_births
 from goodthings.ingest.mqtt.inbox import Batching, Inbox, Received
 from goodthings.ingest.mqtt.policies import PolicyPublisher
 from goodthings.ingest.mqtt.session import MAX_RETRY_DELAY, BrokerSession, connect, new_client
@@ -34,9 +34,6 @@ from goodthings.ingest.senml import sniff
 logger = logging.getLogger(__name__)
 
 _UP_TO_500_WITHIN_20_MS = Batching()
-
-OnBirth = Callable[[str, bytes], None]
-"""Records a device's firmware report: (device id, payload of `gt/<device>/birth`)."""
 
 
 class MqttBridgeError(RuntimeError):
@@ -282,31 +279,13 @@ class MqttBridge(Lifecycle):
                 return
             self._next_retry_delay = self._retry_delay
             self._count(batches=1, refused=sum(r.refusal is not None for r in outcome.results))
-        self._record_births(live)
+        record_births(self._on_birth, [item.birth for item in live if item.birth is not None])
         acked = 0
         for item in live:
             if item.qos > 0 and item.generation == self._generation:
                 self._client.ack(item.mid, item.qos)
                 acked += 1
         self._count(acked=acked)
-
-    def _record_births(self, items: Sequence[Received]) -> None:
-        """Firmware reports are worth one try each: a bad one would be just as bad again."""
-        if self._on_birth is None:
-            return
-        for item in items:
-            if item.birth is None:
-                continue
-            try:
-                self._on_birth(*item.birth)
-            except GoodthingsError as error:
-                logger.warning("a birth message from %s was refused: %s", item.birth[0], error)
-            except Exception as error:
-                logger.error(
-                    "a birth message from %s was not recorded (%s)",
-                    item.birth[0],
-                    type(error).__name__,
-                )
 
     def _reconnect_after_failure(self) -> None:
         """The broker resends unacknowledged messages only when the session is resumed."""
