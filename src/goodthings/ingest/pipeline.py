@@ -100,6 +100,8 @@ class Pipeline:
         self._write_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
+        self.reloaded_at = 0.0
+        """Unix time the gate last reloaded for a changed store (its /metrics)."""
         self._policies: dict[str, DevicePolicy] = {}
         self._units: dict[int, str | None] = {}
         self._clock_skew = 0.0
@@ -150,7 +152,13 @@ class Pipeline:
             self._clock_skew = 0.0 if skew is None else skew
             self._policies = policies
             self._version = current
+            self.reloaded_at = time.time()
             return changed
+
+    @property
+    def consents_seen(self) -> int:
+        """The newest consent record the gate decides with (0 before any)."""
+        return self._version[0] if self._version else 0
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
         with self._write_lock:

@@ -8,11 +8,15 @@ Its metrics (`metrics`, served at /metrics) live in a registry of its own; the w
 lockout's collectors are there from `open`, and other parts add theirs (`HubMetrics.register`).
 
 The hub listens for policy changes announced on its database (`policy.changes`): a consent
-withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once.
+withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once,
+and one made in another process or on another host wakes it through the store
+(`core.store.wake`). Its gate also polls the store's version every `policy_poll` seconds, the
+fallback for a wake-up lost on the way.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,12 +34,18 @@ from goodthings.core.keys import (
     load_secret_root,
     load_signing_key,
 )
+from goodthings.core.store.wake import WakeListener
 from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
-from goodthings.runtime.metrics import HubMetrics, IngestCollector, LockoutCollector
+from goodthings.runtime.metrics import (
+    GateCollector,
+    HubMetrics,
+    IngestCollector,
+    LockoutCollector,
+)
 from goodthings.runtime.monitoring import attach_monitor, mail_settings
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
 from goodthings.security.monitoring import Monitor, build_collector
@@ -61,21 +71,34 @@ class Hub:
     """What /metrics exposes: add a series with `hub.metrics.register(collector)`."""
     monitor: Monitor | None = None
     """The abuse monitor (`runtime.monitoring`), fed by the pipeline and the lockout."""
+    after_policy_change: list[Callable[[], object]] = field(default_factory=list)
+    """Called after the gate reloaded for a change (the MQTT bridge publishes policies then)."""
+    policy_changed_at: float = 0.0
+    """Unix time this hub's gate last reloaded for a change it was told of (0: none yet)."""
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
+    _wake: WakeListener | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.register(IngestCollector(self.writer))
         self.metrics.register(LockoutCollector(lambda: self.lockout))
         self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
+        self._wake = WakeListener(self.engine, self.on_policy_change)
+        self._wake.start()
+        wake = self._wake
+        self.metrics.register(GateCollector(self.pipeline, self.keyring, wake.listening.is_set))
 
     def on_policy_change(self) -> None:
         """The one hook for a change to what the gate decides: reload the gate now."""
         self.pipeline.refresh()
+        self.policy_changed_at = time.time()
+        for hook in list(self.after_policy_change):
+            hook()
 
     @classmethod
     def open(cls, home: Home) -> Hub:
         grouping = _grouping(home.settings)
+        _check_poll(home.settings)
         mail_settings(home.settings)  # refused before anything is opened
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
@@ -92,6 +115,7 @@ class Hub:
             engine,
             keyring,
             signer,
+            refresh_interval=home.settings.policy_poll,
             optouts=OptOutGate(IdentifierKey(root)),
             refused_kept=home.settings.refused_packs_kept,
         )
@@ -122,7 +146,18 @@ class Hub:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
+        if self._wake is not None:
+            self._wake.stop()
+            self._wake = None
         self.engine.dispose()
+
+
+def _check_poll(settings: Settings) -> None:
+    if not settings.policy_poll > 0:
+        raise DeploymentError(
+            "GOODTHINGS_POLICY_POLL must be more than 0 (seconds between a worker's looks for "
+            f"changes); it is {settings.policy_poll}"
+        )
 
 
 def _grouping(settings: Settings) -> Grouping:
