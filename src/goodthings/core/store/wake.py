@@ -209,6 +209,7 @@ class WakeListener(Lifecycle):
         return url.render_as_string(hide_password=False)
 
     def _listen_postgres(self) -> None:
+        lost = False
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
@@ -218,8 +219,8 @@ class WakeListener(Lifecycle):
                     self.backend_pid = connection.info.backend_pid
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
-                    # A change made while we were not listening is found by this reload.
-                    self._wake()
+                    if lost:  # a change made while nobody listened is found by this reload
+                        self._wake()
                     while not self._stop.is_set():
                         if any(True for _ in connection.notifies(timeout=1.0, stop_after=1)):
                             # Fold those already arrived into one reload.
@@ -227,6 +228,7 @@ class WakeListener(Lifecycle):
                                 pass
                             self._wake()
             except psycopg.Error as error:
+                lost = True
                 self.listening.clear()
                 if self._stop.is_set():
                     return
