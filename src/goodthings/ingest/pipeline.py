@@ -100,6 +100,10 @@ class Pipeline:
         self._write_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
+        self._changes_told = 0
+        """Changes this pipeline was told of (`changed_elsewhere`); `_changes_applied` of them
+        are in the gate. A batch never starts with a gate older than what it was told."""
+        self._changes_applied = 0
         self.reloaded_at = 0.0
         """Unix time the gate last reloaded for a changed store (its /metrics)."""
         self._policies: dict[str, DevicePolicy] = {}
@@ -118,9 +122,15 @@ class Pipeline:
         """Whether the device was quarantined, as of the last refresh."""
         return device_id in self._quarantined
 
+    def changed_elsewhere(self) -> None:
+        """The store says the gate's inputs changed (a wake-up): the next batch reloads the
+        gate before it decides, whoever reloads it first."""
+        self._changes_told += 1
+
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the gate when consents or the manifest changed in any process."""
         with self._lock:
+            told = self._changes_told
             self._checked_at = time.monotonic()
             with self._engine.connect() as connection:
                 if self._optouts is not None:
@@ -131,6 +141,7 @@ class Pipeline:
                     self._quarantine_version = quarantines
                 current = inputs.version(connection)
                 if current == self._version and not force:
+                    self._changes_applied = told
                     return False
                 facts = inputs.read_inputs(connection)
                 skew = declared.clock_skew(connection)
@@ -153,6 +164,7 @@ class Pipeline:
             self._policies = policies
             self._version = current
             self.reloaded_at = time.time()
+            self._changes_applied = told
             return changed
 
     @property
@@ -177,7 +189,10 @@ class Pipeline:
             logger.error("the monitor failed on a batch (%s)", type(error).__name__)
 
     def _ingest(self, batch: Sequence[Incoming]) -> tuple[BatchOutcome, Sequence[_Prepared]]:
-        if time.monotonic() - self._checked_at >= self._refresh_interval:
+        if (
+            self._changes_applied != self._changes_told
+            or time.monotonic() - self._checked_at >= self._refresh_interval
+        ):
             self.refresh()
         policies = self._policies
         sealers: dict[str, Sealer] = {}

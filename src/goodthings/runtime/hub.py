@@ -89,7 +89,9 @@ class Hub:
         self.metrics.register(GateCollector(self.pipeline, self.keyring, wake.listening.is_set))
 
     def on_policy_change(self) -> None:
-        """The one hook for a change to what the gate decides: reload the gate now."""
+        """The one hook for a change to what the gate decides: reload the gate now, and make
+        the batch being gathered wait for that reload instead of deciding with the old gate."""
+        self.pipeline.changed_elsewhere()
         self.pipeline.refresh()
         self.policy_changed_at = time.time()
         for hook in list(self.after_policy_change):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment
+from goodthings.ingest import Incoming, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import erase_subject
@@ -100,3 +102,24 @@ def test_a_change_made_by_the_cli_in_another_process_wakes_the_hub(
     subprocess.run([*command, "withdraw", *arguments, *home], check=True, env=env)
     _eventually(lambda: not _collects_heart_rate(hub), "the hub never heard of the withdrawal")
     assert hub.policy_changed_at > 0
+
+
+def _heartbeat(at: float) -> Incoming:
+    pack = [{"n": "band-alex:heart_rate", "u": "beat/min", "v": 60, "t": at}]
+    return Incoming("band-alex", json.dumps(pack).encode(), time.time())
+
+
+def test_a_batch_after_a_wake_up_decides_with_the_new_gate(smart_home: Hub) -> None:
+    """The wake-up's reload runs on the listener's thread: a batch that starts meanwhile must
+    wait for it, not decide with the gate it had (a second pipeline, told nothing else)."""
+    pipeline = Pipeline(
+        smart_home.engine, smart_home.keyring, smart_home.signer, refresh_interval=3600
+    )
+    now = time.time() - 60
+    consent.give(smart_home.engine, smart_home.signer, HEART)
+    assert pipeline.ingest([_heartbeat(now)]).results[0].stored == 0  # it was not told yet
+    pipeline.changed_elsewhere()
+    assert pipeline.ingest([_heartbeat(now + 1)]).results[0].stored == 1
+    consent.withdraw(smart_home.engine, smart_home.signer, HEART)
+    pipeline.changed_elsewhere()
+    assert pipeline.ingest([_heartbeat(now + 2)]).results[0].stored == 0
