@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     """Most packs the hub's writer stores in one transaction and one ledger entry."""
     ingest_group_wait: float = 0.002
     """Seconds the writer waits, after a group's first pack, for more packs to join it."""
+    policy_poll: float = 0.05
+    """Seconds between a worker's looks at the store for consent changes and erasures it was
+    not woken for (the fallback: a change wakes every worker at once, `core.store.wake`)."""
     refused_packs_kept: int = 10_000
     """How many of the newest refused packs `goodthings ingest rejected` can show (older ones
     are forgotten as new ones arrive)."""

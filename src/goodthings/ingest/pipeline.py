@@ -103,6 +103,12 @@ class Pipeline:
         self._write_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
+        self._changes_told = 0
+        """Changes this pipeline was told of (`changed_elsewhere`); `_changes_applied` of them
+        are in the gate. A batch never starts with a gate older than what it was told."""
+        self._changes_applied = 0
+        self.reloaded_at = 0.0
+        """Unix time the gate last reloaded for a changed store (its /metrics)."""
         self._policies: dict[str, DevicePolicy] = {}
         self._units: dict[int, str | None] = {}
         self._clock_skew = 0.0
@@ -122,9 +128,15 @@ class Pipeline:
         """Whether the device was quarantined, as of the last refresh."""
         return device_id in self._quarantined
 
+    def changed_elsewhere(self) -> None:
+        """The store says the gate's inputs changed (a wake-up): the next batch reloads the
+        gate before it decides, whoever reloads it first."""
+        self._changes_told += 1
+
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the gate when consents or the manifest changed in any process."""
         with self._lock:
+            told = self._changes_told
             self._checked_at = time.monotonic()
             with self._engine.connect() as connection:
                 if self._optouts is not None:
@@ -141,6 +153,7 @@ class Pipeline:
                         self.on_quarantined(newly)
                 current = inputs.version(connection)
                 if current == self._version and not force:
+                    self._changes_applied = told
                     return False
                 facts = inputs.read_inputs(connection)
                 skew = declared.clock_skew(connection)
@@ -162,7 +175,14 @@ class Pipeline:
             self._clock_skew = 0.0 if skew is None else skew
             self._policies = policies
             self._version = current
+            self.reloaded_at = time.time()
+            self._changes_applied = told
             return changed
+
+    @property
+    def consents_seen(self) -> int:
+        """The newest consent record the gate decides with (0 before any)."""
+        return self._version[0] if self._version else 0
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
         with self._write_lock:
@@ -181,7 +201,10 @@ class Pipeline:
             logger.error("the monitor failed on a batch (%s)", type(error).__name__)
 
     def _ingest(self, batch: Sequence[Incoming]) -> tuple[BatchOutcome, Sequence[_Prepared]]:
-        if time.monotonic() - self._checked_at >= self._refresh_interval:
+        if (
+            self._changes_applied != self._changes_told
+            or time.monotonic() - self._checked_at >= self._refresh_interval
+        ):
             self.refresh()
         policies = self._policies
         sealers: dict[str, Sealer] = {}

@@ -1,10 +1,12 @@
-"""Policy changes announced where they are made, so that a running hub's gate follows at once.
+"""Policy changes announced where they are made, so that every running hub's gate follows at once.
 
 The services that change what the gate decides (consent given or withdrawn, an erasure, a
 passer-by's opt-out) call `announce` for their database once the change is committed. A hub
-running in the same process listens for its own database and reloads its gate there and then.
-With nobody listening (the CLI, another process) nothing happens here: every hub notices the
-change within its gate's poll interval (50 ms) anyway, so an announcement only makes it sooner.
+running in the same process listens for its own database and reloads its gate there and then;
+hubs in other processes and on other hosts are woken through the store (`core.store.wake`:
+PostgreSQL's NOTIFY, or a datagram per process next to a SQLite file). Every hub also notices
+the change within its gate's poll interval (50 ms by default) anyway, so an announcement only
+makes it sooner and a lost one costs one interval.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy import Engine
+
+from goodthings.core.store import wake
 
 Listener = Callable[[], object]
 
@@ -44,8 +48,10 @@ def listen(engine: Engine, listener: Listener) -> Callable[[], None]:
 
 
 def announce(engine: Engine) -> None:
-    """Tell whoever listens on this database that the gate's inputs changed (after commit)."""
+    """Tell whoever listens on this database, in this process or another, that the gate's
+    inputs changed (after commit)."""
     with _lock:
         listeners = list(_listeners.get(_database(engine), ()))
     for listener in listeners:
         listener()
+    wake.notify(engine)

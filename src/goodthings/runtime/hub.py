@@ -12,11 +12,15 @@ the API the replica for the readings they show, while it is fresh enough
 (`core.store.replica`); consent decisions, erasure and the ledger stay on `engine`.
 
 The hub listens for policy changes announced on its database (`policy.changes`): a consent
-withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once.
+withdrawn, an erasure or a passer-by's opt-out made in this process reaches its gate at once,
+and one made in another process or on another host wakes it through the store
+(`core.store.wake`). Its gate also polls the store's version every `policy_poll` seconds, the
+fallback for a wake-up lost on the way.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,12 +39,18 @@ from goodthings.core.keys import (
     load_signing_key,
 )
 from goodthings.core.store import ReadReplica, open_engine
+from goodthings.core.store.wake import WakeListener
 from goodthings.deployment import open_store, reapply_erasures
 from goodthings.ingest import Grouping, GroupWriter, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.erasure import resume_interrupted
 from goodthings.rights.passersby import IdentifierKey, OptOutGate
-from goodthings.runtime.metrics import HubMetrics, IngestCollector, LockoutCollector
+from goodthings.runtime.metrics import (
+    GateCollector,
+    HubMetrics,
+    IngestCollector,
+    LockoutCollector,
+)
 from goodthings.runtime.monitoring import attach_monitor, mail_settings
 from goodthings.security import Argon2Slots, Lockout, TokenVerifier, fingerprint_key, operators
 from goodthings.security.monitoring import Monitor, build_collector
@@ -68,7 +78,12 @@ class Hub:
     """The abuse monitor (`runtime.monitoring`), fed by the pipeline and the lockout."""
     reads: ReadReplica | None = None
     """Where readings to show are read: the replica while fresh, else the primary."""
+    after_policy_change: list[Callable[[], object]] = field(default_factory=list)
+    """Called after the gate reloaded for a change (the MQTT bridge publishes policies then)."""
+    policy_changed_at: float = 0.0
+    """Unix time this hub's gate last reloaded for a change it was told of (0: none yet)."""
     _stop_listening: Callable[[], None] | None = field(default=None, init=False, repr=False)
+    _wake: WakeListener | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.register(IngestCollector(self.writer))
@@ -78,18 +93,28 @@ class Hub:
         self.pipeline.follows.append(lambda connection: self.tokens.follow(connection))
         self.writer.start()
         self._stop_listening = changes.listen(self.engine, self.on_policy_change)
+        self._wake = WakeListener(self.engine, self.on_policy_change)
+        self._wake.start()
+        wake = self._wake
+        self.metrics.register(GateCollector(self.pipeline, self.keyring, wake.listening.is_set))
 
     def read_engine(self) -> Engine:
         """The engine for readings the portal or the API shows (never for a decision)."""
         return self.engine if self.reads is None else self.reads.engine()
 
     def on_policy_change(self) -> None:
-        """The one hook for a change to what the gate decides: reload the gate now."""
+        """The one hook for a change to what the gate decides: reload the gate now, and make
+        the batch being gathered wait for that reload instead of deciding with the old gate."""
+        self.pipeline.changed_elsewhere()
         self.pipeline.refresh()
+        self.policy_changed_at = time.time()
+        for hook in list(self.after_policy_change):
+            hook()
 
     @classmethod
     def open(cls, home: Home) -> Hub:
         grouping = _grouping(home.settings)
+        _check_poll(home.settings)
         mail_settings(home.settings)  # refused before anything is opened
         engine = open_store(home)
         master = load_master_key(home.keys_dir)
@@ -109,6 +134,7 @@ class Hub:
             engine,
             keyring,
             signer,
+            refresh_interval=home.settings.policy_poll,
             optouts=OptOutGate(IdentifierKey(root)),
             refused_kept=home.settings.refused_packs_kept,
         )
@@ -137,6 +163,9 @@ class Hub:
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
+        if self._wake is not None:
+            self._wake.stop()
+            self._wake = None
         if self.reads is not None and self.reads.replica is not None:
             self.reads.replica.dispose()
         self.engine.dispose()
@@ -154,6 +183,14 @@ def _reads(engine: Engine, settings: Settings) -> ReadReplica | None:
             "deployment has; unset it, or run the deployment on PostgreSQL"
         )
     return ReadReplica(engine, replica, settings.read_max_lag)
+
+
+def _check_poll(settings: Settings) -> None:
+    if not settings.policy_poll > 0:
+        raise DeploymentError(
+            "GOODTHINGS_POLICY_POLL must be more than 0 (seconds between a worker's looks for "
+            f"changes); it is {settings.policy_poll}"
+        )
 
 
 def _grouping(settings: Settings) -> Grouping:

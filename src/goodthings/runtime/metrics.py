@@ -22,12 +22,19 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from goodthings.ingest import GroupWriter, Refusal
+from goodthings.core.keys import Keyring
+from goodthings.ingest import GroupWriter, Pipeline, Refusal
 from goodthings.ingest.mqtt import BridgeStats
 from goodthings.policy import Reason
 from goodthings.security import Lockout
 
-__all__ = ["BridgeCollector", "HubMetrics", "IngestCollector", "LockoutCollector"]
+__all__ = [
+    "BridgeCollector",
+    "GateCollector",
+    "HubMetrics",
+    "IngestCollector",
+    "LockoutCollector",
+]
 
 
 class HubMetrics:
@@ -190,4 +197,42 @@ class LockoutCollector(Collector):
                 labels=["scope"],
             ),
             lockout.locked_now(),
+        )
+
+
+class GateCollector(Collector):
+    """How current this worker's gate is: what an operator compares across workers to see one
+    that lags behind a withdrawal or an erasure, or that lost its wake-up connection."""
+
+    def __init__(self, pipeline: Pipeline, keyring: Keyring, listening: Callable[[], bool]) -> None:
+        self._pipeline = pipeline
+        self._keyring = keyring
+        self._listening = listening
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "goodthings_gate_consent_seen",
+            "The newest consent record this worker's gate decides with",
+            value=self._pipeline.consents_seen,
+        )
+        yield GaugeMetricFamily(
+            "goodthings_gate_reloaded_timestamp_seconds",
+            "When this worker's gate last reloaded for a change in the store (Unix time)",
+            value=self._pipeline.reloaded_at,
+        )
+        yield GaugeMetricFamily(
+            "goodthings_keys_destroyed_seen",
+            "The newest destroyed data key (erasure) this worker no longer seals or opens with",
+            value=self._keyring.destroyed_seen,
+        )
+        yield GaugeMetricFamily(
+            "goodthings_keys_destroyed_seen_timestamp_seconds",
+            "When this worker last learnt of a destroyed data key (Unix time; 0: never)",
+            value=self._keyring.destroyed_seen_at,
+        )
+        yield GaugeMetricFamily(
+            "goodthings_wake_listening",
+            "1 while this worker is listening for changes made elsewhere (NOTIFY or socket); "
+            "0 means it learns of them only by its poll",
+            value=int(self._listening()),
         )

@@ -118,7 +118,12 @@ class MqttIngest(Lifecycle):
             shared=external,
             mqtt5=external,
         )
-        self._bridge = MqttBridge(self._hub.writer, session, on_birth=self._record_birth)
+        self._bridge = MqttBridge(
+            self._hub.writer,
+            session,
+            refresh_interval=self._hub.home.settings.policy_poll,
+            on_birth=self._record_birth,
+        )
         try:
             self._bridge.start()
         except MqttBridgeError as error:
@@ -127,6 +132,7 @@ class MqttIngest(Lifecycle):
             raise DeploymentError(f"MQTT broker {address.display()}: {error}") from error
         self._collector = BridgeCollector(self._bridge)
         self._hub.metrics.register(self._collector)
+        self._hub.after_policy_change.append(self._bridge.wake)
         self.address = address
         log = self._hub.home.settings.mqtt_log
         if external and log is not None and self._hub.monitor is not None:
@@ -196,6 +202,8 @@ class MqttIngest(Lifecycle):
             self._collector = None
         try:
             if self._bridge is not None:
+                if self._bridge.wake in self._hub.after_policy_change:
+                    self._hub.after_policy_change.remove(self._bridge.wake)
                 self._bridge.stop()
         finally:
             self._bridge = None

@@ -165,6 +165,9 @@ class Keyring:
         """Fingerprints of keys the store says were destroyed: never cached again."""
         self._destroyed_seen = 0
         """The newest `destroyed_keys` id this keyring has acted on."""
+        self.destroyed_seen_at = 0.0
+        """Unix time this keyring last learnt of keys destroyed (0: never): with
+        `destroyed_seen`, how soon an erasure reached this process (its /metrics)."""
         self._lock = threading.Lock()
         self._following = threading.Lock()
         self._next_follow = 0.0
@@ -290,7 +293,13 @@ class Keyring:
         with self._lock:
             self._destroyed.update(fingerprint for _, fingerprint in rows)
             self._destroyed_seen = max(self._destroyed_seen, rows[-1][0])
+            self.destroyed_seen_at = time.time()
             self.generation += 1
+
+    @property
+    def destroyed_seen(self) -> int:
+        """The newest `destroyed_keys` id this keyring no longer opens or seals with."""
+        return self._destroyed_seen
 
     def follow(self, engine: Engine) -> None:
         """Look for keys destroyed elsewhere while reads run: at most every `FOLLOW_INTERVAL`,

@@ -91,6 +91,7 @@ class MqttBridge(Lifecycle):
         self._closing = False
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
+        self._woken = threading.Event()
         self._connect_problem = "no answer yet"
         self._worker: threading.Thread | None = None
         self._client = self._new_client()
@@ -132,6 +133,12 @@ class MqttBridge(Lifecycle):
         self._client.loop_stop()
         self._subscribed.clear()
         self._inbox.discard()
+
+    def wake(self) -> None:
+        """Publish the policies that changed now, not at the next refresh (the gate reloaded
+        for a change it was told of): what an obedient device obeys arrives sooner."""
+        self._woken.set()
+        self._inbox.wake()
 
     def stats(self) -> BridgeStats:
         with self._lock:
@@ -253,6 +260,9 @@ class MqttBridge(Lifecycle):
             batch, stop = self._inbox.take(wait)
             if batch:
                 self._commit(batch)
+            if self._woken.is_set():
+                self._woken.clear()
+                next_refresh = time.monotonic()
             if time.monotonic() >= next_refresh and not stop:
                 if self._subscribed.is_set():  # else the first connection asks for every policy
                     self._count(policies_published=self._policies.publish_changes())

@@ -37,6 +37,7 @@ class Received:
 
 
 _STOP = object()
+_WAKE = object()
 
 
 class Inbox:
@@ -52,6 +53,10 @@ class Inbox:
     def pending(self) -> int:
         """Messages waiting to be taken into a batch (approximate, as `Queue.qsize` is)."""
         return self._queue.qsize()
+
+    def wake(self) -> None:
+        """End the current `take` now, with what it holds so far (possibly nothing)."""
+        self._queue.put(_WAKE)
 
     def close(self) -> None:
         """End the batches after the messages already put: `take` then says it is the last."""
@@ -69,6 +74,8 @@ class Inbox:
         while True:
             if item is _STOP:
                 return batch, True
+            if item is _WAKE:
+                return batch, False
             assert isinstance(item, Received)
             batch.append(item)
             if len(batch) >= self._max_batch:

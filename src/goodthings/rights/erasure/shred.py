@@ -208,6 +208,8 @@ def make_unreadable(
         )
     with engine.connect() as connection:
         keyring.load_held(connection)
+    # Every worker forgets the key now, not when the purge that follows is done.
+    changes.announce(engine)
     return (time.perf_counter() - started) * 1000
 
 
