@@ -25,6 +25,7 @@ from goodthings.core.store.engine import (
 )
 from goodthings.core.store.readings import (
     Order,
+    ReadingColumns,
     ReadingRow,
     Selection,
     StoredReading,
@@ -39,6 +40,7 @@ from goodthings.core.store.readings import (
     latest_time,
     moment_of,
     oldest_by_stream,
+    select_reading_columns,
     select_readings,
 )
 from goodthings.core.store.refused import (
@@ -51,6 +53,7 @@ from goodthings.core.store.refused import (
 __all__ = [
     "Catalogue",
     "Order",
+    "ReadingColumns",
     "ReadingRow",
     "RefusedPack",
     "Selection",
@@ -77,6 +80,7 @@ __all__ = [
     "readings_per_minute",
     "record_refused",
     "schema_is_current",
+    "select_reading_columns",
     "select_readings",
     "select_refused",
     "sqlite_url",
