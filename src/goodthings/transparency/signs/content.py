@@ -27,6 +27,15 @@ class PurposeRow:
 
 
 @dataclass(frozen=True)
+class SignLabel:
+    """The assessment label printed on a sign, with a QR code of its own to the public summary."""
+
+    words: str
+    url: str
+    qr: tuple[tuple[bool, ...], ...]
+
+
+@dataclass(frozen=True)
 class Sign:
     place: str
     where: str
@@ -39,6 +48,8 @@ class Sign:
     qr: tuple[tuple[bool, ...], ...]
     """The QR code's modules, dark = True, quiet zone included."""
     notice_hash: str
+    label: SignLabel | None = None
+    """Printed only while the latest assessment earns a label and is fresh (the caller decides)."""
 
 
 def _short(description: str, limit: int = 90) -> str:
@@ -49,8 +60,17 @@ def _short(description: str, limit: int = 90) -> str:
     return first if len(first) <= limit else first[: limit - 3].rsplit(" ", 1)[0] + "..."
 
 
-def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
-    """The sign for `place_id`, its QR code pointing at the place's notice under `base_url`."""
+def _modules(url: str) -> tuple[tuple[bool, ...], ...]:
+    """A QR code of `url`, dark modules True, quiet zone included."""
+    qr = segno.make(url, error="m", micro=False)
+    return tuple(tuple(bool(module) for module in row) for row in qr.matrix_iter(scale=1, border=4))
+
+
+def build_sign(manifest: Manifest, place_id: str, base_url: str, label: str | None = None) -> Sign:
+    """The sign for `place_id`, its QR code pointing at the place's notice under `base_url`.
+
+    With `label` (the assessment label in words, given only while it is earned and fresh), the
+    sign also carries the label and a second QR code to the assessment's public summary."""
     notice = build_notice(manifest, Scope(ScopeKind.place, place_id))
     place = next(p for p in manifest.places if p.id == place_id)
     streams = {
@@ -83,7 +103,7 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
     person = notice.accountable_person
     contact = notice.data_protection_contact
     url = base_url.rstrip("/") + Scope(ScopeKind.place, place_id).path
-    qr = segno.make(url, error="m", micro=False)
+    summary = base_url.rstrip("/") + "/assessment"
     return Sign(
         place=place.name,
         where=place.address or place.area or "",
@@ -93,8 +113,7 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str) -> Sign:
         data=tuple(rows),
         purposes=tuple(seen.values()),
         url=url,
-        qr=tuple(
-            tuple(bool(module) for module in row) for row in qr.matrix_iter(scale=1, border=4)
-        ),
+        qr=_modules(url),
         notice_hash=notice.hash,
+        label=None if label is None else SignLabel(label, summary, _modules(summary)),
     )
