@@ -50,7 +50,8 @@ class ServeProcess:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def _wait_healthy(self, timeout: float = 30.0) -> None:
+    def _wait_healthy(self, timeout: float = 90.0) -> None:
+        """Generous: on a machine shared with other test runs, start-up alone can take 30 s."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
 
+from cli_helpers import run
 from goodthings.assessment import CHECKS, Context, Finding, Verdict
 from goodthings.core import ledger
 from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
@@ -289,3 +291,77 @@ def test_erasure_requests_are_judged_by_their_deadline(
     finding = _run(smart_home, "erasure.on-time")
     assert finding.verdict is verdict
     assert finding.evidence["late_requests"] == (("req-1",) if verdict is Verdict.failed else ())
+
+
+@pytest.mark.parametrize(
+    ("extended", "judged_after_days", "verdict"),
+    [
+        (False, 40, Verdict.failed),  # a month passed, no extension: late
+        (True, 40, Verdict.passed),  # extended by two months, still within it
+        (True, 100, Verdict.failed),  # past even the extended deadline
+    ],
+    ids=["late-without-extension", "late-but-extended", "past-the-extension"],
+)
+def test_an_erasure_extended_by_the_operator_is_judged_by_its_extension(
+    capsys: pytest.CaptureFixture[str],
+    smart_home: Hub,
+    extended: bool,
+    judged_after_days: int,
+    verdict: Verdict,
+) -> None:
+    """The extension is recorded the way an operator records it, `goodthings requests extend`,
+    within the first month; the check is then run as it would be weeks later."""
+    with smart_home.engine.begin() as connection:
+        connection.execute(
+            insert(tp.erasure_requests).values(
+                id="req-1",
+                subject_id="alex",
+                requested_at=NOW - timedelta(days=29),
+                deadline=NOW + timedelta(days=1),
+                method="letter",
+                mode="erase",
+                state="pending",
+            )
+        )
+    if extended:
+        ran = run(
+            capsys,
+            "requests",
+            "extend",
+            "erasure:req-1",
+            "--reason",
+            "Readings on three hubs to trace",
+            "--by",
+            "dpo",
+            "--home",
+            str(smart_home.home.root),
+        )
+        assert ran.code == 0, ran.err
+        assert "erasure:req-1: deadline extended to " in ran.out
+    later = replace(_context(smart_home), now=NOW + timedelta(days=judged_after_days))
+    finding = CHECKS["erasure.on-time"](later)
+    assert finding.verdict is verdict
+    assert finding.evidence["extended"] == int(extended)
+    assert finding.evidence["late_requests"] == (("req-1",) if verdict is Verdict.failed else ())
+
+
+def test_an_erasure_extension_is_refused_after_the_deadline(
+    capsys: pytest.CaptureFixture[str], smart_home: Hub
+) -> None:
+    with smart_home.engine.begin() as connection:
+        connection.execute(
+            insert(tp.erasure_requests).values(
+                id="req-1",
+                subject_id="alex",
+                requested_at=NOW - timedelta(days=40),
+                deadline=NOW - timedelta(days=9),
+                method="letter",
+                mode="erase",
+                state="pending",
+            )
+        )
+    argv = ["requests", "extend", "erasure:req-1", "--reason", "late", "--by", "dpo"]
+    ran = run(capsys, *argv, "--home", str(smart_home.home.root))
+    assert ran.code != 0
+    assert "the deadline has passed" in ran.err
+    assert CHECKS["erasure.on-time"](_context(smart_home)).verdict is Verdict.failed

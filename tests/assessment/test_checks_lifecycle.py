@@ -11,11 +11,13 @@ from sqlalchemy import insert, update
 
 from goodthings.assessment import CHECKS, Context, Finding, Verdict
 from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
+from goodthings.core.manifest import load_manifest_text
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_console as tc
 from goodthings.core.store import tables_monitoring as tm
 from goodthings.core.store import tables_security as ts
 from goodthings.core.store.monitoring import MinuteBucket, merge_minutes
+from goodthings.deployment import apply_manifest
 from goodthings.runtime import Hub
 from goodthings.security.advisories import Advisory, Range, store_advisory
 
@@ -282,3 +284,32 @@ def test_a_quarantine_by_the_monitor_without_an_alert_fails(smart_home: Hub) -> 
             )
         )
     assert _run(smart_home, "monitoring.on").verdict is Verdict.passed
+
+
+def _declare_patch_window(hub: Hub, days: int) -> None:
+    """Apply the deployment's own manifest with `security.advisories.patch_within_days`."""
+    text = hub.home.manifest_path.read_text()
+    text += f"\nsecurity:\n  advisories:\n    patch_within_days: {days}\n"
+    apply_manifest(hub.engine, load_manifest_text(text, str(hub.home.manifest_path)))
+
+
+@pytest.mark.parametrize(
+    ("declared", "days_ago", "verdict"),
+    [
+        (None, 10, Verdict.passed),  # the default 30 days
+        (7, 10, Verdict.failed),  # the operator promised a week
+        (14, 10, Verdict.passed),
+    ],
+    ids=["default-30-days", "declared-7-days", "declared-14-days"],
+)
+def test_the_patch_window_is_the_one_the_manifest_declares(
+    smart_home: Hub, declared: int | None, days_ago: int, verdict: Verdict
+) -> None:
+    if declared is not None:
+        _declare_patch_window(smart_home, declared)
+    _import(smart_home, "critical", days_ago)
+    finding = _run(smart_home, "advisories.patched")
+    assert finding.verdict is verdict
+    assert finding.evidence["patch_days"] == (declared or 30)
+    assert finding.evidence["patch_days_declared"] is (declared is not None)
+    assert f"{declared or 30} days" in finding.summary

@@ -19,7 +19,7 @@ from goodthings.assessment.catalogue import (
 )
 from goodthings.assessment.checks import CHECKS
 from goodthings.assessment.evidence import Check, Context, Evidence, Finding, Verdict
-from goodthings.assessment.record import Recorded, latest_signed, record_assessment
+from goodthings.assessment.record import Recorded, current_label, latest_signed, record_assessment
 from goodthings.assessment.render import to_html, to_pdf
 from goodthings.assessment.report import REPORT_FORMAT, build_report, report_problems, sign_report
 
@@ -42,6 +42,7 @@ __all__ = [
     "Verdict",
     "assess",
     "build_report",
+    "current_label",
     "export_bundle",
     "latest_signed",
     "load_catalogue",

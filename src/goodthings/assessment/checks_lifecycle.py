@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
+from goodthings.core.manifest import Security
 from goodthings.core.moments import add_months, in_utc
 from goodthings.core.store import Selection, latest_time
 from goodthings.core.store import monitoring as store_monitoring
@@ -22,11 +23,10 @@ from goodthings.core.store import tables_monitoring as tm
 from goodthings.core.store import tables_security as ts
 from goodthings.security import affected_devices, operator_spec
 from goodthings.security.securitytxt import address_problem, build
+from goodthings.transparency.notices.published import applied_manifest
 
 MAX_EXPIRES = timedelta(days=365)
 """RFC 9116 §2.5.5: an Expires more than a year ahead is not recommended (the file goes stale)."""
-PATCH_DAYS = 30
-"""How long a critical or high advisory affecting a device may stay unpatched after import."""
 URGENT = ("critical", "high")
 FLUSH_WINDOW = timedelta(hours=1)
 """The monitor flushes its minute buckets every minute; an hour without one means it is off."""
@@ -149,9 +149,13 @@ def requests_on_time(context: Context) -> Finding:
 
 def advisories_patched(context: Context) -> Finding:
     """No critical or high advisory that affects a current device (matched as the fleet page
-    matches, withdrawn ones ignored) has stayed unpatched more than 30 days since import."""
+    matches, withdrawn ones ignored) has stayed unpatched longer than the operator declared
+    (`security.advisories.patch_within_days` in the applied manifest, 30 days by default)."""
     check = "advisories.patched"
     with context.engine.connect() as connection:
+        manifest = applied_manifest(connection)
+        security = manifest.security if manifest is not None else Security()
+        patch_days = security.advisories.patch_within_days
         imported = {
             str(advisory): in_utc(at)
             for advisory, at in connection.execute(
@@ -169,14 +173,15 @@ def advisories_patched(context: Context) -> Finding:
             "matched to the fleet.",
         )
     urgent = [hit for hit in hits if hit.severity in URGENT]
-    limit = context.now - timedelta(days=PATCH_DAYS)
+    limit = context.now - timedelta(days=patch_days)
     stale = sorted({hit.advisory for hit in urgent if imported[hit.advisory] < limit})
     devices = sorted({hit.device for hit in urgent if hit.advisory in stale})
     evidence: Evidence = {
         "advisories_imported": len(imported),
         "advisories_affecting_devices": len({hit.advisory for hit in hits}),
         "urgent_affecting_devices": tuple(sorted({hit.advisory for hit in urgent})),
-        "patch_days": PATCH_DAYS,
+        "patch_days": patch_days,
+        "patch_days_declared": manifest is not None and "security" in manifest.model_fields_set,
         "stale_advisories": tuple(stale),
         "devices_left_exposed": tuple(devices),
     }
@@ -185,14 +190,14 @@ def advisories_patched(context: Context) -> Finding:
             check,
             Verdict.failed,
             f"{len(stale)} critical or high advisory(ies) still affect {len(devices)} device(s) "
-            f"more than {PATCH_DAYS} days after import: {', '.join(stale)}.",
+            f"more than {patch_days} days after import: {', '.join(stale)}.",
             evidence,
         )
     return Finding(
         check,
         Verdict.passed,
         f"No critical or high advisory of the {len(imported)} imported has affected a device "
-        f"for more than {PATCH_DAYS} days.",
+        f"for more than {patch_days} days.",
         evidence,
     )
 

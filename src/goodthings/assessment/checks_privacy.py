@@ -8,13 +8,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from goodthings.assessment.evidence import Context, Evidence, Finding, Verdict
+from goodthings.core.moments import add_months, in_utc
 from goodthings.core.store import count_by_stream, count_in_clear, oldest_by_stream
 from goodthings.core.store import tables as t
+from goodthings.core.store import tables_console as tc
 from goodthings.core.store import tables_portal as tp
 
 RETENTION_GRACE = timedelta(days=1)
 """How long past its retention a reading may linger: the purge runs on a schedule
 (`retention_interval`, hourly by default), not at the exact second a reading expires."""
+MAX_MONTHS = 3
+"""GDPR Art. 12(3): one month from the request, extendable by two further months."""
 
 
 def sealed_at_rest(context: Context) -> Finding:
@@ -143,27 +147,38 @@ def retention_enforced(context: Context) -> Finding:
 
 
 def erasure_on_time(context: Context) -> Finding:
-    """Every erasure request was completed by its deadline, or its deadline has not passed."""
+    """Every erasure request was completed by its deadline, or its deadline has not passed.
+
+    A deadline extended under GDPR Art. 12(3) (`goodthings requests extend`, or the console's
+    register) counts with its extension, but never beyond three months from the request, which
+    is the most the law allows whatever the extension row says."""
     e = tp.erasure_requests.c
+    x = tc.request_extensions.c
     with context.engine.connect() as connection:
         rows = connection.execute(
-            select(e.id, e.deadline, e.completed_at).order_by(e.requested_at)
+            select(e.id, e.requested_at, e.deadline, e.completed_at).order_by(e.requested_at)
         ).all()
-        late = [
-            str(request)
-            for request, deadline, completed in rows
-            if _late(_aware(deadline), _aware(completed), context.now)
-        ]
-        open_count = connection.execute(
-            select(func.count()).select_from(tp.erasure_requests).where(e.completed_at.is_(None))
-        ).scalar_one()
+        extended = {
+            str(reference).removeprefix("erasure:"): in_utc(deadline)
+            for reference, deadline in connection.execute(
+                select(x.request, x.deadline).where(x.request.startswith("erasure:"))
+            )
+        }
     if not rows:
         return Finding(
             "erasure.on-time", Verdict.not_applicable, "No one has asked for erasure yet."
         )
+    late = []
+    for request, requested, deadline, completed in rows:
+        if str(request) in extended:
+            latest = add_months(in_utc(requested), MAX_MONTHS)
+            deadline = min(extended[str(request)], latest)
+        if _late(_aware(deadline), _aware(completed), context.now):
+            late.append(str(request))
     evidence: Evidence = {
         "requests": len(rows),
-        "open": int(open_count),
+        "open": len([1 for *_, completed in rows if completed is None]),
+        "extended": len([1 for request, *_ in rows if str(request) in extended]),
         "late_requests": tuple(late),
     }
     if late:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from goodthings.assessment.assess import Assessment
+from goodthings.assessment.label import Label, label_of
 from goodthings.assessment.report import (
     LedgerPosition,
     build_report,
@@ -81,6 +83,16 @@ def latest_signed(root: Path) -> dict[str, Any] | None:
         return None
     document = json.loads(kept[-1].read_text(encoding="utf-8"))
     return document if isinstance(document, dict) else None
+
+
+def current_label(root: Path, now: datetime | None = None) -> Label | None:
+    """The label of the latest kept report, only while it is fresh and earns one: what the
+    notices, the signs and the badge show, so none of them shows a label the others do not."""
+    signed = latest_signed(root)
+    if signed is None:
+        return None
+    label = label_of(signed["report"])
+    return label if label.shown_at(now or datetime.now(UTC)) else None
 
 
 def _signed_position(engine: Engine, signer: Ed25519PrivateKey) -> LedgerPosition | None:

@@ -11,7 +11,10 @@ import typer
 
 from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.console.requests import OPEN, all_requests
+from goodthings.console.requests import extend as extend_request
+from goodthings.core.keys import load_signing_key
 from goodthings.deployment import open_store
+from goodthings.security import operators
 
 app = typer.Typer(help="People's requests and their deadlines.", no_args_is_help=True)
 
@@ -58,3 +61,37 @@ def list_(
         out.print(f"{r.reference}  {r.kind.value}  {r.subject}  {state}", markup=False)
     if overdue and found:
         raise typer.Exit(1)
+
+
+@app.command("extend")
+def extend(
+    reference: Annotated[
+        str, typer.Argument(help="The request, as `requests list` names it (erasure:<id>).")
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why it takes longer: the person is told this.")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who extends it, as the ledger records.")],
+    home: HomeOption = None,
+) -> None:
+    """Extend an open request's deadline by two months, once, within its first deadline.
+
+    GDPR Art. 12(3) allows it for complex or numerous requests, with the reason told to the
+    person; the extension is kept in the register and the ledger, and the assessment's
+    `erasure.on-time` and `requests.on-time` checks judge the request by it."""
+    deployment = home_of(home)
+    signer = load_signing_key(deployment.keys_dir)
+    engine = open_store(deployment)
+    try:
+        with engine.begin() as connection:
+            deadline = extend_request(connection, reference, reason, by)
+            operators.record(
+                connection,
+                signer,
+                f"operator:{by}",
+                "console.request_extend",
+                f"request:{reference}",
+            )
+    finally:
+        engine.dispose()
+    out.print(f"{reference}: deadline extended to {deadline:%Y-%m-%d}", markup=False)

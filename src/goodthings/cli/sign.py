@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from goodthings.assessment import current_label
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.deployment import open_store
@@ -50,7 +51,10 @@ def sign(
     ] = "en",
     home: HomeOption = None,
 ) -> None:
-    """Make a printable sign for a place: icons, the accountable operator, a QR code."""
+    """Make a printable sign for a place: icons, the accountable operator, a QR code.
+
+    While the latest assessment earns a label and is fresh, the sign also carries the label
+    with a second QR code to its public summary; made again later, it no longer does."""
     place_id = _place(old_place, place)
     if language not in LANGUAGES:
         raise GoodthingsError(
@@ -73,7 +77,14 @@ def sign(
         raise GoodthingsError(
             f"there is no place {place_id!r} in this deployment; its places are: {', '.join(places)}"
         )
-    made = build_sign(manifest, place_id, base_url or deployment.settings.public_url, language)
+    label = current_label(deployment.root)
+    made = build_sign(
+        manifest,
+        place_id,
+        base_url or deployment.settings.public_url,
+        language,
+        None if label is None else label.in_words(),
+    )
     if kind == ".pdf":
         out_file.write_bytes(to_pdf(made, size))
     else:
@@ -81,6 +92,14 @@ def sign(
     out.print(
         f"Wrote the sign for {made.place} to {out_file}; its QR code opens {made.url}", markup=False
     )
+    if made.label is not None:
+        out.print(f"It carries the assessment label; its code opens {made.label.url}", markup=False)
+    else:
+        out.print(
+            "It carries no assessment label: the latest assessment is missing, too old or "
+            "earns none (`goodthings assess`).",
+            markup=False,
+        )
 
 
 def _place(old_place: str | None, place: str | None) -> str:

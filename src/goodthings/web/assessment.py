@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from goodthings.assessment import latest_signed
 from goodthings.assessment.label import badge_svg, label_of
+from goodthings.assessment.record import current_label
 from goodthings.assessment.render import headline
 from goodthings.web.deps import HubDep
 
@@ -59,9 +60,8 @@ def assessment_summary(hub: HubDep) -> HTMLResponse:
 
 @router.get("/assessment/label.svg", include_in_schema=False)
 def assessment_label(hub: HubDep) -> Response:
-    signed = latest_signed(hub.home.root)
-    label = None if signed is None else label_of(signed["report"])
-    if label is None or not label.shown_at(datetime.now(UTC)):
+    label = current_label(hub.home.root)
+    if label is None:
         return Response("No current label.", status_code=404, media_type="text/plain")
     return Response(
         badge_svg(label),

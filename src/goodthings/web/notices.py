@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
+from goodthings.assessment import current_label
 from goodthings.core.errors import DeploymentError
 from goodthings.policy import IDENTIFIER_CATEGORIES
 from goodthings.transparency.notices import (
@@ -114,8 +115,11 @@ def _serve(
             notices.record_version(connection, notice)
     except (NoticeNotFound, DeploymentError) as exc:
         raise HTTPException(404, str(exc)) from None
+    label = current_label(hub.home.root)
+    # The report that earned the label is in the ETag: a revalidating cache loses it with it.
+    shown = "" if label is None else f"-label-{label.measured_at:%Y%m%d%H%M%S}"
     headers = {
-        "ETag": f'"{notice.hash}"',
+        "ETag": f'"{notice.hash}{shown}"',
         "Content-Language": language,
         "Vary": "Accept, Accept-Language",
     }
@@ -130,6 +134,7 @@ def _serve(
         language,
         optout_action="/passers-by" if identifiers and place else None,
         optout_place=place or "",
+        label=None if label is None else label.in_words(),
     )
     return HTMLResponse(page, headers=headers)
 

@@ -19,7 +19,13 @@ from goodthings.core.keys import UNREADABLE, Keyring, KeyVault, ReadingOpener
 from goodthings.core.keys.datakeys import context_at, row_context, row_prefix
 from goodthings.core.store import tables as t
 from goodthings.core.store.engine import migrate, open_engine
-from goodthings.core.store.readings import ReadingRow, Selection, StoredReading, insert_readings
+from goodthings.core.store.readings import (
+    ReadingRow,
+    Selection,
+    StoredReading,
+    insert_readings,
+    select_reading_columns,
+)
 from goodthings.core.store.readings import select_readings as select_stored
 
 MASTER = os.urandom(32)
@@ -278,3 +284,31 @@ def test_a_page_opens_as_its_readings_do_one_by_one_and_a_shred_reaches_the_next
         with store.begin() as shredding:
             keyring.shred(shredding, "alex")
         assert [r.subject_id for r, _ in opener.readable_page(readings)] == [None, "sam"]
+
+
+def test_a_page_of_columns_opens_as_its_readings_do_and_a_shred_reaches_it(
+    store: Engine, fresh: Fresh
+) -> None:
+    """The export's column-wise opening against the reading-by-reading one, on each device's
+    stream of the store: values of every type, a plain one, and a stream whose key is then
+    shredded (nothing of it is opened any more)."""
+    keyring = fresh()
+    with store.connect() as connection:
+        opener = ReadingOpener(keyring, connection)
+        streams = sorted({(r.device_id, r.stream_id) for r in _stored(store)})
+        for device, stream in streams:
+            [page] = list(select_reading_columns(connection, device, stream))
+            readings = [r for r in select_stored(connection, Selection(device_id=device))]
+            kept, values, stamps = opener.readable_columns(device, stream, page)
+            expected = opener.readable_page(readings)
+            assert values == [value for _, value in expected], device
+            assert [page.times[i] for i in kept] == [r.time for r, _ in expected]
+            assert stamps == [repr(r.time) for r, _ in expected]
+        with store.begin() as shredding:
+            keyring.shred(shredding, "alex")
+        [page] = list(select_reading_columns(connection, "band-alex", 1))
+        assert opener.readable_columns("band-alex", 1, page) == ((), [], [])
+        forged = page._replace(
+            sealed=[b"\x00" * 40] * len(page.times), subject_ids=["sam"] * len(page.times)
+        )
+        assert opener.readable_columns("band-alex", 1, forged).values == []

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -24,10 +24,11 @@ from goodthings.core.config import Home
 from goodthings.core.keys import SIGNING_PUBLIC_KEY, rotate_signing
 from goodthings.core.ledger.keychain import sign_key_change
 from goodthings.core.store import tables as t
+from goodthings.deployment import open_store
 from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.witness_push import WitnessPusher
-from hubs import HOST, clean_environment, free_port
+from hubs import HOST, clean_environment, free_port, serving
 from portal_helpers import give, send
 
 
@@ -153,3 +154,71 @@ def test_an_instance_that_is_not_a_witness_says_so(tmp_path: Path) -> None:
         answer = httpx2.get(f"{url}/witness/checkpoints", timeout=10)
     assert answer.status_code == 404
     assert "not a witness" in answer.json()["detail"]
+
+
+def _held(url: str) -> list[dict[str, object]]:
+    answer = httpx2.get(f"{url}/witness/checkpoints", timeout=10)
+    answer.raise_for_status()
+    held = answer.json()
+    assert isinstance(held, list)
+    return held
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.2)
+
+
+def test_serve_pushes_its_checkpoints_to_the_witness_which_then_exposes_a_rollback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end: a witness instance and a serving hub, both real `goodthings serve`
+    processes; the hub's background job pushes every checkpoint it signs, `ledger verify
+    --witness-url` passes, and after a rollback by direct SQL the verify fails and the hub,
+    started again, reports it."""
+    home = Home(tmp_path / "hub")
+    init_deployment(home, "smart-home")
+    key = home.keys_dir / SIGNING_PUBLIC_KEY
+    verify = ["ledger", "verify", "--home", str(home.root), "--no-witness"]
+    with _witness(tmp_path / "witness", key) as url:
+        environment = {"GOODTHINGS_WITNESS_URL": url}
+        with serving(home.root, "--mqtt-port", "0", env=environment) as serve:
+            hub = Hub.open(home)
+            try:
+                _activity(hub, rounds=4)
+                with hub.engine.connect() as connection:
+                    signed = [asdict(c) for c in ledger.checkpoints(connection)]
+            finally:
+                hub.close()
+            assert len(signed) >= 4
+            _until(lambda: _held(url) == signed, "the witness holds every checkpoint")
+            assert "rolled back" not in serve.output()
+        intact = run(capsys, *verify, "--witness-url", url)
+        assert intact.code == 0, intact.err
+        assert f"{len(signed)} checkpoints the witness" in intact.out
+
+        keep = int(str(signed[0]["seq"]))
+        engine = open_store(home)
+        try:
+            with engine.begin() as connection:
+                connection.execute(delete(t.ledger_entries).where(t.ledger_entries.c.seq > keep))
+                connection.execute(
+                    delete(t.ledger_checkpoints).where(t.ledger_checkpoints.c.seq > keep)
+                )
+                connection.execute(
+                    update(t.ledger_head).values(
+                        seq=keep, hash=signed[0]["hash"], checkpoint_seq=keep
+                    )
+                )
+        finally:
+            engine.dispose()
+        assert run(capsys, *verify).code == 0, "the database alone is fooled"
+        caught = run(capsys, *verify, "--witness-url", url)
+        assert caught.code == 1
+        assert "witness" in caught.err
+        with serving(home.root, "--mqtt-port", "0", env=environment) as serve:
+            _until(lambda: "rolled back or rewritten" in serve.output(), "serve reports it")
+        assert len(_held(url)) == len(signed), "the witness kept what it held"

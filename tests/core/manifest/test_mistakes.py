@@ -350,3 +350,21 @@ def test_a_device_in_an_unknown_place_is_one_problem_not_two() -> None:
     messages = [p.message for p in raised.value.problems]
     assert not [m for m in messages if "lists no occupants" in m], messages
     assert [m for m in messages if "there is no place 'flat-5'" in m]
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        ("0", "greater than or equal to 1"),
+        ("400", "less than or equal to 365"),
+        ("soon", "integer"),
+    ],
+)
+def test_a_patch_window_out_of_range_names_its_line(days: str, message: str) -> None:
+    edited = EXAMPLE + f"\nsecurity:\n  advisories:\n    patch_within_days: {days}\n"
+    with pytest.raises(ManifestError) as raised:
+        load_manifest_text(edited, "home.yaml")
+    [problem] = raised.value.problems
+    assert problem.field == "security.advisories.patch_within_days"
+    assert message in problem.message
+    assert problem.line == _line_of(edited, f"patch_within_days: {days}")

@@ -14,16 +14,19 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cli_helpers import run
 from goodthings.core.config import Home
+from goodthings.core.keys import ReadingOpener
+from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
+from goodthings.policy import inputs, people_concerned, reads
 from goodthings.rights.consent import records as consent
 from goodthings.rights.export import ExportError, export_subject, parse_recipient
-from goodthings.rights.export.archive import _iso, _iso_page
+from goodthings.rights.export.archive import PAGE, _iso, _iso_column, _iso_page
 from goodthings.runtime.hub import Hub
 from portal_helpers import send
 
@@ -214,3 +217,95 @@ def test_times_made_a_page_at_a_time_read_as_made_one_by_one() -> None:
         float("nan"),
     ]
     assert _iso_page(times) == [_iso(seconds) for seconds in times]
+
+
+def _row_wise_readings_csv(hub: Hub, subject: str) -> str:
+    """readings.csv as the export wrote it before its column-wise read path: a StoredReading
+    per row, opened a page at a time, each date made by `datetime`, every row by the CSV
+    writer. The reference the export's bytes must still equal."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["device", "stream", "time_utc", "time_unix", "value", "shared"])
+    with hub.engine.connect() as connection:
+        facts = inputs.read_inputs(connection)
+        opener = ReadingOpener(hub.keyring, connection)
+        for device in facts.devices:
+            for rule in facts.rules.get(device.model_id, ()):
+                if not reads.for_person(rule, device, subject).allowed:
+                    continue
+                shared = "yes" if len(people_concerned(rule, device)) > 1 else "no"
+                selection = Selection(device_id=device.device_id, stream_ids=(rule.stream_id,))
+                stored = list(select_readings(connection, selection))
+                for start in range(0, len(stored), PAGE):
+                    for row, value in opener.readable_page(stored[start : start + PAGE]):
+                        writer.writerow(
+                            [
+                                row.device_id,
+                                rule.name,
+                                _iso(row.time),
+                                repr(row.time),
+                                value.hex() if isinstance(value, bytes) else value,
+                                shared,
+                            ]
+                        )
+    return text.getvalue()
+
+
+def test_the_column_wise_export_writes_what_the_row_wise_one_did(smart_home: Hub) -> None:
+    """Pages of sealed numbers (the fast path) and pages that are not: a value planted in clear
+    by direct SQL, a text with a comma, a tampered value, another holder's reading in the same
+    stream, times before 1970 and microseconds that round into the next second."""
+    _agree(smart_home)
+    start = time.time() - 20_000
+    assert (
+        send(smart_home, "band-alex", "heart_rate", [60.0 + i % 7 for i in range(12_000)], start)
+        == 12_000
+    )
+    assert send(smart_home, "meter-1", "power", [400.25, 380.5, 0.1], start) == 3
+    with smart_home.engine.begin() as connection:
+        stream = connection.execute(
+            select(t.streams.c.id).where(t.streams.c.name == "heart_rate")
+        ).scalar_one()
+        sealed = connection.execute(
+            select(t.readings.c.sealed).where(t.readings.c.stream_id == stream).limit(1)
+        ).scalar_one()
+        base = {
+            "device_id": "band-alex",
+            "stream_id": stream,
+            "ordinal": 0,
+            "value": None,
+            "value_text": None,
+            "sealed": None,
+        }
+        connection.execute(
+            insert(t.readings),
+            [
+                {**base, "subject_id": "alex", "time": start - 5.9999996, "value": 99.5},
+                {**base, "subject_id": "alex", "time": start - 4.5, "value_text": 'on, "off"'},
+                {**base, "subject_id": "alex", "time": start - 3.0, "sealed": sealed},
+                {**base, "subject_id": "sam", "time": start - 2.0, "sealed": sealed},
+                {**base, "subject_id": "alex", "time": -1.25, "value": 1.0},
+                {**base, "subject_id": "alex", "time": -86_400.0000015, "value": 2.0},
+            ],
+        )
+    expected = _row_wise_readings_csv(smart_home, "alex")
+    written = _export(smart_home).read("readings.csv").decode()
+    assert written.count("\n") > 12_000
+    assert written == expected
+
+
+def test_dates_made_a_column_at_a_time_read_as_made_one_by_one() -> None:
+    base = 1_790_000_000.0
+    pages = [
+        [base + i * 0.001 for i in range(3000)],
+        [base + i * 0.25 + 0.0000005 for i in range(3000)],
+        [0.0, 59.9999994, 60.0, 3599.5, 86_399.000001, 253402300798.5],
+        [base, base + 0.9999995],  # rounds up into the next second: left to _iso_page
+        [base, -0.25],
+        [base, float("nan")],
+        [float("nan"), base],
+        [base, float("inf")],
+        [],
+    ]
+    for times in pages:
+        assert _iso_column(times) == [_iso(seconds) for seconds in times], times[:3]

@@ -65,15 +65,28 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
     )
 
 
+LABEL = (
+    "Maple Court Housing Co-operative, Flat 4: security level 2 of 4, privacy grade A, "
+    "assessed 02 December 2026, valid until 01 January 2027"
+)
+"""A label in words as long as a real one: the sign makes room for it and its second code."""
+
+
+@pytest.mark.parametrize("label", [None, LABEL], ids=["plain", "labelled"])
 @pytest.mark.parametrize("size", list(SignSize), ids=str)
 @pytest.mark.parametrize(
     ("example", "place", "language"), CASES, ids=[f"{e}-{p}-{lang}" for e, p, lang in CASES]
 )
 def test_nothing_on_the_sign_overlaps_or_is_cut_off(
-    browser: Browser, example: str, place: str, language: str, size: SignSize
+    browser: Browser,
+    example: str,
+    place: str,
+    language: str,
+    size: SignSize,
+    label: str | None,
 ) -> None:
     manifest = load_manifest_text((ROOT / "examples" / f"{example}.yaml").read_text()).manifest
-    svg = to_svg(build_sign(manifest, place, BASE, language), size).split("\n", 1)[1]
+    svg = to_svg(build_sign(manifest, place, BASE, language, label), size).split("\n", 1)[1]
     width, height = (round(mm * PX_PER_MM) for mm in size.millimetres)
     page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=2)
     try:
@@ -81,9 +94,8 @@ def test_nothing_on_the_sign_overlaps_or_is_cut_off(
             f"<!doctype html><html><style>body{{margin:0}} svg{{display:block}}</style><body>{svg}</body></html>"
         )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shot = (
-            ARTIFACTS / f"{example}-{place}-{size}{'' if language == 'en' else '-' + language}.png"
-        )
+        suffix = ("" if language == "en" else "-" + language) + ("-labelled" if label else "")
+        shot = ARTIFACTS / f"{example}-{place}-{size}{suffix}.png"
         page.screenshot(path=str(shot), full_page=True)
         drawn = page.evaluate(_BOXES)
     finally:

@@ -4,7 +4,7 @@ other layer reads one checked description of what is collected, why and by whom.
 from goodthings.core.manifest.edit import append_device, remove_device
 from goodthings.core.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
 from goodthings.core.manifest.released import RELEASE, Release
-from goodthings.core.manifest.schema import Contact, Device, Manifest, Stream, period_of
+from goodthings.core.manifest.schema import Contact, Device, Manifest, Security, Stream, period_of
 from goodthings.core.manifest.source import Located, load_yaml
 from goodthings.core.manifest.texts import LocalText, in_language, languages_of
 from goodthings.core.manifest.vocabulary import (
@@ -39,6 +39,7 @@ __all__ = [
     "Located",
     "Manifest",
     "Release",
+    "Security",
     "Stream",
     "Term",
     "Vocabulary",

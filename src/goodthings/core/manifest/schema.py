@@ -449,6 +449,20 @@ class DeploymentInfo(_Model):
     """How long the monitor keeps each device's per-minute behaviour."""
 
 
+class Advisories(_Model):
+    """How the operator acts on security advisories that affect the fleet."""
+
+    patch_within_days: Annotated[int, Field(ge=1, le=365)] = 30
+    """How many days a critical or high advisory affecting a current device may stay unpatched
+    after it was imported; the assessment's `advisories.patched` check holds the hub to it."""
+
+
+class Security(_Model):
+    """The operator's own security commitments, checked against the live fleet."""
+
+    advisories: Advisories = Advisories()
+
+
 class Manifest(_Model):
     """A whole deployment: the single source of truth kept in version control."""
 
@@ -461,6 +475,7 @@ class Manifest(_Model):
     device_models: list[DeviceModel] = Field(min_length=1)
     devices: list[Device] = []
     applications: list[Application] = []
+    security: Security = Security()
 
     @cached_property
     def models_by_id(self) -> dict[str, DeviceModel]:

@@ -27,6 +27,7 @@ from goodthings.core.store.engine import (
 )
 from goodthings.core.store.readings import (
     Order,
+    ReadingColumns,
     ReadingRow,
     Selection,
     StoredReading,
@@ -43,6 +44,7 @@ from goodthings.core.store.readings import (
     latest_time,
     moment_of,
     oldest_by_stream,
+    select_reading_columns,
     select_readings,
 )
 from goodthings.core.store.refused import (
@@ -57,6 +59,7 @@ __all__ = [
     "Catalogue",
     "Order",
     "ReadReplica",
+    "ReadingColumns",
     "ReadingRow",
     "RefusedPack",
     "Selection",
@@ -86,6 +89,7 @@ __all__ = [
     "readings_per_minute",
     "record_refused",
     "schema_is_current",
+    "select_reading_columns",
     "select_readings",
     "select_refused",
     "sqlite_url",

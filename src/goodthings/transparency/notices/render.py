@@ -184,10 +184,14 @@ def render_html(
     *,
     optout_action: str | None = None,
     optout_place: str = "",
+    label: str | None = None,
 ) -> str:
     """The notice as a page for people, with its JSON-LD embedded for machines.
 
-    With `optout_action`, the page has the form passers-by use to opt out their phone.
+    With `optout_action`, the page has the form passers-by use to opt out their phone. With
+    `label` (the assessment label in words), the page shows the label's badge, linked to the
+    public summary of the assessment: the caller passes it only while the latest assessment
+    earns it and is fresh.
     """
     if language not in LANGUAGES:
         raise ValueError(f"no notices in {language!r}; the languages are: {', '.join(LANGUAGES)}")
@@ -200,6 +204,7 @@ def render_html(
         query=query,
         optout_action=optout_action,
         optout_place=optout_place,
+        label=label,
     )
 
 

@@ -28,6 +28,15 @@ class PurposeRow:
 
 
 @dataclass(frozen=True)
+class SignLabel:
+    """The assessment label printed on a sign, with a QR code of its own to the public summary."""
+
+    words: str
+    url: str
+    qr: tuple[tuple[bool, ...], ...]
+
+
+@dataclass(frozen=True)
 class Sign:
     place: str
     where: str
@@ -42,6 +51,8 @@ class Sign:
     notice_hash: str
     language: str = "en"
     """The language of the sign's words and of the notice its QR code opens."""
+    label: SignLabel | None = None
+    """Printed only while the latest assessment earns a label and is fresh (the caller decides)."""
 
 
 def _short(description: str, limit: int = 90) -> str:
@@ -52,9 +63,24 @@ def _short(description: str, limit: int = 90) -> str:
     return first if len(first) <= limit else first[: limit - 3].rsplit(" ", 1)[0] + "..."
 
 
-def build_sign(manifest: Manifest, place_id: str, base_url: str, language: str = "en") -> Sign:
+def _modules(url: str) -> tuple[tuple[bool, ...], ...]:
+    """A QR code of `url`, dark modules True, quiet zone included."""
+    qr = segno.make(url, error="m", micro=False)
+    return tuple(tuple(bool(module) for module in row) for row in qr.matrix_iter(scale=1, border=4))
+
+
+def build_sign(
+    manifest: Manifest,
+    place_id: str,
+    base_url: str,
+    language: str = "en",
+    label: str | None = None,
+) -> Sign:
     """The sign for `place_id` in `language`, its QR code pointing at the place's notice in
-    that language under `base_url`."""
+    that language under `base_url`.
+
+    With `label` (the assessment label in words, given only while it is earned and fresh), the
+    sign also carries the label and a second QR code to the assessment's public summary."""
     if language not in LANGUAGES:
         raise ValueError(f"no signs in {language!r}; the languages are: {', '.join(LANGUAGES)}")
     dpv = translations(language).gettext
@@ -92,7 +118,7 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str, language: str =
     url = base_url.rstrip("/") + Scope(ScopeKind.place, place_id).path
     if language != "en":
         url += f"?lang={language}"
-    qr = segno.make(url, error="m", micro=False)
+    summary = base_url.rstrip("/") + "/assessment"
     return Sign(
         place=in_language(place.name, language),
         where=place.address or in_language(place.area, language),
@@ -102,9 +128,8 @@ def build_sign(manifest: Manifest, place_id: str, base_url: str, language: str =
         data=tuple(rows),
         purposes=tuple(seen.values()),
         url=url,
-        qr=tuple(
-            tuple(bool(module) for module in row) for row in qr.matrix_iter(scale=1, border=4)
-        ),
+        qr=_modules(url),
         notice_hash=notice.hash,
         language=language,
+        label=None if label is None else SignLabel(label, summary, _modules(summary)),
     )

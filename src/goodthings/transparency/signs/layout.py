@@ -67,6 +67,8 @@ class Layout:
     texts: tuple[Text, ...]
     icons: tuple[tuple[Icon, Box], ...]
     qr: Box
+    label_qr: Box | None = None
+    """Where the assessment label's own QR code goes, when the sign carries a label."""
 
 
 _METRICS = FPDF(unit="mm")
@@ -183,13 +185,27 @@ def _attempt(sign: Sign, size: SignSize, scale: float, force: bool = False) -> L
         4.4 * unit,
     )
     beside.write(sign.url, 3.6 * unit, bold=True, colour=ACCENT, gap=3 * unit)
+    label_qr = None
+    if sign.label is not None:
+        label_size = qr_size * 0.42
+        label_x = margin + qr_size + 6 * unit
+        label_qr = Box(label_x, beside.top + 3 * unit, label_size, label_size)
+        words = _Flow(
+            label_x + label_size + 3 * unit,
+            column - qr_size - label_size - 9 * unit,
+            label_qr.y,
+            beside.texts,
+        )
+        words.write(sign.label.words, 3.2 * unit)
+        words.write(sign.label.url, 3.0 * unit, bold=True, colour=ACCENT, gap=1.5 * unit)
+        beside.top = max(label_qr.y + label_size, words.top)
     if beside.top > qr_top + qr_size and not force:
         return None
     foot = _Flow(margin, column, qr_top + qr_size + 3 * unit, beside.texts)
     version = _("Notice version %(version)s") % {"version": sign.notice_hash[:16]}
     foot.write(version, footer_text, colour=QUIET)
     qr = Box(margin, qr_top, qr_size, qr_size)
-    return Layout(width, height, band_height, tuple(foot.texts), tuple(icons), qr)
+    return Layout(width, height, band_height, tuple(foot.texts), tuple(icons), qr, label_qr)
 
 
 def _icon_row(
@@ -244,6 +260,9 @@ def _sticker(sign: Sign, scale: float, force: bool) -> Layout | None:
     beside = _Flow(margin + qr_size + 2.5 * unit, column - qr_size - 2.5 * unit, qr_top, body.texts)
     beside.write(_("Scan for the full notice and your choices."), 2.8 * unit)
     beside.write(sign.url, 2.4 * unit, bold=True, colour=ACCENT, gap=1 * unit)
+    if sign.label is not None:  # no room for a second code: the label and where to check it
+        beside.write(sign.label.words, 2.2 * unit, gap=1 * unit)
+        beside.write(sign.label.url, 2.2 * unit, bold=True, colour=ACCENT, gap=0.5 * unit)
     if beside.top > height - margin * 0.5 and not force:
         return None
     qr = Box(margin, qr_top, qr_size, qr_size)

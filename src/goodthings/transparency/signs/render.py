@@ -42,6 +42,22 @@ def _svg_icon(icon: Icon, box: Box, language: str = "en") -> str:
     return "".join(parts)
 
 
+def _svg_qr(modules: tuple[tuple[bool, ...], ...], box: Box, url: str, kind: str) -> str:
+    """A QR code as one path, linked to the address it encodes."""
+    module = box.width / len(modules)
+    path = "".join(
+        f"M{box.x + col * module:.3f} {box.y + row * module:.3f}"
+        f"h{module:.3f}v{module:.3f}h-{module:.3f}z"
+        for row, line in enumerate(modules)
+        for col, dark in enumerate(line)
+        if dark
+    )
+    return (
+        f'<a href="{escape(url)}"><path class="{kind}" d="{path}" fill="#000000">'
+        f"<title>QR code: {escape(url)}</title></path></a>"
+    )
+
+
 def to_svg(sign: Sign, size: SignSize = SignSize.a4) -> str:
     """The sign as a standalone SVG document at `size`, with a title for screen readers."""
     plan = layout(sign, size)
@@ -65,18 +81,9 @@ def to_svg(sign: Sign, size: SignSize = SignSize.a4) -> str:
         )
     for icon, box in plan.icons:
         out.append(_svg_icon(icon, box, sign.language))
-    module = plan.qr.width / len(sign.qr)
-    path = "".join(
-        f"M{plan.qr.x + col * module:.3f} {plan.qr.y + row * module:.3f}"
-        f"h{module:.3f}v{module:.3f}h-{module:.3f}z"
-        for row, line in enumerate(sign.qr)
-        for col, dark in enumerate(line)
-        if dark
-    )
-    out.append(
-        f'<a href="{escape(sign.url)}"><path class="qr" d="{path}" fill="#000000">'
-        f"<title>QR code: {escape(sign.url)}</title></path></a>"
-    )
+    out.append(_svg_qr(sign.qr, plan.qr, sign.url, "qr"))
+    if sign.label is not None and plan.label_qr is not None:
+        out.append(_svg_qr(sign.label.qr, plan.label_qr, sign.label.url, "qr label-qr"))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -104,14 +111,20 @@ def to_pdf(sign: Sign, size: SignSize = SignSize.a4) -> bytes:
     pdf.set_draw_color(*_rgb(ACCENT))
     for icon, box in plan.icons:
         _pdf_icon(pdf, icon, box)
-    module = plan.qr.width / len(sign.qr)
+    _pdf_qr(pdf, sign.qr, plan.qr, sign.url)
+    if sign.label is not None and plan.label_qr is not None:
+        _pdf_qr(pdf, sign.label.qr, plan.label_qr, sign.label.url)
+    return bytes(pdf.output())
+
+
+def _pdf_qr(pdf: FPDF, modules: tuple[tuple[bool, ...], ...], box: Box, url: str) -> None:
+    module = box.width / len(modules)
     pdf.set_fill_color(0, 0, 0)
-    for row, line in enumerate(sign.qr):
+    for row, line in enumerate(modules):
         for col, dark in enumerate(line):
             if dark:
-                pdf.rect(plan.qr.x + col * module, plan.qr.y + row * module, module, module, "F")
-    pdf.link(plan.qr.x, plan.qr.y, plan.qr.width, plan.qr.height, sign.url)
-    return bytes(pdf.output())
+                pdf.rect(box.x + col * module, box.y + row * module, module, module, "F")
+    pdf.link(box.x, box.y, box.width, box.height, url)
 
 
 def _pdf_icon(pdf: FPDF, icon: Icon, box: Box) -> None:
