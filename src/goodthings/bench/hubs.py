@@ -33,6 +33,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_free(port: int) -> bool:
+    """Whether `port` can be bound on the loopback address now (an asked-for port is checked
+    before a worker is started on it, so the bench says which port was taken)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
 def hub_environment(database_url: str | None) -> dict[str, str]:
     """The environment for a worker: none of the caller's GOODTHINGS_* settings leak in, and the
     HTTP rate limit is lifted (the bench measures the ingest path, not the limiter)."""
@@ -45,13 +57,24 @@ def hub_environment(database_url: str | None) -> dict[str, str]:
 
 
 class HubProcess(Lifecycle):
-    """One `python -m goodthings serve --worker NAME` on a free port, joined to `mqtt_url`."""
+    """One `python -m goodthings serve --worker NAME` on `port` (None: a free one), joined to
+    `mqtt_url`."""
 
     def __init__(
-        self, root: Path, worker: str, mqtt_url: str, database_url: str | None = None
+        self,
+        root: Path,
+        worker: str,
+        mqtt_url: str,
+        database_url: str | None = None,
+        port: int | None = None,
     ) -> None:
+        if port is not None and not port_is_free(port):
+            raise HubProcessError(
+                f"port {port} on {HOST} is in use: choose another HTTP port for the bench's "
+                f"worker {worker}, or leave the option out to take a free one"
+            )
         self.worker = worker
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.log_path = root / f"serve-{worker}.log"
         self._command = [
             sys.executable,
