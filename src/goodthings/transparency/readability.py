@@ -11,17 +11,9 @@ every other language.
 from __future__ import annotations
 
 import re
+from functools import cache
 from html.parser import HTMLParser
-
-import textstat
-
-try:
-    from textstat.backend.counts import _count_syllables
-except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
-    pass
-else:
-    _count_syllables.get_cmudict = lambda lang: None
-
+from types import ModuleType
 
 GRADE_TARGET = 8.0
 """The Flesch-Kincaid grade the notices are written to: most adults read it easily."""
@@ -29,7 +21,24 @@ GRADE_TARGET = 8.0
 
 def grade(text: str) -> float:
     """The Flesch-Kincaid grade of `text`."""
-    return float(textstat.flesch_kincaid_grade(text))
+    return float(_textstat().flesch_kincaid_grade(text))
+
+
+@cache
+def _textstat() -> ModuleType:
+    """textstat, told not to use the CMU dictionary; loaded at the first grade, since it brings
+    NLTK (~17 MiB) into every process that imports this module (a `serve` worker does, through
+    the assessment's checks, and grades nothing unless an assessment runs)."""
+    import textstat
+
+    try:
+        from textstat.backend.counts import _count_syllables
+    except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
+        pass
+    else:
+        _count_syllables.get_cmudict = lambda lang: None
+    module: ModuleType = textstat
+    return module
 
 
 _BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "title", "td", "th", "caption"}
