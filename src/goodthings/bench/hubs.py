@@ -99,8 +99,10 @@ class HubProcess(Lifecycle):
         self.peak_rss_mb: float | None = None
         """The worker's peak resident memory (VmHWM), read just before it was stopped."""
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start the worker; return once its web server answers (so MQTT is subscribed too)."""
+    def start(self, timeout: float = 180.0) -> None:
+        """Start the worker; return once its web server answers (so MQTT is subscribed too).
+        Three minutes: a worker starts in seconds, but on a machine shared with other runs at a
+        load average of 20 it was seen to take more than one."""
         self._log = self.log_path.open("wb")
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             self._command, stdout=self._log, stderr=subprocess.STDOUT, env=self._env

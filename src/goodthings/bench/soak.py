@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from goodthings.bench import scenario
+from goodthings.bench.hubs import peak_rss_mb
 from goodthings.bench.load import BenchError, Publisher, Say, StoreWatch
 
 SAMPLE_INTERVAL = 1.0
@@ -184,6 +185,12 @@ def run_soak(
     )
     result = SoakResult(seconds, warm_up, sent, sent / seconds, memory, behind)
     say(f"soak: {sent:,} readings, memory grew by {result.rss_growth_mb:.1f} MiB after the warm-up")
+    for worker in memory:  # in the log too, should a later phase fail before the report
+        peak = peak_rss_mb(workers[worker.worker])
+        say(
+            f"soak: worker {worker.worker}: {worker.rss_start_mb:.1f} → {worker.rss_end_mb:.1f} "
+            f"MiB, {worker.rss_slope_mb_per_min:+.3f} MiB/min, peak so far {peak or 0:.1f} MiB"
+        )
     return result
 
 
