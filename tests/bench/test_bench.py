@@ -5,6 +5,7 @@ assertions on a shared machine would only make the suite flaky."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import time
 from contextlib import closing
@@ -15,6 +16,7 @@ import pytest
 from brokers import install_mosquitto
 from cli_helpers import run
 from goodthings.bench import BenchReport
+from goodthings.bench.hubs import free_port, port_is_free
 from goodthings.bench.load import BenchError, StoreWatch, percentile
 from goodthings.bench.runner import _check
 from goodthings.cli.bench import _print
@@ -207,6 +209,18 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
             "python": "3.11.7",
             "database": "SQLite 3.40.1",
         },
+        soak={
+            "seconds": 600.0,
+            "rss_growth_mb": 3.25,
+            "workers": [
+                {
+                    "worker": "1",
+                    "rss_start_mb": 150.0,
+                    "rss_end_mb": 153.25,
+                    "rss_slope_mb_per_min": 0.31,
+                }
+            ],
+        },
     )
     _print(report)
     shown = capsys.readouterr().out
@@ -233,5 +247,52 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         "88",
         "100 MiB",
         "200 MiB",
+        "after warm-up (600 s)",
+        "3.2 MiB",
+        "150.0 → 153.2, +0.31",
     ):
         assert expected in shown
+
+
+def test_a_soak_with_ports_profile_and_history_is_measured_and_counted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    kept, profiles, history = tmp_path / "kept", tmp_path / "profiles", tmp_path / "runs.jsonl"
+    http_port, mqtt_port = free_port(), free_port()
+    while http_port + 1 == mqtt_port or not port_is_free(http_port + 1):
+        http_port = free_port()
+    options = ["--keep", str(kept), "--history", str(history), "--profile", str(profiles)]
+    options += ["--http-port", str(http_port), "--mqtt-port", str(mqtt_port)]
+    report = _bench(capsys, *options, "--duration", "6", "--soak-rate", "2000")
+    _assert_consistent(report)
+    soak = report["soak"]
+    assert isinstance(soak, dict)
+    assert soak["seconds"] >= 6 and soak["warm_up_seconds"] == pytest.approx(1.2)
+    # The runner counted the soak's own day of the store against what it sent.
+    assert 6 * 2000 * 0.5 <= soak["readings"] <= 6 * 2000 + PACK
+    assert [worker["worker"] for worker in soak["workers"]] == ["1", "2"]
+    for worker in soak["workers"]:
+        assert worker["samples"] >= 3 and worker["rss_start_mb"] > 10
+    for phase in ("http", "mqtt", "soak"):
+        assert "</svg>" in (profiles / f"{phase}-worker-1.svg").read_text()
+    assert f"listener {mqtt_port} 127.0.0.1" in (kept / "mosquitto" / "mosquitto.conf").read_text()
+    assert f"127.0.0.1:{http_port}/" in (kept / "serve-1.log").read_text()
+    assert f"127.0.0.1:{http_port + 1}/" in (kept / "serve-2.log").read_text()
+    [line] = history.read_text().splitlines()
+    assert json.loads(line)["figures"]["soak"]["readings"] == soak["readings"]
+    assert report["history"] == {"file": str(history), "previous_at": None, "changes": {}}
+
+
+def test_an_asked_for_port_in_use_is_named_before_any_worker_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ran = run(capsys, "bench", "--readings", "10", "--http-port", str(port))
+        assert ran.code == 1
+        assert f"port {port} on 127.0.0.1 is in use" in ran.err
+        ran = run(capsys, "bench", "--readings", "10", "--mqtt-port", str(port))
+        assert ran.code == 1
+        assert f"port {port} on 127.0.0.1 already has a server" in ran.err

@@ -99,20 +99,28 @@ def private_mosquitto(
     *,
     settings: Sequence[str] = ("allow_anonymous true",),
     second_listener: Callable[[int], list[str]] | None = None,
+    port: int | None = None,
 ) -> Iterator[Broker]:
     """Start Mosquitto with its configuration and log in `directory`; stop it on leaving.
 
     `settings` are the plain listener's options (who may connect, plugins);
-    `second_listener(port)` gives the configuration lines of another listener, e.g. TLS."""
+    `second_listener(port)` gives the configuration lines of another listener, e.g. TLS;
+    `port` is the plain listener's port (None: a free one, retried if taken meanwhile)."""
     binary = binary or find_mosquitto()
     if binary is None:
         raise MosquittoError(
             "Mosquitto is not installed; install it (Debian: `apt-get install mosquitto`)"
         )
     directory.mkdir(parents=True, exist_ok=True)
+    if port is not None and _accepts(port):
+        raise MosquittoError(
+            f"port {port} on {HOST} already has a server: choose another Mosquitto port, or "
+            "leave the option out to take a free one"
+        )
+    asked = port
     # Another process may take the free port between the probe and the bind: try a few.
-    for _attempt in range(5):
-        port = _free_port()
+    for _attempt in range(5 if asked is None else 1):
+        port = _free_port() if asked is None else asked
         second = _free_port() if second_listener is not None else None
         listeners = second_listener(second) if second_listener and second else []
         config, log_path = _write_config(directory, port, settings, listeners)
@@ -134,6 +142,7 @@ def private_mosquitto(
     else:
         log = log_path.read_text() if log_path.exists() else "(no log)"
         raise MosquittoError(f"Mosquitto did not start on {HOST}; its log:\n{log}")
+    assert port is not None
     try:
         yield Broker(HOST, port, log_path, second)
     finally:

@@ -9,7 +9,11 @@
 6. ledger: what signing the ledger head adds to one append;
 7. export: the withdrawal's person's full export, every value decrypted;
 8. erasure: the withdrawal's person is erased while another process holds their key;
-9. monitoring: the monitor's cost, flood detection and quarantine (`bench.monitoring`).
+9. monitoring: the monitor's cost, flood detection and quarantine (`bench.monitoring`);
+
+and, with `duration`, a soak after the MQTT phases (`bench.soak`): a steady load on both workers
+while their memory is sampled. With `profile`, py-spy records the first worker through the HTTP,
+MQTT and soak phases (`bench.profile`).
 
 Each phase writes readings with times of its own (a day apart), so the store can be counted per
 phase afterwards: every phase must have stored exactly what it sent, or the bench fails.
@@ -47,6 +51,8 @@ from goodthings.bench.load import (
 from goodthings.bench.monitoring import measure_monitoring
 from goodthings.bench.mosquitto import private_mosquitto
 from goodthings.bench.pgcopy import raw_phase
+from goodthings.bench.profile import profiled
+from goodthings.bench.soak import SoakResult, run_soak
 from goodthings.bench.withdrawal import Withdrawal, measure_withdrawal
 from goodthings.core.keys import load_signing_key
 from goodthings.core.store import normalise_url, open_engine
@@ -69,6 +75,16 @@ class BenchOptions:
     """Build the deployment here and leave it (with the workers' logs) for inspection."""
     http_concurrency: int = 4
     withdrawal_rounds: int = 20
+    http_port: int | None = None
+    """The first worker's HTTP port, the second's the next one up; None: free ports."""
+    mqtt_port: int | None = None
+    """The private Mosquitto's port; None: a free one."""
+    duration: float | None = None
+    """Seconds of soak after the MQTT phases; None: no soak."""
+    soak_rate: float = 5_000.0
+    """Readings per second the soak keeps up, half over HTTP and half over MQTT."""
+    profile: Path | None = None
+    """Write py-spy flame graphs of the first worker's phases into this directory."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,8 @@ class BenchReport:
     machine: dict[str, object] = field(default_factory=dict)
     raw_method: str = "insert"
     """How the raw phase wrote: the pipeline's insert (SQLite) or a plain COPY (PostgreSQL)."""
+    soak: dict[str, object] | None = None
+    """The soak's figures (`SoakResult.as_dict`), when the run had one."""
 
     def as_dict(self) -> dict[str, object]:
         """The figures rounded to what the measurement can tell apart."""
@@ -136,6 +154,8 @@ def run_bench(options: BenchOptions, say: Say = lambda _message: None) -> BenchR
     """Run every phase and check every count; raise BenchError when anything was lost."""
     if options.readings < 1 or options.pack_size < 1:
         raise BenchError("--readings and --pack-size must be at least 1")
+    if options.duration is not None and (options.duration <= 0 or options.soak_rate <= 0):
+        raise BenchError("--duration and --soak-rate must be more than 0")
     with _directory(options.keep) as root:
         return _run(root, options, say)
 
@@ -159,13 +179,16 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
     devices = setting.devices
     # Recent enough that no stream's retention (a week at the shortest) purges them mid-run.
     base = math.floor(time.time() - 5 * _DAY)
-    starts = {phase: base + index * _DAY for index, phase in enumerate(("raw", "http", "m1", "m2"))}
+    phases = ("raw", "http", "m1", "m2", "soak")
+    starts = {phase: base + index * _DAY for index, phase in enumerate(phases)}
     engine = open_engine(setting.home.database_url)
     watch = StoreWatch(engine)
     hubs: list[HubProcess] = []
     try:
         with ExitStack() as stack:
-            broker = stack.enter_context(private_mosquitto(root / "mosquitto"))
+            broker = stack.enter_context(
+                private_mosquitto(root / "mosquitto", port=options.mqtt_port)
+            )
 
             raw_method, raw = raw_phase(engine)
             say(f"raw: writing {n:,} readings by {raw_method} in transactions of {k}")
@@ -176,7 +199,7 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
             raw_rate = n / elapsed
             say(f"raw: {raw_rate:,.0f} readings/s")
 
-            first = HubProcess(root, "1", broker.url, database_url)
+            first = HubProcess(root, "1", broker.url, database_url, port=options.http_port)
             hubs.append(first)
             stack.callback(first.stop)
             say("http: starting a `goodthings serve` worker")
@@ -190,7 +213,8 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
                 for pack in scenario.packs(devices, n, k, starts["http"])
             ]
             say(f"http: {len(packs):,} packs over {options.http_concurrency} connections")
-            result = send_http(first.port, packs, options.http_concurrency)
+            with profiled(options.profile, first.pid, "http-worker-1", say):
+                result = send_http(first.port, packs, options.http_concurrency)
             pack_count = len(packs)
             del packs
             _check(watch, "http", starts["http"], n, reported=result.stored)
@@ -199,10 +223,12 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
 
             publisher = Publisher(broker.host, broker.port)
             stack.callback(publisher.close)
-            mqtt1 = _mqtt_phase(
-                watch, publisher, devices, n, k, starts["m1"], hubs, "1 worker", say
-            )
-            second = HubProcess(root, "2", broker.url, database_url)
+            with profiled(options.profile, first.pid, "mqtt-worker-1", say):
+                mqtt1 = _mqtt_phase(
+                    watch, publisher, devices, n, k, starts["m1"], hubs, "1 worker", say
+                )
+            second_port = None if options.http_port is None else options.http_port + 1
+            second = HubProcess(root, "2", broker.url, database_url, port=second_port)
             hubs.append(second)
             stack.callback(second.stop)
             say("mqtt: starting a second worker")
@@ -210,6 +236,24 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
             mqtt2 = _mqtt_phase(
                 watch, publisher, devices, n, k, starts["m2"], hubs, "2 workers", say
             )
+            soak: SoakResult | None = None
+            if options.duration is not None:
+                with profiled(options.profile, first.pid, "soak-worker-1", say):
+                    soak = run_soak(
+                        duration=options.duration,
+                        rate=options.soak_rate,
+                        devices=devices,
+                        pack_size=k,
+                        start=starts["soak"],
+                        http_port=first.port,
+                        tokens=setting.device_tokens,
+                        publisher=publisher,
+                        watch=watch,
+                        workers={hub.worker: hub.pid for hub in hubs},
+                        alive=lambda: _all_alive(hubs),
+                        say=say,
+                    )
+                _check(watch, "soak", starts["soak"], soak.readings)
 
             say(f"withdrawal: {options.withdrawal_rounds} rounds of give and withdraw")
             withdrawal = measure_withdrawal(
@@ -288,6 +332,7 @@ def _run(root: Path, options: BenchOptions, say: Say) -> BenchReport:
         peak_rss_mb_2_workers=sum(peaks),
         machine=machine,
         raw_method=raw_method,
+        soak=None if soak is None else soak.as_dict(),
     )
 
 
@@ -325,6 +370,11 @@ def _mqtt_phase(
     rate = n / (done - started)
     say(f"mqtt, {label}: {rate:,.0f} readings/s")
     return rate
+
+
+def _all_alive(hubs: list[HubProcess]) -> None:
+    for hub in hubs:
+        hub.check_alive()
 
 
 def _check(

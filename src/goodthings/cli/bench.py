@@ -9,10 +9,20 @@ from typing import Annotated
 import typer
 
 from goodthings.bench import BenchOptions, BenchReport, run_bench
+from goodthings.bench.history import Comparison, default_path, record
 from goodthings.cli._common import err, out
 from goodthings.cli._progress import phases
 
-PHASES = ("raw", "http", "mqtt, 1 worker", "mqtt, 2 workers", "withdrawal", "ledger", "erasure")
+PHASES = (
+    "raw",
+    "http",
+    "mqtt, 1 worker",
+    "mqtt, 2 workers",
+    "soak",
+    "withdrawal",
+    "ledger",
+    "erasure",
+)
 """The bench's phases as its messages name them, for the progress bar."""
 
 
@@ -43,6 +53,53 @@ def bench(
     rounds: Annotated[
         int, typer.Option("--rounds", min=1, help="Consent withdrawals to time.")
     ] = BenchOptions.withdrawal_rounds,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            "--http-port",
+            min=1,
+            max=65534,
+            help="The first worker's HTTP port on 127.0.0.1, the second's the next one up "
+            "(default: free ports).",
+        ),
+    ] = None,
+    mqtt_port: Annotated[
+        int | None,
+        typer.Option(
+            "--mqtt-port",
+            min=1,
+            max=65535,
+            help="The bench's own Mosquitto's port on 127.0.0.1 (default: a free port).",
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            "--duration",
+            min=1,
+            help="Also soak: keep a steady load for SECONDS and report the workers' memory growth.",
+        ),
+    ] = None,
+    soak_rate: Annotated[
+        float,
+        typer.Option("--soak-rate", min=1, help="Readings per second the soak keeps up."),
+    ] = BenchOptions.soak_rate,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile",
+            help="Write py-spy flame graphs of the first worker's HTTP, MQTT and soak phases "
+            "into this directory.",
+        ),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            help="Append this run to this JSON Lines file and compare it with the previous run "
+            "of the same options (default: bench-history.jsonl in the user's state directory).",
+        ),
+    ] = None,
     cluster: Annotated[
         bool,
         typer.Option(
@@ -64,13 +121,48 @@ def bench(
         database_url=database_url,
         keep=keep,
         withdrawal_rounds=rounds,
+        http_port=http_port,
+        mqtt_port=mqtt_port,
+        duration=duration,
+        soak_rate=soak_rate,
+        profile=profile,
     )
-    with phases(err, PHASES) as say:
+    named = PHASES if duration is not None else tuple(p for p in PHASES if p != "soak")
+    with phases(err, named) as say:
         report = run_bench(options, say=say)
+    figures = report.as_dict()
+    comparison = record(history or default_path(), history_options(options), figures)
     if as_json:
-        print(json.dumps(report.as_dict(), indent=2))
+        print(json.dumps({**figures, "history": comparison.as_dict()}, indent=2))
     else:
         _print(report)
+        _print_comparison(comparison)
+
+
+def history_options(options: BenchOptions) -> dict[str, object]:
+    """What makes two runs comparable: the size and shape of the load, the database's kind
+    (never its URL, which can hold a password), a soak's length and rate, and whether py-spy
+    was sampling. Ports and directories change no figure."""
+    url = options.database_url or "sqlite"
+    return {
+        "readings": options.readings,
+        "pack_size": options.pack_size,
+        "http_concurrency": options.http_concurrency,
+        "withdrawal_rounds": options.withdrawal_rounds,
+        "database": url.split(":", 1)[0].split("+", 1)[0],
+        "duration": options.duration,
+        "soak_rate": options.soak_rate if options.duration is not None else None,
+        "profiled": options.profile is not None,
+    }
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    if comparison.previous_at is None:
+        out.print(f"  (first run with these options, kept in {comparison.path})")
+        return
+    out.print(f"against the previous run with the same options ({comparison.previous_at}):")
+    for change in comparison.changes:
+        out.print(f"  {change.describe()}{'  worse' if change.worse else ''}", markup=False)
 
 
 def _print(report: BenchReport) -> None:
@@ -129,5 +221,23 @@ def _print(report: BenchReport) -> None:
         ("peak RSS of a worker", f"{report.peak_rss_mb:.0f}", "MiB"),
         ("peak RSS of both workers", f"{report.peak_rss_mb_2_workers:.0f}", "MiB"),
     ]
+    if report.soak is not None:
+        soak = report.soak
+        rows.append(
+            (
+                f"soak: memory growth after warm-up ({soak['seconds']:.0f} s)",
+                f"{soak['rss_growth_mb']:.1f}",
+                "MiB",
+            )
+        )
+        for worker in soak["workers"]:  # type: ignore[attr-defined]
+            rows.append(
+                (
+                    f"  worker {worker['worker']}: start → end, slope",
+                    f"{worker['rss_start_mb']:.1f} → {worker['rss_end_mb']:.1f}, "
+                    f"{worker['rss_slope_mb_per_min']:+.2f}",
+                    "MiB, MiB/min",
+                )
+            )
     for label, value, unit in rows:
         out.print(f"  {label:<40} {value:>15} {unit}".rstrip())

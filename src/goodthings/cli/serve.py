@@ -20,17 +20,6 @@ from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.config import Home, resolve_home
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import read_catalogue
-from goodthings.demo import (
-    STOLEN_DEVICE,
-    MiraiBot,
-    Simulator,
-    Story,
-    Watch,
-    console_link,
-    devices_from,
-    give_every_consent,
-    guard_the_stolen_device,
-)
 from goodthings.deployment import init_deployment
 from goodthings.rights.signin import issue_invite
 from goodthings.runtime import BackgroundJobs, ClusterIngest, Hub, MqttIngest, hub_jobs, ingest_for
@@ -170,6 +159,19 @@ def demo(
 def _demo_in(
     home: Home, port: int, withdraw_after: float, interval: float, attack_after: float
 ) -> None:
+    # Here, not at the top: a `serve` worker has no use for the demo's simulators and bot.
+    from goodthings.demo import (
+        STOLEN_DEVICE,
+        MiraiBot,
+        Simulator,
+        Story,
+        Watch,
+        console_link,
+        devices_from,
+        give_every_consent,
+        guard_the_stolen_device,
+    )
+
     # The demo always runs its own broker, on a free port, whatever the environment says.
     home = _with_settings(
         home, mqtt_url="", mqtt_port=0, cluster_url="", public_url=f"http://127.0.0.1:{port}"

@@ -71,8 +71,10 @@ class Settings(BaseSettings):
     refused_packs_kept: int = 10_000
     """How many of the newest refused packs `goodthings ingest rejected` can show (older ones
     are forgotten as new ones arrive)."""
-    argon2_concurrency: int = 2
-    """argon2id credential checks this process runs at once (each takes 64 MiB)."""
+    argon2_concurrency: int = 1
+    """argon2id credential checks this process runs at once (each takes 64 MiB). One by
+    default: a check already runs on 4 threads (its 4 lanes), so a second one at once adds
+    64 MiB to the process's peak and little speed on a machine of a few cores."""
     argon2_wait: float = 10.0
     """Seconds a sign-in waits for a free check before it is refused (503 over HTTP)."""
     mqtt_url: str | None = None

@@ -11,32 +11,35 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-import psycopg
 from sqlalchemy import exc
 
 from goodthings.core.store import RefusedPack
 from goodthings.ingest.batch import Incoming, PackResult
 
-_DATA_FAULTS = (
-    exc.DataError,
-    exc.IntegrityError,
-    sqlite3.DataError,
-    sqlite3.IntegrityError,
-    psycopg.DataError,
-    psycopg.IntegrityError,
-)
+_DATA_FAULTS = (exc.DataError, exc.IntegrityError, sqlite3.DataError, sqlite3.IntegrityError)
 """DB-API 2 (PEP 249) errors "due to problems with the processed data", raised by the drivers
-themselves (the readings insert runs on the raw cursor) or wrapped by SQLAlchemy."""
+themselves (the readings insert runs on the raw cursor) or wrapped by SQLAlchemy; psycopg's
+own are added when psycopg is loaded (`_data_faults`)."""
+
+
+def _data_faults() -> tuple[type[BaseException], ...]:
+    """psycopg's data errors too once psycopg is loaded: a hub on SQLite never loads it (~9 MiB),
+    and a psycopg error cannot be raised in a process that has not imported psycopg."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return _DATA_FAULTS
+    return (*_DATA_FAULTS, psycopg.DataError, psycopg.IntegrityError)
 
 
 def caused_by_data(error: BaseException) -> bool:
     """Whether the store refused a batch for what it holds rather than for its own state."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return False
-    return isinstance(error, _DATA_FAULTS)
+    return isinstance(error, _data_faults())
 
 
 class Settled(Protocol):

@@ -15,8 +15,6 @@ from enum import StrEnum
 from functools import cache
 from importlib.resources import files
 
-from zxcvbn import zxcvbn
-
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 """zxcvbn's cost grows with length; nobody types a longer device password."""
@@ -114,6 +112,8 @@ def check_password(
             f"use at least {MIN_LENGTH} characters (this has {len(candidate)}); "
             "a few random words or a generated password are best",
         )
+    from zxcvbn import zxcvbn  # its dictionaries are ~12 MiB: loaded when a password is set
+
     strength = zxcvbn(candidate, user_inputs=[device_id] if device_id else [])
     if strength["score"] < MIN_SCORE:
         feedback = strength["feedback"]

@@ -6,7 +6,10 @@ quotes, dashes and ellipses become plain ones, and anything else outside Latin-1
 
 from __future__ import annotations
 
-from fpdf import FPDF
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fpdf (with fontTools and Pillow) is ~35 MiB: loaded when a PDF is made
+    from fpdf import FPDF
 
 _PLAIN = str.maketrans(
     {
@@ -36,6 +39,8 @@ def a4_document(
     `break_margin` is the bottom margin of automatic page breaks, `None` for a fixed one-page
     layout; `size` (width, height in millimetres) makes a page other than A4, for signs.
     """
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format=size or "A4")
     pdf.set_compression(False)
     pdf.set_title(latin1(title))

@@ -14,19 +14,10 @@ every other language.
 from __future__ import annotations
 
 import re
+from functools import cache
 from html.parser import HTMLParser
 from itertools import pairwise
-
-import textstat
-from textstat.backend.metrics import flesch_reading_ease
-
-try:
-    from textstat.backend.counts import _count_syllables
-except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
-    pass
-else:
-    _count_syllables.get_cmudict = lambda lang: None
-
+from types import ModuleType
 
 GRADE_TARGET = 8.0
 """The Flesch-Kincaid grade the notices are written to: most adults read it easily."""
@@ -54,9 +45,29 @@ sentence limit, so a sentence off the scale fails in every language."""
 
 def grade(text: str, language: str = "en") -> float:
     """The grade of `text`: Flesch-Kincaid in English, else from its reading ease in `language`."""
+    stats = _textstat()
     if language == "en":
-        return float(textstat.flesch_kincaid_grade(text))
+        return float(stats.flesch_kincaid_grade(text))
+    from textstat.backend.metrics import flesch_reading_ease
+
     return grade_of_ease(float(flesch_reading_ease(text, language)))
+
+
+@cache
+def _textstat() -> ModuleType:
+    """textstat, told not to use the CMU dictionary; loaded at the first grade, since it brings
+    NLTK (~17 MiB) into every process that imports this module (a `serve` worker does, through
+    the assessment's checks, and grades nothing unless an assessment runs)."""
+    import textstat
+
+    try:
+        from textstat.backend.counts import _count_syllables
+    except ImportError:  # a textstat without the CMU dictionary counts with pyphen already
+        pass
+    else:
+        _count_syllables.get_cmudict = lambda lang: None
+    module: ModuleType = textstat
+    return module
 
 
 def grade_of_ease(ease: float) -> float:

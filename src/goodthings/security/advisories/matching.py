@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
-from univers.version_range import VersionRange
-from univers.versions import Version
 
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
 from goodthings.security.advisories.model import SEVERITIES, Affected
 from goodthings.security.advisories.sbom import Component
 from goodthings.security.advisories.stored import model_components
+
+if TYPE_CHECKING:  # univers is loaded when a range is first compared
+    from univers.version_range import VersionRange
+    from univers.versions import Version
 
 
 def in_range(version: str, vers: str) -> bool:
@@ -50,6 +53,8 @@ def in_range(version: str, vers: str) -> bool:
 @lru_cache(maxsize=4096)
 def _parsed(vers: str) -> VersionRange | None:
     """A range parsed once per process: the fleet page compares every device with it."""
+    from univers.version_range import VersionRange
+
     try:
         return VersionRange.from_string(vers)  # type: ignore[no-untyped-call,no-any-return]
     except Exception:  # univers raises ValueError, TypeError, InvalidVersion and others

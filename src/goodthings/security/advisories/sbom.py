@@ -14,16 +14,13 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cyclonedx.model.bom import Bom
-from cyclonedx.model.component import Component as CycloneComponent
-from spdx_tools.spdx.model.package import ExternalPackageRefCategory
-from spdx_tools.spdx.parser.error import SPDXParsingError
-from spdx_tools.spdx.parser.json import json_parser
+from typing import TYPE_CHECKING, Any
 
 from goodthings.security.advisories.model import AdvisoryError
 from goodthings.security.advisories.packages import cpe_key, parse_purl, purl_key
+
+if TYPE_CHECKING:  # the SBOM libraries (with beartype) are loaded when an SBOM is read
+    from cyclonedx.model.component import Component as CycloneComponent
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,8 @@ def read_sbom(path: Path) -> tuple[Component, ...]:
 
 
 def _cyclonedx(path: Path, document: dict[str, Any]) -> tuple[Component, ...]:
+    from cyclonedx.model.bom import Bom
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the library warns about its own deprecations
@@ -95,6 +94,10 @@ def _with_epoch(version: str, purl: str | None) -> str:
 
 
 def _spdx(path: Path) -> tuple[Component, ...]:
+    from spdx_tools.spdx.model.package import ExternalPackageRefCategory
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.json import json_parser
+
     try:
         document = json_parser.parse_from_file(str(path))
     except SPDXParsingError as exc:
