@@ -46,6 +46,7 @@ ACTIONS = MappingProxyType(
         "console.device_retire": "An operator took a device out of use",
         "console.ledger_export": "An operator copied part of this record for an auditor",
         "console.share_replay": "An operator asked to send readings to a recipient again",
+        "console.request_extend": "An operator gave themselves more time to answer a request",
         # Keeping the hub and its devices safe.
         "keys.rotate-master": "The hub's main key was replaced; your readings stay readable to you",
         "keys.rotate-signing": "The hub's signing key was replaced; older signatures still check",
