@@ -81,9 +81,13 @@ def test_etsi_controls_use_the_published_provision_ids() -> None:
     assert [i for i, p in provisions.items() if i != f"etsi-{p.lower()}"] == []
 
 
-def test_etsi_covers_every_clause_of_5_and_6() -> None:
-    covered = {c.reference.rsplit(" ", 1)[-1].split("-")[0] for c in CATALOGUE.of(Standard.etsi)}
-    assert covered == {clause for clause, _ in EN_303_645_V3_1_3}
+def test_etsi_covers_every_provision_of_5_and_6() -> None:
+    """Every provision of V3.1.3, not a sample: one missing would vanish from the report."""
+    covered = {
+        c.reference.removeprefix("ETSI EN 303 645 provision ") for c in CATALOGUE.of(Standard.etsi)
+    }
+    assert sorted(PROVISIONS - covered) == []
+    assert len(CATALOGUE.of(Standard.etsi)) == len(PROVISIONS) == 78
 
 
 def test_every_control_is_checked_stated_or_not_assessed_with_a_reason() -> None:
@@ -106,8 +110,27 @@ def test_every_control_is_checked_stated_or_not_assessed_with_a_reason() -> None
         Collection.probe: "no auditor's probe has been run yet",
     }
     for result in results:
-        assert result.finding.verdict is Verdict.not_assessed, result.control.id
-        assert reasons[result.control.collection] in result.finding.summary, result.control.id
+        control = result.control
+        assert result.finding.verdict is Verdict.not_assessed, control.id
+        reason = reasons.get(control.collection, control.not_assessed_because)
+        assert reason and reason in result.finding.summary, control.id
+
+
+def test_a_control_not_assessed_on_purpose_says_why() -> None:
+    unassessed = [c for c in CATALOGUE.controls if c.collection is Collection.not_assessed]
+    assert unassessed
+    assert [c.id for c in unassessed if len(c.not_assessed_because or "") < 40] == []
+    text = GOOD.replace(
+        "collection: automatic\n    check: ledger.verifies", "collection: not-assessed"
+    )
+    with pytest.raises(ManifestError, match="a not-assessed control says why"):
+        load_catalogue_text(text, "controls.yaml")
+    stated = GOOD.replace(
+        "collection: automatic\n    check: ledger.verifies",
+        "collection: statement\n    not_assessed_because: Reasons.",
+    )
+    with pytest.raises(ManifestError, match="only not-assessed controls give not_assessed_because"):
+        load_catalogue_text(stated, "controls.yaml")
 
 
 def test_psti_covers_the_three_paragraphs_of_schedule_1() -> None:

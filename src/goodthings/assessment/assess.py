@@ -91,6 +91,8 @@ def probed(report: Mapping[str, Any], measured_at: str) -> Finding:
 
 
 def _not_assessed(control: Control) -> Finding:
+    if control.collection is Collection.not_assessed:
+        return Finding("", Verdict.not_assessed, f"Not assessed: {control.not_assessed_because}")
     why = (
         "no auditor's probe has been run yet (`goodthings probe`)"
         if control.collection is Collection.probe

@@ -3,7 +3,8 @@
 The catalogue (`controls.yaml`) is read with line numbers and validated with pydantic, so a
 mistake in it is reported as `controls.yaml:LINE: field: what is wrong`, like the manifest's.
 Each control says how its evidence is collected: an `automatic` check over the live store
-(named by `check`), an operator's `statement` backed by a document, or the auditor's `probe`.
+(named by `check`), an operator's `statement` backed by a document, the auditor's `probe`, or
+`not-assessed` with the reason no evidence can be had.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ class Collection(StrEnum):
     statement = "statement"
     """The operator states it, pointing at a document an assessor can read."""
     probe = "probe"
-    """An auditor tests devices on the network (not built yet: reported as not assessed)."""
+    """An auditor tests devices on the network (reported as not assessed until a probe ran)."""
+    not_assessed = "not-assessed"
+    """Neither the hub nor a document the operator holds can show it (for example what a
+    device's own firmware does inside it): always reported as not assessed, with the reason
+    the control gives in `not_assessed_because`, so the gap is named instead of hidden."""
 
 
 class _Strict(BaseModel):
@@ -70,6 +75,8 @@ class Control(_Strict):
     check: str | None = None
     """The automatic check's id; only, and always, for automatic controls."""
     not_applicable_when: str = Field(min_length=1)
+    not_assessed_because: str | None = None
+    """Only, and always, for not-assessed controls: why no evidence can be collected."""
 
     @model_validator(mode="after")
     def _check_matches_collection(self) -> Control:
@@ -77,6 +84,11 @@ class Control(_Strict):
             raise ValueError("an automatic control names its check (check: <id>)")
         if self.collection is not Collection.automatic and self.check:
             raise ValueError(f"only automatic controls name a check, this one is {self.collection}")
+        unassessed = self.collection is Collection.not_assessed
+        if unassessed and not self.not_assessed_because:
+            raise ValueError("a not-assessed control says why (not_assessed_because: <reason>)")
+        if not unassessed and self.not_assessed_because:
+            raise ValueError("only not-assessed controls give not_assessed_because")
         return self
 
 
