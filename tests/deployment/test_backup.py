@@ -99,12 +99,13 @@ def _put_back_by_hand(home: Home, backup: Path) -> None:
         return
     engine = open_engine(home.database_url)
     target, environment = libpq_url(engine.url)
+    with engine.begin() as connection:  # the dump creates its schema again
+        schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     engine.dispose()
     subprocess.run(
         [
             "pg_restore",
-            "--clean",
-            "--if-exists",
             "--no-owner",
             f"--dbname={target}",
             str(backup / "goodthings.pgdump"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -145,24 +146,69 @@ def _put_back_sqlite(home: Home, snapshot: Path) -> None:
 
 
 def _put_back_postgres(home: Home, dump: Path) -> None:
-    tool = postgres_tool("pg_restore")
+    """Replace the deployment's tables with the dump's, in one transaction.
+
+    Not `pg_restore --clean`: it drops each object of the dump one by one, and PostgreSQL refuses
+    to drop a constraint a partition inherits from the partitioned readings table. Here the
+    schema's tables are dropped whole (CASCADE takes their partitions, sequences and indexes)
+    and the dump, less its CREATE SCHEMA, is replayed by psql in the same transaction: a
+    failure leaves the database as it was."""
+    restore_tool = postgres_tool("pg_restore")
     engine = open_engine(home.database_url)
     target, environment = libpq_url(engine.url)
     engine.dispose()
+    listed = _run(restore_tool, ["--list", str(dump)], environment)
+    entries = [line for line in listed.splitlines() if not _TOC_SCHEMA.match(line)]
+    schemas = {m.group(1) for line in entries if (m := _TOC_TABLE.match(line))}
+    if len(schemas) != 1:
+        raise BackupError(f"the dump {dump} holds tables of {len(schemas)} schemas, not one")
+    (schema,) = schemas
+    with tempfile.NamedTemporaryFile("w", suffix=".list", dir=dump.parent) as chosen:
+        chosen.write("\n".join(entries) + "\n")
+        chosen.flush()
+        script = _run(
+            restore_tool,
+            ["--no-owner", f"--use-list={chosen.name}", "--file=-", str(dump)],
+            environment,
+        )
+    _run(
+        postgres_tool("psql"),
+        ["--single-transaction", "--quiet", "-v", "ON_ERROR_STOP=1", f"--dbname={target}"],
+        environment,
+        stdin=_drop_tables(schema) + script,
+    )
+
+
+_TOC_SCHEMA = re.compile(r"^\d+; \d+ \d+ SCHEMA ")
+_TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA |ATTACH )(\S+) ")
+
+
+def _drop_tables(schema: str) -> str:
+    """SQL dropping every table of `schema` (a partitioned one takes its partitions with it)."""
+    quoted = schema.replace("'", "''")
+    return (
+        "DO $$ DECLARE r record; BEGIN\n"  # noqa: S608 - a schema name from our own dump, quoted as a literal
+        "  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+        f"    WHERE n.nspname = '{quoted}' AND c.relkind IN ('r', 'p') AND NOT c.relispartition\n"
+        "  LOOP\n"
+        f"    EXECUTE format('DROP TABLE IF EXISTS %I.%I CASCADE', '{quoted}', r.relname);\n"
+        "  END LOOP;\n"
+        "END $$;\n"
+    )
+
+
+def _run(
+    tool: str, arguments: list[str], environment: dict[str, str], stdin: str | None = None
+) -> str:
     done = subprocess.run(  # noqa: S603 - a located tool and our own arguments
-        [
-            tool,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            f"--dbname={target}",
-            str(dump),
-        ],
+        [tool, *arguments],
+        input=stdin,
         env=environment,
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise BackupError(f"pg_restore failed: {done.stderr.strip()[-1000:]}")
+        name = Path(tool).name
+        raise BackupError(f"{name} failed while restoring: {done.stderr.strip()[-1000:]}")
+    return done.stdout

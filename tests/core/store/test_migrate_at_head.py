@@ -24,15 +24,16 @@ def test_a_database_behind_is_upgraded_and_one_at_head_is_not_touched(tmp_path: 
     try:
         migrate(engine)  # a new database: alembic creates every table
         assert schema_is_current(engine)
-        with engine.begin() as connection:  # as if 0015 had not run yet
-            connection.execute(text("ALTER TABLE consents DROP COLUMN given_by"))
-            connection.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+        with engine.begin() as connection:  # as if 0016 had not run yet
+            connection.execute(text("ALTER TABLE behaviour_minutes DROP COLUMN denied"))
+            connection.execute(text("UPDATE alembic_version SET version_num = '0015'"))
         assert not schema_is_current(engine)
         migrate(engine)
         assert schema_is_current(engine)
         with engine.connect() as connection:
-            columns = [row[1] for row in connection.execute(text("PRAGMA table_info(consents)"))]
-        assert "given_by" in columns, "0015 ran again"
+            info = connection.execute(text("PRAGMA table_info(behaviour_minutes)"))
+            columns = [row[1] for row in info]
+        assert "denied" in columns, "0016 ran again"
     finally:
         engine.dispose()
 
