@@ -29,11 +29,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
 from sqlalchemy import Engine, text
 
 from goodthings.core.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +212,8 @@ class WakeListener(Lifecycle):
         return url.render_as_string(hide_password=False)
 
     def _listen_postgres(self) -> None:
+        import psycopg  # only a PostgreSQL deployment's worker needs it (about 9 MiB)
+
         lost = False
         while not self._stop.is_set():
             try:
