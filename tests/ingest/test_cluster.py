@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import nats
@@ -31,6 +31,7 @@ from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment, open_store
 from goodthings.ingest.cluster import STREAM, Listener, topic_of
 from goodthings.runtime.cluster_ingest import parse_cluster_urls, parse_listeners
+from held import wait_until
 from hubs import clean_environment, free_port, serving
 from nats_helpers import install_nats_server
 
@@ -38,14 +39,6 @@ THERMOSTAT = "thermostat-1"
 """Its temperature stream is not personal and needs no consent: values are stored in clear."""
 RECORDS_PER_PACK = 5
 BASE_TIME = int(time.time()) - 86400
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {what}")
-        time.sleep(0.1)
 
 
 def pack(index: int) -> bytes:
@@ -222,19 +215,19 @@ def test_a_killed_broker_node_loses_no_acknowledged_reading_and_stores_none_twic
                 for device in devices.values():
                     device.publish(next(packs))
                 time.sleep(0.01)
-            eventually(lambda: len(stored(deployment)) > 0, what="the first readings stored")
+            wait_until(lambda: len(stored(deployment)) > 0, what="the first readings stored")
             cluster.kill(victim)
             survivors = [name for name in devices if name != victim.name]
             for _round in range(80):
                 for name in survivors:
                     devices[name].publish(next(packs))
                 time.sleep(0.01)
-            eventually(
+            wait_until(
                 lambda: all(len(devices[n].acknowledged) == devices[n].sent for n in survivors),
                 what="the surviving nodes acknowledged every publish made to them",
             )
             acknowledged = set().union(*(device.acknowledged for device in devices.values()))
-            eventually(
+            wait_until(
                 lambda: readings_of(acknowledged) <= set(stored(deployment)),
                 timeout=60,
                 what="every acknowledged reading stored after the kill",
@@ -269,7 +262,7 @@ def retained_policies(node: Node, timeout: float = 15.0) -> dict[str, bytes]:
     client.connect("127.0.0.1", node.mqtt_port)
     client.loop_start()
     try:
-        eventually(lambda: bool(received), timeout=timeout, what="a retained policy")
+        wait_until(lambda: bool(received), timeout=timeout, what="a retained policy")
     finally:
         client.disconnect()
         client.loop_stop()

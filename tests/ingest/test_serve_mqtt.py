@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from goodthings.deployment.directory import init_deployment, open_store
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.mqtt_ingest import BrokerAddress, MqttIngest, parse_broker_url
 from goodthings.security.credentials import issue_token
+from held import wait_until
 from hubs import clean_environment, free_port, serving
 
 THERMOSTAT = "thermostat-1"
@@ -35,14 +36,6 @@ THERMOSTAT = "thermostat-1"
 RECORDS_PER_PACK = 5
 BASE_TIME = int(time.time()) - 86400
 """Yesterday: well inside the temperature's 30-day retention, which `serve` enforces."""
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def temperature_pack(index: int) -> bytes:
@@ -221,7 +214,10 @@ def test_the_embedded_broker_carries_readings_to_the_store(deployment: Home) -> 
             try:
                 for index in range(20):
                     publisher.publish(index)
-                eventually(lambda: len(temperatures(deployment)) == 20 * RECORDS_PER_PACK)
+                wait_until(
+                    lambda: len(temperatures(deployment)) == 20 * RECORDS_PER_PACK,
+                    what="every reading stored",
+                )
             finally:
                 publisher.close()
     finally:
@@ -238,7 +234,7 @@ def test_a_device_learns_its_policy_retained_from_the_hub(
         try:
             device.client.on_message = lambda _c, _u, m: received.append(json.loads(m.payload))
             device.client.subscribe(f"gt/{THERMOSTAT}/policy", qos=1)
-            eventually(lambda: bool(received), timeout=10, what="a retained policy")
+            wait_until(lambda: bool(received), timeout=10, what="a retained policy")
         finally:
             device.close()
     streams = received[0]["streams"]
@@ -266,7 +262,7 @@ def test_birth_messages_over_mqtt_record_the_firmware(
         try:
             device.client.publish(f"gt/{THERMOSTAT}/birth", b"not json", qos=1)
             device.client.publish(f"gt/{THERMOSTAT}/birth", b'{"firmware": "5.1.0"}', qos=1)
-            eventually(lambda: reported().get(THERMOSTAT) == "5.1.0", what="the firmware")
+            wait_until(lambda: reported().get(THERMOSTAT) == "5.1.0", what="the firmware")
         finally:
             device.close()
 
@@ -295,14 +291,14 @@ def test_sigkill_under_load_loses_no_acknowledged_reading_and_stores_none_twice(
                 publisher.publish(index)
                 if index % 50 == 0:
                     time.sleep(0.01)  # a steady stream rather than one burst
-            eventually(lambda: reading_count(deployment) > 0, what="the first readings")
+            wait_until(lambda: reading_count(deployment) > 0, what="the first readings")
             first.kill()  # mid-stream: some batches committed, some not yet acknowledged
         killed_with = reading_count(deployment)
         for index in range(packs // 2, packs):  # the broker queues these for the hub's session
             publisher.publish(index)
-        eventually(lambda: len(publisher.acknowledged) == packs, what="every publish acknowledged")
+        wait_until(lambda: len(publisher.acknowledged) == packs, what="every publish acknowledged")
         with serving(deployment.root, *mqtt, log=log):
-            eventually(
+            wait_until(
                 lambda: reading_count(deployment) == packs * RECORDS_PER_PACK,
                 timeout=60,
                 what="every reading stored after the restart",
@@ -348,7 +344,7 @@ def test_two_workers_split_the_shared_subscription_and_store_everything_once(
         ):
             for index in range(packs):
                 publisher.publish(index)
-            eventually(
+            wait_until(
                 lambda: reading_count(deployment) == packs * RECORDS_PER_PACK,
                 what="every reading stored by one worker or the other",
             )
