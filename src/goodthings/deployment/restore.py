@@ -163,7 +163,7 @@ def _put_back_postgres(home: Home, dump: Path) -> None:
     if len(schemas) != 1:
         raise BackupError(f"the dump {dump} holds tables of {len(schemas)} schemas, not one")
     (schema,) = schemas
-    with tempfile.NamedTemporaryFile("w", suffix=".list", dir=dump.parent) as chosen:
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as chosen:
         chosen.write("\n".join(entries) + "\n")
         chosen.flush()
         script = _run(
