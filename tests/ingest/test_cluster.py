@@ -14,6 +14,7 @@ import itertools
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -254,15 +255,31 @@ def survivors_index(cluster: NatsCluster, victim: Node) -> int:
 
 
 def retained_policies(node: Node, timeout: float = 15.0) -> dict[str, bytes]:
-    """What a device subscribing to `gt/+/policy` at `node` gets, retained."""
+    """What a device subscribing to `gt/+/policy` at `node` gets, retained. Right after a node
+    is killed the survivors may refuse a subscription (SUBACK 0x80) until the streams it needs
+    have new leaders; a device then asks again, and so does this one."""
     received: dict[str, bytes] = {}
+    refused = threading.Event()
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id="policy-reader")
     client.on_message = lambda _c, _u, m: received.__setitem__(m.topic, bytes(m.payload))
-    client.on_connect = lambda c, _u, _f, _r, _p: c.subscribe("gt/+/policy", qos=1)
+    client.on_connect = lambda c, _u, _f, reason, _p: (
+        None if reason.is_failure else c.subscribe("gt/+/policy", qos=1)
+    )
+    client.on_subscribe = lambda _c, _u, _m, codes, _p: (
+        refused.set() if any(code.is_failure for code in codes) else None
+    )
     client.connect("127.0.0.1", node.mqtt_port)
     client.loop_start()
+
+    def arrived() -> bool:
+        if refused.is_set():
+            refused.clear()
+            time.sleep(0.5)
+            client.subscribe("gt/+/policy", qos=1)
+        return bool(received)
+
     try:
-        wait_until(lambda: bool(received), timeout=timeout, what="a retained policy")
+        wait_until(arrived, timeout=timeout, what="a retained policy")
     finally:
         client.disconnect()
         client.loop_stop()

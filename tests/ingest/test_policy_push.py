@@ -16,6 +16,7 @@ from brokers import Broker, mosquitto
 from goodthings.core.config import Home
 from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge
+from goodthings.ingest.mqtt.policies import PolicyPublisher
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
 
@@ -79,3 +80,24 @@ def test_withdrawal_is_published_even_when_the_ingest_path_reloaded_the_gate_fir
             finally:
                 watch.close()
     assert watch.seen == [False, True, False]
+
+
+def test_a_policy_the_client_refused_is_published_on_the_next_round(hub: Hub) -> None:
+    """A full outgoing queue (paho's MQTT_ERR_QUEUE_SIZE) refuses a publish; the policy must go
+    out on the next round rather than wait for the next consent change."""
+    sent: dict[str, bytes] = {}
+    refusing = {"gt/band-alex/policy"}
+
+    def publish(topic: str, body: bytes) -> bool:
+        if topic in refusing:
+            return False
+        sent[topic] = body
+        return True
+
+    publisher = PolicyPublisher(hub.pipeline, publish)
+    publisher.publish_changes()
+    assert "gt/band-alex/policy" not in sent
+    refusing.clear()
+    assert publisher.publish_changes() == 1
+    assert "gt/band-alex/policy" in sent
+    assert publisher.publish_changes() == 0, "once sent, not sent again"

@@ -53,8 +53,7 @@ class PolicyPublisher:
                 self._republish = self._republish or force
             logger.error("refreshing policies failed (%s); retrying", type(error).__name__)
             return 0
-        self._seen = policies
-        published = 0
+        published = failed = 0
         for device_id, policy in sorted(policies.items()):
             body = policy.to_json()
             if not force and self._published.get(device_id) == body:
@@ -62,4 +61,8 @@ class PolicyPublisher:
             if self._publish(policy_topic(device_id), body):
                 self._published[device_id] = body
                 published += 1
+            else:
+                failed += 1
+        # A policy the client refused is sent again next time: only what was sent counts as seen.
+        self._seen = None if failed else policies
         return published
