@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 # Coverage-guided fuzzing of the SenML codec (atheris), FUZZ_SECONDS per format, then the
 # property tests with a larger budget. What the fuzzer finds goes to .fuzz/ (not committed);
