@@ -7,8 +7,6 @@ know the pages work for people.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -42,15 +40,6 @@ def install_chromium() -> Path:
     """Install Debian's package when it is not there, as a fresh machine needs."""
     if not CHROMIUM.exists():
         apt_install("chromium")
-    if not CHROMIUM.exists():
-        raise RuntimeError(f"`apt-get install chromium` ran but {CHROMIUM} is still missing")
-    return CHROMIUM
-    if shutil.which("apt-get") is None:
-        raise RuntimeError("the page tests need Debian's `chromium` package at /usr/bin/chromium")
-    install = ["apt-get", "install", "-y", "-q", "chromium"]
-    if subprocess.run(install, check=False, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-        subprocess.run(install, check=True, capture_output=True)
     if not CHROMIUM.exists():
         raise RuntimeError(f"`apt-get install chromium` ran but {CHROMIUM} is still missing")
     return CHROMIUM
