@@ -84,7 +84,7 @@ def sign(
         place_id,
         base_url or deployment.settings.public_url,
         language,
-        None if label is None else label.in_words(),
+        None if label is None else label.in_words(language),
     )
     if kind == ".pdf":
         out_file.write_bytes(to_pdf(made, size))
