@@ -127,6 +127,7 @@ def test_a_report_changed_on_disk_from_fail_to_pass_shows_no_label_and_says_why(
     with smart_home.engine.begin() as connection:
         connection.execute(update(t.device_models).values(support_until=date(2020, 1, 1)))
     signed_report(capsys, root)
+    assert label_standing(root).verified  # and the answer is kept for these bytes
     kept = _kept_report(root)
     document = json.loads(kept.read_text())
     for verdict in document["report"]["verdicts"]:
@@ -137,7 +138,8 @@ def test_a_report_changed_on_disk_from_fail_to_pass_shows_no_label_and_says_why(
     kept.write_text(json.dumps(document, indent=2))
     assert label_of(document["report"]).security_level >= 1  # what the forger wanted
     assert current_label(root) is None
-    assert "signature does not match" in label_standing(root).why_not
+    standing = label_standing(root)
+    assert not standing.verified and "signature does not match" in standing.why_not
     ran = run(capsys, "assess", "label", "--home", str(root), "--out", str(tmp_path / "b.svg"))
     assert ran.code == 1 and "signature does not match" in ran.err
     assert not (tmp_path / "b.svg").exists()

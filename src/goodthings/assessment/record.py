@@ -80,11 +80,17 @@ def latest_report(root: Path) -> Mapping[str, Any] | None:
 
 def latest_signed(root: Path) -> dict[str, Any] | None:
     """The newest signed report kept, as it was written."""
-    kept = sorted((root / ASSESSMENTS_DIR).glob("*.json"))
-    if not kept:
+    kept = _latest_kept(root)
+    if kept is None:
         return None
-    document = json.loads(kept[-1].read_text(encoding="utf-8"))
+    document = json.loads(kept)
     return document if isinstance(document, dict) else None
+
+
+def _latest_kept(root: Path) -> bytes | None:
+    """The bytes of the newest report file kept, or None before the first."""
+    kept = sorted((root / ASSESSMENTS_DIR).glob("*.json"))
+    return kept[-1].read_bytes() if kept else None
 
 
 @dataclass(frozen=True)
@@ -103,14 +109,14 @@ def label_standing(root: Path, now: datetime | None = None) -> LabelStanding:
     deployment's signing keys, it is fresh and it earns one. A report is a file anyone with
     write access to the deployment could edit, so the label is never read from one whose
     signature does not hold: a failure turned into a pass would otherwise earn a level."""
-    signed = latest_signed(root)
-    if signed is None:
+    kept = _latest_kept(root)
+    if kept is None:
         return LabelStanding(None, "this deployment has not been assessed yet")
-    problems = signature_problems(signed, root / KEYS_DIR)
+    problems = signature_problems(kept, root / KEYS_DIR)
     if problems:
         why = problems[0].replace("the report", "the latest report", 1)
         return LabelStanding(None, why, verified=False)
-    label = label_of(signed["report"])
+    label = label_of(json.loads(kept)["report"])
     if label.shown_at(now or datetime.now(UTC)):
         return LabelStanding(label)
     if label.security_level:
