@@ -161,6 +161,9 @@ def test_the_probe_refuses_to_run_without_authority_or_beyond_a_narrow_range() -
         scope_of(["10.0.0.0/8"], "someone")
     with pytest.raises(ScopeError, match="is not an address or range"):
         scope_of(["the office"], "someone")
+    usage = DeclaredUsage("model x", frozenset({22}))
+    with pytest.raises(ScopeError, match="outside the ranges given"):
+        run_probe(scope_of([f"{SUBNET}.2/32"], "someone"), usage={CLEAN: usage})
 
 
 def test_without_a_probe_its_controls_are_not_assessed(
