@@ -2,7 +2,8 @@
 
 One namespace stands for a small device network behind a veth pair: each device is an address
 of its own there, running one service. Run as a script, this module is one such service
-(`python probe_hosts.py telnet|ssh|http ADDRESS USER PASSWORD`), started inside the namespace.
+(`python probe_hosts.py telnet|ssh|http ADDRESS USER PASSWORD`, or `open ADDRESS PORT -` for a
+port that only accepts connections), started inside the namespace.
 No traffic leaves the namespace and the host's end of the pair.
 """
 
@@ -162,6 +163,17 @@ async def _ssh(address: str, user: str, password: str) -> None:
     await asyncio.Future()
 
 
+async def _open(address: str, port: int) -> None:
+    """A port that only accepts connections and closes them: an interface left switched on."""
+
+    async def session(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(session, address, port)
+    async with server:
+        await server.serve_forever()
+
+
 def _http(address: str, user: str, password: str) -> None:
     expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -187,5 +199,7 @@ if __name__ == "__main__":
         asyncio.run(_ssh(at, login, secret))
     elif kind == "http":
         _http(at, login, secret)
+    elif kind == "open":
+        asyncio.run(_open(at, int(login)))
     else:
         raise SystemExit(f"unknown service {kind}")

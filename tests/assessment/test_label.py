@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import update
 
 from cli_helpers import run
 from goodthings.assessment.label import LABEL_VALID, label_of
+from goodthings.assessment.record import current_label, label_standing
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.deployment import init_deployment
@@ -109,3 +111,77 @@ def test_the_public_summary_and_badge_follow_the_latest_report(
         badge = client.get("/assessment/label.svg")
         assert badge.status_code == 200 and badge.headers["content-type"] == "image/svg+xml"
         assert "Privacy A" in badge.text
+
+
+def _kept_report(root: Path) -> Path:
+    return sorted((root / "assessments").glob("*.json"))[-1]
+
+
+def test_a_report_changed_on_disk_from_fail_to_pass_shows_no_label_and_says_why(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The attack: a report that earned no label (support has ended) is edited where it is
+    kept, its failures turned into passes, so that it would earn one. Its signature no longer
+    matches, so no badge, notice or sign shows a label, and each says why where it would be."""
+    root = smart_home.home.root
+    with smart_home.engine.begin() as connection:
+        connection.execute(update(t.device_models).values(support_until=date(2020, 1, 1)))
+    signed_report(capsys, root)
+    assert label_standing(root).verified  # and the answer is kept for these bytes
+    kept = _kept_report(root)
+    document = json.loads(kept.read_text())
+    for verdict in document["report"]["verdicts"]:
+        if verdict["verdict"] == "fail":
+            verdict["verdict"] = "pass"
+    document["report"]["summary"]["pass"] += document["report"]["summary"]["fail"]
+    document["report"]["summary"]["fail"] = 0
+    kept.write_text(json.dumps(document, indent=2))
+    assert label_of(document["report"]).security_level >= 1  # what the forger wanted
+    assert current_label(root) is None
+    standing = label_standing(root)
+    assert not standing.verified and "signature does not match" in standing.why_not
+    ran = run(capsys, "assess", "label", "--home", str(root), "--out", str(tmp_path / "b.svg"))
+    assert ran.code == 1 and "signature does not match" in ran.err
+    assert not (tmp_path / "b.svg").exists()
+    client = TestClient(create_app(smart_home.home), base_url="https://testserver")
+    with client:
+        page = html.unescape(client.get("/assessment").text)
+        assert '<img src="/assessment/label.svg"' not in page
+        assert "No label is shown: the latest report's signature does not match" in page
+        badge = client.get("/assessment/label.svg")
+        assert badge.status_code == 404 and "signature does not match" in badge.text
+        assert "label.svg" not in client.get("/notice").text
+    sign = tmp_path / "sign.svg"
+    made = run(capsys, "sign", "--place", "flat-4", "--out", str(sign), "--home", str(root))
+    assert made.code == 0, made.err
+    assert "no assessment label" in made.out and "signature does not match" in made.out
+    assert "security level" not in sign.read_text()
+
+
+def test_a_report_with_a_signature_of_another_key_shows_no_label(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Re-signing the changed report with a key of one's own does not help either."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from goodthings.assessment.report import sign_report
+
+    root = smart_home.home.root
+    signed_report(capsys, root)
+    kept = _kept_report(root)
+    forged = sign_report(json.loads(kept.read_text())["report"], Ed25519PrivateKey.generate())
+    kept.write_text(json.dumps(forged))
+    assert current_label(root) is None
+    assert "none of this deployment's signing keys" in label_standing(root).why_not
+
+
+def test_a_report_signed_before_a_signing_key_rotation_keeps_its_label(
+    smart_home: Hub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = smart_home.home.root
+    signed_report(capsys, root)
+    before = current_label(root)
+    assert before is not None
+    rotated = run(capsys, "keys", "rotate-signing", "--home", str(root))
+    assert rotated.code == 0, rotated.err
+    assert current_label(root) == before

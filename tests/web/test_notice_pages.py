@@ -120,3 +120,15 @@ def test_served_versions_are_kept_and_consents_record_the_one_shown(client: Test
     assert unknown.status_code == 404
     assert "there is no notice version" in unknown.json()["detail"]
     assert client.get(f"/notice/versions/{'0' * 64}").status_code == 404
+
+
+def test_a_french_notice_gives_the_label_in_french(client: TestClient, home: Home) -> None:
+    """The badge's alternative text is the label in the notice's language, dates included."""
+    from typer.testing import CliRunner
+
+    from goodthings.cli import app
+
+    CliRunner().invoke(app, ["assess", "--home", str(home.root)])
+    french = client.get("/notice?lang=fr").text
+    assert 'src="/assessment/label.svg"' in french
+    assert "niveau de sécurité" in french and "security level" not in french

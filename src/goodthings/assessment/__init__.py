@@ -19,7 +19,14 @@ from goodthings.assessment.catalogue import (
 )
 from goodthings.assessment.checks import CHECKS
 from goodthings.assessment.evidence import Check, Context, Evidence, Finding, Verdict
-from goodthings.assessment.record import Recorded, current_label, latest_signed, record_assessment
+from goodthings.assessment.record import (
+    LabelStanding,
+    Recorded,
+    current_label,
+    label_standing,
+    latest_signed,
+    record_assessment,
+)
 from goodthings.assessment.render import to_html, to_pdf
 from goodthings.assessment.report import REPORT_FORMAT, build_report, report_problems, sign_report
 
@@ -37,6 +44,7 @@ __all__ = [
     "ControlResult",
     "Evidence",
     "Finding",
+    "LabelStanding",
     "Recorded",
     "Standard",
     "Verdict",
@@ -44,6 +52,7 @@ __all__ = [
     "build_report",
     "current_label",
     "export_bundle",
+    "label_standing",
     "latest_signed",
     "load_catalogue",
     "load_catalogue_text",

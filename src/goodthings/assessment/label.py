@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from goodthings.transparency.notices.label_words import label_words
+
 LABEL_VALID = timedelta(days=30)
 """How long a report earns its label: after that, assess again."""
 
@@ -39,15 +41,15 @@ class Label:
         """A label is shown only while it is fresh and earns at least level 1."""
         return self.security_level >= 1 and now < self.valid_until
 
-    def in_words(self) -> str:
-        level = (
-            f"security level {self.security_level} of 4"
-            if self.security_level
-            else "no security level"
-        )
-        return (
-            f"{self.deployment}: {level}, privacy grade {self.privacy_grade}, assessed "
-            f"{self.measured_at:%d %B %Y}, valid until {self.valid_until:%d %B %Y}"
+    def in_words(self, language: str = "en") -> str:
+        """The label as a notice or a sign prints it, in `language`."""
+        return label_words(
+            self.deployment,
+            self.security_level,
+            self.privacy_grade,
+            self.measured_at.date(),
+            self.valid_until.date(),
+            language,
         )
 
 

@@ -26,7 +26,9 @@ from goodthings.assessment.report import (
     report_digest,
     sign_report,
 )
+from goodthings.assessment.signatures import signature_problems
 from goodthings.core import ledger
+from goodthings.core.config import KEYS_DIR
 
 ASSESSMENTS_DIR = "assessments"
 
@@ -78,21 +80,54 @@ def latest_report(root: Path) -> Mapping[str, Any] | None:
 
 def latest_signed(root: Path) -> dict[str, Any] | None:
     """The newest signed report kept, as it was written."""
-    kept = sorted((root / ASSESSMENTS_DIR).glob("*.json"))
-    if not kept:
+    kept = _latest_kept(root)
+    if kept is None:
         return None
-    document = json.loads(kept[-1].read_text(encoding="utf-8"))
+    document = json.loads(kept)
     return document if isinstance(document, dict) else None
 
 
+def _latest_kept(root: Path) -> bytes | None:
+    """The bytes of the newest report file kept, or None before the first."""
+    kept = sorted((root / ASSESSMENTS_DIR).glob("*.json"))
+    return kept[-1].read_bytes() if kept else None
+
+
+@dataclass(frozen=True)
+class LabelStanding:
+    """The label the latest kept report earns, or why none is shown, in plain words."""
+
+    label: Label | None
+    why_not: str = ""
+    """Said where the label would be when there is none (empty when there is one)."""
+    verified: bool = True
+    """False when the report's signature does not hold: nothing in it can be shown as its."""
+
+
+def label_standing(root: Path, now: datetime | None = None) -> LabelStanding:
+    """The label of the latest kept report, only while its signature verifies with one of the
+    deployment's signing keys, it is fresh and it earns one. A report is a file anyone with
+    write access to the deployment could edit, so the label is never read from one whose
+    signature does not hold: a failure turned into a pass would otherwise earn a level."""
+    kept = _latest_kept(root)
+    if kept is None:
+        return LabelStanding(None, "this deployment has not been assessed yet")
+    problems = signature_problems(kept, root / KEYS_DIR)
+    if problems:
+        why = problems[0].replace("the report", "the latest report", 1)
+        return LabelStanding(None, why, verified=False)
+    label = label_of(json.loads(kept)["report"])
+    if label.shown_at(now or datetime.now(UTC)):
+        return LabelStanding(label)
+    if label.security_level:
+        return LabelStanding(None, f"the latest assessment expired on {label.valid_until:%d %B %Y}")
+    return LabelStanding(None, "the latest assessment does not meet security level 1")
+
+
 def current_label(root: Path, now: datetime | None = None) -> Label | None:
-    """The label of the latest kept report, only while it is fresh and earns one: what the
-    notices, the signs and the badge show, so none of them shows a label the others do not."""
-    signed = latest_signed(root)
-    if signed is None:
-        return None
-    label = label_of(signed["report"])
-    return label if label.shown_at(now or datetime.now(UTC)) else None
+    """What the notices, the signs and the badge show (`label_standing`), so none of them shows
+    a label the others do not."""
+    return label_standing(root, now).label
 
 
 def _signed_position(engine: Engine, signer: Ed25519PrivateKey) -> LedgerPosition | None:

@@ -111,6 +111,25 @@ def sign_report(report: Mapping[str, Any], signer: Ed25519PrivateKey) -> dict[st
     }
 
 
+SIGNATURE_BROKEN = "the report's signature does not match its content: it was changed"
+
+
+def signature_holds(signed: Mapping[str, Any], public_key: Ed25519PublicKey) -> bool:
+    """Whether `public_key` signed exactly this report: the signature covers every value of
+    it, the evidence hashes included, so nothing in a report that holds was changed."""
+    report, signature = signed.get("report"), signed.get("signature")
+    if not isinstance(report, dict) or not isinstance(signature, dict):
+        return False
+    try:
+        public_key.verify(
+            base64.b64decode(str(signature.get("value", "")), validate=True),
+            _SIGNED_PREFIX + canonical(report),
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def report_problems(signed: Mapping[str, Any], public_key: Ed25519PublicKey) -> list[str]:
     """Everything about a signed report that does not hold, in words; empty when it verifies."""
     report, signature = signed.get("report"), signed.get("signature")
@@ -124,13 +143,8 @@ def report_problems(signed: Mapping[str, Any], public_key: Ed25519PublicKey) -> 
             f"the report names signing key {signature.get('key_id')!r}, "
             f"but the public key given is {key_id(public_key)}"
         )
-    try:
-        public_key.verify(
-            base64.b64decode(str(signature.get("value", "")), validate=True),
-            _SIGNED_PREFIX + canonical(report),
-        )
-    except (InvalidSignature, ValueError):
-        problems.append("the report's signature does not match its content: it was changed")
+    if not signature_holds(signed, public_key):
+        problems.append(SIGNATURE_BROKEN)
     for item in report.get("verdicts", []):
         evidence = item.get("evidence", {})
         expected = evidence_hash(

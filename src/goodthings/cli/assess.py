@@ -19,6 +19,7 @@ from goodthings.assessment import (
     Verdict,
     assess,
     export_bundle,
+    label_standing,
     latest_signed,
     load_catalogue,
     record_assessment,
@@ -26,7 +27,7 @@ from goodthings.assessment import (
     to_pdf,
     verify_bundle,
 )
-from goodthings.assessment.label import badge_svg, label_of
+from goodthings.assessment.label import badge_svg
 from goodthings.assessment.probe import latest_probe
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
@@ -210,17 +211,17 @@ def label_command(
 ) -> None:
     """Write the label the latest assessment earns as an SVG badge: its security level, its
     privacy grade and until when it is valid. Refused once the assessment is stale."""
-    signed = latest_signed(home_of(home).root)
-    if signed is None:
-        raise GoodthingsError("there is no assessment yet: run `goodthings assess` first")
-    label = label_of(signed["report"])
-    if not label.shown_at(datetime.now(UTC)):
-        why = (
-            f"it expired on {label.valid_until:%d %B %Y}"
-            if label.security_level
-            else "it does not meet security level 1 (see `goodthings assess --standard psti`)"
+    standing = label_standing(home_of(home).root)
+    label = standing.label
+    if label is None:
+        if latest_signed(home_of(home).root) is None:
+            raise GoodthingsError("there is no assessment yet: run `goodthings assess` first")
+        hint = (
+            " (see `goodthings assess --standard psti`)"
+            if "security level 1" in standing.why_not
+            else ""
         )
-        raise GoodthingsError(f"the latest assessment earns no label: {why}; assess again")
+        raise GoodthingsError(f"no label: {standing.why_not}{hint}; assess again")
     _write(out_file, badge_svg(label))
     out.print(f"Wrote {out_file}: {label.in_words()}.", markup=False)
 

@@ -13,7 +13,7 @@ from goodthings.cli._common import HomeOption, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import manifest_path
-from goodthings.security.mud import MudFetchError, fetch_mud, load_mud, nft_ruleset
+from goodthings.security.mud import MUD_FOLDER, MudFetchError, fetch_mud, load_mud, nft_ruleset
 from goodthings.security.mud import generate as generate_mud
 
 app = typer.Typer(help="Manufacturer Usage Descriptions (RFC 8520).", no_args_is_help=True)
@@ -32,10 +32,6 @@ def check(
         out.print(f"  the device {rule.words()}", markup=False)
     if not mud.rules:
         out.print("  the device may talk to nothing (no access list is named)")
-
-
-MUD_FOLDER = "mud"
-"""Where `mud fetch` keeps a model's MUD file in the deployment (`mud/MODEL.json`)."""
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from goodthings.assessment import current_label
+from goodthings.assessment import label_standing
 from goodthings.cli._common import HomeOption, err, home_of, out
 from goodthings.core.errors import GoodthingsError
 from goodthings.deployment import open_store
@@ -77,13 +77,14 @@ def sign(
         raise GoodthingsError(
             f"there is no place {place_id!r} in this deployment; its places are: {', '.join(places)}"
         )
-    label = current_label(deployment.root)
+    standing = label_standing(deployment.root)
+    label = standing.label
     made = build_sign(
         manifest,
         place_id,
         base_url or deployment.settings.public_url,
         language,
-        None if label is None else label.in_words(),
+        None if label is None else label.in_words(language),
     )
     if kind == ".pdf":
         out_file.write_bytes(to_pdf(made, size))
@@ -96,8 +97,7 @@ def sign(
         out.print(f"It carries the assessment label; its code opens {made.label.url}", markup=False)
     else:
         out.print(
-            "It carries no assessment label: the latest assessment is missing, too old or "
-            "earns none (`goodthings assess`).",
+            f"It carries no assessment label: {standing.why_not} (`goodthings assess`).",
             markup=False,
         )
 

@@ -1,18 +1,18 @@
 """The public summary of the latest assessment, and its label as a badge: what a sign's reader
 or a buyer sees, without signing in. It shows only what the signed report says, and no label
-once the report is stale or earns none."""
+once the report is stale or earns none, and nothing of a report whose signature does not
+verify."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from goodthings.assessment import latest_signed
-from goodthings.assessment.label import badge_svg, label_of
-from goodthings.assessment.record import current_label
+from goodthings.assessment import label_standing, latest_signed
+from goodthings.assessment.label import badge_svg
 from goodthings.assessment.render import headline
 from goodthings.web.deps import HubDep
 
@@ -37,19 +37,24 @@ def assessment_summary(hub: HubDep) -> HTMLResponse:
         body = "<p>This deployment has not been assessed yet.</p>"
         return HTMLResponse(_PAGE.format(body=body))
     report = signed["report"]
-    label = label_of(report)
+    standing = label_standing(hub.home.root)
+    if not standing.verified:  # its headline and counts are not the report's any more
+        body = f"<p>No label is shown: {escape(standing.why_not)}.</p>"
+        return HTMLResponse(_PAGE.format(body=body))
+    measured_at = datetime.fromisoformat(report["measured_at"])
     summary = report["summary"]
     parts = [
         f"<p>{escape(headline(report))}</p>",
-        f"<p>Assessed {label.measured_at:%d %B %Y} against {len(report['verdicts'])} controls: "
+        f"<p>Assessed {measured_at:%d %B %Y} against {len(report['verdicts'])} controls: "
         f"{summary['pass']} met, {summary['fail']} not met, {summary['not applicable']} not "
         f"applicable, {summary['inconclusive']} left to the operator's statement or an "
         "auditor.</p>",
     ]
-    if label.shown_at(datetime.now(UTC)):
-        parts.append(f'<p><img src="/assessment/label.svg" alt="{escape(label.in_words())}"></p>')
+    if standing.label is not None:
+        words = escape(standing.label.in_words())
+        parts.append(f'<p><img src="/assessment/label.svg" alt="{words}"></p>')
     else:
-        parts.append("<p>No label is shown: the latest assessment is too old or earns none.</p>")
+        parts.append(f"<p>No label is shown: {escape(standing.why_not)}.</p>")
     key = escape(str(signed["signature"]["key_id"]))
     parts.append(
         f"<p>The report is signed with key <code>{key}</code>. Anyone can check it: ask the "
@@ -60,11 +65,13 @@ def assessment_summary(hub: HubDep) -> HTMLResponse:
 
 @router.get("/assessment/label.svg", include_in_schema=False)
 def assessment_label(hub: HubDep) -> Response:
-    label = current_label(hub.home.root)
-    if label is None:
-        return Response("No current label.", status_code=404, media_type="text/plain")
+    standing = label_standing(hub.home.root)
+    if standing.label is None:
+        return Response(
+            f"No current label: {standing.why_not}.", status_code=404, media_type="text/plain"
+        )
     return Response(
-        badge_svg(label),
+        badge_svg(standing.label),
         media_type="image/svg+xml",
         headers={"Cache-Control": "max-age=3600"},
     )

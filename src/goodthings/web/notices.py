@@ -134,7 +134,7 @@ def _serve(
         language,
         optout_action="/passers-by" if identifiers and place else None,
         optout_place=place or "",
-        label=None if label is None else label.in_words(),
+        label=None if label is None else label.in_words(language),
     )
     return HTMLResponse(page, headers=headers)
 

@@ -55,7 +55,7 @@ def test_readability_measure_catches_hard_text() -> None:
 
 def _extracted() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
-    for folder in ("notices", "inference"):
+    for folder in ("notices", "inference", "signs"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             str(SRC / folder),
             method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")],

@@ -174,3 +174,34 @@ def test_the_sign_command_takes_a_language(
     assert "Appartement 4" in svg.read_text() and "/notice/place/flat-4?lang=fr" in svg.read_text()
     wrong = run(capsys, *argv, "--language", "de")
     assert wrong.code == 1 and "no signs in 'de'" in wrong.err
+
+
+ENGLISH_LABEL_WORDS = (
+    "QR code", "security level", "privacy grade", "assessed", "valid until", "of 4",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+"""The words the English sign labels things with: its codes and the assessment label."""
+
+
+@pytest.mark.parametrize("size", ["a4", "a5", "sticker"])
+def test_a_french_sign_has_no_english_label_words(
+    size: str, capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
+) -> None:
+    """Made the way an operator makes one: assessed, so the sign carries the label, in French."""
+    assert run(capsys, "init", str(home.root), "--example", "smart-home").code == 0
+    assert run(capsys, "assess", "--home", str(home.root)).code in (0, 1)
+    svg = tmp_path / "flat.svg"
+    argv = ["sign", "--place", "flat-4", "--out", str(svg), "--home", str(home.root)]
+    made = run(capsys, *argv, "--language", "fr", "--size", size)
+    assert made.code == 0, made.err
+    assert "It carries the assessment label" in made.out
+    root = ET.fromstring(svg.read_text().split("\n", 1)[1])  # noqa: S314 (our own output)
+    words = " ".join(
+        element.text or ""
+        for element in root.iter()
+        if element.tag in (f"{SVG}text", f"{SVG}title")
+    )
+    assert "niveau de sécurité" in words and "Code QR" in words
+    english = [word for word in ENGLISH_LABEL_WORDS if word in words]
+    assert not english, f"English on a French sign: {english}"

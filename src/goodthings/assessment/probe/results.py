@@ -13,13 +13,15 @@ PROBES_DIR = "probes"
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing wrong at one address: a default login that works, or a service in clear."""
+    """One thing wrong at one address: a default login that works, a service in clear, or a
+    port open that the device's declared usage does not name."""
 
     address: str
     port: int
     service: str
     kind: str
-    """`default-login` or `cleartext`."""
+    """`default-login`, `cleartext`, or `undeclared-port` (open, but the device's declared usage
+    does not name it)."""
     detail: str
     """In words; a login found names the username and says which list, never the password."""
 
@@ -37,6 +39,9 @@ class ProbeReport:
     findings: tuple[Finding, ...]
     stopped_early: bool
     """True when the deadline ended the probe before every host was tried."""
+    usage_checked: tuple[str, ...] = ()
+    """`address: model M (declared TCP ports: …)` of every device whose open ports were
+    compared with its declared usage; empty when the probe was told none."""
 
     def as_document(self) -> dict[str, Any]:
         document = asdict(self)

@@ -4,9 +4,16 @@ compiling one into nftables rules (docs/monitoring.md, "MUD files")."""
 
 from goodthings.security.mud.check import MudError, MudFile, Rule, check_mud, load_mud
 from goodthings.security.mud.compile import generate, nft_ruleset, resolve
-from goodthings.security.mud.fetch import Fetched, MudFetchError, fetch_mud, verify_signature
+from goodthings.security.mud.fetch import (
+    MUD_FOLDER,
+    Fetched,
+    MudFetchError,
+    fetch_mud,
+    verify_signature,
+)
 
 __all__ = [
+    "MUD_FOLDER",
     "Fetched",
     "MudError",
     "MudFetchError",

@@ -36,6 +36,9 @@ from cryptography import x509
 from goodthings.core.errors import GoodthingsError
 from goodthings.security.mud.check import MudError, MudFile, check_mud
 
+MUD_FOLDER = "mud"
+"""Where `goodthings mud fetch` keeps a model's MUD file in the deployment (`mud/MODEL.json`)."""
+
 MAX_FILE = 256 * 1024
 TIMEOUT = 10.0
 _MUD = "ietf-mud:mud"

@@ -42,8 +42,11 @@ def _svg_icon(icon: Icon, box: Box, language: str = "en") -> str:
     return "".join(parts)
 
 
-def _svg_qr(modules: tuple[tuple[bool, ...], ...], box: Box, url: str, kind: str) -> str:
-    """A QR code as one path, linked to the address it encodes."""
+def _svg_qr(
+    modules: tuple[tuple[bool, ...], ...], box: Box, url: str, kind: str, language: str
+) -> str:
+    """A QR code as one path, linked to the address it encodes, named in the sign's language."""
+    name = translations(language).gettext("QR code: %(url)s") % {"url": url}
     module = box.width / len(modules)
     path = "".join(
         f"M{box.x + col * module:.3f} {box.y + row * module:.3f}"
@@ -54,7 +57,7 @@ def _svg_qr(modules: tuple[tuple[bool, ...], ...], box: Box, url: str, kind: str
     )
     return (
         f'<a href="{escape(url)}"><path class="{kind}" d="{path}" fill="#000000">'
-        f"<title>QR code: {escape(url)}</title></path></a>"
+        f"<title>{escape(name)}</title></path></a>"
     )
 
 
@@ -81,9 +84,11 @@ def to_svg(sign: Sign, size: SignSize = SignSize.a4) -> str:
         )
     for icon, box in plan.icons:
         out.append(_svg_icon(icon, box, sign.language))
-    out.append(_svg_qr(sign.qr, plan.qr, sign.url, "qr"))
+    out.append(_svg_qr(sign.qr, plan.qr, sign.url, "qr", sign.language))
     if sign.label is not None and plan.label_qr is not None:
-        out.append(_svg_qr(sign.label.qr, plan.label_qr, sign.label.url, "qr label-qr"))
+        out.append(
+            _svg_qr(sign.label.qr, plan.label_qr, sign.label.url, "qr label-qr", sign.language)
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
