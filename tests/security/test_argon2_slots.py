@@ -11,7 +11,7 @@ import pytest
 
 from goodthings.core.config import Home, Settings
 from goodthings.deployment.directory import init_deployment
-from goodthings.security import Argon2Slots, Busy
+from goodthings.security import Argon2Slots, Busy, argon2_slots
 from goodthings.security.argon2_slots import hasher
 from goodthings.security.credentials import issue_token
 from goodthings.security.lockout import Lockout, Scope
@@ -116,3 +116,23 @@ def test_a_sign_in_that_waits_too_long_is_answered_503_with_retry_after(home: Ho
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "1"
     assert "checking many credentials at once" in answer.json()["error"]
+
+
+def test_each_check_first_gives_the_heaps_free_pages_back_inside_its_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check's 64 MiB land on top of what is resident: the heap's leftovers go first."""
+    slots = Argon2Slots(limit=1, wait=0.0)
+    running_at_trim: list[int] = []
+
+    def trim() -> bool:
+        running_at_trim.append(slots._running)
+        return True
+
+    monkeypatch.setattr(argon2_slots.heap, "trim", trim)
+    secret_hash = hasher.hash("secret")
+    assert slots.verify(secret_hash, "secret") and not slots.verify(secret_hash, "wrong")
+    assert running_at_trim == [1, 1]  # once per check, after its slot was taken
+    with slots.slot(), pytest.raises(Busy):
+        slots.verify(secret_hash, "secret")
+    assert len(running_at_trim) == 3  # the held slot trimmed; the refused check did not
