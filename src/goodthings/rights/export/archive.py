@@ -290,7 +290,7 @@ def _reading_pages(
 
     A page is read as columns and written without a Python step per reading where it can be:
     the time's repr, which is also the reading's associated data, is made once, its date once
-    per second (`_iso_column`), and a page of numbers is formatted in one `map` over a line
+    per second (`_iso_column`), and a page of numbers or booleans is formatted in one `map` over a line
     template whose fixed fields (device, stream, shared) were written once by the CSV writer.
     Other pages go through the CSV writer row by row; both give the same bytes."""
     facts = inputs.read_inputs(connection)
@@ -310,7 +310,7 @@ def _reading_pages(
                     page.times if len(kept) == len(page.times) else [page.times[i] for i in kept]
                 )
                 isos = _iso_column(times)
-                if list(map(type, values)).count(float) == len(values):
+                if _TEMPLATED.issuperset(map(type, values)):
                     yield "".join(map(line.format, isos, stamps, values)), len(values)
                     continue
                 text = io.StringIO()
@@ -327,10 +327,15 @@ def _reading_pages(
                 yield text.getvalue(), len(values)
 
 
+_TEMPLATED = frozenset((float, bool))
+"""The types of value a line template writes as the CSV writer does: it writes a float's
+`repr` and any other value's `str`, which for a boolean is its `repr` too."""
+
+
 def _line_template(device_id: str, stream: str, shared: str) -> str:
     """A `str.format` template of one CSV line of a number: its fixed fields as the CSV writer
     writes them (quoted if they need it), then the date, the time and the value (`repr`, as
-    the CSV writer writes a float)."""
+    the CSV writer writes a float or a boolean)."""
     text = io.StringIO()
     csv.writer(text).writerow([device_id, stream, "\0", "\0", "\0", shared])
     fixed = [part.replace("{", "{{").replace("}", "}}") for part in text.getvalue().split("\0")]
