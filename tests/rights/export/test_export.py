@@ -343,7 +343,8 @@ def test_dates_made_a_column_at_a_time_read_as_made_one_by_one() -> None:
     pages = [
         [base + i * 0.001 for i in range(3000)],
         [base + i * 0.25 + 0.0000005 for i in range(3000)],
-        [0.0, 59.9999994, 60.0, 3599.5, 86_399.000001, 253402300798.5],
+        [0.0, -0.0, 59.9999994, 60.0, 3599.5, 86_399.000001, 253402300798.5],
+        [base + i + 0.0000005 * (i % 3) for i in range(3000)],
         [base, base + 0.9999995],  # rounds up into the next second: left to _iso_page
         [base, -0.25],
         [base, float("nan")],
