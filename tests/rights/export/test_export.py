@@ -294,12 +294,57 @@ def test_the_column_wise_export_writes_what_the_row_wise_one_did(smart_home: Hub
     assert written == expected
 
 
+def test_pages_of_booleans_and_of_values_that_do_not_open_write_what_the_row_wise_one_did(
+    smart_home: Hub,
+) -> None:
+    """Pages sealed under one holder's key that are not all numbers, or in which some values
+    do not open: booleans over more than a page, a number page with one value moved from
+    another row (it must be left out, the others kept), and a page no value of which opens."""
+    _agree(smart_home)
+    for person in ("alex", "sam"):
+        change = consent.ConsentChange(person, "presence", "OptimisationForConsumer")
+        consent.give(smart_home.engine, smart_home.signer, change)
+    smart_home.pipeline.refresh()
+    start = time.time() - 20_000
+    pack = [{"bt": start, "n": "presence", "vb": True}] + [
+        {"n": "presence", "t": i, "vb": i % 3 == 0} for i in range(1, PAGE + 700)
+    ]
+    outcome = smart_home.pipeline.ingest(
+        [Incoming("presence-living", json.dumps(pack).encode(), time.time())]
+    )
+    assert outcome.results[0].stored == PAGE + 700
+    assert send(smart_home, "band-alex", "heart_rate", [70.0 + i % 5 for i in range(300)], start)
+    assert send(smart_home, "meter-1", "power", [400.25 + i for i in range(200)], start) == 200
+    r = t.readings
+    with smart_home.engine.begin() as connection:
+        stream = connection.execute(
+            select(t.streams.c.id).where(t.streams.c.name == "heart_rate")
+        ).scalar_one()
+        first, second = connection.execute(
+            select(r.c.time, r.c.sealed).where(r.c.stream_id == stream).order_by(r.c.time).limit(2)
+        ).all()
+        connection.execute(
+            r.update().where(r.c.stream_id == stream, r.c.time == second.time),
+            {"sealed": first.sealed},
+        )
+        power = connection.execute(
+            select(t.streams.c.id).where(t.streams.c.name == "power")
+        ).scalar_one()
+        connection.execute(r.update().where(r.c.stream_id == power), {"sealed": b"\x00" * 37})
+    expected = _row_wise_readings_csv(smart_home, "alex")
+    written = _export(smart_home).read("readings.csv").decode()
+    assert written.count(",True,") and written.count(",False,")
+    assert written.count("heart_rate") == 299 and "power" not in written
+    assert written == expected
+
+
 def test_dates_made_a_column_at_a_time_read_as_made_one_by_one() -> None:
     base = 1_790_000_000.0
     pages = [
         [base + i * 0.001 for i in range(3000)],
         [base + i * 0.25 + 0.0000005 for i in range(3000)],
-        [0.0, 59.9999994, 60.0, 3599.5, 86_399.000001, 253402300798.5],
+        [0.0, -0.0, 59.9999994, 60.0, 3599.5, 86_399.000001, 253402300798.5],
+        [base + i + 0.0000005 * (i % 3) for i in range(3000)],
         [base, base + 0.9999995],  # rounds up into the next second: left to _iso_page
         [base, -0.25],
         [base, float("nan")],

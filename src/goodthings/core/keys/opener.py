@@ -17,6 +17,7 @@ destroyed before the page was handed back ever leaves it.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
@@ -157,11 +158,13 @@ class ReadingOpener:
         """What `readable_page` gives for a page of one device's stream, as columns: the
         readable readings' places in the page, their values in clear, and their times' repr.
 
-        The usual page, sealed under one holder's key and all numbers, is opened without a
-        Python step per reading: the associated data (the row's part made once, then each
-        time's repr, which the export also writes), the decryption and the decoding are each
-        one `map` or one unpacking over the page. Any other page, or one in which a value does
-        not open, is opened a reading at a time, with the same result."""
+        A page sealed under one holder's key, the usual one, is opened without a Python step
+        per reading: the associated data (the row's part made once, then each time's repr,
+        which the export also writes) and the decryption are each one `map` over the page, and
+        numbers are decoded in one unpacking, other values (booleans, texts) once per distinct
+        plaintext. Only the values of a page in which one does not open (a tampered value,
+        another key's) are decrypted one at a time; a page with values in clear or of several
+        holders is opened a reading at a time. Each gives what `readable_page` gives."""
         while True:
             self._refresh()
             generation = self._generation
@@ -176,28 +179,30 @@ class ReadingOpener:
         if page.sealed.count(None) == count and page.value_texts.count(None) == count:
             return Columns(range(count), list(page.values), stamps)  # plain numbers
         holder = page.subject_ids[0] if count else None
-        if None not in page.sealed and page.subject_ids.count(holder) == count:
-            cipher = self._known_cipher(holder)
-            if cipher is None:
-                return Columns((), [], [])
-            prefix = row_prefix(device_id, stream_id)
-            sealed = cast(list[bytes], page.sealed)  # no None in it, as just checked
-            try:
-                plain = list(
-                    map(
-                        cipher.decrypt,
-                        map(_NONCE, sealed),
-                        map(_CIPHERTEXT, sealed),
-                        map(prefix.__add__, map(str.encode, stamps)),
-                    )
-                )
-            except (InvalidTag, ValueError):
-                plain = []  # a value that does not open: the slow path leaves it out
-            if plain and list(map(len, plain)).count(_NUMBERS.size) == count:
-                joined = b"".join(plain)
-                if joined[:: _NUMBERS.size] == _NUMBER_TAG * count:
-                    numbers = list(map(_FIRST, _NUMBERS.iter_unpack(joined)))
-                    return Columns(range(count), numbers, stamps)
+        if None in page.sealed or page.subject_ids.count(holder) != count:
+            return self._open_rows(device_id, stream_id, page, stamps)
+        cipher = self._known_cipher(holder)
+        if cipher is None:
+            return Columns((), [], [])
+        prefix = row_prefix(device_id, stream_id)
+        sealed = cast(list[bytes], page.sealed)  # no None in it, as just checked
+        kept, plain = _decrypted(
+            cipher,
+            list(map(_NONCE, sealed)),
+            list(map(_CIPHERTEXT, sealed)),
+            list(map(prefix.__add__, map(str.encode, stamps))),
+        )
+        values = _numbers(plain)
+        if values is None:
+            values = list(map(_Decoded().__getitem__, plain))
+        if len(kept) == count:
+            return Columns(kept, values, stamps)
+        return Columns(kept, values, [stamps[index] for index in kept])
+
+    def _open_rows(
+        self, device_id: str, stream_id: int, page: ReadingColumns, stamps: list[str]
+    ) -> Columns:
+        """A page that is not all sealed under one holder, opened a reading at a time."""
         readings = [
             StoredReading(0, device_id, stream_id, *row)
             for row in zip(
@@ -234,3 +239,46 @@ class ReadingOpener:
         if holder not in self._ciphers:
             self._ciphers[holder] = self._keyring.cipher(self._connection, holder)
         return self._ciphers[holder]
+
+
+def _decrypted(
+    cipher: AESGCM, nonces: list[bytes], ciphertexts: list[bytes], associated: list[bytes]
+) -> tuple[Sequence[int], list[bytes]]:
+    """The places of the values that open and their plaintexts: in one `map` when all of them
+    open, else one at a time, leaving out those that do not (a tampered value, or a page of
+    values sealed under another key), each still tried."""
+    try:
+        return range(len(nonces)), list(map(cipher.decrypt, nonces, ciphertexts, associated))
+    except (InvalidTag, ValueError):
+        pass
+    decrypt = cipher.decrypt
+    kept: list[int] = []
+    plain: list[bytes] = []
+    for index, nonce, ciphertext, data in zip(itertools.count(), nonces, ciphertexts, associated):
+        try:
+            plain.append(decrypt(nonce, ciphertext, data))
+        except (InvalidTag, ValueError):
+            continue
+        kept.append(index)
+    return kept, plain
+
+
+def _numbers(plain: list[bytes]) -> list[Opened] | None:
+    """The values of plaintexts that are all sealed numbers, decoded in one unpacking of their
+    joined bytes; None when any is not a number."""
+    count = len(plain)
+    if list(map(len, plain)).count(_NUMBERS.size) != count:
+        return None
+    joined = b"".join(plain)
+    if joined[:: _NUMBERS.size] != _NUMBER_TAG * count:
+        return None
+    return list(map(_FIRST, _NUMBERS.iter_unpack(joined)))
+
+
+class _Decoded(dict[bytes, Opened]):
+    """`decode_value` of each distinct plaintext, made once: a page of booleans (or of a few
+    texts) holds only a few, so its values are one dictionary look-up each."""
+
+    def __missing__(self, plain: bytes) -> Opened:
+        value = self[plain] = decode_value(plain)
+        return value

@@ -17,9 +17,11 @@ import json
 import math
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
+from operator import add
 from typing import IO, Any, TypeVar
 
 import pyrage
@@ -28,7 +30,7 @@ from sqlalchemy import Connection, Engine, select
 
 from goodthings.core import ledger
 from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys import Keyring, ReadingOpener, held
+from goodthings.core.keys import Keyring, Opened, ReadingOpener, held
 from goodthings.core.store import (
     Order,
     Selection,
@@ -195,11 +197,8 @@ def iter_export(
                 text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 writer = csv.writer(text)
                 writer.writerow(["device", "stream", "time_utc", "time_unix", "value", "shared"])
-                for lines, size in _reading_pages(connection, keyring, subject_id):
-                    text.write(lines)
-                    count.add(size)
-                    text.flush()
-                    yield sink.drain()
+                pages = _reading_pages(connection, keyring, subject_id)
+                yield from _deflated(text, pages, sink, count)
                 text.flush()
                 text.detach()
             if keyring.holds_own_key(subject_id):
@@ -226,6 +225,35 @@ def iter_export(
                 "erasure.json", json.dumps([dict(row) for row in erasures], indent=2, default=str)
             )
         yield sink.drain()
+
+
+def _deflated(
+    text: io.TextIOWrapper, pages: Iterable[tuple[str, int]], sink: _Sink, count: ExportCount
+) -> Iterator[bytes]:
+    """Write each page's lines to the member, and yield the archive's bytes after each.
+
+    A page is encoded and deflated in a thread of its own while the next one is read, opened
+    and formatted: zlib lets go of the GIL while it compresses, so on two cores the two
+    overlap. One page at a time is in that thread, and none while the bytes are handed out,
+    so the sink is only ever written by one side and drained by the other in turn."""
+
+    def write(lines: str) -> None:
+        text.write(lines)
+        text.flush()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-deflate") as deflating:
+        written: Future[None] | None = None
+        size = 0
+        for lines, lines_size in pages:
+            if written is not None:
+                written.result()
+                count.add(size)
+                yield sink.drain()
+            written, size = deflating.submit(write, lines), lines_size
+        if written is not None:
+            written.result()
+            count.add(size)
+            yield sink.drain()
 
 
 def _held_members(
@@ -290,8 +318,9 @@ def _reading_pages(
 
     A page is read as columns and written without a Python step per reading where it can be:
     the time's repr, which is also the reading's associated data, is made once, its date once
-    per second (`_iso_column`), and a page of numbers is formatted in one `map` over a line
-    template whose fixed fields (device, stream, shared) were written once by the CSV writer.
+    per second (`_iso_column`), and a page of numbers or booleans is joined in one go from its
+    columns and the line's fixed fields (device, stream, shared), written once by the CSV
+    writer (`_lines`).
     Other pages go through the CSV writer row by row; both give the same bytes."""
     facts = inputs.read_inputs(connection)
     opener = ReadingOpener(keyring, connection)
@@ -300,7 +329,7 @@ def _reading_pages(
             if not reads.for_person(rule, device, subject_id).allowed:
                 continue
             shared = "yes" if len(people_concerned(rule, device)) > 1 else "no"
-            line = _line_template(device.device_id, rule.name, shared)
+            parts = _line_parts(device.device_id, rule.name, shared)
             pages = select_reading_columns(connection, device.device_id, rule.stream_id, batch=PAGE)
             for page in pages:
                 kept, values, stamps = opener.readable_columns(
@@ -310,8 +339,8 @@ def _reading_pages(
                     page.times if len(kept) == len(page.times) else [page.times[i] for i in kept]
                 )
                 isos = _iso_column(times)
-                if list(map(type, values)).count(float) == len(values):
-                    yield "".join(map(line.format, isos, stamps, values)), len(values)
+                if _TEMPLATED.issuperset(map(type, values)):
+                    yield _lines(parts, isos, stamps, values), len(values)
                     continue
                 text = io.StringIO()
                 csv.writer(text).writerows(
@@ -327,14 +356,39 @@ def _reading_pages(
                 yield text.getvalue(), len(values)
 
 
-def _line_template(device_id: str, stream: str, shared: str) -> str:
-    """A `str.format` template of one CSV line of a number: its fixed fields as the CSV writer
-    writes them (quoted if they need it), then the date, the time and the value (`repr`, as
-    the CSV writer writes a float)."""
+_TEMPLATED = frozenset((float, bool))
+"""The types of value `_lines` writes as the CSV writer does: it writes a float's
+`repr` and any other value's `str`, which for a boolean is its `repr` too."""
+
+
+def _line_parts(device_id: str, stream: str, shared: str) -> tuple[str, str, str, str]:
+    """What surrounds the date, the time and the value in one CSV line of the stream: its
+    fixed fields and separators as the CSV writer writes them (quoted if they need it)."""
     text = io.StringIO()
     csv.writer(text).writerow([device_id, stream, "\0", "\0", "\0", shared])
-    fixed = [part.replace("{", "{{").replace("}", "}}") for part in text.getvalue().split("\0")]
-    return fixed[0] + "{}" + fixed[1] + "{}" + fixed[2] + "{!r}" + fixed[3]
+    before, after_date, after_time, after_value = text.getvalue().split("\0")
+    return before, after_date, after_time, after_value
+
+
+def _lines(
+    parts: tuple[str, str, str, str], isos: list[str], stamps: list[str], values: list[Opened]
+) -> str:
+    """The CSV lines of a page of numbers or booleans, as the CSV writer writes them (a value's
+    `repr`), joined in one go from the columns and the line's fixed parts."""
+    before, after_date, after_time, after_value = parts
+    return "".join(
+        itertools.chain.from_iterable(
+            zip(
+                repeat(before),
+                isos,
+                repeat(after_date),
+                stamps,
+                repeat(after_time),
+                map(repr, values),
+                repeat(after_value),
+            )
+        )
+    )
 
 
 class _Minutes(dict[int, str]):
@@ -348,16 +402,6 @@ class _Minutes(dict[int, str]):
 
 
 _SECONDS = tuple(f"{second:02d}" for second in range(60))
-_PER_MINUTE = 60
-
-
-class _Fractions(dict[int, str]):
-    """The microseconds as `isoformat` writes them (nothing for none), each made once."""
-
-    def __missing__(self, micro: int) -> str:
-        text = f".{micro:06d}" if micro else ""
-        self[micro] = text
-        return text
 
 
 _LAST_DATE = 253402300800.0
@@ -367,28 +411,23 @@ _LAST_DATE = 253402300800.0
 def _iso_column(times: list[float]) -> list[str]:
     """`_iso_page(times)`, character for character, with no Python step per reading for times
     from 1970 to the year 9999 whose microseconds do not round up to a whole second: the
-    whole seconds and the microseconds are each one `map`, and each distinct minute and
-    microsecond is formatted once. Any other page is left to `_iso_page`."""
+    whole seconds and the microseconds are each one `map`, each distinct second and
+    microsecond is formatted once (a page holds few of either), and each date is one
+    concatenation of the two. Any other page is left to `_iso_page`."""
     if not times or not (min(times) >= 0.0 and max(times) < _LAST_DATE - 1.0):
         return _iso_page(times)
     try:
         seconds = list(map(math.floor, times))
     except (OverflowError, ValueError):  # a NaN or infinity that min and max let through
         return _iso_page(times)
-    # For a time of 0 or more, time - floor(time) is exact: it is what math.modf gives.
-    fractions = map(float.__sub__, times, map(float, seconds))
-    micros = list(map(round, map((1e6).__mul__, fractions)))
+    # For a time of 0 or more, time % 1.0 is exact: it is the fraction math.modf gives.
+    micros = list(map(round, map((1e6).__mul__, map((1.0).__rmod__, times))))
     if 1_000_000 in micros:
         return _iso_page(times)
-    minutes, parts = _Minutes(), _Fractions()
-    return list(
-        map(
-            "{}{}{}+00:00".format,
-            map(minutes.__getitem__, map(_PER_MINUTE.__rfloordiv__, seconds)),
-            map(_SECONDS.__getitem__, map(_PER_MINUTE.__rmod__, seconds)),
-            map(parts.__getitem__, micros),
-        )
-    )
+    minutes = _Minutes()
+    heads = {second: minutes[second // 60] + _SECONDS[second % 60] for second in set(seconds)}
+    tails = {micro: f".{micro:06d}+00:00" if micro else "+00:00" for micro in set(micros)}
+    return list(map(add, map(heads.__getitem__, seconds), map(tails.__getitem__, micros)))
 
 
 def _iso(seconds: float) -> str:
