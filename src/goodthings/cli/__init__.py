@@ -63,7 +63,7 @@ COMMANDS = (
     _lazy.Lazy(
         "probe",
         "goodthings.cli.probe:probe",
-        "Look for telnet, SSH, HTTP and MQTT services in the given ranges that accept a default or breached password, or send passwords in clear; only there, on the authority you state. The report is kept in the deployment and becomes evidence for `goodthings assess`.",
+        "Look for telnet, SSH, HTTP and MQTT services in the given ranges that accept a default or breached password, or send passwords in clear, and, on each --device, for open ports its model's declared usage does not name; only there, on the authority you state. The report is kept in the deployment and becomes evidence for `goodthings assess`.",
     ),
     _lazy.Lazy(
         "assess",
