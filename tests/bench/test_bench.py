@@ -29,10 +29,12 @@ RATES = (
     "http_readings_per_s",
     "mqtt_readings_per_s_1_worker",
     "mqtt_readings_per_s_2_workers",
+    "http_readings_per_s_2_workers",
 )
 FIGURES = (
     *RATES,
     "full_to_raw_ratio",
+    "full_to_raw_ratio_2_workers",
     "ingest_latency_p50_ms",
     "ingest_latency_p99_ms",
     "withdrawal_delay_p99_ms",
@@ -78,6 +80,8 @@ def _assert_consistent(report: dict[str, object]) -> None:
     assert report["pack_size"] == PACK
     ratio = report["http_readings_per_s"] / report["raw_readings_per_s"]  # type: ignore[operator]
     assert report["full_to_raw_ratio"] == pytest.approx(ratio, abs=0.002)
+    both = report["http_readings_per_s_2_workers"] / report["raw_readings_per_s"]  # type: ignore[operator]
+    assert report["full_to_raw_ratio_2_workers"] == pytest.approx(both, abs=0.002)
     assert report["ingest_latency_p50_ms"] <= report["ingest_latency_p99_ms"]  # type: ignore[operator]
     assert report["peak_rss_mb"] <= report["peak_rss_mb_2_workers"]  # type: ignore[operator]
     assert isinstance(report["erase_readings"], int) and report["erase_readings"] > 0
@@ -104,7 +108,7 @@ def test_bench_on_sqlite_reports_every_figure_and_keeps_a_verifiable_deployment(
             "select count(*) from readings where device_id != 'band-alex' and time < ?",
             (time.time() - 7200,),
         ).fetchone()[0]
-    assert stored == 4 * READINGS  # raw, HTTP, MQTT with one worker, with two
+    assert stored == 5 * READINGS  # raw, HTTP, MQTT with one worker and two, HTTP with two
     assert (kept / "serve-1.log").exists() and (kept / "serve-2.log").exists()
     verified = run(capsys, "ledger", "verify", "--home", str(kept))
     assert verified.code == 0, verified.err
@@ -185,6 +189,8 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         mqtt_readings_per_s_1_worker=30_000.0,
         mqtt_readings_per_s_2_workers=40_000.0,
         full_to_raw_ratio=0.4,
+        http_readings_per_s_2_workers=35_000.0,
+        full_to_raw_ratio_2_workers=0.7,
         ingest_latency_p50_ms=12.5,
         ingest_latency_p99_ms=40.0,
         withdrawal_rounds=20,
@@ -232,6 +238,9 @@ def test_the_table_for_people_shows_every_figure_with_the_machine(
         "30,000 readings/s",
         "40,000 readings/s",
         "0.40",
+        "HTTP, full path, 2 workers (8 connections)",
+        "35,000 readings/s",
+        "0.70",
         "12.5 / 40.0 ms",
         "p99 of 20",
         "55 ms",

@@ -61,16 +61,22 @@ def raw_insert(engine: Engine, batches: Sequence[Sequence[ReadingRow]]) -> tuple
     return inserted, time.perf_counter() - started
 
 
-def send_http(port: int, packs: Sequence[HttpPack], concurrency: int) -> HttpResult:
+def send_http(
+    ports: int | Sequence[int], packs: Sequence[HttpPack], concurrency: int
+) -> HttpResult:
     """POST every pack to /ingest over `concurrency` keep-alive connections, as fast as the hub
-    answers; fail on the first answer that is not 202."""
+    answers; fail on the first answer that is not 202.
+
+    With several ports (one per worker), the connections take them in turn, as a reverse proxy
+    in front of several workers spreads its connections."""
+    targets = (ports,) if isinstance(ports, int) else tuple(ports)
     next_index = itertools.count()
     lock = threading.Lock()
     latencies: list[float] = []
     stored = [0]
     problems: list[str] = []
 
-    def client() -> None:
+    def client(port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine: list[float] = []
         total = 0
@@ -102,7 +108,10 @@ def send_http(port: int, packs: Sequence[HttpPack], concurrency: int) -> HttpRes
                 latencies.extend(mine)
                 stored[0] += total
 
-    threads = [threading.Thread(target=client, name=f"bench-http-{i}") for i in range(concurrency)]
+    threads = [
+        threading.Thread(target=client, args=(targets[i % len(targets)],), name=f"bench-http-{i}")
+        for i in range(concurrency)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()

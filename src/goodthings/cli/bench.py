@@ -188,6 +188,12 @@ def _print(report: BenchReport) -> None:
         ("MQTT via Mosquitto, 2 workers", f"{report.mqtt_readings_per_s_2_workers:,.0f}", rate),
         ("full path / raw (HTTP)", f"{report.full_to_raw_ratio:.2f}", ""),
         (
+            f"HTTP, full path, 2 workers ({2 * report.http_concurrency} connections)",
+            f"{report.http_readings_per_s_2_workers:,.0f}",
+            rate,
+        ),
+        ("full path / raw (HTTP, 2 workers)", f"{report.full_to_raw_ratio_2_workers:.2f}", ""),
+        (
             "ingest latency p50 / p99 (HTTP)",
             f"{report.ingest_latency_p50_ms:.1f} / {report.ingest_latency_p99_ms:.1f}",
             "ms",
