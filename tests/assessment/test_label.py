@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from cli_helpers import run
 from goodthings.assessment.label import LABEL_VALID, label_of
 from goodthings.assessment.record import current_label, label_standing
+from goodthings.assessment.report import sign_report
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.deployment import init_deployment
@@ -162,10 +164,6 @@ def test_a_report_with_a_signature_of_another_key_shows_no_label(
     smart_home: Hub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Re-signing the changed report with a key of one's own does not help either."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from goodthings.assessment.report import sign_report
-
     root = smart_home.home.root
     signed_report(capsys, root)
     kept = _kept_report(root)
