@@ -31,9 +31,14 @@ class ServeProcess:
     """One `python -m goodthings serve` on a free port, its output kept in a file."""
 
     def __init__(
-        self, root: Path, args: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+        self,
+        root: Path,
+        args: Sequence[str],
+        log: Path,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.log = log
         command = [sys.executable, "-m", "goodthings", "serve", "--home", str(root)]
         command += ["--port", str(self.port), *args]
@@ -86,10 +91,15 @@ class ServeProcess:
 
 @contextmanager
 def serving(
-    root: Path, *args: str, log: Path | None = None, env: Mapping[str, str] | None = None
+    root: Path,
+    *args: str,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[ServeProcess]:
-    """`env`: settings for this hub only (GOODTHINGS_INGEST_BURST=2), over a clean environment."""
-    hub = ServeProcess(root, args, log or root.parent / f"serve-{free_port()}.log", env)
+    """`env`: settings for this hub only (GOODTHINGS_INGEST_BURST=2), over a clean environment;
+    `port`: this one rather than a free one (workers sharing a port)."""
+    hub = ServeProcess(root, args, log or root.parent / f"serve-{free_port()}.log", env, port)
     try:
         yield hub
     finally:

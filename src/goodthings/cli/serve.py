@@ -59,6 +59,15 @@ MqttPortOption = Annotated[
         "--mqtt-port", min=0, max=65535, help="Port of the hub's own broker (default 1883)."
     ),
 ]
+SharePortOption = Annotated[
+    bool,
+    typer.Option(
+        "--share-port",
+        help="Let several workers of this deployment, each with its own --worker, listen on "
+        "the same --port: the system spreads the connections among them. Needs --mqtt or "
+        "--cluster (the hub's own broker runs in one process).",
+    ),
+]
 WorkerOption = Annotated[
     str | None,
     typer.Option(
@@ -80,9 +89,10 @@ def serve(
     mqtt_port: MqttPortOption = None,
     worker: WorkerOption = None,
     cluster: ClusterOption = None,
+    share_port: SharePortOption = False,
 ) -> None:
     """Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C)."""
-    _refuse_a_used_port(host, port)
+    _refuse_a_used_port(host, port, shared=share_port)
     chosen = _with_settings(
         home_of(home),
         mqtt_url=mqtt,
@@ -91,10 +101,15 @@ def serve(
         mqtt_ca=mqtt_ca,
         cluster_url=cluster,
     )
+    if share_port and not (chosen.settings.mqtt_url or chosen.settings.cluster_url):
+        raise GoodthingsError(
+            "--share-port is for several workers, and the hub's own broker runs in one "
+            "process: give every worker the same --mqtt (a broker such as Mosquitto) or --cluster"
+        )
     mismatch = address_mismatch(chosen.settings.public_url, port)
     if mismatch is not None:
         err.print(f"warning: {mismatch}", markup=False)
-    _run(create_app(chosen), host, port)
+    _run(create_app(chosen), host, port, shared=share_port)
 
 
 def address_mismatch(public_url: str, port: int) -> str | None:
@@ -268,8 +283,11 @@ def _run(
     host: str,
     port: int,
     then: Callable[[MqttIngest | ClusterIngest], Callable[[], None]] | None = None,
+    *,
+    shared: bool = False,
 ) -> None:
     hub = hub_of(app)
+    listening = _shared_socket(host, port) if shared else None
     mqtt = ingest_for(hub)
     try:
         mqtt.start()
@@ -299,29 +317,58 @@ def _run(
         ):
             # httptools parses HTTP/1.1 in C, and uvloop ("auto" where it is installed) runs
             # the loop: the devices' /ingest path (docs/architecture.md, performance notes).
-            uvicorn.run(
+            config = uvicorn.Config(
                 app, host=host, port=port, log_level="warning", http="httptools", access_log=False
             )
+            uvicorn.Server(config).run(sockets=None if listening is None else [listening])
     finally:
+        if listening is not None:
+            listening.close()
         if stop_extra is not None:
             stop_extra()
         mqtt.stop()
 
 
-def _refuse_a_used_port(host: str, port: int) -> None:
+def _refuse_a_used_port(host: str, port: int, *, shared: bool = False) -> None:
     """Say so in one line before anything starts, rather than let the web server fail to bind
-    after the broker and the devices have started and bury its error among theirs."""
+    after the broker and the devices have started and bury its error among theirs. A shared
+    port may be held by other workers that share it too, and by nothing else."""
     if port == 0:
         return
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    with _listening_socket(host, shared) as probe:
         try:
             probe.bind((host, port))
         except OSError:
+            if shared:
+                raise GoodthingsError(
+                    f"port {port} is in use by a program that does not share it (only workers "
+                    "started with --share-port can); pass --port with another one"
+                ) from None
             raise GoodthingsError(
                 f"port {port} is in use; pass --port with another one (0 picks a free one)"
             ) from None
+
+
+def _listening_socket(host: str, shared: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    made = socket.socket(family, socket.SOCK_STREAM)
+    made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    if shared:
+        # Linux lets sockets that all set SO_REUSEPORT (under the same user) bind one port,
+        # and spreads new connections among them by a hash of the client's address and port.
+        made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return made
+
+
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """The web server's socket, bound with SO_REUSEPORT; uvicorn listens on it."""
+    shared = _listening_socket(host, shared=True)
+    try:
+        shared.bind((host, port))
+    except OSError:
+        shared.close()
+        raise
+    return shared
 
 
 def _free_port(preferred: int) -> int:
