@@ -7,6 +7,7 @@ reading whose publish the broker acknowledged, and stores none twice.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -14,12 +15,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx2
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from brokers import Broker, mosquitto
+from cli_helpers import run
 from goodthings.core.config import Home
 from goodthings.core.errors import DeploymentError
 from goodthings.core.store import tables as t
@@ -355,6 +358,93 @@ def test_two_workers_split_the_shared_subscription_and_store_everything_once(
     assert ledger_totals(deployment).get("dropped.duplicate", 0) == 0, (
         "a shared subscription delivers each message to one worker only"
     )
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The inodes of the sockets listening on `port` (IPv4), from the kernel's own table."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(fields[9])
+    return inodes
+
+
+def _sockets_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _post_packs(port: int, token: str, indexes: range) -> None:
+    """Each pack over a new connection, as many devices would send them."""
+    for index in indexes:
+        answer = httpx2.post(
+            f"http://127.0.0.1:{port}/ingest",
+            content=temperature_pack(index),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/senml+json"},
+            trust_env=False,
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+
+
+def test_workers_sharing_a_port_each_listen_on_it_and_the_survivor_serves_alone(
+    deployment: Home, broker: Broker, tmp_path: Path
+) -> None:
+    """`serve --share-port`: one listening socket per worker on the same port; when one
+    worker dies, the port stays served by the other."""
+    port = free_port()
+    engine = open_store(deployment)
+    with engine.begin() as connection:
+        token = issue_token(connection, THERMOSTAT)
+    engine.dispose()
+    mqtt = ("--mqtt", f"mqtt://{broker.host}:{broker.port}", "--share-port")
+    with (
+        serving(deployment.root, *mqtt, "--worker", "a", port=port, log=tmp_path / "a.log") as a,
+        serving(deployment.root, *mqtt, "--worker", "b", port=port, log=tmp_path / "b.log") as b,
+    ):
+        # /healthz of the second may have been answered by the first: wait for its socket.
+        wait_until(lambda: len(_listening_inodes(port)) == 2, what="both workers listening")
+        listening = _listening_inodes(port)
+        assert listening & _sockets_of(a.process.pid) and listening & _sockets_of(b.process.pid)
+        _post_packs(port, token, range(20))
+        assert reading_count(deployment) == 20 * RECORDS_PER_PACK
+        a.kill()  # SIGKILL: its socket goes with it
+        assert len(_listening_inodes(port)) == 1
+        _post_packs(port, token, range(20, 40))
+        assert reading_count(deployment) == 40 * RECORDS_PER_PACK, "the survivor took them all"
+
+
+def test_a_shared_port_needs_a_broker_every_worker_can_reach(
+    capsys: pytest.CaptureFixture[str], deployment: Home
+) -> None:
+    root = str(deployment.root)
+    ran = run(capsys, "serve", "--share-port", "--port", str(free_port()), "--home", root)
+    assert ran.code == 1
+    assert "the hub's own broker runs in one process" in ran.err
+    assert "running" not in ran.out
+
+
+def test_a_port_held_by_a_program_that_does_not_share_it_is_refused(
+    capsys: pytest.CaptureFixture[str], deployment: Home, broker: Broker
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = int(holder.getsockname()[1])
+        url = f"mqtt://{broker.host}:{broker.port}"
+        ran = run(capsys, "serve", "--share-port", "--port", str(taken), "--mqtt", url,
+                  "--home", str(deployment.root))  # fmt: skip
+    assert ran.code == 1
+    assert f"port {taken} is in use by a program that does not share it" in ran.err
+    assert "running" not in ran.out
 
 
 def test_the_hub_refuses_to_start_when_the_broker_is_not_there(deployment: Home) -> None:
