@@ -113,7 +113,7 @@ class HubProcess(Lifecycle):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
-            if self._healthy():
+            if answers_healthz(self.port):
                 return
             time.sleep(0.1)
         self.stop()
@@ -128,16 +128,6 @@ class HubProcess(Lifecycle):
                 f"worker {self.worker} exited with status {self._process.returncode}; "
                 f"its output:\n{self.log_tail()}"
             )
-
-    def _healthy(self) -> bool:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
 
     @property
     def pid(self) -> int:
@@ -181,3 +171,16 @@ def peak_rss_mb(pid: int) -> float | None:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return None
+
+
+def answers_healthz(port: int) -> bool:
+    """Whether `GET /healthz` on 127.0.0.1:`port` answers 200 (a hub worker, a NATS node's
+    monitoring port): not yet listening, or not yet well, is False."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()

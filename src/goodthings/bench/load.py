@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import (
@@ -51,14 +51,23 @@ class HttpResult:
     """The sum of the 202 answers' `stored` counts."""
 
 
-def raw_insert(engine: Engine, batches: Sequence[Sequence[ReadingRow]]) -> tuple[int, float]:
-    """Insert the batches, one transaction each, through the pipeline's own insert; (rows, s)."""
-    inserted = 0
+def write_batches(
+    engine: Engine,
+    batches: Sequence[Sequence[ReadingRow]],
+    write: Callable[[Connection, Sequence[ReadingRow]], int],
+) -> tuple[int, float]:
+    """Write the batches with `write`, one transaction each; (rows written, seconds)."""
+    written = 0
     started = time.perf_counter()
     for rows in batches:
         with engine.begin() as connection:
-            inserted += insert_readings(connection, rows)
-    return inserted, time.perf_counter() - started
+            written += write(connection, rows)
+    return written, time.perf_counter() - started
+
+
+def raw_insert(engine: Engine, batches: Sequence[Sequence[ReadingRow]]) -> tuple[int, float]:
+    """Insert the batches, one transaction each, through the pipeline's own insert; (rows, s)."""
+    return write_batches(engine, batches, insert_readings)
 
 
 def send_http(

@@ -7,7 +7,6 @@ crashed machine would; `stop` ends every node that is left, whatever happened be
 
 from __future__ import annotations
 
-import http.client
 import shutil
 import signal
 import socket
@@ -22,6 +21,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from goodthings.bench.hubs import answers_healthz
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.lifecycle import Lifecycle
 
@@ -168,14 +168,7 @@ class NatsCluster(Lifecycle):
 
     def healthy(self, node: Node) -> bool:
         """The node answers, and its JetStream is part of the cluster and current."""
-        connection = http.client.HTTPConnection(HOST, node.monitor_port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
+        return answers_healthz(node.monitor_port)
 
     def kill(self, node: Node) -> None:
         """SIGKILL, as a crash: the node gets no chance to hand anything over."""

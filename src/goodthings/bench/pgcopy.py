@@ -7,12 +7,11 @@ all new. SQLite has no COPY; its raw phase stays the pipeline's own insert.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
-from goodthings.bench.load import raw_insert
+from goodthings.bench.load import raw_insert, write_batches
 from goodthings.core.store import ReadingRow, copy_new_readings
 
 Raw = Callable[[Engine, Sequence[Sequence[ReadingRow]]], tuple[int, float]]
@@ -20,12 +19,7 @@ Raw = Callable[[Engine, Sequence[Sequence[ReadingRow]]], tuple[int, float]]
 
 def raw_copy(engine: Engine, batches: Sequence[Sequence[ReadingRow]]) -> tuple[int, float]:
     """COPY the batches, one transaction each; (rows, seconds)."""
-    copied = 0
-    started = time.perf_counter()
-    for rows in batches:
-        with engine.begin() as connection:
-            copied += copy_new_readings(connection, rows)
-    return copied, time.perf_counter() - started
+    return write_batches(engine, batches, copy_new_readings)
 
 
 def raw_phase(engine: Engine) -> tuple[str, Raw]:
