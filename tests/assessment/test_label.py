@@ -60,6 +60,7 @@ def test_a_baseline_failure_earns_no_label(
         str(tmp_path / "badge.svg"),
     )  # fmt: skip
     assert ran.code == 1 and "does not meet security level 1" in ran.err
+    assert "(see `goodthings assess --standard psti`)" in ran.err, "where to look first"
     assert not (tmp_path / "badge.svg").exists()
 
 
@@ -144,6 +145,7 @@ def test_a_report_changed_on_disk_from_fail_to_pass_shows_no_label_and_says_why(
     assert not standing.verified and "signature does not match" in standing.why_not
     ran = run(capsys, "assess", "label", "--home", str(root), "--out", str(tmp_path / "b.svg"))
     assert ran.code == 1 and "signature does not match" in ran.err
+    assert "--standard psti" not in ran.err, "a forged report is not a baseline failure"
     assert not (tmp_path / "b.svg").exists()
     client = TestClient(create_app(smart_home.home), base_url="https://testserver")
     with client:

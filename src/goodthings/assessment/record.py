@@ -102,6 +102,9 @@ class LabelStanding:
     """Said where the label would be when there is none (empty when there is one)."""
     verified: bool = True
     """False when the report's signature does not hold: nothing in it can be shown as its."""
+    below_baseline: bool = False
+    """True when the report holds but fails even security level 1 (the PSTI baseline): what
+    to look at first is then the PSTI controls."""
 
 
 def label_standing(root: Path, now: datetime | None = None) -> LabelStanding:
@@ -121,7 +124,9 @@ def label_standing(root: Path, now: datetime | None = None) -> LabelStanding:
         return LabelStanding(label)
     if label.security_level:
         return LabelStanding(None, f"the latest assessment expired on {label.valid_until:%d %B %Y}")
-    return LabelStanding(None, "the latest assessment does not meet security level 1")
+    return LabelStanding(
+        None, "the latest assessment does not meet security level 1", below_baseline=True
+    )
 
 
 def current_label(root: Path, now: datetime | None = None) -> Label | None:

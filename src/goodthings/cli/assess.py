@@ -216,11 +216,7 @@ def label_command(
     if label is None:
         if latest_signed(home_of(home).root) is None:
             raise GoodthingsError("there is no assessment yet: run `goodthings assess` first")
-        hint = (
-            " (see `goodthings assess --standard psti`)"
-            if "security level 1" in standing.why_not
-            else ""
-        )
+        hint = " (see `goodthings assess --standard psti`)" if standing.below_baseline else ""
         raise GoodthingsError(f"no label: {standing.why_not}{hint}; assess again")
     _write(out_file, badge_svg(label))
     out.print(f"Wrote {out_file}: {label.in_words()}.", markup=False)
