@@ -420,6 +420,8 @@ def test_workers_sharing_a_port_each_listen_on_it_and_the_survivor_serves_alone(
         assert len(_listening_inodes(port)) == 1
         _post_packs(port, token, range(20, 40))
         assert reading_count(deployment) == 40 * RECORDS_PER_PACK, "the survivor took them all"
+        b.stop()
+        assert b.process.returncode == 0, b.output()  # Ctrl-C is a clean stop
 
 
 def test_a_shared_port_needs_a_broker_every_worker_can_reach(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import tempfile
 from collections.abc import Callable
@@ -320,7 +321,14 @@ def _run(
             config = uvicorn.Config(
                 app, host=host, port=port, log_level="warning", http="httptools", access_log=False
             )
-            uvicorn.Server(config).run(sockets=None if listening is None else [listening])
+            server = uvicorn.Server(config)
+            # Ctrl-C: uvicorn stops serving, then raises the signal again, for us to end quietly.
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run(sockets=None if listening is None else [listening])
+            if not server.started:
+                raise GoodthingsError(
+                    f"the web server could not start on {host}:{port} (its error is above)"
+                )
     finally:
         if listening is not None:
             listening.close()
