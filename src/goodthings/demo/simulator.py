@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from goodthings.core.store import Catalogue
 from goodthings.demo.values import StreamShape, shape_for
@@ -64,12 +66,14 @@ class Simulator:
 
     def start(self) -> None:
         for device in self._devices:
-            client = paho.Client(CallbackAPIVersion.VERSION2, client_id=device.device_id)
+            client = paho.Client(
+                CallbackAPIVersion.VERSION2, client_id=device.device_id, userdata=device.device_id
+            )
             client.username_pw_set(device.device_id, device.credential)
             client.on_message = self._on_policy
+            client.on_connect = self._ask_for_policy
             client.connect(self._host, self._port)
             client.loop_start()
-            client.subscribe(f"gt/{device.device_id}/policy", qos=1)
             self._clients[device.device_id] = client
         self._thread = threading.Thread(target=self._run, name="demo-devices", daemon=True)
         self._thread.start()
@@ -81,6 +85,19 @@ class Simulator:
         for client in self._clients.values():
             client.disconnect()
             client.loop_stop()
+
+    @staticmethod
+    def _ask_for_policy(
+        client: paho.Client,
+        device_id: str,
+        _flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        """On every sign-in, not only the first: a broker that restarted, or dropped the
+        connection, has forgotten the subscription, and the policy may have changed meanwhile."""
+        if not reason.is_failure:
+            client.subscribe(f"gt/{device_id}/policy", qos=1)
 
     def _on_policy(
         self, _client: paho.Client, _userdata: object, message: paho.MQTTMessage
