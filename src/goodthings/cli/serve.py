@@ -93,7 +93,6 @@ def serve(
     share_port: SharePortOption = False,
 ) -> None:
     """Run the hub for a deployment: web pages, HTTP and MQTT ingest (stop with Ctrl-C)."""
-    _refuse_a_used_port(host, port, shared=share_port)
     chosen = _with_settings(
         home_of(home),
         mqtt_url=mqtt,
@@ -107,10 +106,15 @@ def serve(
             "--share-port is for several workers, and the hub's own broker runs in one "
             "process: give every worker the same --mqtt (a broker such as Mosquitto) or --cluster"
         )
+    # Bound here, before anything starts: a port taken is one line, not an error buried among
+    # the broker's and the devices' once they run.
+    listening = _shared_socket(host, port) if share_port else None
+    if listening is None:
+        _refuse_a_used_port(host, port)
     mismatch = address_mismatch(chosen.settings.public_url, port)
     if mismatch is not None:
         err.print(f"warning: {mismatch}", markup=False)
-    _run(create_app(chosen), host, port, shared=share_port)
+    _run(create_app(chosen), host, port, listening=listening)
 
 
 def address_mismatch(public_url: str, port: int) -> str | None:
@@ -285,10 +289,10 @@ def _run(
     port: int,
     then: Callable[[MqttIngest | ClusterIngest], Callable[[], None]] | None = None,
     *,
-    shared: bool = False,
+    listening: socket.socket | None = None,
 ) -> None:
+    """Serve `app` until Ctrl-C; on `listening` (already bound, `--share-port`) if given."""
     hub = hub_of(app)
-    listening = _shared_socket(host, port) if shared else None
     mqtt = ingest_for(hub)
     try:
         mqtt.start()
@@ -337,45 +341,39 @@ def _run(
         mqtt.stop()
 
 
-def _refuse_a_used_port(host: str, port: int, *, shared: bool = False) -> None:
+def _refuse_a_used_port(host: str, port: int) -> None:
     """Say so in one line before anything starts, rather than let the web server fail to bind
-    after the broker and the devices have started and bury its error among theirs. A shared
-    port may be held by other workers that share it too, and by nothing else."""
+    after the broker and the devices have started and bury its error among theirs."""
     if port == 0:
         return
-    with _listening_socket(host, shared) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind((host, port))
         except OSError:
-            if shared:
-                raise GoodthingsError(
-                    f"port {port} is in use by a program that does not share it (only workers "
-                    "started with --share-port can); pass --port with another one"
-                ) from None
             raise GoodthingsError(
                 f"port {port} is in use; pass --port with another one (0 picks a free one)"
             ) from None
 
 
-def _listening_socket(host: str, shared: bool) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    made = socket.socket(family, socket.SOCK_STREAM)
-    made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-    if shared:
-        # Linux lets sockets that all set SO_REUSEPORT (under the same user) bind one port,
-        # and spreads new connections among them by a hash of the client's address and port.
-        made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    return made
-
-
 def _shared_socket(host: str, port: int) -> socket.socket:
-    """The web server's socket, bound with SO_REUSEPORT; uvicorn listens on it."""
-    shared = _listening_socket(host, shared=True)
+    """The web server's socket, bound with SO_REUSEPORT, for uvicorn to listen on. Linux lets
+    sockets that all set it (under the same user) bind one port, and spreads new connections
+    among them by a hash of the client's address and port; a port held by any other socket
+    is refused."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    shared = socket.socket(family, socket.SOCK_STREAM)
+    shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         shared.bind((host, port))
     except OSError:
         shared.close()
-        raise
+        raise GoodthingsError(
+            f"port {port} is in use by a program that does not share it (only workers "
+            "started with --share-port can); pass --port with another one"
+        ) from None
     return shared
 
 

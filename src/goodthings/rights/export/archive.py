@@ -241,19 +241,19 @@ def _deflated(
         text.write(lines)
         text.flush()
 
+    def finished(written: Future[None], size: int) -> bytes:
+        written.result()
+        count.add(size)
+        return sink.drain()
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-deflate") as deflating:
-        written: Future[None] | None = None
-        size = 0
-        for lines, lines_size in pages:
-            if written is not None:
-                written.result()
-                count.add(size)
-                yield sink.drain()
-            written, size = deflating.submit(write, lines), lines_size
-        if written is not None:
-            written.result()
-            count.add(size)
-            yield sink.drain()
+        pending: tuple[Future[None], int] | None = None
+        for lines, size in pages:
+            if pending is not None:
+                yield finished(*pending)
+            pending = deflating.submit(write, lines), size
+        if pending is not None:
+            yield finished(*pending)
 
 
 def _held_members(
