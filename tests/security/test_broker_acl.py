@@ -27,7 +27,7 @@ from goodthings.security.broker_acl import (
     new_hub_password,
 )
 from goodthings.security.credentials import issue_token, revoke_all
-from goodthings.security.lockout import LockEvent, Lockout
+from goodthings.security.lockout import LockEvent, Lockout, Scope
 from goodthings.security.tokens import TokenVerifier
 from mqtt_peers import Peer
 
@@ -287,5 +287,29 @@ def test_a_success_on_the_embedded_broker_does_not_reset_its_address(home: Home)
                 with Peer(broker.host, broker.port, username, password, mqtt5=False) as peer:
                     outcomes.append(peer.connect())
         assert outcomes == [False, False, True, False, False]
+    finally:
+        hub.close()
+
+
+def test_sign_ins_refused_while_locked_out_still_reach_the_monitor(home: Home) -> None:
+    """An address locked after guesses at one device that goes on trying device after device is
+    credential stuffing: the lockout refuses those tries without counting them, and the monitor
+    must hear of them all the same."""
+    init_deployment(home, "smart-home")
+    hub = Hub.open(home)
+    try:
+        told: list[tuple[str, str | None]] = []
+        lockout = Lockout(threshold=3, base=60)
+        lockout.on_failure = lambda keys: told.append((keys[0][1], dict(keys).get(Scope.device)))
+        access = BrokerAccess(
+            new_hub_password(), TokenVerifier(hub.engine, ttl=0).check_password, lockout=lockout
+        )
+        names = ["meter-1"] * 3 + ["thermostat-1", "front-door"]
+        with EmbeddedBroker(access=access) as broker:
+            for attempt, name in enumerate(names):
+                with Peer(broker.host, broker.port, name, f"guess-{attempt}", mqtt5=False) as p:
+                    assert not p.connect()
+        assert told == [("127.0.0.1", name) for name in names]
+        assert lockout.retry_after((Scope.device, "thermostat-1")) == 0, "not counted"
     finally:
         hub.close()

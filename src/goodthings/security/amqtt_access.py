@@ -67,6 +67,7 @@ class DeviceAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
             (Scope.device, str(username)),
         )
         if access.lockout is not None and access.lockout.retry_after(*keys):
+            access.lockout.refused(*keys)
             return False
         if access.is_quarantined is not None and access.is_quarantined(str(username)):
             return False  # not a failed sign-in: the credential may be right, the device is cut off

@@ -97,6 +97,13 @@ class Lockout:
             self.on_failure(keys)
         return events
 
+    def refused(self, *keys: Key) -> None:
+        """A sign-in refused because one of `keys` is locked: not counted (it would only lengthen
+        the lock), but told to `on_failure`, so that the monitor still sees a locked address
+        go on trying device after device."""
+        if self.on_failure is not None:
+            self.on_failure(keys)
+
     def started(self) -> dict[Scope, int]:
         """Lockouts begun since this process started, by scope (for /metrics)."""
         with self._lock:

@@ -101,6 +101,7 @@ async def authenticate_device(hub: Hub, token: str, host: str) -> str:
     address: Key = (Scope.address, host)
     wait = hub.lockout.retry_after(address)
     if wait:
+        hub.lockout.refused(address)
         raise _locked(wait, "too many failed sign-ins from this address")
     device = hub.tokens.cached(token) if token else None
     if device is None:

@@ -45,6 +45,9 @@ _LEARN_EVERY = 300.0
 _UNKNOWN_DEVICE = "unknown_device"
 _DAY = 86400.0
 """A device past its support period is said once a day: it will not get better by itself."""
+_TRIES_KEPT = 1000
+"""Failed sign-ins remembered per source address: sign-ins refused while it is locked are
+counted too, as fast as an attacker sends them, so the memory of them is bounded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +226,7 @@ class Monitor:
             bucket.failures += 1
             if device:
                 bucket.devices.add(device)
-            tried = self._failures.setdefault(source, deque())
+            tried = self._failures.setdefault(source, deque(maxlen=_TRIES_KEPT))
             tried.append((now, device or ""))
             while tried and tried[0][0] <= now - detectors.STUFFING_WINDOW:
                 tried.popleft()
