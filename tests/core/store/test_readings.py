@@ -192,7 +192,7 @@ def test_readings_stored_before_the_ordinal_keep_their_key(database_url: str) ->
 def test_a_group_of_packs_counts_each_packs_new_readings_as_if_stored_one_after_another(
     store: Engine,
 ) -> None:
-    """One COPY for a whole group on PostgreSQL, one executemany per pack on SQLite: the same
+    """One COPY for a whole group on PostgreSQL, multi-row inserts per pack on SQLite: the same
     counts. A key two packs share is the first pack's; a key already stored is no one's."""
     a = ("probe", 7, None, 300.0, 0, 1.0, None, None)
     b = ("probe", 7, None, 301.0, 0, 2.0, None, None)
@@ -209,6 +209,20 @@ def test_a_group_of_packs_counts_each_packs_new_readings_as_if_stored_one_after_
             ("probe", 7, 302.0),
         ]
         assert count_readings(connection) == len(ROWS) + 3
+
+
+def test_a_pack_longer_than_one_statement_counts_its_new_readings_across_statements(
+    store: Engine,
+) -> None:
+    """SQLite takes a pack in statements of a few hundred rows (a statement's variables are
+    bounded): a pack of 1,234 rows, a repeat on each side of a statement's end, and rows an
+    earlier pack stored, counted once in all."""
+    rows = [("long", 9, None, 500.0 + i, 0, float(i), None, None) for i in range(1_234)]
+    repeated = [*rows[:700], rows[499], rows[500], *rows[700:]]
+    with store.begin() as connection:
+        assert insert_packs(connection, [rows[:10], repeated]) == [10, 1_224]
+    with store.connect() as connection:
+        assert count_readings(connection, Selection(device_id="long")) == 1_234
 
 
 def test_a_group_rolled_back_stores_nothing_and_the_next_one_stores_all(store: Engine) -> None:

@@ -1,7 +1,7 @@
 """The one place that touches the readings table: a fast insert, and a streaming read side.
 
-Writing is the hot path: a group of packs on the database's own bulk path (executemany on
-SQLite, one binary COPY through a staging table on PostgreSQL). Reading
+Writing is the hot path: a group of packs on the database's own bulk path (multi-row inserts
+on SQLite, one binary COPY through a staging table on PostgreSQL). Reading
 streams rows (a server-side cursor on PostgreSQL) as `StoredReading` values whose personal
 values are still sealed; `goodthings.core.keys.opener` opens them. Deletes and counts are here
 too, so no other module names the table.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ _SQLITE = (
     "(device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_ROWS_PER_STATEMENT = 500 if sqlite3.sqlite_version_info >= (3, 32) else 120
+"""Rows per INSERT: 4,000 variables, well under SQLite's limit of 32,766 (999 before 3.32)."""
 _COLUMN_NAMES = "device_id, stream_id, subject_id, time, ordinal, value, value_text, sealed"
 _TYPES = ("text", "int4", "text", "float8", "int2", "float8", "text", "bytea")
 _CREATE_STAGE = (
@@ -73,6 +76,16 @@ def insert_readings(connection: Connection, rows: Sequence[ReadingRow]) -> int:
     return insert_packs(connection, [rows])[0] if rows else 0
 
 
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(rows: int) -> str:
+    """One INSERT of `rows` rows. SQLite runs it in one step, and Python's sqlite3 lets go of
+    the GIL around each step: with executemany, once per row, and every time the event loop
+    took it meanwhile the writer waited to get it back (a convoy, up to 5 ms each time). One
+    statement per few hundred rows is also a third faster alone; the text is cached, as is
+    the statement SQLite prepared from it."""
+    return _SQLITE + ", (?, ?, ?, ?, ?, ?, ?, ?)" * (rows - 1)
+
+
 def insert_packs(connection: Connection, packs: Sequence[Sequence[ReadingRow]]) -> list[int]:
     """Insert every pack's rows, skipping any already stored (same stream, device, time and
     ordinal) or sent by an earlier pack of `packs`; returns how many of each pack were new.
@@ -88,8 +101,12 @@ def insert_packs(connection: Connection, packs: Sequence[Sequence[ReadingRow]]) 
     try:
         counts = []
         for rows in packs:
-            cursor.executemany(_SQLITE, rows)
-            counts.append(int(cursor.rowcount) if rows else 0)
+            new = 0
+            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+                chunk = rows[start : start + _ROWS_PER_STATEMENT]
+                cursor.execute(_sqlite_insert(len(chunk)), list(itertools.chain(*chunk)))
+                new += int(cursor.rowcount)
+            counts.append(new)
         return counts
     finally:
         cursor.close()
