@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import stat
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +20,7 @@ from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
 from goodthings.runtime.hub import Hub
 from goodthings.security import credentials
+from goodthings.security.argon2_slots import Argon2Slots
 from goodthings.security.tokens import TokenVerifier
 from goodthings.web.app import create_app
 
@@ -214,6 +217,68 @@ def test_a_stale_token_memory_is_not_trusted(smart_home: Hub) -> None:
     time.sleep(0.1)
     assert verifier.cached(token) is None  # stale: not trusted without a look at the store
     assert verifier.device_for(token) is None
+
+
+class CountingSlots(Argon2Slots):
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks = 0
+
+    def verify(self, secret_hash: str, secret: str) -> bool:
+        self.checks += 1
+        return super().verify(secret_hash, secret)
+
+
+def test_a_remembered_token_is_not_checked_again_after_a_slow_look_at_the_store(
+    smart_home: Hub,
+) -> None:
+    """A busy worker can take longer than the freshness interval between looking at the store
+    and reading its memory: the memory, just followed, still answers. It did not, and every
+    such request ran argon2id again (a worker under load spent most of its time on it)."""
+    slots = CountingSlots()
+    verifier = TokenVerifier(smart_home.engine, ttl=60, slots=slots, follow_every=1e-9)
+    with smart_home.engine.begin() as connection:
+        token = credentials.issue_token(connection, "meter-1")
+        password = credentials.issue_token(connection, "thermostat-1")
+    for _ in range(3):
+        assert verifier.device_for(token) == "meter-1"
+        assert verifier.check_password("thermostat-1", password)
+    assert slots.checks == 2, "argon2id once per credential"
+    with smart_home.engine.begin() as connection:
+        credentials.revoke_all(connection, "meter-1")
+    assert verifier.device_for(token) is None, "the look at the store still sees a revocation"
+    assert verifier.check_password("thermostat-1", password)
+    assert slots.checks == 3, "a moved version forgets every answer: checked once more"
+
+
+class HeldSlots(CountingSlots):
+    """Every check waits until the test lets it finish, as a slow argon2id would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def verify(self, secret_hash: str, secret: str) -> bool:
+        assert self.go.wait(30)
+        return super().verify(secret_hash, secret)
+
+
+def test_many_connections_of_one_device_signing_in_at_once_cost_one_check(
+    smart_home: Hub,
+) -> None:
+    slots = HeldSlots()
+    verifier = TokenVerifier(smart_home.engine, ttl=60, slots=slots)
+    with smart_home.engine.begin() as connection:
+        token = credentials.issue_token(connection, "meter-1")
+    wrong = token[:-4] + "AAAA"
+    with ThreadPoolExecutor(9) as pool:
+        rights = [pool.submit(verifier.device_for, token) for _ in range(8)]
+        other = pool.submit(verifier.device_for, wrong)
+        time.sleep(0.3)  # all nine are waiting: one check of each credential under way
+        slots.go.set()
+        assert [f.result(30) for f in rights] == ["meter-1"] * 8
+        assert other.result(30) is None, "an answer is never shared with another credential"
+    assert slots.checks == 2
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ import hashlib
 import math
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar, cast
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
@@ -39,6 +41,23 @@ class Authentication:
 
 
 _NOBODY = Authentication(None, None)
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class _Flight:
+    """One check of a credential under way, and the callers waiting for its answer."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    result: object = None
+    error: BaseException | None = None
+
+    def answer(self) -> object:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def _deadline(expires_at: datetime | None, ttl: float) -> float:
@@ -84,6 +103,8 @@ class TokenVerifier:
         self._follow_every = follow_every
         self.slots = slots or Argon2Slots()
         self._cache: dict[bytes, tuple[str, float]] = {}
+        self._flights: dict[bytes, _Flight] = {}
+        """Checks running now, by the credential's key (`_once`)."""
         self._lock = threading.Lock()
         self._version: tuple[object, ...] | None = None
         self._followed_at = -math.inf
@@ -92,11 +113,15 @@ class TokenVerifier:
     def cached(self, token: str) -> str | None:
         """The device of a recently verified token, without touching the database; None
         when the memory is not fresh (`follow`) or does not know the token."""
-        now = time.monotonic()
-        if now - self._followed_at >= self._follow_every:
+        if time.monotonic() - self._followed_at >= self._follow_every:
             return None
+        return self._remembered(token)
+
+    def _remembered(self, token: str) -> str | None:
+        """The memory's answer however long ago it followed the store: for a caller that has
+        just followed it (`_fresh`), however slowly the machine then got here."""
         hit = self._cache.get(self._key(token))
-        if hit is not None and hit[1] > now:
+        if hit is not None and hit[1] > time.monotonic():
             return hit[0]
         return None
 
@@ -119,9 +144,12 @@ class TokenVerifier:
     def verify(self, token: str) -> Authentication:
         """Check a token against the store (slow: call it off the event loop)."""
         seen = self._fresh()
-        cached = self.cached(token)
+        cached = self._remembered(token)
         if cached is not None:
             return Authentication(cached, cached)
+        return self._once(self._key(token), lambda: self._check_token(token, seen))
+
+    def _check_token(self, token: str, seen: tuple[object, ...] | None) -> Authentication:
         parsed = parse_token(token)
         if parsed is None:
             return _NOBODY
@@ -157,8 +185,15 @@ class TokenVerifier:
         """Whether `secret` is a live token or password of `device_id` (MQTT sign-in)."""
         memo = f"{device_id}\0{secret}"
         seen = self._fresh()
-        if self.cached(memo) == device_id:
+        if self._remembered(memo) == device_id:
             return True
+        return self._once(
+            self._key(memo), lambda: self._check_password(device_id, secret, memo, seen)
+        )
+
+    def _check_password(
+        self, device_id: str, secret: str, memo: str, seen: tuple[object, ...] | None
+    ) -> bool:
         parsed = parse_token(secret)
         now = datetime.now(UTC)
         query = (
@@ -184,6 +219,31 @@ class TokenVerifier:
                 self._remember(memo, device_id, expires_at, seen)
                 return True
         return False
+
+    def _once(self, key: bytes, check: Callable[[], _T]) -> _T:
+        """`check`, unless the same credential is being checked already: then its answer.
+
+        After a restart every connection of a device signs in at once with the same credential;
+        each ran argon2id (tens of milliseconds of CPU and 64 MiB) while the others queued for
+        a slot. Now one does and the others wait for it; an answer is never shared between
+        two different credentials, and every failure is still counted by each caller."""
+        with self._lock:
+            flight = self._flights.get(key)
+            leads = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leads:
+            return cast(_T, flight.answer())
+        try:
+            flight.result = check()
+            return flight.result
+        except BaseException as error:
+            flight.error = error
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
 
     def forget(self) -> None:
         """Drop every remembered answer (after a revocation that must act at once)."""
