@@ -45,6 +45,11 @@ class HttpAlone:
     worker_cpu_us_per_reading: float
     """The worker's CPU time (user and system, all threads) over the phase, per reading: what
     the path costs, whatever else the machine is doing."""
+    worker_cpu_us_by_thread: dict[str, float]
+    """The same, per thread of the worker (by name, threads of one name summed)."""
+    client_cpu_us_per_reading: float
+    """This process's CPU time per reading while it sent them: the load generator's share of
+    the machine."""
     loadavg: str
 
 
@@ -72,8 +77,17 @@ def measure(
             recorder = _profiler(worker.pid, profile) if profile is not None else None
             try:
                 cpu_before = cpu_seconds(worker.pid)
+                threads_before = thread_cpu_seconds(worker.pid)
+                client_before = time.process_time()
                 result = send_http(worker.port, packs, concurrency)
                 worker_cpu = cpu_seconds(worker.pid) - cpu_before
+                client_cpu = time.process_time() - client_before
+                threads = thread_cpu_seconds(worker.pid)
+                by_thread = {
+                    name: round((spent - threads_before.get(name, 0.0)) / readings * 1e6, 2)
+                    for name, spent in sorted(threads.items(), key=lambda item: -item[1])
+                    if spent - threads_before.get(name, 0.0) > 0
+                }
             finally:
                 if recorder is not None:
                     recorder.send_signal(signal.SIGINT)  # py-spy writes its profile then
@@ -95,6 +109,8 @@ def measure(
         http_rate,
         http_rate / raw_rate,
         worker_cpu / readings * 1e6,
+        by_thread,
+        client_cpu / readings * 1e6,
         Path("/proc/loadavg").read_text().strip(),
     )
 
@@ -103,6 +119,20 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and all its threads so far (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time of each thread of a process so far, by thread name (/proc/PID/task)."""
+    spent: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = "main" if task.name == str(pid) else (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        spent[name] = spent.get(name, 0.0) + seconds
+    return spent
 
 
 def _profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
