@@ -22,12 +22,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from goodthings.bench import scenario
 from goodthings.bench.hubs import HubProcess
-from goodthings.bench.load import BenchError, HttpPack, StoreWatch, raw_insert, send_http
+from goodthings.bench.load import (
+    BenchError,
+    HttpPack,
+    HttpResult,
+    Publisher,
+    StoreWatch,
+    raw_insert,
+    send_http,
+)
 from goodthings.bench.mosquitto import private_mosquitto
 from goodthings.core.store import open_engine
 
@@ -46,7 +55,8 @@ class HttpAlone:
     """The worker's CPU time (user and system, all threads) over the phase, per reading: what
     the path costs, whatever else the machine is doing."""
     worker_cpu_us_by_thread: dict[str, float]
-    """The same, per thread of the worker (by name, threads of one name summed)."""
+    """The same, per live thread of the worker: `main` (the event loop) and the others by their
+    system name, summed (Python 3.11 gives them all the interpreter's)."""
     client_cpu_us_per_reading: float
     """This process's CPU time per reading while it sent them: the load generator's share of
     the machine."""
@@ -54,9 +64,16 @@ class HttpAlone:
 
 
 def measure(
-    root: Path, readings: int, pack_size: int, concurrency: int, profile: Path | None
+    root: Path,
+    readings: int,
+    pack_size: int,
+    concurrency: int,
+    profile: Path | None,
+    *,
+    mqtt: bool = False,
 ) -> HttpAlone:
-    """Raw insert, then the same number of readings POSTed to one `goodthings serve` worker."""
+    """Raw insert, then the same number of readings POSTed to one `goodthings serve` worker
+    (or, with `mqtt`, published to it through Mosquitto, to compare the two paths' cost)."""
     setting = scenario.prepare(root)
     base = math.floor(time.time() - 5 * _DAY)
     engine = open_engine(setting.home.database_url)
@@ -67,9 +84,10 @@ def measure(
         ]
         _, elapsed = raw_insert(engine, batches)
         raw_rate = readings / elapsed
+        loads = list(scenario.packs(setting.devices, readings, pack_size, base + _DAY))
         packs = [
             HttpPack(setting.device_tokens[p[0][0].device_id], scenario.senml_json(p), len(p))
-            for p in scenario.packs(setting.devices, readings, pack_size, base + _DAY)
+            for p in loads
         ]
         with private_mosquitto(root / "mosquitto") as broker:
             worker = HubProcess(root, "1", broker.url)
@@ -79,7 +97,11 @@ def measure(
                 cpu_before = cpu_seconds(worker.pid)
                 threads_before = thread_cpu_seconds(worker.pid)
                 client_before = time.process_time()
-                result = send_http(worker.port, packs, concurrency)
+                if mqtt:
+                    topics = [f"gt/{p[0][0].device_id}/up" for p in loads]
+                    result = _publish(broker.host, broker.port, topics, packs, watch)
+                else:
+                    result = send_http(worker.port, packs, concurrency)
                 worker_cpu = cpu_seconds(worker.pid) - cpu_before
                 client_cpu = time.process_time() - client_before
                 threads = thread_cpu_seconds(worker.pid)
@@ -115,6 +137,22 @@ def measure(
     )
 
 
+def _publish(
+    host: str, port: int, topics: Sequence[str], packs: Sequence[HttpPack], watch: StoreWatch
+) -> HttpResult:
+    """The packs as MQTT messages on their devices' topics; done when the store holds them."""
+    messages = [(topic, pack.body) for topic, pack in zip(topics, packs, strict=True)]
+    publisher = Publisher(host, port)
+    try:
+        base_id = watch.max_id()
+        started = time.perf_counter()
+        publisher.publish(messages)
+        done = watch.wait_for(base_id, sum(pack.readings for pack in packs))
+    finally:
+        publisher.close()
+    return HttpResult(done - started, [], sum(pack.readings for pack in packs))
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and all its threads so far (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -137,7 +175,8 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
 
 def _profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    fmt = "speedscope" if output.name.endswith(".json") else "flamegraph"
+    formats = {".json": "speedscope", ".txt": "raw"}  # raw: collapsed stacks, one per line
+    fmt = formats.get(output.suffix, "flamegraph")
     command = [
         py_spy,
         "record",
@@ -160,6 +199,7 @@ def main() -> None:
     parser.add_argument("--pack-size", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--mqtt", action="store_true", help="publish through Mosquitto instead")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="goodthings-http-") as tmp:
         report = measure(
@@ -168,6 +208,7 @@ def main() -> None:
             options.pack_size,
             options.concurrency,
             options.profile,
+            mqtt=options.mqtt,
         )
     print(json.dumps(asdict(report), indent=2))
 
