@@ -18,6 +18,7 @@ from goodthings.core.errors import DeploymentError
 from goodthings.core.store import tables as t
 from goodthings.deployment.directory import init_deployment
 from goodthings.ingest import BatchOutcome, Grouping, GroupWriter, Incoming, Refusal, WriterClosed
+from goodthings.ingest.pipeline import Staged
 from goodthings.runtime import Hub
 
 NOW = 1_790_000_000.0
@@ -240,3 +241,36 @@ def test_refusals_and_drops_are_counted_by_reason(smart_home: Hub) -> None:
     assert stats.refused == {"malformed": 1, "unknown_device": 1}
     assert stats.dropped == {"no_consent": 1}
     assert (stats.readings, stats.stored, stats.pending_packs) == (1, 0, 0)
+
+
+def test_the_next_group_is_prepared_while_one_is_stored_and_no_third_is_taken(
+    smart_home: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stages: while the store takes a group (held here), the next is parsed, gated and
+    sealed, and waits; what comes after stays queued, so a stalled store holds at most two
+    groups' worth of prepared packs, and every sender is still told after its commit."""
+    prepared: list[int] = []
+    prepare = smart_home.pipeline.prepare
+
+    def counted(batch: Sequence[Incoming]) -> Staged:
+        prepared.append(len(batch))
+        return prepare(batch)
+
+    monkeypatch.setattr(smart_home.pipeline, "prepare", counted)
+    writer = GroupWriter(smart_home.pipeline, Grouping(max_packs=2, max_wait=0.0))
+    with writer:
+        writer.ingest([incoming(pack(0.0, NOW - 60))])
+        with held_writes(smart_home.engine):
+            first = Sender(writer, [incoming(pack(1.0, NOW + 1)), incoming(pack(2.0, NOW + 2))])
+            wait_until(lambda: len(prepared) == 2, "the first group to reach the store")
+            second = Sender(writer, [incoming(pack(3.0, NOW + 3)), incoming(pack(4.0, NOW + 4))])
+            wait_until(lambda: len(prepared) == 3, "the second group to be prepared")
+            third = Sender(writer, [incoming(pack(5.0, NOW + 5))])
+            time.sleep(0.3)
+            assert len(prepared) == 3, "a third group was taken while the store was held"
+            assert first.outcome is None and second.outcome is None, "told before the commit"
+            assert writer.stats().waiting == 1
+        outcomes = [sender.result() for sender in (first, second, third)]
+    assert [[r.stored for r in o.results] for o in outcomes] == [[1, 1], [1, 1], [1]]
+    assert prepared == [1, 2, 2, 1]
+    assert stored(smart_home) == 6

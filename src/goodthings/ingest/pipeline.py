@@ -70,6 +70,16 @@ class _Prepared:
         return self.result.refusal is None
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A batch prepared (`Pipeline.prepare`) and not yet stored: its rows sealed, its refusals
+    decided, the batch keys its rows are sealed under."""
+
+    batch: Sequence[Incoming]
+    prepared: Sequence[_Prepared]
+    sealers: dict[str, Sealer]
+
+
 class Pipeline:
     """The hub's one ingest path; HTTP and MQTT reach it through the hub's writer
     (`ingest.writer`), which hands it every pack waiting as one batch."""
@@ -99,8 +109,10 @@ class Pipeline:
         self._lock = threading.Lock()
         # One batch at a time in this process, for callers other than the writer (the CLI, a
         # second writer): SQLite serialises writers anyway, and waiting here is cheaper than
-        # SQLite's sleeping busy handler.
+        # SQLite's sleeping busy handler. Preparing has a lock of its own, so that one batch is
+        # prepared while another is stored.
         self._write_lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
         self._changes_told = 0
@@ -185,10 +197,30 @@ class Pipeline:
         return self._version[0] if self._version else 0
 
     def ingest(self, batch: Sequence[Incoming]) -> BatchOutcome:
+        return self.store(self.prepare(batch))
+
+    def prepare(self, batch: Sequence[Incoming]) -> Staged:
+        """The first half of `ingest`: parse, authorise, gate and seal, writing nothing. The hub's
+        writer prepares the next group while the store takes the one before (`store`)."""
+        with self._prepare_lock:
+            if (
+                self._changes_applied != self._changes_told
+                or time.monotonic() - self._checked_at >= self._refresh_interval
+            ):
+                self.refresh()
+            policies = self._policies
+            sealers: dict[str, Sealer] = {}
+            prepared = [
+                self._prepare_alone(item, policies.get(item.device_id), sealers) for item in batch
+            ]
+            return Staged(batch, prepared, sealers)
+
+    def store(self, staged: Staged) -> BatchOutcome:
+        """The second half of `ingest`: one transaction, one ledger entry, then the monitor."""
         with self._write_lock:
-            outcome, prepared = self._ingest(batch)
+            outcome = self._commit(staged)
             if self.observer is not None:
-                self._observe(_seen(batch, prepared, outcome.results))
+                self._observe(_seen(staged.batch, staged.prepared, outcome.results))
             return outcome
 
     def _observe(self, seen: Sequence[PackSeen]) -> None:
@@ -200,21 +232,12 @@ class Pipeline:
         except Exception as error:
             logger.error("the monitor failed on a batch (%s)", type(error).__name__)
 
-    def _ingest(self, batch: Sequence[Incoming]) -> tuple[BatchOutcome, Sequence[_Prepared]]:
-        if (
-            self._changes_applied != self._changes_told
-            or time.monotonic() - self._checked_at >= self._refresh_interval
-        ):
-            self.refresh()
-        policies = self._policies
-        sealers: dict[str, Sealer] = {}
-        prepared = [
-            self._prepare_alone(item, policies.get(item.device_id), sealers) for item in batch
-        ]
+    def _commit(self, staged: Staged) -> BatchOutcome:
+        batch, prepared, sealers = staged.batch, staged.prepared, staged.sealers
         accepted = [(item, p) for item, p in zip(batch, prepared, strict=True) if p.accepted]
         if not accepted:
             self._record_refusals(batch, prepared)
-            return BatchOutcome(tuple(p.result for p in prepared), None), prepared
+            return BatchOutcome(tuple(p.result for p in prepared), None)
         devices = sorted({item.device_id for item in batch})
         try:
             with self._engine.begin() as connection:
@@ -223,13 +246,13 @@ class Pipeline:
         except Exception as error:
             if not caused_by_data(error):
                 raise  # the store's own fault: nothing is committed, and MQTT redelivers
-            return self._store_one_by_one(batch, prepared, sealers, error), prepared
+            return self._store_one_by_one(batch, prepared, sealers, error)
         found = iter(duplicates)
         results = [
             _stored_as(p.result, next(found), entry.seq) if p.accepted else p.result
             for p in prepared
         ]
-        return BatchOutcome(tuple(results), entry.seq), prepared
+        return BatchOutcome(tuple(results), entry.seq)
 
     def _store(
         self,
