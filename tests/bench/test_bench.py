@@ -99,8 +99,9 @@ def test_bench_on_sqlite_reports_every_figure_and_keeps_a_verifiable_deployment(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     kept = tmp_path / "kept"
-    report = _bench(capsys, "--keep", str(kept))
+    report = _bench(capsys, "--keep", str(kept), "--http-connections", "3")
     _assert_consistent(report)
+    assert report["http_concurrency"] == 3
     assert "SQLite" in str(report["machine"]["database"])  # type: ignore[index]
     with closing(sqlite3.connect(kept / "goodthings.db")) as connection:
         # The monitoring phase's readings are dated today, the throughput phases' days before.

@@ -75,7 +75,9 @@ class BenchOptions:
     """None: a SQLite file in the bench's directory (the embedded default)."""
     keep: Path | None = None
     """Build the deployment here and leave it (with the workers' logs) for inspection."""
-    http_concurrency: int = 4
+    http_concurrency: int = 32
+    """HTTP connections each sending a pack at a time, as that many devices would. With few,
+    the hub waits for the next request between groups (each sender waits for its 202)."""
     withdrawal_rounds: int = 20
     http_port: int | None = None
     """The first worker's HTTP port, the second's the next one up; None: free ports."""

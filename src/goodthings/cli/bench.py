@@ -53,6 +53,15 @@ def bench(
     rounds: Annotated[
         int, typer.Option("--rounds", min=1, help="Consent withdrawals to time.")
     ] = BenchOptions.withdrawal_rounds,
+    http_connections: Annotated[
+        int,
+        typer.Option(
+            "--http-connections",
+            min=1,
+            help="HTTP connections sending at once, as that many devices would (twice as many "
+            "for two workers).",
+        ),
+    ] = BenchOptions.http_concurrency,
     http_port: Annotated[
         int | None,
         typer.Option(
@@ -121,6 +130,7 @@ def bench(
         database_url=database_url,
         keep=keep,
         withdrawal_rounds=rounds,
+        http_concurrency=http_connections,
         http_port=http_port,
         mqtt_port=mqtt_port,
         duration=duration,
