@@ -12,9 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from goodthings.assessment.report import SIGNATURE_BROKEN, signature_holds
-from goodthings.core.errors import GoodthingsError
-from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
-from goodthings.core.keys.signing import SIGNING_HISTORY, read_history
+from goodthings.core.errors import DeploymentError, GoodthingsError
+from goodthings.core.keys import SIGNING_PUBLIC_KEY
+from goodthings.core.keys.files import parse_public_key
+from goodthings.core.keys.signing import SIGNING_HISTORY, parse_history
 from goodthings.core.ledger import key_history, key_id
 
 
@@ -24,29 +25,36 @@ def signature_problems(kept: bytes, keys_dir: Path) -> list[str]:
 
     Only the signature is checked, not each evidence hash again (`report_problems` does, for
     an auditor): the signature covers them. The notices ask on every request, so the answer is
-    kept for the exact bytes of the report and of the key files it was found for."""
+    kept for the exact bytes of the report and of the key files, and found from those bytes
+    (never from the files read again, which may have changed since)."""
     return list(
         _problems(
             kept,
             _bytes(keys_dir / SIGNING_PUBLIC_KEY),
-            _bytes(keys_dir / SIGNING_HISTORY),
+            _bytes(keys_dir / SIGNING_HISTORY) or b"",
             keys_dir,
         )
     )
 
 
-def _bytes(path: Path) -> bytes:
+def _bytes(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        return b""
+        return None
 
 
 @lru_cache(maxsize=16)
-def _problems(kept: bytes, _public: bytes, _history: bytes, keys_dir: Path) -> tuple[str, ...]:
+def _problems(
+    kept: bytes, public: bytes | None, history_bytes: bytes, keys_dir: Path
+) -> tuple[str, ...]:
+    public_path = keys_dir / SIGNING_PUBLIC_KEY
     try:
+        if public is None:
+            raise DeploymentError(f"{public_path} is missing")
         history = key_history(
-            load_public_key(keys_dir / SIGNING_PUBLIC_KEY), read_history(keys_dir)
+            parse_public_key(public, public_path),
+            parse_history(history_bytes, keys_dir / SIGNING_HISTORY),
         )
     except GoodthingsError as error:
         return (f"the report cannot be checked: {error}",)

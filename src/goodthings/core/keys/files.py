@@ -114,9 +114,16 @@ def load_operator_token(keys_dir: Path) -> str:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DeploymentError(f"{path} is missing") from None
+    return parse_public_key(data, path)
+
+
+def parse_public_key(data: bytes, path: Path) -> Ed25519PublicKey:
+    """The Ed25519 public key in `data`, read from `path` (named in the error)."""
+    try:
+        key = serialization.load_pem_public_key(data)
     except ValueError:
         raise DeploymentError(
             f"{path} is not a PEM public key (-----BEGIN PUBLIC KEY-----)"

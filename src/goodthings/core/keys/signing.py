@@ -103,10 +103,16 @@ def catch_up(keys_dir: Path, engine: Engine) -> int:
 def read_history(keys_dir: Path) -> list[ledger.KeyChange]:
     path = keys_dir / SIGNING_HISTORY
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
+    return parse_history(data, path)
+
+
+def parse_history(data: bytes, path: Path) -> list[ledger.KeyChange]:
+    """The key changes in `data`, read from `path` (named in the error)."""
     try:
+        lines = data.decode("utf-8").splitlines()
         return [ledger.KeyChange(**json.loads(line)) for line in lines if line.strip()]
     except (ValueError, TypeError):
         raise DeploymentError(
