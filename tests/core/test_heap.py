@@ -17,7 +17,7 @@ from goodthings.core import heap
 def test_glibc_gives_free_heap_pages_back() -> None:
     garbage = [bytes(2048 + n % 1024) for n in range(20_000)]
     del garbage
-    assert heap.can_trim()
+    assert heap._malloc_trim() is not None, "glibc's malloc_trim was not found"
     assert isinstance(heap.trim(), bool)
 
 
@@ -25,5 +25,4 @@ def test_without_malloc_trim_trimming_does_nothing_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(heap, "_malloc_trim", lambda: None)
-    assert not heap.can_trim()
     assert heap.trim() is False

@@ -31,11 +31,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
-def can_trim() -> bool:
-    """Whether this C library can give free heap pages back (glibc on Linux)."""
-    return _malloc_trim() is not None
-
-
 def trim() -> bool:
     """Give the C heap's free pages back to the system now (a few milliseconds on a worker's
     heap); whether any were given back. False, and nothing done, where it cannot."""

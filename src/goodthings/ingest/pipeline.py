@@ -33,6 +33,7 @@ from goodthings.core.keys import Keyring, Sealer, row_prefix, store_sealed_batch
 from goodthings.core.ledger import content_digest
 from goodthings.core.store import ReadingRow, declared, insert_packs, monitoring, record_refused
 from goodthings.core.store.monitoring import Quarantine
+from goodthings.core.store.write_turn import write_turn
 from goodthings.ingest import senml
 from goodthings.ingest.batch import BatchOutcome, Incoming, PackResult, Refusal
 from goodthings.ingest.isolation import caused_by_data, refusals
@@ -113,6 +114,7 @@ class Pipeline:
         # prepared while another is stored.
         self._write_lock = threading.Lock()
         self._prepare_lock = threading.Lock()
+        self._turn = write_turn(engine)
         self._version: tuple[int, ...] | None = None
         self._checked_at = 0.0
         self._changes_told = 0
@@ -218,7 +220,8 @@ class Pipeline:
     def store(self, staged: Staged) -> BatchOutcome:
         """The second half of `ingest`: one transaction, one ledger entry, then the monitor."""
         with self._write_lock:
-            outcome = self._commit(staged)
+            with self._turn():
+                outcome = self._commit(staged)
             if self.observer is not None:
                 self._observe(_seen(staged.batch, staged.prepared, outcome.results))
             return outcome
