@@ -225,6 +225,22 @@ def test_a_pack_longer_than_one_statement_counts_its_new_readings_across_stateme
         assert count_readings(connection, Selection(device_id="long")) == 1_234
 
 
+def test_packs_of_every_length_are_written_by_a_few_statement_shapes(store: Engine) -> None:
+    """SQLite keeps each statement it prepared, per connection, and a statement for 500 rows
+    holds about 0.4 MiB: one shape per pack length grew a worker by tens of MiB. Packs of 1 to
+    160 rows, all stored, through at most ten shapes."""
+    from goodthings.core.store import readings
+
+    with store.begin() as connection:
+        for length in range(1, 161):
+            rows = [("shapes", length, None, float(i), 0, 1.0, None, None) for i in range(length)]
+            assert insert_packs(connection, [rows]) == [length]
+    with store.connect() as connection:
+        assert count_readings(connection, Selection(device_id="shapes")) == 160 * 161 // 2
+    if store.dialect.name == "sqlite":
+        assert readings._sqlite_insert.cache_info().currsize <= 10
+
+
 def test_a_group_rolled_back_stores_nothing_and_the_next_one_stores_all(store: Engine) -> None:
     """The staging table made by a transaction that rolled back is gone with it; the next
     group makes it again."""
