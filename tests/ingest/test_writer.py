@@ -3,9 +3,11 @@ ledger entry, settles each sender with its own result, and drains when stopped."
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 
 import pytest
@@ -274,3 +276,30 @@ def test_the_next_group_is_prepared_while_one_is_stored_and_no_third_is_taken(
     assert [[r.stored for r in o.results] for o in outcomes] == [[1, 1], [1, 1], [1]]
     assert prepared == [1, 2, 2, 1]
     assert stored(smart_home) == 6
+
+
+def test_nothing_of_a_stored_group_stays_alive_in_an_idle_writer(
+    smart_home: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst's last group (up to 500 packs, tens of MiB once prepared) must not stay
+    referenced from the writer's threads while they wait for the next: an argon2id check then
+    comes on top of it, and a worker's peak memory with it."""
+    kept: list[weakref.ref[Staged]] = []
+    prepare = smart_home.pipeline.prepare
+
+    def remembered(batch: Sequence[Incoming]) -> Staged:
+        staged = prepare(batch)
+        kept.append(weakref.ref(staged))
+        return staged
+
+    monkeypatch.setattr(smart_home.pipeline, "prepare", remembered)
+    outcome = smart_home.writer.ingest([incoming(pack(float(i), NOW + i)) for i in range(50)])
+    assert sum(r.stored for r in outcome.results) == 50
+    del outcome
+    assert len(kept) == 1
+
+    def let_go() -> bool:
+        gc.collect()
+        return kept[0]() is None
+
+    wait_until(let_go, "the writer to let go of the last group", timeout=5)

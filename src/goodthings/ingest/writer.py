@@ -216,16 +216,23 @@ class GroupWriter(Lifecycle):
 
     def _prepare_groups(self) -> None:
         """Gather and prepare groups; hand each to the store's thread once it is free."""
-        last = False
         try:
-            while not last:
-                group, last = self._gather()
-                if group:
-                    self._staged.put((group, self._prepare(group)))
-                    # Until the store's thread took it: one group stored, one prepared, no more.
-                    self._staged.join()
+            while self._prepare_next():
+                pass
         finally:
             self._staged.put(None)
+
+    def _prepare_next(self) -> bool:
+        """One group gathered, prepared and handed over; False once the writer was stopped.
+
+        One call per group, so that nothing of a group stays referenced from this thread while
+        it waits for the next (a burst's last group is tens of MiB)."""
+        group, last = self._gather()
+        if group:
+            self._staged.put((group, self._prepare(group)))
+            # Until the store's thread took it: one group stored, one prepared, no more.
+            self._staged.join()
+        return not last
 
     def _prepare(self, group: list[_Submission]) -> Staged | Exception:
         try:
@@ -236,12 +243,17 @@ class GroupWriter(Lifecycle):
             return error
 
     def _store_groups(self) -> None:
-        while True:
-            taken = self._staged.get()
-            self._staged.task_done()
-            if taken is None:
-                return
-            self._commit(*taken)
+        while self._store_next():
+            pass
+
+    def _store_next(self) -> bool:
+        """Store the next prepared group; False at the end (one call each, as `_prepare_next`)."""
+        taken = self._staged.get()
+        self._staged.task_done()
+        if taken is None:
+            return False
+        self._commit(*taken)
+        return True
 
     def _gather(self) -> tuple[list[_Submission], bool]:
         """The next group, and whether the writer was stopped after it."""
