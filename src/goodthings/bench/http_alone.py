@@ -199,7 +199,12 @@ def main() -> None:
     parser.add_argument("--pack-size", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--profile", type=Path, default=None)
-    parser.add_argument("--mqtt", action="store_true", help="publish through Mosquitto instead")
+    parser.add_argument(
+        "--mqtt",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="publish through Mosquitto instead",
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="goodthings-http-") as tmp:
         report = measure(
