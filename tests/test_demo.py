@@ -45,7 +45,27 @@ def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 60
         seen.append(line)
         if text in line:
             return seen
-    raise AssertionError(f"{text!r} never printed; output so far:\n{''.join(seen)}")
+    raise AssertionError(
+        f"{text!r} never printed; output so far:\n{''.join(seen)}\n"
+        f"the demo's threads then:\n{thread_stacks(process.pid)}"
+    )
+
+
+def thread_stacks(pid: int) -> str:
+    """What every thread of the demo was doing (py-spy, from outside): a wait that timed out
+    says whether the hub was stuck, and where, or only slow."""
+    py_spy = Path(sys.executable).with_name("py-spy")
+    try:
+        dumped = subprocess.run(
+            [str(py_spy), "dump", "--pid", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"(py-spy could not dump them: {error})"
+    return dumped.stdout or dumped.stderr
 
 
 def presence_settled(home: Home, timeout: float = 30.0) -> dict[str, int]:
