@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -35,22 +34,17 @@ def write_turn(engine: Engine) -> WriteTurn:
 
 
 class _FileTurn:
+    """The lock file is opened for each turn and closed after it (two system calls beside a
+    commit): a descriptor kept open would outlive the hub that opened it."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._fd: int | None = None
-        self._opening = threading.Lock()
-
-    def _descriptor(self) -> int:
-        with self._opening:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            return self._fd
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        fd = self._descriptor()
-        fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)  # and with it the lock
