@@ -96,11 +96,13 @@ def _signing_key(path: Path) -> Ed25519PrivateKey:
 
 
 def _find(keys_dir: Path, wanted: str) -> Ed25519PrivateKey | None:
-    # The successor is in signing.key.next until the rotation renames it over signing.key.
-    for name in (SIGNING_KEY, NEXT_SIGNING_KEY):
+    # The successor is in signing.key.next until the rotation renames it over signing.key, so
+    # next is read first: once it has gone, the rename is done and signing.key holds it (read
+    # the other way round, a rename between the two reads hides it from both).
+    for name in (NEXT_SIGNING_KEY, SIGNING_KEY):
         try:
             key = _signing_key(keys_dir / name)
-        except DeploymentError:
+        except (DeploymentError, FileNotFoundError):  # renamed between its stat and its read
             continue
         if key_id(key.public_key()) == wanted:
             return key
