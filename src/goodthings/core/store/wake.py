@@ -132,6 +132,8 @@ class WakeListener(Lifecycle):
         """PostgreSQL: the listening session's process id (what pg_stat_activity shows)."""
         self.listening = threading.Event()
         """Set once wake-ups can arrive (the socket is bound, or LISTEN ran)."""
+        self._own_channel = f"{CHANNEL}_{secrets.token_hex(6)}"
+        """PostgreSQL: a channel only this listener hears, so that `stop` wakes it alone."""
 
     def start(self) -> None:
         self._stop.clear()
@@ -152,12 +154,8 @@ class WakeListener(Lifecycle):
         if self._path is not None:
             # A blocked `recv` returns (closing its socket from here would not end it).
             _send_all_to(self._path.parent, self._path.name)
-        postgres = self._postgres
-        if postgres is not None:
-            try:
-                postgres.cancel_safe(timeout=2.0)
-            except Exception as error:  # the connection may be gone already
-                logger.debug("cancelling LISTEN failed (%s)", type(error).__name__)
+        if self._postgres is not None:
+            self._notify_own_channel()
         if self._thread is not None:
             self._thread.join(5.0)
             self._thread = None
@@ -222,12 +220,14 @@ class WakeListener(Lifecycle):
                 ) as connection:
                     self._postgres = connection
                     self.backend_pid = connection.info.backend_pid
+                    connection.execute(f"LISTEN {self._own_channel}")
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     if lost:  # a change made while nobody listened is found by this reload
                         self._wake()
                     while not self._stop.is_set():
-                        if any(True for _ in connection.notifies(timeout=1.0, stop_after=1)):
+                        woke = any(True for _ in connection.notifies(timeout=1.0, stop_after=1))
+                        if woke and not self._stop.is_set():
                             # Fold those already arrived into one reload.
                             for _ in connection.notifies(timeout=0.0):
                                 pass
@@ -246,6 +246,18 @@ class WakeListener(Lifecycle):
                 self._stop.wait(_RETRY)
             finally:
                 self._postgres = None
+
+    def _notify_own_channel(self) -> None:
+        """End the wait in `notifies` now rather than at its next timeout (a second): nothing
+        else interrupts it, and a hub that closes should not take a second to do so."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": self._own_channel}
+                )
+                connection.commit()
+        except Exception as error:  # the store may be gone: the timeout ends the wait then
+            logger.debug("could not wake the listener to stop it (%s)", type(error).__name__)
 
     def _wake(self) -> None:
         try:
