@@ -13,9 +13,9 @@ from sqlalchemy import Engine, text
 
 from goodthings.core.config import Home
 from goodthings.core.store import migrate, open_engine
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from services import ensure_postgres
+from templates import init_from_template
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -71,7 +71,7 @@ def smart_home(tmp_path: Path, database_url: str) -> Iterator[Hub]:
     root = tmp_path / "smart-home"
     override = None if database_url.startswith("sqlite") else database_url
     deployment = Home(root, override)
-    init_deployment(deployment, "smart-home")
+    init_from_template(deployment, "smart-home")
     hub = Hub.open(deployment)
     yield hub
     hub.close()

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from goodthings.core.config import Home
-from goodthings.deployment import init_deployment
 from goodthings.rights.consent import records as consent
 from goodthings.runtime import Hub
 from hubs import clean_environment
 from portal_helpers import send
+from templates import init_from_template
 
 PERSON = "alex"
 PACKS, PER_PACK = 40, 500
@@ -24,7 +24,7 @@ READINGS = PACKS * PER_PACK
 
 def prepare(root: Path) -> Path:
     home = Home(root)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         for stream in ("heart_rate", "steps"):

@@ -17,7 +17,7 @@ from typer._click.core import Command  # typer vendors click: its classes
 from cli_helpers import Ran, commands, run
 from goodthings.cli import EXIT_BUG
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
+from templates import init_from_template
 
 
 def _with_home(path: list[str], command: Command) -> list[str] | None:
@@ -59,7 +59,7 @@ def test_every_command_refuses_a_missing_deployment_directory(
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = Home(tmp_path_factory.mktemp("bad-input") / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return home.root
 
 

@@ -15,13 +15,13 @@ from goodthings.core.keys import load_signing_key
 from goodthings.core.ledger import journal
 from goodthings.core.store import tables as t
 from goodthings.deployment import open_store
-from goodthings.deployment.directory import init_deployment
+from templates import init_from_template
 
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Path:
     home = Home(tmp_path / "home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return home.root
 
 

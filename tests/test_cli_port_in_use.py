@@ -13,8 +13,8 @@ import pytest
 
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from hubs import clean_environment
+from templates import init_from_template
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_serve_on_a_used_port_says_so_before_starting(
     capsys: pytest.CaptureFixture[str], taken: int, tmp_path: Path
 ) -> None:
     home = Home(tmp_path / "home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     ran = run(capsys, "serve", "--port", str(taken), "--home", str(home.root))
     assert ran.code == 1
     assert f"port {taken} is in use; pass --port" in ran.err

@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from goodthings.core.config import Home
 from goodthings.core.keys import load_operator_token
-from goodthings.deployment.directory import init_deployment
 from hubs import serving
+from templates import init_from_template
 
 DASHBOARD = Path(__file__).parent.parent / "examples" / "grafana-dashboard.json"
 METRIC = re.compile(r"\bgoodthings_[a-z0-9_]+")
@@ -64,7 +64,7 @@ def test_every_expression_names_a_series_the_hub_exports(
     dashboard: dict[str, Any], tmp_path: Path
 ) -> None:
     home = Home(tmp_path / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     token = load_operator_token(home.keys_dir)
     with serving(home.root, "--mqtt-port", "0") as hub:  # MQTT ingest and the jobs run too
         request = urllib.request.Request(  # noqa: S310 (loopback)

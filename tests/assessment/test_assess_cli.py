@@ -14,10 +14,10 @@ from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
 from goodthings.core.store import tables_security as ts
-from goodthings.deployment import init_deployment
 from goodthings.runtime import Hub
 from goodthings.security import fingerprint
 from goodthings.security.advisories import Advisory, Range, store_advisory
+from templates import init_from_template
 
 
 def test_the_good_example_passes_and_says_so(
@@ -71,7 +71,7 @@ def test_every_example_blueprint_fails_no_control(
 ) -> None:
     """The examples are meant as blueprints of good practice: out of the box, nothing fails."""
     home = Home(tmp_path / example)
-    init_deployment(home, example)
+    init_from_template(home, example)
     ran = run(capsys, "assess", "--home", str(home.root), "--json")
     assert ran.code == 0, ran.out
     verdicts = {c["verdict"] for c in json.loads(ran.out)["report"]["verdicts"]}

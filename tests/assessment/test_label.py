@@ -20,9 +20,9 @@ from goodthings.assessment.record import current_label, label_standing
 from goodthings.assessment.report import sign_report
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
-from goodthings.deployment import init_deployment
 from goodthings.runtime import Hub
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 
 def signed_report(capsys: pytest.CaptureFixture[str], root: Path) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def test_every_blueprint_reaches_level_1_out_of_the_box(
     example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = Home(tmp_path / example)
-    init_deployment(home, example)
+    init_from_template(home, example)
     label = label_of(signed_report(capsys, home.root)["report"])
     assert label.security_level >= 1 and label.privacy_grade == "A"
     assert label.security_level < 3  # no probe was run: level 3 needs one

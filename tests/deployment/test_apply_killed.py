@@ -20,9 +20,10 @@ from goodthings.core.keys import load_signing_key
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import open_engine
 from goodthings.core.store import tables as t
-from goodthings.deployment import init_deployment, plan_for
+from goodthings.deployment import plan_for
 from hubs import clean_environment
 from kill_helpers import goodthings
+from templates import init_from_template
 
 ROUNDS = 4
 ADDED = [f"sensor-{number:02}" for number in range(6)]
@@ -32,7 +33,7 @@ ADDED = [f"sensor-{number:02}" for number in range(6)]
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The smart home applied, and beside it a manifest that adds six devices."""
     root = tmp_path_factory.mktemp("apply-killed") / "home"
-    init_deployment(Home(root), "smart-home")
+    init_from_template(Home(root), "smart-home")
     text = (root / "goodthings.yaml").read_text(encoding="utf-8")
     added = "".join(
         f"  - id: {device}\n    name: Sensor {device}\n    model: opensense-d1\n"

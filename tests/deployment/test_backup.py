@@ -35,7 +35,6 @@ from goodthings.core.store import Selection, open_engine, select_readings
 from goodthings.core.store import tables as t
 from goodthings.deployment import (
     BackupError,
-    init_deployment,
     open_store,
     read_backup,
     restore_backup,
@@ -46,6 +45,7 @@ from goodthings.rights.erasure import erase_subject
 from goodthings.rights.export import export_subject
 from goodthings.runtime.hub import Hub
 from portal_helpers import give, send
+from templates import init_from_template
 
 HEARTS = [171.4589, 183.2297, 166.7713]
 POWER = [512.5, 498.25]
@@ -253,7 +253,7 @@ def test_backup_and_restore_commands(
     home: Home,
     tmp_path: Path,
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         _backup_then_erase_alex(hub, tmp_path / "taken-by-hand")
@@ -279,7 +279,7 @@ def test_without_the_postgresql_client_tools_a_backup_says_what_to_install(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = Home(tmp_path / "deployment", postgres_url)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     engine = open_store(home)
     monkeypatch.setenv("PATH", str(tmp_path))
     try:

@@ -29,12 +29,13 @@ from goodthings.bench.nats_cluster import NatsCluster, Node
 from goodthings.core.config import Home
 from goodthings.core.errors import DeploymentError
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment, open_store
+from goodthings.deployment.directory import open_store
 from goodthings.ingest.cluster import STREAM, Listener, topic_of
 from goodthings.runtime.cluster_ingest import parse_cluster_urls, parse_listeners
 from held import wait_until
 from hubs import clean_environment, free_port, serving
 from nats_helpers import install_nats_server
+from templates import init_from_template
 
 THERMOSTAT = "thermostat-1"
 """Its temperature stream is not personal and needs no consent: values are stored in clear."""
@@ -139,7 +140,7 @@ def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
 @pytest.fixture
 def deployment(tmp_path: Path) -> Home:
     home = Home(tmp_path / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return home
 
 

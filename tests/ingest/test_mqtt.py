@@ -28,12 +28,12 @@ from brokers import mosquitto
 from goodthings.core.config import Home
 from goodthings.core.store import select_refused
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import SENML_CBOR, BatchOutcome, Incoming, Ingestor, PackResult
 from goodthings.ingest.broker import EmbeddedBroker
 from goodthings.ingest.mqtt import Batching, BridgeStats, BrokerSession, MqttBridge, device_of
 from goodthings.policy.decisions import DevicePolicy, StreamDecision
 from goodthings.runtime.hub import Hub
+from templates import init_from_template
 
 _ids = itertools.count()
 
@@ -433,7 +433,7 @@ def test_packs_the_pipeline_refuses_are_acknowledged_and_counted_as_refused(
     embedded_target: Target, tmp_path: Path
 ) -> None:
     home = Home(tmp_path / "smart-home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     good = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "v": 21.0}]).encode()
     messages = [
@@ -486,7 +486,7 @@ CBOR_BOMB = b"\x81" * 100_000
 def poisoned_hub(tmp_path: Path) -> Iterator[Hub]:
     """The smart-home hub on SQLite, whose store refuses a NUL in text as PostgreSQL's does."""
     home = Home(tmp_path / "smart-home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     with hub.engine.begin() as connection:
         connection.execute(
@@ -549,7 +549,7 @@ def test_a_pack_without_a_content_type_is_read_by_its_content(
     """MQTT 3.1.1 (the embedded broker) carries no content type: a CBOR or XML pack must not be
     read as JSON and lost."""
     home = Home(tmp_path / "smart-home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     start = time.time() - 10
     as_cbor = cbor2.dumps(

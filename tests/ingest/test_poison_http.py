@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from goodthings.core.config import Home
 from goodthings.core.store import select_refused
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.tokens import issue_token
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 GOOD = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "u": "Cel", "v": 21.0}]).encode()
 POISON = {
@@ -42,7 +42,7 @@ POISON = {
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         yield client
 

@@ -14,11 +14,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from brokers import Broker, mosquitto
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.mqtt import BrokerSession, MqttBridge
 from goodthings.ingest.mqtt.policies import PolicyPublisher
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
+from templates import init_from_template
 
 CHANGE = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation")
 
@@ -55,7 +55,7 @@ class HeartRatePolicy:
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
     home = Home(tmp_path / "smart-home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     opened = Hub.open(home)
     yield opened
     opened.close()

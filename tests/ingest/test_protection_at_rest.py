@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
+from templates import init_from_template
 
 # Distinctive values, easy to find as text or as the bytes of a float.
 HEART_RATES = [173.4589, 181.2297, 166.7713]
@@ -34,7 +34,7 @@ def test_no_personal_value_in_the_database_file_its_wal_or_the_logs(
     home: Home, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     consent.give(
         hub.engine,
@@ -70,7 +70,7 @@ def test_no_personal_value_in_the_database_file_its_wal_or_the_logs(
 
 def test_the_scan_would_find_a_value_stored_in_clear(home: Home) -> None:
     """The same scan finds non-personal values, so its silence above means something."""
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     value = 23.456789
     hub.pipeline.ingest(

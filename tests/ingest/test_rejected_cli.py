@@ -9,9 +9,9 @@ import pytest
 
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest import Incoming
 from goodthings.runtime.hub import Hub
+from templates import init_from_template
 
 NOW = 1_790_000_000.0
 POISON = b'[{"n":"temperature","v":NaN},]'
@@ -19,7 +19,7 @@ POISON = b'[{"n":"temperature","v":NaN},]'
 
 @pytest.fixture
 def deployment(home: Home) -> Home:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         hub.pipeline.ingest(

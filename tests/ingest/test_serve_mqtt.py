@@ -27,12 +27,13 @@ from goodthings.core.config import Home
 from goodthings.core.errors import DeploymentError
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
-from goodthings.deployment.directory import init_deployment, open_store
+from goodthings.deployment.directory import open_store
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.mqtt_ingest import BrokerAddress, MqttIngest, parse_broker_url
 from goodthings.security.credentials import issue_token
 from held import wait_until
 from hubs import clean_environment, free_port, serving
+from templates import init_from_template
 
 THERMOSTAT = "thermostat-1"
 """Its temperature stream is not personal and needs no consent: values are stored in clear."""
@@ -97,7 +98,7 @@ def reading_count(home: Home) -> int:
 @pytest.fixture
 def deployment(tmp_path: Path) -> Home:
     home = Home(tmp_path / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return home
 
 

@@ -18,10 +18,10 @@ from goodthings.core import ledger
 from goodthings.core.config import Home, Settings
 from goodthings.core.errors import DeploymentError
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest import BatchOutcome, Grouping, GroupWriter, Incoming, Refusal, WriterClosed
 from goodthings.ingest.pipeline import Staged
 from goodthings.runtime import Hub
+from templates import init_from_template
 
 NOW = 1_790_000_000.0
 
@@ -210,7 +210,7 @@ def test_the_mqtt_way_in_blocks_until_committed_and_raises_the_groups_error(
 def test_group_settings_out_of_range_are_refused_by_name(
     home: Home, packs: int, wait: float
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     settings = Settings(ingest_group_packs=packs, ingest_group_wait=wait)
     with pytest.raises(DeploymentError, match="GOODTHINGS_INGEST_GROUP_PACKS"):
         Hub.open(Home(home.root, settings=settings))

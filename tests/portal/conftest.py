@@ -10,17 +10,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import BASE
+from templates import init_from_template
 
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str) -> FastAPI:
     override = None if database_url.startswith("sqlite") else database_url
     home = Home(tmp_path / "smart-home", override)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return create_app(home)
 
 

@@ -17,12 +17,12 @@ from goodthings.core.config import Home
 from goodthings.core.keys import load_secret_root
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment.apply import apply_manifest
-from goodthings.deployment.directory import init_deployment
 from goodthings.portal import activity
 from goodthings.rights.access import Grant, ReadingsQuery, read_readings
 from goodthings.rights.sharing import WebhookSecrets, deliver_due, schedule
 from goodthings.runtime.hub import Hub
 from portal_helpers import give, send, sign_in
+from templates import init_from_template
 
 
 def _read(hub: Hub, application: str, stream: str, purpose: str) -> int:
@@ -128,7 +128,7 @@ def test_a_delivery_to_a_recipient_is_a_use_named_by_the_recipient(tmp_path: Pat
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     home = Home(tmp_path / "home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     text = home.manifest_path.read_text().replace(
         "  - id: northgrid-energy\n",
         f"  - id: northgrid-energy\n    webhook_url: http://127.0.0.1:{server.server_port}/hook\n",

@@ -8,17 +8,17 @@ from fastapi.testclient import TestClient
 
 from goodthings.cli.serve import _demo_invite
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import csrf_of
+from templates import init_from_template
 
 
 def test_the_demo_link_opens_alexs_portal(home: Home) -> None:
     home = replace(
         home, settings=home.settings.model_copy(update={"public_url": "http://127.0.0.1:8765"})
     )
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         link = _demo_invite(hub)

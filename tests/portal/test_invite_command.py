@@ -9,14 +9,15 @@ import pytest
 
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment, open_store
+from goodthings.deployment.directory import open_store
 from goodthings.rights import signin
+from templates import init_from_template
 
 
 def test_invite_prints_a_link_and_a_code_that_each_work_once(
     home: Home, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     outbox = tmp_path / "outbox"
     ran = run(
         capsys,
@@ -46,7 +47,7 @@ def test_invite_prints_a_link_and_a_code_that_each_work_once(
 def test_invite_for_an_unknown_person_fails_with_a_hint(
     home: Home, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     ran = run(capsys, "subject", "invite", "nobody", "--home", str(home.root))
     assert ran.code == 1
     assert "no subject 'nobody'" in ran.err and "subjects:" in ran.err

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import BASE, sign_in
+from templates import init_from_template
 
 ANN = "Ann Hughes (daughter, lasting power of attorney for health and welfare)"
 
@@ -24,7 +24,7 @@ ANN = "Ann Hughes (daughter, lasting power of attorney for health and welfare)"
 def care_home(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, Hub]]:
     override = None if database_url.startswith("sqlite") else database_url
     home = Home(tmp_path / "care-home", override)
-    init_deployment(home, "care-home")
+    init_from_template(home, "care-home")
     app = create_app(home)
     with TestClient(app, base_url=BASE) as client:
         yield client, app.state.hub

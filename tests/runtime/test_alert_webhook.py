@@ -11,10 +11,10 @@ import pytest
 
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.sharing import HEADER, verify
 from goodthings.runtime.hub import Hub
 from monitoring_helpers import declare, pack, send
+from templates import init_from_template
 
 Received = list[tuple[bytes, str]]
 
@@ -52,7 +52,7 @@ def test_a_detection_is_posted_signed_with_the_alert_secret(
 ) -> None:
     received, port = receiver
     monkeypatch.setenv("GOODTHINGS_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{port}/alerts")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(Home(home.root))
     try:
         declare(hub, "max_rate: 1")

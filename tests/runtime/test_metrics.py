@@ -7,8 +7,8 @@ from dataclasses import replace
 from prometheus_client.parser import text_string_to_metric_families
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime import Hub, MqttIngest
+from templates import init_from_template
 
 
 def _families(hub: Hub) -> dict[str, float]:
@@ -22,7 +22,7 @@ def _families(hub: Hub) -> dict[str, float]:
 
 
 def test_mqtt_series_last_as_long_as_mqtt_ingest(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     embedded = home.settings.model_copy(update={"mqtt_url": None, "mqtt_port": 0})
     hub = Hub.open(replace(home, settings=embedded))
     try:

@@ -10,9 +10,9 @@ import pytest
 from brokers import TlsFiles, mosquitto
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime import Hub, MqttIngest
 from goodthings.security.certificates import issue_server_certificate, write_bundle
+from templates import init_from_template
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def private_ca(tmp_path: Path) -> TlsFiles:
 def test_serve_without_the_ca_says_so_in_one_line_and_exits_1(
     capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path, private_ca: TlsFiles
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with mosquitto(tmp_path, tls=private_ca, client_certificates=False) as broker:
         url = f"mqtts://127.0.0.1:{broker.tls_port}"
         ran = run(capsys, "serve", "--home", str(home.root), "--mqtt", url, "--port", "0")
@@ -40,7 +40,7 @@ def test_serve_without_the_ca_says_so_in_one_line_and_exits_1(
 def test_serve_with_a_ca_file_that_is_no_certificate_is_refused(
     capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     bogus = tmp_path / "ca.pem"
     bogus.write_text("not a certificate\n")
     for ca in (bogus, tmp_path / "missing.pem"):
@@ -55,7 +55,7 @@ def test_serve_with_a_ca_file_that_is_no_certificate_is_refused(
 def test_the_hub_joins_a_tls_broker_it_is_given_the_ca_of(
     home: Home, tmp_path: Path, private_ca: TlsFiles
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with mosquitto(tmp_path, tls=private_ca, client_certificates=False) as broker:
         settings = home.settings.model_copy(
             update={

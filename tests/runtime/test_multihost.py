@@ -41,12 +41,12 @@ from goodthings.core.keys import (
 )
 from goodthings.core.store import open_engine
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import erase_subject
 from goodthings.security.credentials import issue_token
 from hubs import clean_environment
 from multihost import Worker, mosquitto_on, network, postgres_cluster, serve_on, workers
+from templates import init_from_template
 
 HOSTS = 3
 ROUNDS = 8
@@ -74,7 +74,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         url = stack.enter_context(postgres_cluster(net.host_address, subnet))
         mqtt_url = stack.enter_context(mosquitto_on(net.host_address, root / "mosquitto"))
         home = Home(root / "deployment", url)
-        init_deployment(home, "smart-home")
+        init_from_template(home, "smart-home")
         engine = open_engine(url)
         stack.callback(engine.dispose)
         with engine.begin() as connection:

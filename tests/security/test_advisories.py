@@ -15,7 +15,6 @@ from cli_helpers import run
 from goodthings.core.config import Home
 from goodthings.core.errors import GoodthingsError
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security.advisories import (
     AdvisoryError,
@@ -27,6 +26,7 @@ from goodthings.security.advisories import (
 from goodthings.security.credentials import issue_token
 from goodthings.security.firmware import campaigns, record_birth, start_campaign, support_status
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 DATA = Path(__file__).parent / "data"
 OSV = DATA / "osv-thermia.json"
@@ -93,7 +93,7 @@ def test_devices_are_matched_by_their_reported_firmware(smart_home: Hub) -> None
 def test_advisories_import_and_list_commands(
     capsys: pytest.CaptureFixture[str], home: Home
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     where = ["--home", str(home.root)]
     imported = run(capsys, "advisories", "import", str(OSV), str(CSAF), *where)
     assert imported.code == 0, imported.err
@@ -117,7 +117,7 @@ def test_advisories_import_and_list_commands(
 def test_devices_past_their_support_period_are_flagged(
     capsys: pytest.CaptureFixture[str], home: Home
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         with hub.engine.begin() as connection:
@@ -151,7 +151,7 @@ def test_update_campaign_progress_follows_birth_messages(smart_home: Hub) -> Non
 
 
 def test_campaign_commands(capsys: pytest.CaptureFixture[str], home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     where = ["--home", str(home.root)]
     started = run(
         capsys, "campaign", "start", "--model", "wattwise-m2", "--target", "2.4.0", *where
@@ -164,7 +164,7 @@ def test_campaign_commands(capsys: pytest.CaptureFixture[str], home: Home) -> No
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         yield client
 

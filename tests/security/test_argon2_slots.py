@@ -10,13 +10,13 @@ import httpx2
 import pytest
 
 from goodthings.core.config import Home, Settings
-from goodthings.deployment.directory import init_deployment
 from goodthings.security import Argon2Slots, Busy, argon2_slots
 from goodthings.security.argon2_slots import hasher
 from goodthings.security.credentials import issue_token
 from goodthings.security.lockout import Lockout, Scope
 from goodthings.security.tokens import TokenVerifier
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 PACK = b'[{"bt": 1790000000, "n": "temperature", "u": "Cel", "v": 21.0}]'
 
@@ -44,7 +44,7 @@ def test_a_check_that_finds_no_free_slot_in_time_is_refused_as_busy() -> None:
 
 
 def test_sixteen_first_sign_ins_over_http_share_the_slots(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(Home(home.root, settings=Settings(argon2_concurrency=2, argon2_wait=60.0)))
     hub = app.state.hub
     with hub.engine.begin() as connection:
@@ -70,7 +70,7 @@ def test_sixteen_first_sign_ins_over_http_share_the_slots(home: Home) -> None:
 
 
 def test_sixteen_first_mqtt_sign_ins_share_the_slots(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     hub = app.state.hub
     with hub.engine.begin() as connection:
@@ -92,7 +92,7 @@ def test_sixteen_first_mqtt_sign_ins_share_the_slots(home: Home) -> None:
 
 
 def test_a_sign_in_that_waits_too_long_is_answered_503_with_retry_after(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(Home(home.root, settings=Settings(argon2_concurrency=1, argon2_wait=0.0)))
     hub = app.state.hub
     with hub.engine.begin() as connection:

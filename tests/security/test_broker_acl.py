@@ -16,7 +16,6 @@ import pytest
 from brokers import mosquitto
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.broker import EmbeddedBroker
 from goodthings.runtime.hub import Hub
 from goodthings.security.amqtt_access import BrokerAccess
@@ -30,6 +29,7 @@ from goodthings.security.credentials import issue_token, revoke_all
 from goodthings.security.lockout import LockEvent, Lockout, Scope
 from goodthings.security.tokens import TokenVerifier
 from mqtt_peers import Peer
+from templates import init_from_template
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Setup:
 
 @pytest.fixture(params=["mosquitto", "amqtt"])
 def setup(request: pytest.FixtureRequest, tmp_path: Path, home: Home) -> Iterator[Setup]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
 
     def issue(device: str) -> str:
@@ -190,7 +190,7 @@ def test_device_add_and_rotate_provision_mosquitto(
     tmp_path: Path,
     home: Home,
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with mosquitto(tmp_path, dynamic_security=True) as broker:
         admin_file = tmp_path / "admin.password"
         admin_file.write_text(str(broker.admin_password))
@@ -238,7 +238,7 @@ def test_device_add_and_rotate_provision_mosquitto(
 
 
 def test_the_embedded_broker_locks_out_repeated_failures(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         with hub.engine.begin() as connection:
@@ -265,7 +265,7 @@ def test_the_embedded_broker_locks_out_repeated_failures(home: Home) -> None:
 
 
 def test_a_success_on_the_embedded_broker_does_not_reset_its_address(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         with hub.engine.begin() as connection:
@@ -295,7 +295,7 @@ def test_sign_ins_refused_while_locked_out_still_reach_the_monitor(home: Home) -
     """An address locked after guesses at one device that goes on trying device after device is
     credential stuffing: the lockout refuses those tries without counting them, and the monitor
     must hear of them all the same."""
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         told: list[tuple[str, str | None]] = []

@@ -13,7 +13,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from brokers import TlsFiles, mosquitto
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.broker_acl import DynamicSecurity
 from goodthings.security.certificates import (
     CA_KEY,
@@ -22,12 +21,13 @@ from goodthings.security.certificates import (
     write_bundle,
 )
 from mqtt_peers import Peer
+from templates import init_from_template
 
 
 def test_device_cert_command_writes_a_private_key_and_a_certificate_naming_the_device(
     capsys: pytest.CaptureFixture[str], home: Home, tmp_path: Path
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     out_dir = tmp_path / "meter-1-tls"
     ran = run(capsys, "device", "cert", "meter-1", "--out", str(out_dir), "--home", str(home.root))
     assert ran.code == 0, ran.err

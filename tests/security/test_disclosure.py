@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.securitytxt import build
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         yield client
 

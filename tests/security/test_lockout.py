@@ -11,10 +11,10 @@ from sqlalchemy import select
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_security as ts
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.credentials import issue_token
 from goodthings.security.lockout import Lockout, Scope
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 PACK = b'[{"bt": 1790000000, "n": "temperature", "u": "Cel", "v": 21.0}]'
 ADDRESS = (Scope.address, "192.0.2.7")
@@ -58,7 +58,7 @@ def test_success_and_quiet_time_forget_failures() -> None:
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         client.app.state.hub.lockout = Lockout(threshold=3, base=30.0)  # type: ignore[attr-defined]
         yield client

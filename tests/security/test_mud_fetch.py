@@ -21,13 +21,13 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from cli_helpers import Ran, run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.certificates import (
     issue_device_certificate,
     issue_server_certificate,
     write_bundle,
 )
 from goodthings.security.mud import MudError, MudFetchError, fetch_mud
+from templates import init_from_template
 
 DOOR = Path(__file__).parent / "data" / "mud" / "door-contact.json"
 MODEL = "wattwise-m2"
@@ -114,7 +114,7 @@ def _publish(site: Site, *, signed: bool = True) -> bytes:
 
 
 def _deployment(home: Home, site: Site) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     text = home.manifest_path.read_text()
     assert EXAMPLE_URL in text
     home.manifest_path.write_text(text.replace(EXAMPLE_URL, f"{site.base}/mud/m2.json"))

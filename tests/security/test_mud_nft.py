@@ -17,8 +17,8 @@ import pytest
 from cli_helpers import run
 from debian import installed
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.mud import check_mud, generate, nft_ruleset
+from templates import init_from_template
 
 GATEWAY, DEVICE = "10.213.7.1", "10.213.7.2"
 ALLOWED, OTHER = 8883, 9999
@@ -107,7 +107,7 @@ def test_the_ruleset_lets_the_allowed_flow_pass_and_drops_another(
 def test_generate_writes_a_file_that_check_accepts(
     home: Home, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     made = run(
         capsys,
         "mud",

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 
 from debian import installed
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.securitytxt import address_problem
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 PUBLIC = "https://hub.maplecourt.example"
 
@@ -33,7 +33,7 @@ def _client(home: Home, **settings: object) -> TestClient:
 
 @pytest.fixture
 def deployment(home: Home) -> Home:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return home
 
 

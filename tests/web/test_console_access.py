@@ -14,12 +14,12 @@ from starlette.routing import BaseRoute
 from console_helpers import add_account, csrf_of, next_code, password_step, secret_of, sign_in
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security import Lockout, Role, console_sessions
 from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from portal_helpers import BASE
+from templates import init_from_template
 
 SIGN_IN_FORMS = {"/console/login", "/console/login/code"}
 """Posted before anyone is signed in: they check the password, then the code."""
@@ -29,7 +29,7 @@ AUDITOR_FORMS = {"/console/logout", "/console/ledger/export"}
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home), base_url=BASE, follow_redirects=False) as client:
         yield client
 

@@ -19,20 +19,20 @@ from goodthings.assessment import latest_signed
 from goodthings.core.config import Home
 from goodthings.core.ledger import key_id
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security import Role
 from goodthings.web.app import create_app
 from goodthings.web.console_assessment import latest
 from goodthings.web.deps import hub_of
 from portal_helpers import BASE
+from templates import init_from_template
 
 NAMES = {Role.operator: "olu", Role.dpo: "dana", Role.auditor: "audrey"}
 
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home), base_url=BASE, follow_redirects=False) as client:
         yield client
 

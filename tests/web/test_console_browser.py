@@ -20,12 +20,12 @@ from goodthings.cli import main
 from goodthings.core.config import Home
 from goodthings.core.store import RefusedPack, record_refused
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.erasure import request_erasure
 from goodthings.runtime.hub import Hub
 from goodthings.security import Role
 from goodthings.web.app import create_app
 from portal_helpers import give, send
+from templates import init_from_template
 
 PAGES = {
     "dashboard": ("/console", set(Role)),
@@ -48,7 +48,7 @@ PHONE = {"width": 375, "height": 800}
 def served_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Hub]]:
     root = tmp_path_factory.mktemp("console")
     home = Home(root / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     hub: Hub = app.state.hub
     give(hub, ("alex", "power", "OptimisationForConsumer"))

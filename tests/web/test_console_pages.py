@@ -23,7 +23,6 @@ from goodthings.core.store import tables_console as tc
 from goodthings.core.store import tables_transparency as tt
 from goodthings.core.store.monitoring import current_quarantines
 from goodthings.deployment import apply_manifest
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import request_erasure
 from goodthings.runtime.hub import Hub
@@ -31,6 +30,7 @@ from goodthings.security import Role, TokenVerifier
 from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from portal_helpers import BASE, give, send
+from templates import init_from_template
 
 PAGES = {
     "/console": {Role.operator, Role.dpo, Role.auditor},
@@ -50,7 +50,7 @@ NAMES = {Role.operator: "olu", Role.dpo: "dana", Role.auditor: "audrey"}
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home), base_url=BASE, follow_redirects=False) as client:
         yield client
 

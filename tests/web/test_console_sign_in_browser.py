@@ -14,17 +14,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from browsers import check, chromium, screenshots, served
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security import Role, operators
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 OWN_PASSWORD = "lantern orchard velvet 1987 quay"
 
 
 @pytest.fixture
 def served_hub(home: Home) -> Iterator[tuple[str, Hub]]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     with served(app) as base:
         yield base, app.state.hub

@@ -25,7 +25,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from browsers import check, chromium, screenshots, served
 from console_helpers import add_account, secret_of
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.access import Grant, ReadingsQuery, read_readings
 from goodthings.rights.signin import issue_invite
 from goodthings.runtime.hub import Hub
@@ -34,6 +33,7 @@ from goodthings.transparency.notices import applied_manifest
 from goodthings.transparency.reports import build_record, held_now, to_html
 from goodthings.web.app import create_app
 from portal_helpers import give, send
+from templates import init_from_template
 
 PHONE = {"width": 375, "height": 740}
 
@@ -116,7 +116,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
 
 def _served(tmp_path: Path, example: str) -> Iterator[Running]:
     home = Home(tmp_path / example)
-    init_deployment(home, example)
+    init_from_template(home, example)
     app = create_app(home)
     with served(app) as base:
         yield Running(base, app, app.state.hub, PERSON[example])

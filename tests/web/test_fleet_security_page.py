@@ -14,7 +14,6 @@ from browsers import chromium, served
 from console_helpers import PASSWORD, add_account, next_code, secret_of
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security import Role
 from goodthings.security.advisories import (
@@ -27,6 +26,7 @@ from goodthings.security.credentials import issue_token, record_refusal
 from goodthings.security.lockout import LockEvent, Scope, record_lockouts
 from goodthings.security.passwords import check_password
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 CSAF = Path(__file__).resolve().parent.parent / "security" / "data" / "csaf-wattwise.json"
 ADVISORIES = Path(__file__).resolve().parent.parent / "security" / "advisories" / "data"
@@ -34,7 +34,7 @@ ADVISORIES = Path(__file__).resolve().parent.parent / "security" / "advisories" 
 
 @pytest.fixture
 def served_hub(home: Home) -> Iterator[tuple[str, Hub]]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     with served(app) as base:
         yield base, app.state.hub

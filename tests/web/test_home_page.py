@@ -8,14 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 
 @pytest.fixture
 def client(home: Home) -> TestClient:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         yield client  # type: ignore[misc]
 

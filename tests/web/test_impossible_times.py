@@ -22,7 +22,6 @@ from goodthings.core.config import Home
 from goodthings.core.keys import context_at, row_prefix, store_sealed_batch_keys
 from goodthings.core.store import insert_readings
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.access import issue_secret
 from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import erase_subject
@@ -30,6 +29,7 @@ from goodthings.rights.export import export_subject
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import BASE, sign_in
+from templates import init_from_template
 
 IMPOSSIBLE = (1e300, -1e300, float(2**64), float("inf"))
 INVALID = "not a valid date"
@@ -39,7 +39,7 @@ INVALID = "not a valid date"
 def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
     override = None if database_url.startswith("sqlite") else database_url
     home = Home(tmp_path / "smart-home", override)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home), base_url=BASE) as client:
         hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
         for subject in ("alex", "sam"):

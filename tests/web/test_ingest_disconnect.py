@@ -13,15 +13,15 @@ import pytest
 import uvicorn
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.credentials import issue_token
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 
 @pytest.fixture
 def served(home: Home) -> Iterator[tuple[int, str]]:
     """The app on a free loopback port, logging through the root logger (which caplog sees)."""
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     with app.state.hub.engine.begin() as connection:
         token = issue_token(connection, "thermostat-1")

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from goodthings.core.config import Home, Settings
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest import SENML_CBOR, SENML_JSON
 from goodthings.security.credentials import issue_token
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 DOCUMENTED = {202, 400, 403, 404, 413, 415, 429}
 FUZZ = settings(
@@ -36,7 +36,7 @@ FUZZ = settings(
 @pytest.fixture(scope="module")
 def device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
     home = Home(Path(tmp_path_factory.mktemp("ingest-fuzz")) / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     roomy = Settings(ingest_max_bytes=4096, ingest_rate=1e6, ingest_burst=1_000_000)
     app = create_app(Home(home.root, settings=roomy))
     with TestClient(app, raise_server_exceptions=False) as client:

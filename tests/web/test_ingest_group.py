@@ -20,10 +20,10 @@ from tests.held import held_writes, outside, wait_until
 from goodthings.core.config import Home
 from goodthings.core.store import select_refused
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime import Hub
 from goodthings.security.credentials import issue_token
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 NOW = 1_790_000_000
 
@@ -91,7 +91,7 @@ class AtOnce:
 @pytest.fixture
 def served(home: Home) -> Iterator[Served]:
     """The app served by uvicorn on a free loopback port, as `goodthings serve` runs it."""
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     hub: Hub = app.state.hub
     with hub.engine.begin() as connection:
@@ -170,7 +170,7 @@ def test_a_store_that_fails_answers_503_with_retry_after_to_every_waiting_reques
 
 
 def test_a_request_after_the_writer_stopped_gets_503_with_retry_after(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
         with hub.engine.begin() as connection:

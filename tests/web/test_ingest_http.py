@@ -14,18 +14,18 @@ from sqlalchemy import func, select
 
 from goodthings.core.config import Home, Settings
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Refusal
 from goodthings.security.tokens import issue_token
 from goodthings.web.app import create_app
 from goodthings.web.ingest import refusal_status, router
+from templates import init_from_template
 
 PACK = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "u": "Cel", "v": 21.0}]).encode()
 
 
 @pytest.fixture
 def deployment(home: Home) -> Home:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     settings = Settings(ingest_max_bytes=2000, ingest_rate=1.0, ingest_burst=3)
     return Home(home.root, settings=settings)
 

@@ -16,11 +16,11 @@ from sqlalchemy import update
 
 from goodthings.core.config import Home, Settings
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.security.credentials import revoke_all
 from goodthings.security.tokens import TokenVerifier, issue_token
 from goodthings.web.app import create_app
 from goodthings.web.lean_ingest import LeanIngest
+from templates import init_from_template
 
 PACK = json.dumps([{"bt": 1_790_000_000, "n": "temperature", "u": "Cel", "v": 21.0}]).encode()
 FOLLOWED = 0.05
@@ -29,7 +29,7 @@ FOLLOWED = 0.05
 
 @pytest.fixture
 def deployment(home: Home) -> Home:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     settings = Settings(ingest_max_bytes=2000, ingest_rate=1000.0, ingest_burst=1000)
     return Home(home.root, settings=settings)
 
@@ -69,7 +69,7 @@ def test_the_lean_door_answers_every_request_as_the_application_does(
     deployment: Home, tmp_path: Path
 ) -> None:
     second = Home(tmp_path / "second", settings=deployment.settings)
-    init_deployment(second, "smart-home")
+    init_from_template(second, "smart-home")
     lean_app = create_app(deployment)
     plain_app = create_app(second)
     # The same application without the lean door: every request goes to FastAPI's route.

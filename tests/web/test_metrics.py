@@ -16,7 +16,6 @@ from prometheus_client.registry import Collector
 
 from console_helpers import add_account, sign_in
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime import BackgroundJobs, Hub, Job
 from goodthings.security import Lockout, Role
 from goodthings.security.credentials import issue_token
@@ -25,12 +24,13 @@ from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from held import wait_until
 from portal_helpers import BASE
+from templates import init_from_template
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _served(home: Home) -> TestClient:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     return TestClient(create_app(home), base_url=BASE, follow_redirects=False)
 
 

@@ -24,9 +24,9 @@ from goodthings.core.config import Home
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import tables as t
 from goodthings.deployment import open_store
-from goodthings.deployment.directory import init_deployment
 from goodthings.transparency.signs import build_sign, to_svg
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 PLACE = "mill-street-north"
 
@@ -34,7 +34,7 @@ PLACE = "mill-street-north"
 @pytest.fixture
 def city(tmp_path: Path) -> Iterator[tuple[str, Home]]:
     home = Home(tmp_path / "city-street")
-    init_deployment(home, "city-street")
+    init_from_template(home, "city-street")
     with served(create_app(home)) as base:
         yield base, home
 

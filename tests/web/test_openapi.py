@@ -12,17 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.access import issue_secret
 from goodthings.security import Lockout
 from goodthings.security.credentials import issue_token
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     home = Home(Path(tmp_path_factory.mktemp("openapi")) / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     # Schemathesis sends wrong credentials to every secured operation and wants 401 each time;
     # the real lockout would answer 429 after five (tests/security/test_lockout.py covers it).
@@ -57,7 +57,7 @@ def device_token(app: FastAPI) -> str:
 def _operations() -> list[tuple[str, str]]:
     """Every operation the served document lists, read from it so a new route is covered too."""
     home = Home(Path(tempfile.mkdtemp(prefix="openapi-")) / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     try:
         paths = app.openapi()["paths"]

@@ -20,10 +20,11 @@ import cbor2
 import pytest
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment, open_store
+from goodthings.deployment.directory import open_store
 from goodthings.rights.access import issue_secret
 from goodthings.security.credentials import issue_token
 from hubs import ServeProcess, serving
+from templates import init_from_template
 
 PACKAGE = "generated_goodthings_client"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
@@ -60,7 +61,7 @@ def _templates(into: Path) -> Path:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProcess, Home]]:
     home = Home(tmp_path_factory.mktemp("generated") / "deployment")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     # Two packs at once, then one every 1000 s: the third pack in a row is refused with 429.
     limits = {"GOODTHINGS_INGEST_BURST": "2", "GOODTHINGS_INGEST_RATE": "0.001"}
     with serving(home.root, "--mqtt-port", "0", env=limits) as served:

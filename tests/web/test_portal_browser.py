@@ -18,11 +18,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from browsers import check, chromium, screenshots, served
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.receipts import summary, verify
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import send
+from templates import init_from_template
 
 PHONE = {"width": 390, "height": 844}
 
@@ -37,7 +37,7 @@ class Running:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Running]:
     home = Home(tmp_path / "smart-home")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     with served(app) as base:
         yield Running(base, app.state.hub, home)

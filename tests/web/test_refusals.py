@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from goodthings.web.deps import hub_of
 from portal_helpers import BASE, sign_in
+from templates import init_from_template
 
 OPERATOR_ROUTES = [
     ("post", "/api/v1/subjects/alex/consents"),
@@ -36,7 +36,7 @@ NOT_BEARER = [None, "Basic b3BlcmF0b3I6eA==", "Bearer", "bearer wrong-token", "T
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home), base_url=BASE) as client:
         yield client
 

@@ -21,7 +21,6 @@ from goodthings.core.keys.files import load_master_key
 from goodthings.core.keys.held import HeldKeyError, hold_own_key, open_export
 from goodthings.core.keys.vault import KeyVault
 from goodthings.core.store import tables_portal as tp
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.ingest.pipeline import Pipeline
 from goodthings.portal.view import streams_about
@@ -31,6 +30,7 @@ from goodthings.rights.export import export_subject
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import BASE, send, sign_in
+from templates import init_from_template
 
 BEFORE = [61.5, 62.25]
 AFTER = [70.125, 71.875, 73.5]
@@ -136,7 +136,7 @@ def test_open_export_command(
 
 
 def test_a_person_takes_their_key_in_the_portal(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     with TestClient(app, base_url=BASE) as client:
         hub: Hub = app.state.hub

@@ -25,17 +25,17 @@ from goodthings.core.keys import SIGNING_PUBLIC_KEY, rotate_signing
 from goodthings.core.ledger.keychain import sign_key_change
 from goodthings.core.store import tables as t
 from goodthings.deployment import open_store
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.runtime.witness_push import WitnessPusher
 from hubs import HOST, clean_environment, free_port, serving
 from portal_helpers import give, send
+from templates import init_from_template
 
 
 @contextmanager
 def _witness(root: Path, peer_key: Path | None, port: int | None = None) -> Iterator[str]:
     """`goodthings serve` of another deployment, configured as the witness of `peer_key`."""
-    init_deployment(Home(root), "smart-home")
+    init_from_template(Home(root), "smart-home")
     port = port or free_port()
     environment = clean_environment()
     if peer_key is not None:
@@ -180,7 +180,7 @@ def test_serve_pushes_its_checkpoints_to_the_witness_which_then_exposes_a_rollba
     --witness-url` passes, and after a rollback by direct SQL the verify fails and the hub,
     started again, reports it."""
     home = Home(tmp_path / "hub")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     key = home.keys_dir / SIGNING_PUBLIC_KEY
     verify = ["ledger", "verify", "--home", str(home.root), "--no-witness"]
     with _witness(tmp_path / "witness", key) as url:

@@ -17,8 +17,9 @@ from goodthings.core.keys import load_signing_key
 from goodthings.core.ledger import journal as store
 from goodthings.core.ledger.chain import make_entry
 from goodthings.core.store import tables as t
-from goodthings.deployment import init_deployment, open_store
+from goodthings.deployment import open_store
 from goodthings.rights.consent import records as consent
+from templates import init_from_template
 
 EVERY_3 = store.CheckpointPolicy(every_entries=3, every_seconds=3600)
 
@@ -46,7 +47,7 @@ def deployment(
     if override is not None:
         monkeypatch.setenv("GOODTHINGS_DATABASE_URL", override)
     home = Home(tmp_path / "smart-home", override)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     engine = open_store(home)
     signer = load_signing_key(home.keys_dir)
     for index in range(7):

@@ -16,13 +16,13 @@ from sqlalchemy import Engine
 
 from goodthings.core.config import Home, Settings
 from goodthings.core.store import ReadReplica, migrate, open_engine
-from goodthings.deployment.directory import init_deployment
 from goodthings.rights.access import Grant, ReadingsQuery, read_readings
 from goodthings.rights.consent import ConsentChange, withdraw
 from goodthings.rights.erasure import erase_subject
 from goodthings.runtime.hub import Hub
 from portal_helpers import give, send
 from replicas import Cluster, primary_and_replica, sql, stop
+from templates import init_from_template
 
 
 class Clock:
@@ -126,7 +126,7 @@ def test_a_hub_reads_readings_on_the_replica_decides_on_the_primary_and_erasure_
     sql(primary_cluster, f"CREATE SCHEMA {schema}")
     options = f"?options=-csearch_path%3D{schema}"
     home = Home(tmp_path / "smart-home", primary_cluster.url + options)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     settings = Settings(read_database_url=replica_cluster.url + options, read_max_lag=5.0)
     hub = Hub.open(Home(home.root, home.database_url_override, settings))
     try:

@@ -20,9 +20,9 @@ from goodthings.core.config import Home
 from goodthings.core.store import open_engine
 from goodthings.core.store import tables as t
 from goodthings.core.store.write_turn import write_turn
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest import Incoming
 from goodthings.runtime import Hub
+from templates import init_from_template
 
 PACK = json.dumps([{"bt": time.time(), "n": "temperature", "u": "Cel", "v": 21.5}]).encode()
 
@@ -51,7 +51,7 @@ def _ingest_in_a_thread(hub: Hub) -> threading.Thread:
 def test_an_ingest_waits_while_another_process_holds_the_turn_and_goes_on_when_it_dies(
     home: Home,
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         lock = Path(f"{hub.engine.url.database}-ingest.lock")
@@ -74,7 +74,7 @@ def test_an_ingest_waits_while_another_process_holds_the_turn_and_goes_on_when_i
 
 
 def test_the_turn_is_held_only_while_a_group_is_stored(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         hub.pipeline.ingest([Incoming("thermostat-1", PACK, time.time())])

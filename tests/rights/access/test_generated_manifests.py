@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from goodthings.core.config import Home
 from goodthings.core.manifest import load_manifest_text
 from goodthings.deployment.apply import apply_manifest
-from goodthings.deployment.directory import example_text, init_deployment
+from goodthings.deployment.directory import example_text
 from goodthings.ingest.batch import Incoming
 from goodthings.rights.access import AccessError, Grant, ReadingsQuery, read_readings
 from goodthings.rights.consent import records as consent
 from goodthings.runtime.hub import Hub
+from templates import init_from_template
 
 HOUR = 3600.0
 START = 1_790_002_800.0
@@ -84,7 +85,7 @@ def _expected_level(case: dict[str, object]) -> str | None:
 def test_reads_never_exceed_purpose_consent_or_minimisation(case: dict[str, object]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Home(Path(tmp) / "deployment")
-        init_deployment(home, "smart-home")
+        init_from_template(home, "smart-home")
         hub = Hub.open(home)
         try:
             apply_manifest(hub.engine, load_manifest_text(_manifest(case)))

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest import Incoming, Pipeline
 from goodthings.policy import changes
 from goodthings.rights.consent import records as consent
 from goodthings.rights.erasure import erase_subject
 from goodthings.runtime.hub import Hub
 from hubs import clean_environment
+from templates import init_from_template
 
 HEART = consent.ConsentChange("alex", "heart_rate", "ServicePersonalisation")
 
@@ -71,7 +71,7 @@ def hub_that_never_polls(tmp_path: Path, database_url: str) -> Iterator[Hub]:
     its own: whatever reaches it sooner came by a wake-up."""
     override = None if database_url.startswith("sqlite") else database_url
     deployment = Home(tmp_path / "smart-home", override)
-    init_deployment(deployment, "smart-home")
+    init_from_template(deployment, "smart-home")
     settings = deployment.settings.model_copy(update={"policy_poll": 3600.0})
     hub = Hub.open(replace(deployment, settings=settings))
     yield hub

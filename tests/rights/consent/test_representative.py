@@ -20,10 +20,11 @@ from goodthings.core.keys import SIGNING_PUBLIC_KEY, load_public_key
 from goodthings.core.manifest import load_manifest_text
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.deployment.directory import example_text, init_deployment, open_store
+from goodthings.deployment.directory import example_text, open_store
 from goodthings.policy import inputs
 from goodthings.rights.receipts import verify
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 CONSENT = ["--stream", "in_bed", "--purpose", "AcademicResearch"]
 
@@ -32,7 +33,7 @@ CONSENT = ["--stream", "in_bed", "--purpose", "AcademicResearch"]
 def care_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.delenv("GOODTHINGS_DATABASE_URL", raising=False)
     home = Home(tmp_path / "care-home")
-    init_deployment(home, "care-home")
+    init_from_template(home, "care-home")
     return home
 
 

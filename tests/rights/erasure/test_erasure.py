@@ -23,7 +23,6 @@ from goodthings.core.keys.files import load_master_key
 from goodthings.core.keys.vault import KeyVault
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_portal as tp
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.portal.view import latest_readings
 from goodthings.rights.erasure import erase_subject, shred
@@ -32,6 +31,7 @@ from goodthings.rights.receipts import verify
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
 from portal_helpers import BASE, csrf_of, give, invite, send, sign_in
+from templates import init_from_template
 
 HEARTS = [171.4589, 183.2297, 166.7713, 159.3311]
 
@@ -206,7 +206,7 @@ def _needles(before: list[tuple[str, int, float, bytes]], wrapped: bytes) -> lis
 
 
 def test_no_key_ciphertext_or_value_of_the_person_is_left_in_the_file_or_wal(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         _prepare(hub)
@@ -232,7 +232,7 @@ def test_no_key_ciphertext_or_value_of_the_person_is_left_in_the_file_or_wal(hom
 
 
 def test_a_person_erases_themselves_in_the_portal(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(home)
     with TestClient(app, base_url=BASE) as client:
         hub: Hub = app.state.hub
@@ -284,7 +284,7 @@ def test_under_review_a_portal_request_waits_for_the_operator(
 ) -> None:
     monkeypatch.setenv("GOODTHINGS_ERASURE_REVIEW", "true")
     monkeypatch.setenv("GOODTHINGS_ERASURE_DAYS", "14")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     app = create_app(resolve_home(home.root))
     with TestClient(app, base_url=BASE) as client:
         hub: Hub = app.state.hub
@@ -308,7 +308,7 @@ def test_under_review_a_portal_request_waits_for_the_operator(
 
 
 def test_purging_lets_ingest_go_on_between_batches(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         _prepare(hub)

@@ -21,7 +21,6 @@ from goodthings.core.config import Home
 from goodthings.core.keys import ReadingOpener
 from goodthings.core.store import Selection, select_readings
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.policy import inputs, people_concerned, reads
 from goodthings.rights.consent import records as consent
@@ -29,6 +28,7 @@ from goodthings.rights.export import ExportError, export_subject, parse_recipien
 from goodthings.rights.export.archive import PAGE, _iso, _iso_column, _iso_page
 from goodthings.runtime.hub import Hub
 from portal_helpers import send
+from templates import init_from_template
 
 
 def _agree(hub: Hub) -> None:
@@ -148,7 +148,7 @@ def _peak_export_memory(hub: Hub, path: Path) -> int:
 def test_export_memory_does_not_grow_with_the_number_of_readings(
     home: Home, tmp_path: Path
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     try:
         _agree(hub)

@@ -17,11 +17,11 @@ from goodthings.core.keys import load_secret_root
 from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.store import tables as t
 from goodthings.core.store import tables_transparency as tt
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.rights.passersby import IdentifierKey, held, normalise, opt_out
 from goodthings.runtime.hub import Hub
 from goodthings.web.app import create_app
+from templates import init_from_template
 
 MINE = "3C:22:FB:12:34:56"
 OTHER = "a4:83:e7:00:11:22"
@@ -31,7 +31,7 @@ OTHER = "a4:83:e7:00:11:22"
 def street(tmp_path: Path, database_url: str) -> Iterator[Hub]:
     override = None if database_url.startswith("sqlite") else database_url
     home = Home(tmp_path / "street", override)
-    init_deployment(home, "city-street")
+    init_from_template(home, "city-street")
     hub = Hub.open(home)
     yield hub
     hub.close()
@@ -108,7 +108,7 @@ def test_other_streams_are_not_touched(street: Hub) -> None:
 
 @pytest.fixture
 def client(home: Home) -> Iterator[TestClient]:
-    init_deployment(home, "city-street")
+    init_from_template(home, "city-street")
     with TestClient(create_app(home)) as client:
         yield client
 

@@ -22,7 +22,6 @@ from goodthings.core.ledger import journal as ledger_store
 from goodthings.core.manifest import load_manifest
 from goodthings.core.store import tables as t
 from goodthings.deployment.apply import apply_manifest
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.batch import Incoming
 from goodthings.rights.consent import records as consent
 from goodthings.rights.sharing import (
@@ -41,6 +40,7 @@ from goodthings.rights.sharing import (
 )
 from goodthings.rights.sharing.rotation import generations
 from goodthings.runtime.hub import Hub
+from templates import init_from_template
 
 NOW = 1_790_000_000.0
 
@@ -83,7 +83,7 @@ def receiver() -> Iterator[Receiver]:
 def hub(tmp_path: Path, database_url: str, receiver: Receiver) -> Iterator[Hub]:
     override = None if database_url.startswith("sqlite") else database_url
     home = Home(tmp_path / "home", override)
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     text = home.manifest_path.read_text()
     for recipient in ("northgrid-energy", "uni-energy-study"):
         text = text.replace(

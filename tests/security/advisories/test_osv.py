@@ -14,7 +14,6 @@ import pytest
 from advisory_helpers import DATA, flagged
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security.advisories import (
     affected_devices,
@@ -23,6 +22,7 @@ from goodthings.security.advisories import (
     store_advisory,
 )
 from goodthings.security.advisories.osv import spans
+from templates import init_from_template
 
 
 @pytest.mark.parametrize("firmware", ["0.1", "5.1.0", "99"])
@@ -130,7 +130,7 @@ def test_a_purl_of_an_unknown_ecosystem_still_names_the_device_model(
 def test_import_and_list_say_what_cannot_match_and_what_was_withdrawn(
     capsys: pytest.CaptureFixture[str], home: Home
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     where = ["--home", str(home.root)]
     files = [
         str(DATA / name) for name in ("osv-git.json", "osv-withdrawn.json", "osv-unsorted.json")

@@ -16,7 +16,6 @@ from goodthings.core.config import Home
 from goodthings.core.errors import ManifestError
 from goodthings.core.manifest import load_manifest
 from goodthings.deployment import apply_manifest, open_store
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security.advisories import (
     AdvisoryError,
@@ -24,6 +23,7 @@ from goodthings.security.advisories import (
     model_components,
     read_sbom,
 )
+from templates import init_from_template
 
 SBOMS = {"thermia-t5": "thermia-t5.cdx.json", "wattwise-m2": "wattwise-m2.spdx.json"}
 
@@ -81,7 +81,7 @@ def test_a_broken_sbom_is_refused_naming_the_file(
 
 def _with_sboms(home: Home, sboms: dict[str, str] = SBOMS) -> Path:
     """The smart-home deployment with SBOM files beside its manifest, named in it."""
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     (home.root / "sboms").mkdir()
     text = home.manifest_path.read_text()
     for model, name in sboms.items():

@@ -13,12 +13,12 @@ from aiosmtpd.controller import Controller
 from goodthings.core.config import Home
 from goodthings.core.errors import DeploymentError
 from goodthings.core.manifest.schema import Detection, Response
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from goodthings.security.monitoring import AlertMailer, Finding, Severity, Throttle
 from goodthings.security.monitoring.monitor import Acted
 from hubs import free_port
 from monitoring_helpers import declare, pack, send
+from templates import init_from_template
 
 
 class _Inbox:
@@ -89,7 +89,7 @@ def test_a_hub_with_an_smtp_server_set_mails_its_detections(
     handler, port = inbox
     monkeypatch.setenv("GOODTHINGS_ALERT_SMTP", f"127.0.0.1:{port}")
     monkeypatch.setenv("GOODTHINGS_ALERT_MAIL_TO", "ops@example.org")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(Home(home.root))
     try:
         declare(hub, "max_rate: 1")
@@ -105,6 +105,6 @@ def test_an_smtp_setting_without_recipients_is_refused(
     home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GOODTHINGS_ALERT_SMTP", "127.0.0.1:25")
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with pytest.raises(DeploymentError, match="GOODTHINGS_ALERT_MAIL_TO names at least one"):
         Hub.open(Home(home.root))

@@ -8,15 +8,15 @@ import pytest
 
 from cli_helpers import run
 from goodthings.core.config import Home
-from goodthings.deployment.directory import init_deployment
 from goodthings.runtime.hub import Hub
 from monitoring_helpers import declare, pack, send
+from templates import init_from_template
 
 
 def test_an_operator_quarantines_sees_and_releases_a_device(
     home: Home, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     root = str(home.root)
     assert "No device is quarantined." in run(capsys, "monitor", "status", "--home", root).out
     missing = run(capsys, "device", "quarantine", "meter-1", "--reason", " ", "--home", root)
@@ -38,7 +38,7 @@ def test_an_operator_quarantines_sees_and_releases_a_device(
 def test_alerts_list_detections_with_their_evidence(
     home: Home, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     assert "No detections yet." in run(capsys, "monitor", "alerts", "--home", str(home.root)).out
     hub = Hub.open(home)
     try:

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from brokers import mosquitto
 from goodthings.core.config import Home
 from goodthings.core.store import tables as t
-from goodthings.deployment.directory import init_deployment
 from goodthings.ingest.broker import EmbeddedBroker
 from goodthings.runtime.hub import Hub
 from goodthings.security.amqtt_access import BrokerAccess
@@ -25,13 +24,14 @@ from goodthings.security.monitoring import quarantine, release
 from goodthings.security.tokens import TokenVerifier
 from goodthings.web.app import create_app
 from mqtt_peers import Peer
+from templates import init_from_template
 
 REASON = "it sent far more than usual"
 
 
 @pytest.fixture
 def hub(home: Home) -> Iterator[Hub]:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     hub = Hub.open(home)
     yield hub
     hub.close()
@@ -43,7 +43,7 @@ def _secret(hub: Hub, device: str) -> str:
 
 
 def test_http_ingest_answers_403_with_the_reason_and_stores_nothing(home: Home) -> None:
-    init_deployment(home, "smart-home")
+    init_from_template(home, "smart-home")
     with TestClient(create_app(home)) as client:
         hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
         headers = {"Authorization": f"Bearer {_secret(hub, 'thermostat-1')}"}
