@@ -159,7 +159,7 @@ def _effective(
     try:
         # The first post signs in again (argon2id: the token's memory lasts a minute), which
         # on a machine at a load average of 20 was seen to take more than 5 s.
-        if _last_stored(engine, device_id, _newest_id(engine, device_id), 30.0) is None:
+        if not _stored_within(engine, device_id, _newest_id(engine, device_id), 30.0):
             raise BenchError(f"the worker stored nothing from {device_id} in 30 s")
         for _ in range(rounds):
             before = _newest_id(engine, device_id)
@@ -178,6 +178,17 @@ def _effective(
 def _newest_id(engine: Engine, device_id: str) -> int:
     with engine.connect() as connection:
         return last_id(connection, device_id)
+
+
+def _stored_within(engine: Engine, device_id: str, after: int, timeout: float) -> bool:
+    """Whether the device has a reading past id `after` within `timeout` seconds; returns as
+    soon as it has one."""
+    deadline = time.perf_counter() + timeout
+    while _newest_id(engine, device_id) <= after:
+        if time.perf_counter() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _last_stored(engine: Engine, device_id: str, after: int, watch: float) -> float | None:
