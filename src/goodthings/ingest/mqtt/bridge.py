@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from goodthings.core.lifecycle import Lifecycle
 from goodthings.ingest.batch import Incoming, Ingestor
@@ -128,11 +129,46 @@ class MqttBridge(Lifecycle):
             if self._worker.is_alive():
                 raise MqttBridgeError(f"the bridge's worker did not finish within {timeout} s")
             self._worker = None
+        self._settle_acknowledgements()
         self._own_disconnect = True
         self._client.disconnect()
         self._client.loop_stop()
         self._subscribed.clear()
         self._inbox.discard()
+
+    def _settle_acknowledgements(self, timeout: float = 2.0) -> None:
+        """Return once the broker has read every acknowledgement sent, or after `timeout`.
+
+        A broker reads a connection's packets in order, so the answer to a repeated SUBSCRIBE
+        comes after it has taken the acknowledgements sent before it. Without it, a worker
+        restarted at once (or another one taking over its session) was seen to find Mosquitto
+        with the last batch's acknowledgements still unread: it dropped them with the old
+        connection and delivered those messages again (stored twice, were their times relative).
+        Subscribing again changes nothing: same filters, and no retained message sent again.
+        """
+        if not (self._subscribed.is_set() and self._client.is_connected()):
+            return
+        self._subscribed.clear()
+        self._client.subscribe(self._filters(again=True))
+        if not self._subscribed.wait(timeout):
+            logger.warning(
+                "the MQTT broker did not answer within %.0f s before the disconnect; it may "
+                "deliver the last messages again",
+                timeout,
+            )
+
+    def _filters(self, *, again: bool = False) -> list[tuple[str, Any]]:
+        """What the bridge subscribes to; `again`: as a repeat that asks for no retained
+        message. MQTT 3.1.1 cannot ask that: a broker may send a reading a device published
+        retained once more, which the closed inbox leaves unacknowledged for the next
+        connection (and the store keeps one copy of a reading with absolute times)."""
+        wanted = [self.subscription]
+        if self._on_birth is not None:
+            wanted.append(self._birth_subscription)
+        if again and self._session.mqtt5:
+            options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
+            return [(topic, options) for topic in wanted]
+        return [(topic, 1) for topic in wanted]
 
     def wake(self) -> None:
         """Publish the policies that changed now, not at the next refresh (the gate reloaded
@@ -186,10 +222,7 @@ class MqttBridge(Lifecycle):
             # A broker without our session may have lost retained policies too.
             self._policies.republish_all()
         self._count(connects=1)
-        filters = [(self.subscription, 1)]
-        if self._on_birth is not None:
-            filters.append((self._birth_subscription, 1))
-        client.subscribe(filters)
+        client.subscribe(self._filters())
 
     def _on_disconnect(
         self,
