@@ -355,15 +355,31 @@ def test_embedded_broker_redelivers_unacknowledged_messages(
 
 
 class PolicyWatcher:
-    """A device-side subscriber to `gt/+/policy`."""
+    """A device-side subscriber to `gt/+/policy`, subscribed once it is made.
+
+    It subscribes on each CONNACK, as a device should, rather than right after sending CONNECT,
+    and waits for the SUBACK: a late device's test then fails, if it does, saying whether it
+    never got its subscription or got it and no retained policy."""
 
     def __init__(self, target: Target) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
-        self._client = device_client(target)
+        subscribed = threading.Event()
+        client_id = f"device-{next(_ids)}"
+        protocol = paho.MQTTv5 if target.mqtt5 else paho.MQTTv311
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
+        )
+        self._client.username_pw_set(client_id)
+        self._client.on_connect = lambda client, *_: client.subscribe("gt/+/policy", qos=1)
+        self._client.on_subscribe = lambda *_: subscribed.set()
         self._client.on_message = lambda _c, _u, m: self.messages.append(
             (m.topic, m.payload, m.retain)
         )
-        self._client.subscribe("gt/+/policy", qos=1)
+        self._client.connect(target.host, target.port)
+        self._client.loop_start()
+        if not subscribed.wait(20):
+            self.close()
+            raise AssertionError("the watcher's subscription was not confirmed within 20 s")
 
     def close(self) -> None:
         self._client.disconnect()
