@@ -14,7 +14,6 @@ database file or a schema of its own.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -28,6 +27,7 @@ from sqlalchemy.engine import URL, make_url
 
 from goodthings.core.config import DATABASE_FILE, Home, Stored, write_stored
 from goodthings.deployment import init_deployment
+from goodthings.deployment.backup import libpq_url, postgres_tool
 
 _TEMPLATES = tempfile.TemporaryDirectory(prefix="goodthings-templates-")
 """Removed when the test process ends."""
@@ -47,63 +47,56 @@ _made: dict[tuple[str, str | None], _Template] = {}
 def init_from_template(home: Home, example: str) -> None:
     """What `init_deployment(home, example)` makes, copied from one made in this process."""
     override = home.database_url_override
-    if override is not None and _schema(make_url(override)) is None:
+    url = None if override is None else make_url(override)
+    schema = None if url is None else _schema(url)
+    if url is not None and schema is None:
         init_deployment(home, example)  # a database of its own (a test's own server): made once
         return
-    server = None if override is None else _server(make_url(override))
-    key = (example, server)
+    key = (example, None if url is None else f"{url.host}:{url.port}/{url.database}")
     template = _made.get(key)
     if template is None:
-        template = _made[key] = _make(example, override)
+        template = _made[key] = _make(example, url)
     public_url = home.settings.public_url
     shutil.copytree(template.root, home.root, dirs_exist_ok=True, symlinks=True)
     write_stored(home.root, Stored(override, public_url))
-    if override is None:
+    if url is None:
         _point_at(home.root / DATABASE_FILE, template.root, home.root)
         return
-    assert template.dump is not None and template.schema is not None
-    url = make_url(override)
-    schema = _schema(url)
-    assert schema is not None
+    assert template.dump is not None and template.schema is not None and schema is not None
     sql = template.dump.replace(template.schema, schema).replace(str(template.root), str(home.root))
-    with psycopg.connect(_dsn(url)) as connection:
+    with psycopg.connect(libpq_url(url)[0]) as connection:
         connection.execute(sql.encode())
 
 
-def _make(example: str, override: str | None) -> _Template:
+def _make(example: str, url: URL | None) -> _Template:
     root = Path(_TEMPLATES.name) / uuid.uuid4().hex
-    if override is None:
+    if url is None:
         init_deployment(Home(root), example)
         return _Template(root, None, None)
-    url = make_url(override)
     schema = f"gt_template_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_dsn(url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url)[0], autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
         made = url.update_query_dict({"options": f"-csearch_path={schema}"})
         init_deployment(Home(root, made.render_as_string(hide_password=False)), example)
-        dump = _dump(url, schema)
+        dump = _dump(made)
     finally:
-        with psycopg.connect(_dsn(url), autocommit=True) as connection:
+        with psycopg.connect(libpq_url(url)[0], autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
     return _Template(root, dump, schema)
 
 
-def _dump(url: URL, schema: str) -> str:
-    """The schema as SQL that one `execute` replays (INSERTs: COPY needs a second channel),
-    less its CREATE SCHEMA (the test's schema exists already) and psql's own commands
-    (`\\restrict`, which a server does not know)."""
-    command = ["pg_dump", "--schema", schema, "--no-owner", "--no-privileges"]
-    command += ["--inserts", "--rows-per-insert=1000"]
-    command += ["--host", url.host or "127.0.0.1", "--port", str(url.port or 5432)]
-    command += ["--username", url.username or "postgres", url.database or "test"]
-    dumped = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=os.environ | {"PGCONNECT_TIMEOUT": "10"},
-    )
+def _dump(url: URL) -> str:
+    """The schema `url` names as SQL that one `execute` replays (INSERTs: COPY needs a second
+    channel), less its CREATE SCHEMA (the test's schema exists already) and psql's own
+    commands (`\\restrict`, which a server does not know). Named to pg_dump as
+    `goodthings backup` names a database."""
+    schema = _schema(url)
+    assert schema is not None
+    target, environment = libpq_url(url)
+    command = [postgres_tool("pg_dump"), "--schema", schema, "--no-owner", "--no-privileges"]
+    command += ["--inserts", "--rows-per-insert=1000", "--dbname", target]
+    dumped = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return "\n".join(
         line for line in dumped.stdout.splitlines() if not line.startswith(("CREATE SCHEMA ", "\\"))
     )
@@ -124,14 +117,3 @@ def _schema(url: URL) -> str | None:
     if not isinstance(options, str) or not options.startswith("-csearch_path="):
         return None
     return options.removeprefix("-csearch_path=")
-
-
-def _server(url: URL) -> str:
-    return f"{url.host}:{url.port}/{url.database}"
-
-
-def _dsn(url: URL) -> str:
-    return (
-        f"host={url.host or '127.0.0.1'} port={url.port or 5432} "
-        f"user={url.username or 'postgres'} dbname={url.database or 'test'}"
-    )

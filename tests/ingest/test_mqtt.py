@@ -128,12 +128,20 @@ def pack(index: int, records: int = 1) -> bytes:
     return json.dumps(body).encode()
 
 
-def device_client(target: Target, client_id: str | None = None) -> paho.Client:
+def device_client(
+    target: Target,
+    client_id: str | None = None,
+    *,
+    prepare: Callable[[paho.Client], object] | None = None,
+) -> paho.Client:
+    """A device's connected client; `prepare` sets its callbacks before it connects."""
     client_id = client_id or f"device-{next(_ids)}"
     protocol = paho.MQTTv5 if target.mqtt5 else paho.MQTTv311
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
     client.username_pw_set(client_id)  # amqtt keeps no session for anonymous clients
     client.max_inflight_messages_set(1000)
+    if prepare is not None:
+        prepare(client)
     client.connect(target.host, target.port)
     client.loop_start()
     return client
@@ -364,19 +372,15 @@ class PolicyWatcher:
     def __init__(self, target: Target) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
         subscribed = threading.Event()
-        client_id = f"device-{next(_ids)}"
-        protocol = paho.MQTTv5 if target.mqtt5 else paho.MQTTv311
-        self._client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
-        )
-        self._client.username_pw_set(client_id)
-        self._client.on_connect = lambda client, *_: client.subscribe("gt/+/policy", qos=1)
-        self._client.on_subscribe = lambda *_: subscribed.set()
-        self._client.on_message = lambda _c, _u, m: self.messages.append(
-            (m.topic, m.payload, m.retain)
-        )
-        self._client.connect(target.host, target.port)
-        self._client.loop_start()
+
+        def prepare(client: paho.Client) -> None:
+            client.on_connect = lambda client, *_: client.subscribe("gt/+/policy", qos=1)
+            client.on_subscribe = lambda *_: subscribed.set()
+            client.on_message = lambda _c, _u, m: self.messages.append(
+                (m.topic, m.payload, m.retain)
+            )
+
+        self._client = device_client(target, prepare=prepare)
         if not subscribed.wait(20):
             self.close()
             raise AssertionError("the watcher's subscription was not confirmed within 20 s")
